@@ -1,0 +1,11 @@
+// The addon's entry point: each section registers its own functions.
+#include "bindings/async.h"
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  layerq::InitCommon(env, exports);
+  layerq::InitF32(env, exports);
+  layerq::InitInt8(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(layerq_native, InitAddon)

@@ -1,0 +1,39 @@
+// Runtime configuration shared by all kernels: ISA dispatch and thread count.
+#include "bindings/async.h"
+#include "common/cpu.h"
+#include "common/threadpool.h"
+
+namespace layerq {
+namespace {
+
+Napi::Value GetIsaInfo(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("detected", IsaName(DetectedIsa()));
+  o.Set("active", IsaName(ActiveIsa()));
+  o.Set("threads", ThreadCount());
+  return o;
+}
+
+// setIsa(name): forces a kernel path; throws when the CPU lacks it.
+Napi::Value SetIsaJs(const Napi::CallbackInfo& info) {
+  std::string name = info[0].As<Napi::String>();
+  Isa isa;
+  if (!ParseIsa(name, &isa)) throw Napi::Error::New(info.Env(), "unknown ISA '" + name + "'");
+  if (!SetIsa(isa)) throw Napi::Error::New(info.Env(), "this CPU does not support ISA '" + name + "'");
+  return info.Env().Undefined();
+}
+
+Napi::Value SetThreadsJs(const Napi::CallbackInfo& info) {
+  SetThreadCount(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void InitCommon(Napi::Env env, Napi::Object exports) {
+  exports.Set("isaInfo", Napi::Function::New(env, GetIsaInfo));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsaJs));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreadsJs));
+}
+
+}  // namespace layerq

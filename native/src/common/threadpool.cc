@@ -1,0 +1,133 @@
+#include "common/threadpool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace layerq {
+namespace {
+
+thread_local bool tls_in_worker = false;
+
+class Pool {
+ public:
+  explicit Pool(int threads) {
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { Loop(i); });
+    size_ = threads;
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      ++generation_;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  int size() const { return size_; }
+
+  void Run(size_t chunks, const std::function<void(size_t)>& job) {
+    std::lock_guard<std::mutex> call_lock(call_mu_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job_ = &job;
+      chunks_ = chunks;
+      next_.store(0);
+      pending_ = chunks;
+      ++generation_;
+    }
+    cv_.notify_all();
+    Work();
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [this] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  void Work() {
+    for (;;) {
+      size_t c = next_.fetch_add(1);
+      if (c >= chunks_) return;
+      (*job_)(c);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--pending_ == 0) done_cv_.notify_all();
+    }
+  }
+  void Loop(int) {
+    tls_in_worker = true;
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return generation_ != seen; });
+        seen = generation_;
+        if (stop_) return;
+        if (job_ == nullptr) continue;
+      }
+      Work();
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  int size_ = 1;
+  std::mutex call_mu_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  const std::function<void(size_t)>* job_ = nullptr;
+  size_t chunks_ = 0;
+  std::atomic<size_t> next_{0};
+  size_t pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+int DefaultThreads() {
+  if (const char* env = std::getenv("LAYERQ_THREADS")) {
+    int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::mutex g_pool_mu;
+std::unique_ptr<Pool> g_pool;
+
+Pool& GetPool() {
+  std::lock_guard<std::mutex> lock(g_pool_mu);
+  if (!g_pool) g_pool = std::make_unique<Pool>(DefaultThreads());
+  return *g_pool;
+}
+
+}  // namespace
+
+int ThreadCount() { return GetPool().size(); }
+
+void SetThreadCount(int threads) {
+  std::lock_guard<std::mutex> lock(g_pool_mu);
+  g_pool = std::make_unique<Pool>(std::max(1, threads));
+}
+
+void ParallelFor(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn) {
+  if (n == 0) return;
+  grain = std::max<size_t>(1, grain);
+  Pool& pool = GetPool();
+  size_t max_chunks = (n + grain - 1) / grain;
+  size_t chunks = std::min<size_t>(max_chunks, static_cast<size_t>(pool.size()) * 4);
+  if (chunks <= 1 || tls_in_worker || pool.size() == 1) {
+    fn(0, n);
+    return;
+  }
+  size_t per = (n + chunks - 1) / chunks;
+  chunks = (n + per - 1) / per;
+  pool.Run(chunks, [&](size_t c) {
+    size_t b = c * per, e = std::min(n, b + per);
+    if (b < e) fn(b, e);
+  });
+}
+
+}  // namespace layerq

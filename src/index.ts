@@ -1,0 +1,2 @@
+/** layerq's public library API. */
+export * from './ir/graph';
