@@ -1,0 +1,319 @@
+/**
+ * Lowers prepared graph nodes to FP32 engine steps on the addon's kernels. Weights are packed
+ * once here; a Conv followed by its only consumer Relu/Clip runs as one fused step.
+ */
+import { AttrValue, Graph, Node, Tensor } from '../ir/graph';
+import { LayerqError } from '../errors';
+import * as f32 from './native-f32';
+import { Step } from './runtime';
+import { concat, padConstant, reshapeDims, slice, transpose } from './tensor-ops';
+
+export function attrNum(node: Node, name: string, fallback: number): number {
+  const v = node.attrs[name];
+  return typeof v === 'number' ? v : fallback;
+}
+
+export function attrInts(node: Node, name: string, fallback: number[]): number[] {
+  const v: AttrValue | undefined = node.attrs[name];
+  return Array.isArray(v) ? (v as number[]) : fallback;
+}
+
+function constant(graph: Graph, name: string, node: Node): Tensor {
+  const t = graph.initializers.get(name);
+  if (!t) {
+    throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}' (${node.op}): input '${name}' must be a constant`);
+  }
+  return t;
+}
+
+function constantInts(graph: Graph, name: string, node: Node): number[] {
+  return Array.from(constant(graph, name, node).data as ArrayLike<number>);
+}
+
+function f32Data(t: Tensor): Float32Array {
+  return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
+}
+
+/** Conv attributes in the kernel's terms; auto_pad SAME_* resolved against the input size. */
+export function convParams(node: Node, wDims: readonly number[], xDims: readonly (number | string)[]): f32.ConvParams {
+  const kernel = [wDims[2]!, wDims[3]!];
+  const strides = attrInts(node, 'strides', [1, 1]) as [number, number];
+  const dilations = attrInts(node, 'dilations', [1, 1]) as [number, number];
+  let pads = attrInts(node, 'pads', [0, 0, 0, 0]) as [number, number, number, number];
+  const autoPad = node.attrs['auto_pad'];
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const p = [0, 1].map((i) => {
+      const size = Number(xDims[2 + i]);
+      const out = Math.ceil(size / strides[i]!);
+      const total = Math.max(0, (out - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - size);
+      const small = Math.floor(total / 2);
+      return autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+    });
+    pads = [p[0]![0]!, p[1]![0]!, p[0]![1]!, p[1]![1]!];
+  }
+  return { strides, pads, dilations, group: attrNum(node, 'group', 1) };
+}
+
+/** The fused activation of a Relu or Clip node, or undefined for other ops. */
+export function activationOf(node: Node): f32.Activation | undefined {
+  if (node.op === 'Relu') return { min: 0, max: Infinity };
+  if (node.op === 'Clip') return { min: attrNum(node, 'min', -Infinity), max: attrNum(node, 'max', Infinity) };
+  return undefined;
+}
+
+function unaryStep(node: Node): Step {
+  const base = { name: node.name, op: node.op, inputs: [node.inputs[0]!], outputs: [node.outputs[0]!] };
+  const op: f32.UnaryOp =
+    node.op === 'Relu' ? 'relu' : node.op === 'Clip' ? 'clip' : node.op === 'Sigmoid' ? 'sigmoid' : node.op === 'HardSigmoid' ? 'hardsigmoid' : 'hardswish';
+  const params =
+    op === 'clip'
+      ? { min: attrNum(node, 'min', -Infinity), max: attrNum(node, 'max', Infinity) }
+      : op === 'hardsigmoid'
+        ? { alpha: attrNum(node, 'alpha', 0.2), beta: attrNum(node, 'beta', 0.5) }
+        : {};
+  return {
+    ...base,
+    async run(ctx) {
+      const x = ctx.getF32(base.inputs[0]!);
+      const out = ctx.allocF32(x.dims);
+      await f32.unary(op, x.data, out, params);
+      ctx.set(base.outputs[0]!, { kind: 'f32', data: out, dims: [...x.dims] });
+    },
+  };
+}
+
+function binaryStep(graph: Graph, node: Node): Step {
+  const op = node.op.toLowerCase() as f32.BinaryOp;
+  const [a, b] = node.inputs as [string, string];
+  const constA = graph.initializers.get(a);
+  const constB = graph.initializers.get(b);
+  const operand = (name: string, c: Tensor | undefined, ctx: Parameters<Step['run']>[0]): { data: Float32Array; dims: number[] } =>
+    c ? { data: f32Data(c), dims: c.dims } : ctx.getF32(name);
+  return {
+    name: node.name,
+    op: node.op,
+    inputs: [constA ? '' : a, constB ? '' : b].filter((n) => n),
+    outputs: [node.outputs[0]!],
+    async run(ctx) {
+      const x = operand(a, constA, ctx);
+      const y = operand(b, constB, ctx);
+      const rank = Math.max(x.dims.length, y.dims.length);
+      const pad = (d: number[]): number[] => [...new Array<number>(rank - d.length).fill(1), ...d];
+      const dims = pad(x.dims).map((d, i) => Math.max(d, pad(y.dims)[i]!));
+      const out = ctx.allocF32(dims);
+      await f32.binary(op, x.data, x.dims, y.data, y.dims, out);
+      ctx.set(node.outputs[0]!, { kind: 'f32', data: out, dims });
+    },
+  };
+}
+
+/** FP32 Conv step with weights packed once. */
+export function convStep(graph: Graph, node: Node, activation: f32.Activation | undefined, output: string): Step {
+  const w = constant(graph, node.inputs[1]!, node);
+  const bias = node.inputs[2] ? f32Data(constant(graph, node.inputs[2], node)) : null;
+  const xInfo = graph.values.get(node.inputs[0]!);
+  const params = { ...convParams(node, w.dims, xInfo?.shape ?? []), ...(activation ? { activation } : {}) };
+  const packed = f32.PackedConv.create(f32Data(w), w.dims, bias, params);
+  return {
+    name: node.name,
+    op: 'Conv',
+    inputs: [node.inputs[0]!],
+    outputs: [output],
+    async run(ctx) {
+      const x = ctx.getF32(node.inputs[0]!);
+      const dims = f32.convOutputDims(x.dims, w.dims, params);
+      const out = ctx.allocF32(dims);
+      await f32.conv2d(packed, x.data, x.dims, out);
+      ctx.set(output, { kind: 'f32', data: out, dims });
+    },
+  };
+}
+
+/** Gemm (A runtime, B constant) and MatMul with a constant right operand. */
+export function gemmStep(graph: Graph, node: Node, activation: f32.Activation | undefined, output: string): Step {
+  if (node.op === 'Gemm' && attrNum(node, 'transA', 0) !== 0) {
+    throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Gemm with transA=1 is not supported`);
+  }
+  const b = constant(graph, node.inputs[1]!, node);
+  const transB = node.op === 'Gemm' && attrNum(node, 'transB', 0) !== 0;
+  const c = node.op === 'Gemm' && node.inputs[2] ? constant(graph, node.inputs[2], node) : null;
+  const N = transB ? b.dims[0]! : b.dims[1]!;
+  if (c && c.data.length !== N) {
+    throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Gemm bias must have ${N} elements`);
+  }
+  const packed = f32.PackedGemm.create(
+    f32Data(b), b.dims, transB, c ? f32Data(c) : null,
+    node.op === 'Gemm' ? attrNum(node, 'alpha', 1) : 1, node.op === 'Gemm' ? attrNum(node, 'beta', 1) : 1, activation,
+  );
+  return {
+    name: node.name,
+    op: node.op,
+    inputs: [node.inputs[0]!],
+    outputs: [output],
+    async run(ctx) {
+      const a = ctx.getF32(node.inputs[0]!);
+      const K = a.dims[a.dims.length - 1]!;
+      const M = a.data.length / K;
+      const dims = [...a.dims.slice(0, -1), N];
+      const out = ctx.allocF32(dims);
+      await f32.gemm(packed, a.data, M, out);
+      ctx.set(output, { kind: 'f32', data: out, dims });
+    },
+  };
+}
+
+function poolStep(node: Node): Step {
+  const [input, output] = [node.inputs[0]!, node.outputs[0]!];
+  const base = { name: node.name, op: node.op, inputs: [input], outputs: [output] };
+  if (node.op === 'GlobalAveragePool') {
+    return {
+      ...base,
+      async run(ctx) {
+        const x = ctx.getF32(input);
+        const dims = [x.dims[0]!, x.dims[1]!, 1, 1];
+        const out = ctx.allocF32(dims);
+        await f32.globalAvgPool(x.data, x.dims, out);
+        ctx.set(output, { kind: 'f32', data: out, dims });
+      },
+    };
+  }
+  const p: f32.PoolParams = {
+    kernel: attrInts(node, 'kernel_shape', [1, 1]) as [number, number],
+    strides: attrInts(node, 'strides', [1, 1]) as [number, number],
+    pads: attrInts(node, 'pads', [0, 0, 0, 0]) as [number, number, number, number],
+    ceilMode: attrNum(node, 'ceil_mode', 0) === 1,
+    countIncludePad: attrNum(node, 'count_include_pad', 0) === 1,
+  };
+  const kernel = node.op === 'MaxPool' ? f32.maxPool2d : f32.avgPool2d;
+  return {
+    ...base,
+    async run(ctx) {
+      const x = ctx.getF32(input);
+      const dims = f32.poolOutputDims(x.dims, p);
+      const out = ctx.allocF32(dims);
+      await kernel(x.data, x.dims, p, out);
+      ctx.set(output, { kind: 'f32', data: out, dims });
+    },
+  };
+}
+
+/** Steps that only move memory (views or TypeScript copies). */
+function layoutStep(graph: Graph, node: Node): Step {
+  const input = node.inputs[0]!;
+  const output = node.outputs[0]!;
+  const base = { name: node.name, op: node.op, inputs: [input], outputs: [output] };
+  const view = (dimsOf: (d: number[]) => number[]): Step => ({
+    ...base,
+    aliases: true,
+    run(ctx) {
+      const x = ctx.getF32(input);
+      ctx.set(output, { kind: 'f32', data: x.data, dims: dimsOf(x.dims) });
+    },
+  });
+  switch (node.op) {
+    case 'Flatten': {
+      const axis = attrNum(node, 'axis', 1);
+      return view((d) => {
+        const a = axis < 0 ? axis + d.length : axis;
+        return [d.slice(0, a).reduce((p, v) => p * v, 1), d.slice(a).reduce((p, v) => p * v, 1)];
+      });
+    }
+    case 'Reshape': {
+      const target = constantInts(graph, node.inputs[1]!, node);
+      return view((d) => reshapeDims(d, target));
+    }
+    case 'Pad': {
+      const pads = constantInts(graph, node.inputs[1]!, node);
+      const value = node.inputs[2] ? Number(constant(graph, node.inputs[2], node).data[0] ?? 0) : 0;
+      const mode = node.attrs['mode'] ?? 'constant';
+      if (mode !== 'constant') throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Pad mode '${String(mode)}' is not supported`);
+      if (node.inputs[3]) throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Pad with axes is not supported`);
+      return { ...base, run: (ctx) => void ctx.set(output, { kind: 'f32', ...padConstant(ctx.getF32(input).data, ctx.getF32(input).dims, pads, value) }) };
+    }
+    case 'Slice': {
+      const ints = (i: number): number[] | undefined => (node.inputs[i] ? constantInts(graph, node.inputs[i]!, node) : undefined);
+      const starts = ints(1)!;
+      const spec = { starts, ends: ints(2)!, axes: ints(3) ?? starts.map((_, i) => i), steps: ints(4) ?? starts.map(() => 1) };
+      return { ...base, run: (ctx) => void ctx.set(output, { kind: 'f32', ...slice(ctx.getF32(input).data, ctx.getF32(input).dims, spec) }) };
+    }
+    case 'Transpose': {
+      const perm = node.attrs['perm'] as number[] | undefined;
+      return {
+        ...base,
+        run(ctx) {
+          const x = ctx.getF32(input);
+          ctx.set(output, { kind: 'f32', ...transpose(x.data, x.dims, perm ?? x.dims.map((_, i) => x.dims.length - 1 - i)) });
+        },
+      };
+    }
+    default:
+      throw new LayerqError('UNSUPPORTED_OP', `unsupported ONNX op '${node.op}' (node '${node.name}')`);
+  }
+}
+
+function concatStep(node: Node): Step {
+  const axis = attrNum(node, 'axis', 0);
+  return {
+    name: node.name,
+    op: node.op,
+    inputs: [...node.inputs],
+    outputs: [node.outputs[0]!],
+    run(ctx) {
+      ctx.set(node.outputs[0]!, { kind: 'f32', ...concat(node.inputs.map((n) => ctx.getF32(n)), axis) });
+    },
+  };
+}
+
+function softmaxStep(node: Node, opset: number): Step {
+  const axis = attrNum(node, 'axis', opset >= 13 ? -1 : 1);
+  return {
+    name: node.name,
+    op: node.op,
+    inputs: [node.inputs[0]!],
+    outputs: [node.outputs[0]!],
+    async run(ctx) {
+      const x = ctx.getF32(node.inputs[0]!);
+      const a = axis < 0 ? axis + x.dims.length : axis;
+      // Opset < 13 flattens from `axis`; opset >= 13 needs `axis` to be the last one here.
+      if (opset >= 13 && a !== x.dims.length - 1) {
+        throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Softmax over a non-last axis is not supported`);
+      }
+      const cols = x.dims.slice(a).reduce((p, v) => p * v, 1);
+      const out = ctx.allocF32(x.dims);
+      await f32.softmax(x.data, x.data.length / cols, cols, out);
+      ctx.set(node.outputs[0]!, { kind: 'f32', data: out, dims: [...x.dims] });
+    },
+  };
+}
+
+/** One FP32 step for a node that is not a fused Conv/Gemm layer. */
+export function lowerNodeF32(graph: Graph, node: Node, opset: number): Step {
+  switch (node.op) {
+    case 'Conv':
+      return convStep(graph, node, undefined, node.outputs[0]!);
+    case 'Gemm':
+    case 'MatMul':
+      return gemmStep(graph, node, undefined, node.outputs[0]!);
+    case 'Relu':
+    case 'Clip':
+    case 'Sigmoid':
+    case 'HardSigmoid':
+    case 'HardSwish':
+      return unaryStep(node);
+    case 'Add':
+    case 'Sub':
+    case 'Mul':
+    case 'Div':
+      return binaryStep(graph, node);
+    case 'MaxPool':
+    case 'AveragePool':
+    case 'GlobalAveragePool':
+      return poolStep(node);
+    case 'Concat':
+      return concatStep(node);
+    case 'Softmax':
+      return softmaxStep(node, opset);
+    default:
+      return layoutStep(graph, node);
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The engine's runtime: a compiled program is a list of steps over named values. It runs them in
+ * order on one batch, recycling buffers once a value is dead (liveness computed at compile time),
+ * so a forward pass allocates almost nothing after the first batch.
+ */
+import { numel } from '../ir/graph';
+
+/** A runtime value: float32 NCHW data, or uint8 codes with their quantization (integer mode). */
+export type Value =
+  | { kind: 'f32'; data: Float32Array; dims: number[] }
+  | { kind: 'u8'; data: Uint8Array; dims: number[] };
+
+export interface StepContext {
+  get(name: string): Value;
+  getF32(name: string): { data: Float32Array; dims: number[] };
+  set(name: string, value: Value): void;
+  allocF32(dims: readonly number[]): Float32Array;
+  allocU8(dims: readonly number[]): Uint8Array;
+}
+
+export interface Step {
+  /** Node or layer name, for errors and profiles. */
+  name: string;
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  /** Outputs that share memory with inputs[0] (Reshape, Flatten): kept alive together. */
+  aliases?: boolean;
+  run(ctx: StepContext): Promise<void> | void;
+}
+
+/** Recycles typed arrays by length; a forward pass reuses the previous pass's buffers. */
+class BufferPool {
+  private readonly f32 = new Map<number, Float32Array[]>();
+  private readonly u8 = new Map<number, Uint8Array[]>();
+  takeF32(n: number): Float32Array {
+    return this.f32.get(n)?.pop() ?? new Float32Array(n);
+  }
+  takeU8(n: number): Uint8Array {
+    return this.u8.get(n)?.pop() ?? new Uint8Array(n);
+  }
+  give(v: Value): void {
+    const map = (v.kind === 'f32' ? this.f32 : this.u8) as Map<number, (Float32Array | Uint8Array)[]>;
+    const list = map.get(v.data.length) ?? [];
+    list.push(v.data);
+    map.set(v.data.length, list);
+  }
+}
+
+export class Program {
+  readonly steps: Step[];
+  /** For each step, the values dead after it; `recycle` is false for aliases of another buffer. */
+  private readonly freeAfter: { name: string; recycle: boolean }[][];
+  private readonly pool = new BufferPool();
+
+  constructor(steps: Step[], private readonly keep: ReadonlySet<string>) {
+    this.steps = steps;
+    this.freeAfter = computeFrees(steps, keep);
+  }
+
+  /**
+   * Runs steps [from, to) with `values` holding every value they read that an earlier step
+   * produced (for from = 0: the graph inputs). Returns the map, with dead values removed.
+   */
+  async run(values: Map<string, Value>, from = 0, to = this.steps.length): Promise<Map<string, Value>> {
+    const pool = this.pool;
+    const ctx: StepContext = {
+      get: (name) => {
+        const v = values.get(name);
+        if (!v) throw new Error(`engine: value '${name}' is not available`);
+        return v;
+      },
+      getF32: (name) => {
+        const v = ctx.get(name);
+        if (v.kind !== 'f32') throw new Error(`engine: value '${name}' is ${v.kind}, expected f32`);
+        return v;
+      },
+      set: (name, value) => void values.set(name, value),
+      allocF32: (dims) => pool.takeF32(numel(dims)),
+      allocU8: (dims) => pool.takeU8(numel(dims)),
+    };
+    for (let i = from; i < to; i++) {
+      const step = this.steps[i]!;
+      await step.run(ctx);
+      for (const { name, recycle } of this.freeAfter[i]!) {
+        const v = values.get(name);
+        if (v && recycle) pool.give(v);
+        values.delete(name);
+      }
+    }
+    return values;
+  }
+
+  /** Returns a value's buffer to the pool once the caller has read it. */
+  recycle(v: Value): void {
+    this.pool.give(v);
+  }
+}
+
+/** Last use of each value; aliasing steps extend their source's life to the alias's last use. */
+function computeFrees(steps: Step[], keep: ReadonlySet<string>): { name: string; recycle: boolean }[][] {
+  const root = new Map<string, string>();
+  const rootOf = (n: string): string => root.get(n) ?? n;
+  const lastUse = new Map<string, number>();
+  const produced: string[] = [];
+  steps.forEach((s, i) => {
+    for (const inp of s.inputs) if (inp) lastUse.set(rootOf(inp), i);
+    for (const out of s.outputs) {
+      produced.push(out);
+      if (s.aliases && s.inputs[0]) root.set(out, rootOf(s.inputs[0]));
+      lastUse.set(rootOf(out), Math.max(lastUse.get(rootOf(out)) ?? i, i));
+    }
+  });
+  const keptRoots = new Set([...keep].map(rootOf));
+  const frees: { name: string; recycle: boolean }[][] = steps.map(() => []);
+  for (const name of produced) {
+    const r = rootOf(name);
+    const at = lastUse.get(r);
+    if (keptRoots.has(r) || at === undefined) continue;
+    // Only the root owns its buffer; aliases are dropped from the map without recycling.
+    frees[at]!.push({ name, recycle: name === r });
+  }
+  return frees;
+}
