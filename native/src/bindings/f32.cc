@@ -1,4 +1,235 @@
+// N-API adapter for the f32 kernels. Arguments are validated in TypeScript
+// (src/engine/native-f32.ts); here we re-check what memory safety depends on (types, sizes,
+// typed-array lengths against shapes) and run the kernels off the event loop.
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "bindings/async.h"
+#include "kernels/f32-conv/f32-conv.h"
+#include "kernels/f32-elementwise/f32-elementwise.h"
+#include "kernels/f32-gemm/f32-gemm.h"
+#include "kernels/f32-pool/f32-pool.h"
+
 namespace layerq {
-void InitF32(Napi::Env, Napi::Object) {}
+namespace {
+
+size_t Size(const Napi::Value& v, const char* name) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("Expected number for ") + name);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d != std::floor(d) || d > 9007199254740991.0) {
+    throw Napi::RangeError::New(v.Env(), std::string("Expected non-negative integer for ") + name);
+  }
+  return static_cast<size_t>(d);
+}
+
+size_t Positive(const Napi::Value& v, const char* name) {
+  const size_t s = Size(v, name);
+  if (s == 0) throw Napi::RangeError::New(v.Env(), std::string("Expected positive integer for ") + name);
+  return s;
+}
+
+float Float(const Napi::Value& v, const char* name) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("Expected number for ") + name);
+  return static_cast<float>(v.As<Napi::Number>().DoubleValue());
+}
+
+std::vector<size_t> Dims(const Napi::Value& v, const char* name) {
+  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string("Expected array for ") + name);
+  Napi::Array arr = v.As<Napi::Array>();
+  if (arr.Length() > 8) throw Napi::RangeError::New(v.Env(), std::string("Expected rank <= 8 for ") + name);
+  std::vector<size_t> dims(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i) dims[i] = Size(arr.Get(i), name);
+  return dims;
+}
+
+size_t Product(const std::vector<size_t>& dims) {
+  size_t p = 1;
+  for (size_t d : dims) p *= d;
+  return p;
+}
+
+// Packed conv weights, owned by a JS object (the TS PackedConv holds it).
+class PackedConvWrap : public Napi::ObjectWrap<PackedConvWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) { return DefineClass(env, "F32PackedConv", {}); }
+  // (weight, [cout, cinPerGroup, kh, kw], bias|null, group, [sh, sw], [pt, pl, pb, pr], [dh, dw], min, max)
+  explicit PackedConvWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedConvWrap>(info) {
+    Napi::Env env = info.Env();
+    const auto wd = Dims(info[1], "wDims");
+    const auto strides = Dims(info[4], "strides"), pads = Dims(info[5], "pads"), dil = Dims(info[6], "dilations");
+    if (wd.size() != 4 || strides.size() != 2 || pads.size() != 4 || dil.size() != 2) {
+      throw Napi::RangeError::New(env, "conv: expected wDims rank 4, 2 strides, 4 pads, 2 dilations");
+    }
+    f32::ConvShape s;
+    s.group = Positive(info[3], "group");
+    s.cout = wd[0];
+    s.cin = wd[1] * s.group;
+    s.kh = wd[2];
+    s.kw = wd[3];
+    s.sh = strides[0];
+    s.sw = strides[1];
+    s.pt = pads[0];
+    s.pl = pads[1];
+    s.pb = pads[2];
+    s.pr = pads[3];
+    s.dh = dil[0];
+    s.dw = dil[1];
+    if (Product(wd) == 0 || s.sh == 0 || s.sw == 0 || s.dh == 0 || s.dw == 0 || s.cout % s.group != 0) {
+      throw Napi::RangeError::New(env, "conv: zero dimension, stride or dilation, or cout not divisible by group");
+    }
+    const float* w = F32(info[0], Product(wd), "weight");
+    const float* bias = info[2].IsNull() || info[2].IsUndefined() ? nullptr : F32(info[2], s.cout, "bias");
+    packed_ = f32::PackConv(w, bias, s, Float(info[7], "min"), Float(info[8], "max"));
+  }
+  const f32::PackedConv& packed() const { return packed_; }
+
+ private:
+  f32::PackedConv packed_;
+};
+
+class PackedGemmWrap : public Napi::ObjectWrap<PackedGemmWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) { return DefineClass(env, "F32PackedGemm", {}); }
+  // (b, K, N, transB, bias|null, alpha, beta, min, max)
+  explicit PackedGemmWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedGemmWrap>(info) {
+    const size_t k = Positive(info[1], "K"), n = Positive(info[2], "N");
+    const float* b = F32(info[0], k * n, "b");
+    const float* bias = info[4].IsNull() || info[4].IsUndefined() ? nullptr : F32(info[4], n, "bias");
+    packed_ = f32::PackGemmB(b, k, n, info[3].ToBoolean().Value(), bias, Float(info[5], "alpha"),
+                             Float(info[6], "beta"), Float(info[7], "min"), Float(info[8], "max"));
+  }
+  const f32::PackedGemmB& packed() const { return packed_; }
+
+ private:
+  f32::PackedGemmB packed_;
+};
+
+Napi::FunctionReference* g_conv_ctor = nullptr;
+Napi::FunctionReference* g_gemm_ctor = nullptr;
+
+template <typename W>
+W* Unwrap(const Napi::Value& v, Napi::FunctionReference* ctor, const char* name) {
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(ctor->Value())) {
+    throw Napi::TypeError::New(v.Env(), std::string("Expected packed weights for ") + name);
+  }
+  return W::Unwrap(v.As<Napi::Object>());
+}
+
+// conv2d(packed, x, [n, cin, h, w], out)
+Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
+  const f32::PackedConv& pc = Unwrap<PackedConvWrap>(info[0], g_conv_ctor, "packed")->packed();
+  const auto xd = Dims(info[2], "xDims");
+  if (xd.size() != 4 || xd[1] != pc.s.cin) throw Napi::RangeError::New(info.Env(), "conv2d: xDims must be [N, Cin, H, W]");
+  const size_t ho = f32::ConvOutDim(xd[2], pc.s.kh, pc.s.sh, pc.s.pt, pc.s.pb, pc.s.dh);
+  const size_t wo = f32::ConvOutDim(xd[3], pc.s.kw, pc.s.sw, pc.s.pl, pc.s.pr, pc.s.dw);
+  const float* x = F32(info[1], Product(xd), "x");
+  float* out = F32(info[3], xd[0] * pc.s.cout * ho * wo, "out");
+  const size_t n = xd[0], h = xd[2], w = xd[3];
+  return RunAsync(info.Env(), [&pc, x, n, h, w, out] { f32::Conv2d(pc, x, n, h, w, out); },
+                  {info[0], info[1], info[3]});
+}
+
+// gemm(packed, a, M, out)
+Napi::Value GemmJs(const Napi::CallbackInfo& info) {
+  const f32::PackedGemmB& pg = Unwrap<PackedGemmWrap>(info[0], g_gemm_ctor, "packed")->packed();
+  const size_t m = Size(info[2], "M");
+  const float* a = F32(info[1], m * pg.k, "a");
+  float* out = F32(info[3], m * pg.n, "out");
+  return RunAsync(info.Env(), [&pg, a, m, out] { f32::Gemm(pg, a, m, out); }, {info[0], info[1], info[3]});
+}
+
+// binary(op, a, aDims, b, bDims, out)
+Napi::Value BinaryJs(const Napi::CallbackInfo& info) {
+  const size_t op = Size(info[0], "op");
+  if (op > 3) throw Napi::RangeError::New(info.Env(), "binary: unknown op");
+  auto ad = std::make_shared<std::vector<size_t>>(Dims(info[2], "aDims"));
+  auto bd = std::make_shared<std::vector<size_t>>(Dims(info[4], "bDims"));
+  size_t od[8], rank = 0;
+  if (!f32::BroadcastDims(ad->data(), ad->size(), bd->data(), bd->size(), od, &rank)) {
+    throw Napi::RangeError::New(info.Env(), "binary: shapes do not broadcast");
+  }
+  const float* a = F32(info[1], Product(*ad), "a");
+  const float* b = F32(info[3], Product(*bd), "b");
+  float* out = F32(info[5], Product(std::vector<size_t>(od, od + rank)), "out");
+  return RunAsync(info.Env(), [op, a, b, ad, bd, out] {
+    f32::Binary(static_cast<f32::BinaryOp>(op), a, ad->data(), ad->size(), b, bd->data(), bd->size(), out);
+  }, {info[1], info[3], info[5]});
+}
+
+// unary(op, x, out, n, min, max, alpha, beta)
+Napi::Value UnaryJs(const Napi::CallbackInfo& info) {
+  const size_t op = Size(info[0], "op");
+  if (op > 4) throw Napi::RangeError::New(info.Env(), "unary: unknown op");
+  const size_t n = Size(info[3], "n");
+  const float* x = F32(info[1], n, "x");
+  float* out = F32(info[2], n, "out");
+  f32::UnaryParams p;
+  p.min = Float(info[4], "min");
+  p.max = Float(info[5], "max");
+  p.alpha = Float(info[6], "alpha");
+  p.beta = Float(info[7], "beta");
+  return RunAsync(info.Env(), [op, p, x, out, n] { f32::Unary(static_cast<f32::UnaryOp>(op), p, x, out, n); },
+                  {info[1], info[2]});
+}
+
+// pool2d(isMax, x, [n, c, h, w], [kh, kw, sh, sw, pt, pl, pb, pr, ceil, includePad], out)
+Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
+  const bool is_max = info[0].ToBoolean().Value();
+  const auto xd = Dims(info[2], "xDims");
+  const auto pv = Dims(info[3], "params");
+  if (xd.size() != 4 || pv.size() != 10) throw Napi::RangeError::New(info.Env(), "pool2d: xDims [N, C, H, W] and 10 params expected");
+  f32::PoolShape s;
+  s.kh = pv[0]; s.kw = pv[1]; s.sh = pv[2]; s.sw = pv[3];
+  s.pt = pv[4]; s.pl = pv[5]; s.pb = pv[6]; s.pr = pv[7];
+  s.ceil_mode = pv[8] != 0;
+  s.count_include_pad = pv[9] != 0;
+  if (s.kh == 0 || s.kw == 0 || s.sh == 0 || s.sw == 0) throw Napi::RangeError::New(info.Env(), "pool2d: zero kernel or stride");
+  const size_t ho = f32::PoolOutDim(xd[2], s.kh, s.sh, s.pt, s.pb, s.ceil_mode);
+  const size_t wo = f32::PoolOutDim(xd[3], s.kw, s.sw, s.pl, s.pr, s.ceil_mode);
+  const float* x = F32(info[1], Product(xd), "x");
+  float* out = F32(info[4], xd[0] * xd[1] * ho * wo, "out");
+  const size_t n = xd[0], c = xd[1], h = xd[2], w = xd[3];
+  return RunAsync(info.Env(), [is_max, x, n, c, h, w, s, out] {
+    if (is_max) f32::MaxPool2d(x, n, c, h, w, s, out);
+    else f32::AvgPool2d(x, n, c, h, w, s, out);
+  }, {info[1], info[4]});
+}
+
+// globalAvgPool(x, planes, hw, out)
+Napi::Value GlobalAvgPoolJs(const Napi::CallbackInfo& info) {
+  const size_t planes = Size(info[1], "planes"), hw = Size(info[2], "hw");
+  const float* x = F32(info[0], planes * hw, "x");
+  float* out = F32(info[3], planes, "out");
+  return RunAsync(info.Env(), [x, planes, hw, out] { f32::GlobalAvgPool(x, planes, hw, out); }, {info[0], info[3]});
+}
+
+// softmax(x, rows, cols, out)
+Napi::Value SoftmaxJs(const Napi::CallbackInfo& info) {
+  const size_t rows = Size(info[1], "rows"), cols = Size(info[2], "cols");
+  const float* x = F32(info[0], rows * cols, "x");
+  float* out = F32(info[3], rows * cols, "out");
+  return RunAsync(info.Env(), [x, rows, cols, out] { f32::Softmax(x, rows, cols, out); }, {info[0], info[3]});
+}
+
+}  // namespace
+
+void InitF32(Napi::Env env, Napi::Object exports) {
+  Napi::Function conv = PackedConvWrap::Define(env);
+  Napi::Function gemm = PackedGemmWrap::Define(env);
+  // Leaked on purpose: lives as long as the addon (one per process in practice).
+  g_conv_ctor = new Napi::FunctionReference(Napi::Persistent(conv));
+  g_gemm_ctor = new Napi::FunctionReference(Napi::Persistent(gemm));
+  exports.Set("F32PackedConv", conv);
+  exports.Set("F32PackedGemm", gemm);
+  exports.Set("f32Conv2d", Napi::Function::New(env, Conv2dJs));
+  exports.Set("f32Gemm", Napi::Function::New(env, GemmJs));
+  exports.Set("f32Binary", Napi::Function::New(env, BinaryJs));
+  exports.Set("f32Unary", Napi::Function::New(env, UnaryJs));
+  exports.Set("f32Pool2d", Napi::Function::New(env, Pool2dJs));
+  exports.Set("f32GlobalAvgPool", Napi::Function::New(env, GlobalAvgPoolJs));
+  exports.Set("f32Softmax", Napi::Function::New(env, SoftmaxJs));
+}
+
 }  // namespace layerq

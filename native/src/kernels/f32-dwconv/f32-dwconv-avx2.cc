@@ -1,0 +1,57 @@
+// AVX2 depthwise plane: 8 output columns per vector in the interior (every horizontal tap in
+// bounds); stride 1 loads directly, stride 2 deinterleaves two loads; borders go scalar.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/f32-dwconv/f32-dwconv.h"
+
+namespace layerq {
+namespace f32 {
+namespace {
+
+// x[0], x[2], ..., x[14]: reads x[0..15].
+inline __m256 LoadEven(const float* x) {
+  const __m256 lo = _mm256_loadu_ps(x), hi = _mm256_loadu_ps(x + 8);
+  const __m256 packed = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 | a4 a6 b4 b6
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(packed), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+}  // namespace
+
+void DwConvPlaneAvx2(const float* x, size_t h, size_t w, const float* taps, float bias,
+                     const ConvShape& s, size_t ho, size_t wo, float min, float max, float* out) {
+  const size_t sw = s.sw;
+  // Vector columns [ox_lo, ox_hi): first tap ix >= 0 and the last float read < w.
+  const size_t span = (s.kw - 1) * s.dw;
+  const size_t ox_lo = std::min(wo, (s.pl + sw - 1) / sw);
+  const __m256 vmin = _mm256_set1_ps(min), vmax = _mm256_set1_ps(max);
+  for (size_t oy = 0; oy < ho; ++oy) {
+    float* orow = out + oy * wo;
+    size_t ox = 0;
+    for (; ox < ox_lo; ++ox) orow[ox] = std::min(std::max(DwConvPoint(x, h, w, taps, bias, s, oy, ox), min), max);
+    if (sw == 1 || sw == 2) {
+      // Last float read by a vector at ox: (ox + 7) * sw - pl + span (+1 for stride 2's pair load).
+      for (; ox + 8 <= wo; ox += 8) {
+        const size_t last = (ox + 7) * sw + span + (sw == 2 ? 1 : 0);
+        if (last >= w + s.pl) break;
+        __m256 acc = _mm256_set1_ps(bias);
+        for (size_t ky = 0; ky < s.kh; ++ky) {
+          const long iy = static_cast<long>(oy * s.sh + ky * s.dh) - static_cast<long>(s.pt);
+          if (iy < 0 || iy >= static_cast<long>(h)) continue;
+          const float* row = x + iy * w + (ox * sw - s.pl);
+          for (size_t kx = 0; kx < s.kw; ++kx) {
+            const __m256 t = _mm256_broadcast_ss(taps + ky * s.kw + kx);
+            const float* p = row + kx * s.dw;
+            acc = _mm256_fmadd_ps(t, sw == 1 ? _mm256_loadu_ps(p) : LoadEven(p), acc);
+          }
+        }
+        _mm256_storeu_ps(orow + ox, _mm256_min_ps(_mm256_max_ps(acc, vmin), vmax));
+      }
+    }
+    for (; ox < wo; ++ox) orow[ox] = std::min(std::max(DwConvPoint(x, h, w, taps, bias, s, oy, ox), min), max);
+  }
+}
+
+}  // namespace f32
+}  // namespace layerq
