@@ -1,0 +1,31 @@
+/** Seeded random data for the quantization tests (mulberry32), replayable from the seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function gaussian(n: number, seed: number, sigma = 1): Float32Array {
+  const u = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = sigma * Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+  return out;
+}
+
+export function uniform(n: number, seed: number, lo: number, hi: number): Float32Array {
+  const u = rng(seed);
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * u());
+}
+
+export function laplacian(n: number, seed: number, b = 1): Float32Array {
+  const u = rng(seed);
+  return Float32Array.from({ length: n }, () => {
+    const v = u() - 0.5;
+    return -b * Math.sign(v) * Math.log(1 - 2 * Math.abs(v));
+  });
+}
