@@ -1,0 +1,84 @@
+// Weight packing for the q8 GEMM microkernels (layout in q8-gemm.h).
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include "kernels/q8-gemm/q8-gemm.h"
+
+namespace layerq {
+namespace {
+
+uint8_t* AlignedAlloc(size_t bytes) {
+  void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (!p) throw std::bad_alloc();
+  return static_cast<uint8_t*>(p);
+}
+
+uint32_t PackPair(int8_t lo, int8_t hi) {
+  return static_cast<uint16_t>(static_cast<int16_t>(lo)) |
+         static_cast<uint32_t>(static_cast<uint16_t>(static_cast<int16_t>(hi))) << 16;
+}
+
+}  // namespace
+
+Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t groups, size_t m,
+                                 size_t k, const Q8QuantParams& q)
+    : groups_(groups), m_(m), k_(k), mr_(m == 1 ? 1 : 4), q_(q), blob_(nullptr, std::free) {
+  if (groups == 0 || m == 0 || k == 0) throw std::invalid_argument("q8 weights: empty shape");
+  if (q.weightScale.size() != 1 && q.weightScale.size() != groups * m) {
+    throw std::invalid_argument("q8 weights: weightScale must have 1 or Cout elements");
+  }
+  if (q.inputZero < 0 || q.inputZero > 255) throw std::invalid_argument("q8 weights: inputZero out of [0, 255]");
+  if (q.output.kind == Q8OutputKind::kUint8 &&
+      (q.output.qmin < 0 || q.output.qmax > 255 || q.output.qmin > q.output.qmax)) {
+    throw std::invalid_argument("q8 weights: output range must be within [0, 255]");
+  }
+  mp_ = (m + mr_ - 1) / mr_ * mr_;
+  const size_t kp = kpairs();
+  group_bytes_ = ((mp_ + mp_ * kp + mp_) * 4 + 63) / 64 * 64;
+  blob_.reset(AlignedAlloc(groups * group_bytes_));
+  std::memset(blob_.get(), 0, groups * group_bytes_);
+
+  raw_w_.assign(w, w + groups * m * k);
+  raw_bias_.assign(groups * m, 0);
+  if (bias) raw_bias_.assign(bias, bias + groups * m);
+
+  for (size_t g = 0; g < groups; ++g) {
+    uint8_t* base = blob_.get() + g * group_bytes_;
+    int32_t* pb = reinterpret_cast<int32_t*>(base);
+    uint32_t* pw = reinterpret_cast<uint32_t*>(pb + mp_);
+    float* ps = reinterpret_cast<float*>(pw + mp_ * kp);
+    const int8_t* wg = w + g * m * k;
+    for (size_t c = 0; c < m; ++c) {
+      int64_t sum = 0;
+      for (size_t i = 0; i < k; ++i) sum += wg[c * k + i];
+      // bias - xZero * sum_k w, modulo 2^32 like the int32 accumulator itself.
+      const uint32_t b = static_cast<uint32_t>(raw_bias_[g * m + c]) -
+                         static_cast<uint32_t>(static_cast<int64_t>(q.inputZero) * sum);
+      pb[c] = static_cast<int32_t>(b);
+      ps[c] = ChannelScale(g, c);
+    }
+    for (size_t blk = 0; blk < mp_ / mr_; ++blk) {
+      for (size_t p = 0; p < kp; ++p) {
+        for (size_t r = 0; r < mr_; ++r) {
+          const size_t c = blk * mr_ + r;
+          int8_t lo = 0, hi = 0;
+          if (c < m) {
+            lo = wg[c * k + 2 * p];
+            if (2 * p + 1 < k) hi = wg[c * k + 2 * p + 1];
+          }
+          pw[(blk * kp + p) * mr_ + r] = PackPair(lo, hi);
+        }
+      }
+    }
+  }
+}
+
+float Q8PackedWeights::ChannelScale(size_t g, size_t c) const {
+  const float ws = q_.weightScale.size() == 1 ? q_.weightScale[0] : q_.weightScale[g * m_ + c];
+  const float s = q_.inputScale * ws;
+  return q_.output.kind == Q8OutputKind::kUint8 ? s / q_.output.outputScale : s;
+}
+
+}  // namespace layerq

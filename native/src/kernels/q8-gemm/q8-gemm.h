@@ -1,0 +1,142 @@
+// Packed int8 GEMM core shared by q8 conv and q8 gemm (uint8 activations x int8 weights, int32
+// accumulation, requantized uint8 or dequantized float32 output).
+//
+// Contract (DESIGN.md, "Quantization conventions"):
+//   acc[c] = bias[c] + sum_k (x[k] - xZero) * w[c][k]                       (int32, wraps mod 2^32)
+//   uint8:   y = clamp(nearbyint((float)acc * multiplier[c]) + yZero, yMin, yMax)
+//            multiplier[c] = inputScale * weightScale[c] / outputScale      (float32)
+//   float32: y = clamp((float)acc * (inputScale * weightScale[c]), fMin, fMax)
+//
+// Packing (once per weight tensor, per group): bias first, then blocked weights, then the
+// per-channel multipliers; the zero-point correction -xZero * sum_k w[c][k] is folded into the
+// packed bias, so the kernels multiply raw (zero-extended) uint8 activations.
+//   bias:    int32 [Mp]                     Mp = M rounded up to the row block
+//   weights: int16x2 [Mp / MR][Kp / 2][MR]  pairs (w[c][k], w[c][k+1]) as one int32 each, so a
+//            vpmaddwd against pair-interleaved activations adds both products exactly
+//   scales:  float [Mp]
+// Kp = K rounded up to even; padded rows and columns are zero.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "common/cpu.h"
+
+namespace layerq {
+
+// Output pixels (GEMM columns) per microkernel tile; activations are packed in panels this wide.
+constexpr size_t kQ8Nr = 16;
+
+enum class Q8OutputKind { kUint8 = 0, kFloat32 = 1 };
+
+struct Q8Output {
+  Q8OutputKind kind = Q8OutputKind::kUint8;
+  int32_t zero = 0;           // uint8: yZero
+  int32_t qmin = 0, qmax = 255;  // uint8: [yMin, yMax], within [0, 255]
+  float fmin = -INFINITY, fmax = INFINITY;  // float32: fused clamp (infinite when none)
+  float outputScale = 1.0f;   // uint8 only
+};
+
+// Quantization of one packed weight tensor (every float is float32, as the contract says).
+struct Q8QuantParams {
+  float inputScale = 1.0f;
+  int32_t inputZero = 0;          // [0, 255]
+  std::vector<float> weightScale;  // size 1 (per tensor) or M (per output channel)
+  Q8Output output;
+};
+
+// Weights of `groups` independent GEMMs of M output channels x K reduction each, packed for the
+// ISA's microkernels; also keeps the unpacked weights for the scalar reference path.
+class Q8PackedWeights {
+ public:
+  // w: int8 [groups][M][K] row-major; bias: int32 [groups * M] or null.
+  Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t groups, size_t m, size_t k,
+                  const Q8QuantParams& q);
+
+  size_t groups() const { return groups_; }
+  size_t m() const { return m_; }
+  size_t k() const { return k_; }
+  size_t mr() const { return mr_; }          // row block: 4, or 1 when M == 1 (depthwise)
+  size_t mp() const { return mp_; }          // M rounded up to mr
+  size_t kpairs() const { return (k_ + 1) / 2; }
+  const Q8QuantParams& quant() const { return q_; }
+
+  // Packed views of group g.
+  const int32_t* bias(size_t g) const { return reinterpret_cast<const int32_t*>(Group(g)); }
+  const int32_t* weights(size_t g) const { return bias(g) + mp_; }
+  const float* scales(size_t g) const {
+    return reinterpret_cast<const float*>(weights(g) + mp_ * kpairs());
+  }
+
+  // Unpacked, for the reference: int8 [groups][M][K], int32 [groups * M] (zeros when none),
+  // and the float32 per-output-channel multiplier (uint8 output) or scale (float32 output).
+  const int8_t* raw_weights() const { return raw_w_.data(); }
+  const int32_t* raw_bias() const { return raw_bias_.data(); }
+  float ChannelScale(size_t g, size_t c) const;
+
+ private:
+  const uint8_t* Group(size_t g) const { return blob_.get() + g * group_bytes_; }
+
+  size_t groups_, m_, k_, mr_, mp_, group_bytes_;
+  Q8QuantParams q_;
+  std::unique_ptr<uint8_t, void (*)(void*)> blob_;
+  std::vector<int8_t> raw_w_;
+  std::vector<int32_t> raw_bias_;
+};
+
+// Microkernels and helpers of one ISA, all on the packed layout above.
+struct Q8GemmUkernels {
+  // acc[MR][kQ8Nr] (+)= sum over kpairs of w pairs x panel pairs. init: acc = bias first.
+  void (*gemm_4x16)(size_t kpairs, const int32_t* w, const int16_t* panel, const int32_t* bias,
+                    int32_t* acc, bool init);
+  void (*gemm_1x16)(size_t kpairs, const int32_t* w, const int16_t* panel, const int32_t* bias,
+                    int32_t* acc, bool init);
+  // panel[kp][p][2] (int16) from 16 columns of col (uint8 [K][col_stride], pixels p0..p0+15
+  // starting at col): columns past `np` are filled with 0; an odd K gets a zero last row.
+  void (*pack_panel)(const uint8_t* col, size_t col_stride, size_t k, size_t np, int16_t* panel);
+  // Writes rows [0, mr) x columns [0, np) of acc[.][kQ8Nr] to out[r * row_stride + p * col_stride].
+  void (*store_u8)(const int32_t* acc, size_t mr, size_t np, const float* scales,
+                   const Q8Output& o, uint8_t* out, size_t row_stride, size_t col_stride);
+  void (*store_f32)(const int32_t* acc, size_t mr, size_t np, const float* scales,
+                    const Q8Output& o, float* out, size_t row_stride, size_t col_stride);
+};
+
+// Fast-path microkernels for `isa`, or null when it has none (the scalar path is the reference).
+const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa);
+#if defined(__x86_64__) || defined(_M_X64)
+extern const Q8GemmUkernels kQ8GemmAvx2;
+#endif
+
+// Scratch memory aligned for AVX loads (panels, accumulator tiles, im2col blocks).
+template <typename T>
+class Q8Scratch {
+ public:
+  explicit Q8Scratch(size_t n) : p_(static_cast<T*>(std::aligned_alloc(64, (n * sizeof(T) + 63) / 64 * 64))) {
+    if (!p_) throw std::bad_alloc();
+  }
+  ~Q8Scratch() { std::free(p_); }
+  Q8Scratch(const Q8Scratch&) = delete;
+  Q8Scratch& operator=(const Q8Scratch&) = delete;
+  T* get() const { return p_; }
+
+ private:
+  T* p_;
+};
+
+// Runs every row block of group g against one packed activation panel (np valid columns) and
+// stores the results: output (c, p) goes to out[c * row_stride + p * col_stride], counted in
+// output elements (uint8 or float per the packed output kind). acc: scratch int32 [mp * kQ8Nr].
+void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, size_t g,
+                    const int16_t* panel, size_t np, int32_t* acc, void* out, size_t row_stride,
+                    size_t col_stride);
+
+// out[M rows of A][N] = A (uint8 [rows][K]) x packed^T, one group; see qgemm in the TS API.
+void Q8Gemm(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out);
+// The scalar reference of Q8Gemm (oracle): the contract computed directly from raw weights.
+void Q8GemmReference(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out);
+
+}  // namespace layerq

@@ -1,0 +1,75 @@
+// Quantize driver: ISA dispatch and threading over rows of the [outer][channels][inner] view.
+#include <algorithm>
+#include <stdexcept>
+
+#include "common/threadpool.h"
+#include "kernels/q8-quantize/q8-quantize.h"
+
+namespace layerq {
+namespace {
+
+constexpr size_t kGrainElements = 16384;
+
+// Calls row(offset, n, channel, step) over the tensor: rows of `inner` elements with one
+// channel each, or, when inner == 1, rows of all channels with per-element parameters.
+template <typename Row>
+void ForEachRow(const Q8Layout& l, const Row& row) {
+  if (l.size() == 0) return;
+  if (l.inner == 1 && l.channels > 1) {
+    const size_t grain = std::max<size_t>(1, kGrainElements / l.channels);
+    ParallelFor(l.outer, grain, [&](size_t b, size_t e) {
+      for (size_t o = b; o < e; ++o) row(o * l.channels, l.channels, 0, 1);
+    });
+    return;
+  }
+  const size_t rows = l.outer * l.channels;
+  if (rows == 1) {  // per tensor over one row: split the row itself
+    ParallelFor(l.inner, kGrainElements, [&](size_t b, size_t e) { row(b, e - b, 0, 0); });
+    return;
+  }
+  const size_t grain = std::max<size_t>(1, kGrainElements / l.inner);
+  ParallelFor(rows, grain, [&](size_t b, size_t e) {
+    for (size_t r = b; r < e; ++r) row(r * l.inner, l.inner, r % l.channels, 0);
+  });
+}
+
+void Check(const Q8QuantSpec& q, Q8Storage st) {
+  const int32_t lo = st == Q8Storage::kUint8 ? 0 : -128, hi = st == Q8Storage::kUint8 ? 255 : 127;
+  if (q.qmin < lo || q.qmax > hi || q.qmin > q.qmax) throw std::invalid_argument("quantize: [qmin, qmax] outside the storage type");
+}
+
+}  // namespace
+
+const Q8QuantizeUkernels& Q8QuantizeUkernelsFor(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (isa == Isa::kAvx2) return kQ8QuantizeAvx2;
+#endif
+  (void)isa;
+  return kQ8QuantizeReference;
+}
+
+void Q8Quantize(const float* x, const Q8Layout& l, const Q8QuantSpec& q, Q8Storage st, void* out) {
+  Check(q, st);
+  const Q8QuantizeUkernels& uk = Q8QuantizeUkernelsFor(ActiveIsa());
+  ForEachRow(l, [&](size_t off, size_t n, size_t c, size_t step) {
+    uk.quantize(x + off, n, q.scale + c, q.zero + c, step, q.qmin, q.qmax, st,
+                static_cast<uint8_t*>(out) + off);
+  });
+}
+
+void Q8Dequantize(const void* in, Q8Storage st, const Q8Layout& l, const Q8QuantSpec& q, float* out) {
+  const Q8QuantizeUkernels& uk = Q8QuantizeUkernelsFor(ActiveIsa());
+  ForEachRow(l, [&](size_t off, size_t n, size_t c, size_t step) {
+    uk.dequantize(static_cast<const uint8_t*>(in) + off, st, n, q.scale + c, q.zero + c, step, out + off);
+  });
+}
+
+void Q8FakeQuantize(const float* x, const Q8Layout& l, const Q8QuantSpec& q, float* out) {
+  if (q.qmin > q.qmax) throw std::invalid_argument("fake-quantize: qmin > qmax");
+  const Q8QuantizeUkernels& uk = Q8QuantizeUkernelsFor(ActiveIsa());
+  ForEachRow(l, [&](size_t off, size_t n, size_t c, size_t step) {
+    uk.fake_quantize(x + off, n, q.scale + c, q.zero + c, step, q.qmin, q.qmax, out + off);
+  });
+}
+
+}  // namespace layerq

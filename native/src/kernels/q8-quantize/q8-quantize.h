@@ -1,0 +1,51 @@
+// Quantize / dequantize / fake-quantize (ONNX QuantizeLinear / DequantizeLinear semantics,
+// float32 arithmetic; DESIGN.md "Quantization conventions"):
+//   q  = clamp(nearbyint(x / scale) + zero, qmin, qmax)      (round half to even; NaN -> qmin)
+//   x' = (q - zero) * scale
+//   fake-quantize: x -> x' of its q, float to float (in place allowed).
+// Tensors are viewed as [outer][channels][inner]; scale/zero have one entry per channel
+// (channels == 1: per tensor).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "common/cpu.h"
+
+namespace layerq {
+
+struct Q8QuantSpec {
+  const float* scale = nullptr;   // [channels], finite and > 0
+  const int32_t* zero = nullptr;  // [channels], within [qmin, qmax]
+  int32_t qmin = 0, qmax = 255;   // within the storage type's range
+};
+
+struct Q8Layout {
+  size_t outer = 1, channels = 1, inner = 0;
+  size_t size() const { return outer * channels * inner; }
+};
+
+enum class Q8Storage { kUint8, kInt8 };
+
+void Q8Quantize(const float* x, const Q8Layout& l, const Q8QuantSpec& q, Q8Storage st, void* out);
+void Q8Dequantize(const void* in, Q8Storage st, const Q8Layout& l, const Q8QuantSpec& q, float* out);
+void Q8FakeQuantize(const float* x, const Q8Layout& l, const Q8QuantSpec& q, float* out);
+
+// Row kernels of one ISA: n elements, scale/zero advancing by `step` (0: one value for the row,
+// 1: one per element).
+struct Q8QuantizeUkernels {
+  void (*quantize)(const float* x, size_t n, const float* scale, const int32_t* zero, size_t step,
+                   int32_t qmin, int32_t qmax, Q8Storage st, void* out);
+  void (*dequantize)(const void* in, Q8Storage st, size_t n, const float* scale,
+                     const int32_t* zero, size_t step, float* out);
+  void (*fake_quantize)(const float* x, size_t n, const float* scale, const int32_t* zero,
+                        size_t step, int32_t qmin, int32_t qmax, float* out);
+};
+
+// The scalar reference (oracle) and the ISA's fast path (reference when it has none).
+extern const Q8QuantizeUkernels kQ8QuantizeReference;
+#if defined(__x86_64__) || defined(_M_X64)
+extern const Q8QuantizeUkernels kQ8QuantizeAvx2;
+#endif
+const Q8QuantizeUkernels& Q8QuantizeUkernelsFor(Isa isa);
+
+}  // namespace layerq

@@ -1,0 +1,181 @@
+// Native int8 kernel tests: every fast path against the scalar reference, bit for bit, on
+// seeded random shapes around the tile and K-block sizes and at the saturation extremes.
+// Failures print the seed and shape so a case can be replayed.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/cpu.h"
+#include "kernels/q8-conv/q8-conv.h"
+#include "kernels/q8-gemm/q8-gemm.h"
+#include "kernels/q8-quantize/q8-quantize.h"
+
+namespace layerq {
+namespace {
+
+int g_failures = 0;
+
+struct Case {
+  uint32_t seed;
+  std::mt19937 rng;
+  explicit Case(uint32_t s) : seed(s), rng(s) {}
+  int Int(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
+  float Float(float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng); }
+};
+
+template <typename T>
+bool SameBits(const std::vector<T>& a, const std::vector<T>& b, size_t* at) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::memcmp(&a[i], &b[i], sizeof(T)) != 0) {
+      *at = i;
+      return false;
+    }
+  }
+  return true;
+}
+
+// Runs f under the reference and under every fast ISA and compares the outputs.
+template <typename T, typename F>
+void CompareIsas(const std::string& what, size_t size, const F& f) {
+  const Isa saved = ActiveIsa();
+  std::vector<T> ref(size), fast(size);
+  SetIsa(Isa::kScalar);
+  f(ref.data());
+  for (Isa isa : {Isa::kAvx2, Isa::kNeon}) {
+    if (!IsaSupported(isa)) continue;
+    SetIsa(isa);
+    std::fill(fast.begin(), fast.end(), T(0x5a));
+    f(fast.data());
+    size_t at = 0;
+    if (!SameBits(ref, fast, &at)) {
+      ++g_failures;
+      std::printf("FAIL %s [%s]: element %zu: reference %g, %s %g\n", what.c_str(), IsaName(isa), at,
+                  static_cast<double>(ref[at]), IsaName(isa), static_cast<double>(fast[at]));
+    }
+  }
+  SetIsa(saved);
+}
+
+Q8QuantParams RandomQuant(Case& c, size_t channels, bool per_channel, bool u8_out) {
+  Q8QuantParams q;
+  q.inputScale = c.Float(0.001f, 0.1f);
+  q.inputZero = c.Int(0, 255);
+  q.weightScale.resize(per_channel ? channels : 1);
+  for (float& s : q.weightScale) s = c.Float(0.0005f, 0.05f);
+  if (u8_out) {
+    q.output.kind = Q8OutputKind::kUint8;
+    q.output.outputScale = c.Float(0.02f, 0.5f);
+    q.output.zero = c.Int(0, 255);
+    q.output.qmin = c.Int(0, 1) ? q.output.zero : 0;  // fused Relu half the time
+    q.output.qmax = c.Int(0, 1) ? 255 : std::max(q.output.qmin, 15);
+  } else {
+    q.output.kind = Q8OutputKind::kFloat32;
+    if (c.Int(0, 1)) {
+      q.output.fmin = 0;
+      q.output.fmax = 6;
+    }
+  }
+  return q;
+}
+
+void ConvCase(uint32_t seed, bool extreme) {
+  Case c(seed);
+  Q8ConvShape s;
+  const int kind = c.Int(0, 3);  // 0 general, 1 pointwise, 2 depthwise, 3 grouped
+  s.group = kind == 2 ? c.Int(1, 24) : kind == 3 ? c.Int(2, 4) : 1;
+  s.cin = s.group * (kind == 2 ? 1 : c.Int(1, 40));
+  s.cout = s.group * (kind == 2 ? 1 : c.Int(1, 37));
+  s.kh = kind == 1 ? 1 : c.Int(1, 5);
+  s.kw = kind == 1 ? 1 : c.Int(1, 5);
+  if (kind != 1) {
+    s.stride_h = c.Int(1, 3), s.stride_w = c.Int(1, 3);
+    s.pad_top = c.Int(0, 2), s.pad_left = c.Int(0, 2), s.pad_bottom = c.Int(0, 2), s.pad_right = c.Int(0, 2);
+    s.dilation_h = c.Int(1, 2), s.dilation_w = c.Int(1, 2);
+  }
+  const size_t n = c.Int(1, 3), h = c.Int(s.kh * s.dilation_h, 20), w = c.Int(s.kw * s.dilation_w, 23);
+  const bool u8 = c.Int(0, 1);
+  Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), u8);
+  std::vector<int8_t> wt(s.cout * (s.cin / s.group) * s.kh * s.kw);
+  std::vector<int32_t> bias(s.cout);
+  std::vector<uint8_t> x(n * s.cin * h * w);
+  for (auto& v : wt) v = extreme ? (c.Int(0, 1) ? -128 : 127) : c.Int(-128, 127);
+  for (auto& v : bias) v = c.Int(-100000, 100000);
+  for (auto& v : x) v = extreme ? 255 : c.Int(0, 255);
+  if (extreme) q.inputZero = 0;
+  Q8PackedConv conv(s, wt.data(), c.Int(0, 3) ? bias.data() : nullptr, q);
+  const size_t out = n * s.cout * s.OutH(h) * s.OutW(w);
+  char what[256];
+  std::snprintf(what, sizeof what, "conv seed=%u n=%zu cin=%zu cout=%zu g=%zu h=%zu w=%zu k=%zux%zu s=%zu,%zu p=%zu,%zu,%zu,%zu d=%zu,%zu %s",
+                seed, n, s.cin, s.cout, s.group, h, w, s.kh, s.kw, s.stride_h, s.stride_w, s.pad_top,
+                s.pad_left, s.pad_bottom, s.pad_right, s.dilation_h, s.dilation_w, u8 ? "u8" : "f32");
+  if (u8) CompareIsas<uint8_t>(what, out, [&](uint8_t* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+  else CompareIsas<float>(what, out, [&](float* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+}
+
+void GemmCase(uint32_t seed, size_t m, size_t n, size_t k, bool extreme) {
+  Case c(seed);
+  const bool u8 = c.Int(0, 1);
+  Q8QuantParams q = RandomQuant(c, n, c.Int(0, 1), u8);
+  std::vector<int8_t> b(n * k);
+  std::vector<int32_t> bias(n);
+  std::vector<uint8_t> a(m * k);
+  for (auto& v : b) v = extreme ? (c.Int(0, 1) ? -128 : 127) : c.Int(-128, 127);
+  for (auto& v : bias) v = c.Int(-100000, 100000);
+  for (auto& v : a) v = extreme ? 255 : c.Int(0, 255);
+  if (extreme) {
+    q.inputZero = 0;
+    if (u8) q.output.outputScale = q.inputScale * q.weightScale[0] * 1e6f;  // keep outputs in range
+  }
+  Q8PackedWeights packed(b.data(), bias.data(), 1, n, k, q);
+  char what[160];
+  std::snprintf(what, sizeof what, "gemm seed=%u m=%zu n=%zu k=%zu %s%s", seed, m, n, k, u8 ? "u8" : "f32", extreme ? " extreme" : "");
+  if (u8) CompareIsas<uint8_t>(what, m * n, [&](uint8_t* o) { Q8Gemm(packed, a.data(), m, o); });
+  else CompareIsas<float>(what, m * n, [&](float* o) { Q8Gemm(packed, a.data(), m, o); });
+}
+
+void QuantizeCase(uint32_t seed) {
+  Case c(seed);
+  Q8Layout l;
+  l.outer = c.Int(1, 4), l.channels = c.Int(1, 9), l.inner = c.Int(1, 70);
+  std::vector<float> scale(l.channels), x(l.size());
+  std::vector<int32_t> zero(l.channels);
+  const bool u8 = c.Int(0, 1);
+  Q8QuantSpec q;
+  q.qmin = u8 ? 0 : -128, q.qmax = u8 ? 255 : 127;
+  if (c.Int(0, 1)) q.qmin = u8 ? 0 : -8, q.qmax = u8 ? 15 : 7;  // 4-bit
+  for (size_t i = 0; i < l.channels; ++i) scale[i] = c.Float(0.01f, 0.2f), zero[i] = c.Int(q.qmin, q.qmax);
+  for (auto& v : x) v = c.Int(0, 3) ? c.Float(-30, 30) : (c.Int(-300, 300) + 0.5f) * scale[0];  // ties
+  q.scale = scale.data(), q.zero = zero.data();
+  char what[128];
+  std::snprintf(what, sizeof what, "quantize seed=%u %zux%zux%zu %s", seed, l.outer, l.channels, l.inner, u8 ? "u8" : "s8");
+  const Q8Storage st = u8 ? Q8Storage::kUint8 : Q8Storage::kInt8;
+  CompareIsas<uint8_t>(what, l.size(), [&](uint8_t* o) { Q8Quantize(x.data(), l, q, st, o); });
+  std::vector<uint8_t> qv(l.size());
+  Q8Quantize(x.data(), l, q, st, qv.data());
+  CompareIsas<float>(std::string("de") + what, l.size(), [&](float* o) { Q8Dequantize(qv.data(), st, l, q, o); });
+  CompareIsas<float>(std::string("fake-") + what, l.size(), [&](float* o) { Q8FakeQuantize(x.data(), l, q, o); });
+}
+
+}  // namespace
+
+int RunInt8Tests() {
+  g_failures = 0;
+  for (uint32_t seed = 1; seed <= 300; ++seed) ConvCase(seed, false);
+  for (uint32_t seed = 1000; seed <= 1040; ++seed) ConvCase(seed, true);
+  uint32_t seed = 2000;
+  for (size_t k : {1, 2, 15, 16, 17, 511, 512, 513, 1024, 4096}) {
+    for (size_t m : {1, 15, 16, 17, 33}) {
+      for (size_t n : {1, 3, 4, 5, 10}) GemmCase(seed++, m, n, k, false);
+    }
+    GemmCase(seed++, 17, 5, k, true);
+  }
+  for (uint32_t s = 3000; s < 3200; ++s) QuantizeCase(s);
+  std::printf("int8 kernels: %s (%d failures; ISAs: %s)\n", g_failures ? "FAILED" : "ok", g_failures,
+              IsaName(DetectedIsa()));
+  return g_failures;
+}
+
+}  // namespace layerq
