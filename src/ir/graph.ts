@@ -3,9 +3,13 @@
  * every pass, the engine, calibration and the search work on these types.
  */
 
-export type DType = 'float32' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
+export type DType = 'float32' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool' | 'int4' | 'uint4';
 
-/** Typed storage per dtype. int64 values are held as Float64Array (shape arithmetic only). */
+/**
+ * Typed storage per dtype. int64 values are held as Float64Array (shape arithmetic only).
+ * int4 / uint4 hold one value per element in Int8Array / Uint8Array ([-8, 7] / [0, 15]); they are
+ * packed two a byte only in the protobuf written by `src/onnx/save.ts`.
+ */
 export type TensorData = Float32Array | Float64Array | Int32Array | Int8Array | Uint8Array;
 
 /** A constant or runtime tensor. `data.length` equals the product of `dims` (1 for a scalar). */

@@ -1,0 +1,38 @@
+/** The runtime op set check run after preparation. */
+import { LayerqError } from '../../errors';
+import { Graph } from '../graph';
+
+/** Ops the engine executes; everything else must be folded away by preparation. */
+export const RUNTIME_OPS: ReadonlySet<string> = new Set([
+  'Conv', 'Gemm', 'MatMul', 'Relu', 'Clip', 'Add', 'Mul', 'Sub', 'Div', 'Sigmoid', 'HardSigmoid',
+  'HardSwish', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Concat',
+  'Pad', 'Slice', 'Softmax', 'Transpose',
+]);
+
+/** Ops whose inputs after the first are parameters the engine needs as constants. */
+const CONST_PARAMS = new Set(['Reshape', 'Pad', 'Slice']);
+
+/**
+ * Throws LayerqError UNSUPPORTED_OP "unsupported ONNX op 'X' (node 'name')" for the first node
+ * outside RUNTIME_OPS, a Clip that still has bound inputs (non-constant min/max), or a
+ * Reshape/Pad/Slice whose shape, pads or slice parameters are not initializers.
+ */
+export function checkSupported(graph: Graph): void {
+  for (const n of graph.nodes) {
+    if (!RUNTIME_OPS.has(n.op)) {
+      throw new LayerqError('UNSUPPORTED_OP', `unsupported ONNX op '${n.op}' (node '${n.name}')`);
+    }
+    if (n.op === 'Clip' && n.inputs.slice(1).some((i) => i)) {
+      throw new LayerqError('UNSUPPORTED_OP', `unsupported ONNX op 'Clip' (node '${n.name}'): min/max must be constants`);
+    }
+    if (CONST_PARAMS.has(n.op)) {
+      const dynamic = n.inputs.slice(1).find((i) => i && !graph.initializers.has(i));
+      if (dynamic) {
+        throw new LayerqError(
+          'UNSUPPORTED_OP',
+          `unsupported ONNX op '${n.op}' (node '${n.name}'): input '${dynamic}' must be a constant`,
+        );
+      }
+    }
+  }
+}

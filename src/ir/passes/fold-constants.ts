@@ -1,0 +1,106 @@
+/**
+ * Constant folding and shape arithmetic: nodes whose inputs are all constants are evaluated
+ * (src/ir/passes/fold-ops.ts) and become initializers; `Shape` folds from inferred shapes.
+ */
+import { LayerqError } from '../../errors';
+import { DType, Dim, Graph, Node, Tensor } from '../graph';
+import { makeTensor } from '../dtype';
+import { cloneGraph, removeDeadCode } from '../graph-utils';
+import { evalNode } from './fold-ops';
+import { inferNode } from './shape-rules';
+
+/**
+ * Graph -> graph with constant subgraphs folded into initializers (dead constants removed).
+ *
+ * Walks the nodes in topological order, tracking shapes (with symbolic dims) as it goes, so
+ * `Shape` of a runtime tensor folds: static dims become numbers, symbolic ones the unknown-dim
+ * sentinel NaN. Downstream arithmetic over static entries (Gather of the channel dim, Mul, Sub)
+ * folds normally. A sentinel that still reaches a runtime node (or a graph output) after folding
+ * raises LayerqError UNSUPPORTED_OP naming the node: layerq does not execute shape computations
+ * over the symbolic batch.
+ */
+export function foldConstants(graph: Graph): Graph {
+  const g = cloneGraph(graph);
+  const shapes = new Map<string, { dtype: DType; shape: Dim[] }>();
+  for (const v of g.inputs) shapes.set(v.name, { dtype: v.dtype, shape: v.shape });
+  const shapeOf = (name: string): { dtype: DType; shape: Dim[] } | undefined => {
+    const t = g.initializers.get(name);
+    return t ? { dtype: t.dtype, shape: t.dims } : shapes.get(name);
+  };
+  const constOf = (name: string): Tensor | undefined => g.initializers.get(name);
+
+  const kept: Node[] = [];
+  for (const node of g.nodes) {
+    const folded = foldNode(node, shapeOf, constOf);
+    if (folded) {
+      folded.forEach((t, i) => {
+        const name = node.outputs[i];
+        if (name) g.initializers.set(name, t);
+      });
+      continue;
+    }
+    kept.push(node);
+    try {
+      for (const v of inferNode(node, shapeOf, constOf) ?? []) if (v.name) shapes.set(v.name, v);
+    } catch {
+      // Inconsistent shapes are reported by inferShapes; folding only needs what it can get.
+    }
+  }
+  g.nodes = kept;
+  removeDeadCode(g);
+  for (const [name, t] of g.initializers) {
+    g.values.set(name, { name, dtype: t.dtype, shape: [...t.dims] });
+  }
+  assertNoUnknownDims(g);
+  return g;
+}
+
+function foldNode(
+  node: Node,
+  shapeOf: (n: string) => { dtype: DType; shape: Dim[] } | undefined,
+  constOf: (n: string) => Tensor | undefined,
+): Tensor[] | undefined {
+  if (node.op === 'Shape') {
+    const s = shapeOf(node.inputs[0] ?? '');
+    if (!s) return undefined;
+    const r = s.shape.length;
+    const clampIdx = (v: number): number => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+    const start = clampIdx(typeof node.attrs.start === 'number' ? node.attrs.start : 0);
+    const end = clampIdx(typeof node.attrs.end === 'number' ? node.attrs.end : r);
+    const dims = s.shape.slice(start, end).map((d) => (typeof d === 'number' ? d : NaN));
+    return [makeTensor('int64', [dims.length], dims)];
+  }
+  if (node.op === 'Size') {
+    const s = shapeOf(node.inputs[0] ?? '');
+    if (!s || s.shape.some((d) => typeof d !== 'number')) return undefined;
+    return [makeTensor('int64', [], [(s.shape as number[]).reduce((p, q) => p * q, 1)])];
+  }
+  const inputs = node.inputs.map((i) => (i ? constOf(i) : undefined));
+  if (node.inputs.some((name, k) => name && !inputs[k])) return undefined;
+  try {
+    return evalNode(node, inputs);
+  } catch (e) {
+    throw new LayerqError('BAD_MODEL', `cannot evaluate constant node '${node.name}' (${node.op}): ${(e as Error).message}`);
+  }
+}
+
+/** Throws when a folded value holding the unknown-dim sentinel is read at run time. */
+function assertNoUnknownDims(g: Graph): void {
+  const unknown = (name: string): boolean => {
+    const t = g.initializers.get(name);
+    return !!t && t.dtype === 'int64' && t.data.some((v) => Number.isNaN(v));
+  };
+  for (const n of g.nodes) {
+    const bad = n.inputs.find(unknown);
+    if (bad) {
+      throw new LayerqError(
+        'UNSUPPORTED_OP',
+        `unsupported ONNX op '${n.op}' (node '${n.name}'): its input '${bad}' is computed from a symbolic (batch) dimension; layerq folds shape arithmetic over static dimensions only`,
+      );
+    }
+  }
+  const out = g.outputs.find((o) => unknown(o.name));
+  if (out) {
+    throw new LayerqError('UNSUPPORTED_OP', `graph output '${out.name}' is computed from a symbolic (batch) dimension`);
+  }
+}
