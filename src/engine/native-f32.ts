@@ -1,0 +1,319 @@
+/**
+ * Typed wrapper over the addon's f32 kernels (NCHW float32). Every argument is validated here
+ * with errors that name the parameter ("Expected positive integer for group but received 1.5");
+ * the C++ side re-checks lengths against shapes before touching memory. Calls that do real work
+ * return promises: the kernels run off the event loop on the addon's thread pool, reading and
+ * writing the caller's typed arrays in place (no copies).
+ */
+import { addon } from './addon';
+import { badArgument } from '../errors';
+
+/** Fused output clamp: Relu = { min: 0, max: Infinity }, Clip(a, b) = { min: a, max: b }. */
+export interface Activation {
+  min: number;
+  max: number;
+}
+
+export interface ConvParams {
+  strides: [number, number];
+  /** [top, left, bottom, right] */
+  pads: [number, number, number, number];
+  dilations: [number, number];
+  group: number;
+  activation?: Activation;
+}
+
+export interface PoolParams {
+  kernel: [number, number];
+  strides: [number, number];
+  /** [top, left, bottom, right] */
+  pads: [number, number, number, number];
+  ceilMode?: boolean;
+  countIncludePad?: boolean;
+}
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+export type UnaryOp = 'relu' | 'clip' | 'sigmoid' | 'hardsigmoid' | 'hardswish';
+
+const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div'];
+const UNARY_OPS: readonly UnaryOp[] = ['relu', 'clip', 'sigmoid', 'hardsigmoid', 'hardswish'];
+
+// ---- validation predicates -------------------------------------------------------------
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v);
+}
+
+function positiveInt(name: string, v: unknown): number {
+  if (!isInt(v) || v < 1) throw badArgument(name, 'positive integer', v);
+  return v;
+}
+
+function nonNegativeInt(name: string, v: unknown): number {
+  if (!isInt(v) || v < 0) throw badArgument(name, 'non-negative integer', v);
+  return v;
+}
+
+function finiteOrInfinite(name: string, v: unknown): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw badArgument(name, 'number', v);
+  return v;
+}
+
+function float32Array(name: string, v: unknown, length?: number): Float32Array {
+  if (!(v instanceof Float32Array)) throw badArgument(name, 'Float32Array', describe(v));
+  if (length !== undefined && v.length !== length) {
+    throw badArgument(`${name}.length`, `${length} (from the shape)`, v.length);
+  }
+  return v;
+}
+
+/** What was received, for messages: a value as itself, an object as its type name (unquoted). */
+function describe(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const type = (v as object).constructor?.name ?? 'object';
+  return { toString: () => type };
+}
+
+function dimsOf(name: string, v: unknown, rank?: number, positive = true): number[] {
+  if (!Array.isArray(v)) throw badArgument(name, 'array of dimensions', describe(v));
+  if (rank !== undefined && v.length !== rank) throw badArgument(`${name}.length`, String(rank), v.length);
+  if (v.length > 8) throw badArgument(`${name}.length`, 'at most 8', v.length);
+  return v.map((d, i) => (positive ? positiveInt(`${name}[${i}]`, d) : nonNegativeInt(`${name}[${i}]`, d)));
+}
+
+function pair(name: string, v: unknown, min: number): [number, number] {
+  if (!Array.isArray(v) || v.length !== 2) throw badArgument(name, 'array of 2 integers', describe(v));
+  const check = min > 0 ? positiveInt : nonNegativeInt;
+  return [check(`${name}[0]`, v[0]), check(`${name}[1]`, v[1])];
+}
+
+function pads4(name: string, v: unknown): [number, number, number, number] {
+  if (!Array.isArray(v) || v.length !== 4) throw badArgument(name, 'array of 4 integers [top, left, bottom, right]', describe(v));
+  return [0, 1, 2, 3].map((i) => nonNegativeInt(`${name}[${i}]`, v[i])) as [number, number, number, number];
+}
+
+function activationOf(name: string, a: Activation | undefined): Activation {
+  if (a === undefined) return { min: -Infinity, max: Infinity };
+  if (typeof a !== 'object' || a === null) throw badArgument(name, '{ min, max }', describe(a));
+  const min = finiteOrInfinite(`${name}.min`, a.min), max = finiteOrInfinite(`${name}.max`, a.max);
+  if (min > max) throw badArgument(`${name}.max`, `number >= min (${min})`, max);
+  return { min, max };
+}
+
+function product(dims: readonly number[]): number {
+  return dims.reduce((p, d) => p * d, 1);
+}
+
+function outDim(name: string, input: number, k: number, stride: number, pad0: number, pad1: number, dilation: number, ceil: boolean): number {
+  const span = (k - 1) * dilation + 1, padded = input + pad0 + pad1;
+  if (padded < span) throw badArgument(name, `input size + pads >= kernel extent ${span}`, padded);
+  let out = Math.floor((padded - span + (ceil ? stride - 1 : 0)) / stride) + 1;
+  if (ceil && (out - 1) * stride >= input + pad0) out -= 1;
+  return out;
+}
+
+function validateConvParams(p: ConvParams): ConvParams {
+  if (typeof p !== 'object' || p === null) throw badArgument('params', 'ConvParams object', describe(p));
+  const out: ConvParams = {
+    strides: pair('params.strides', p.strides, 1),
+    pads: pads4('params.pads', p.pads),
+    dilations: pair('params.dilations', p.dilations, 1),
+    group: positiveInt('params.group', p.group),
+  };
+  if (p.activation !== undefined) out.activation = activationOf('params.activation', p.activation);
+  return out;
+}
+
+// ---- convolution -----------------------------------------------------------------------
+
+/** Output dims [N, Cout, Ho, Wo] of a convolution with weight dims [Cout, Cin/group, kh, kw]. */
+export function convOutputDims(xDims: readonly number[], wDims: readonly number[], p: ConvParams): [number, number, number, number] {
+  const x = dimsOf('xDims', xDims, 4);
+  const w = dimsOf('wDims', wDims, 4);
+  const q = validateConvParams(p);
+  if (x[1] !== w[1] * q.group) throw badArgument('xDims[1]', `${w[1] * q.group} (wDims[1] * group)`, x[1]);
+  return [
+    x[0],
+    w[0],
+    outDim('xDims[2]', x[2], w[2], q.strides[0], q.pads[0], q.pads[2], q.dilations[0], false),
+    outDim('xDims[3]', x[3], w[3], q.strides[1], q.pads[1], q.pads[3], q.dilations[1], false),
+  ];
+}
+
+/** Conv weights packed once into the kernels' layout (GEMM panels, or depthwise taps). */
+export class PackedConv {
+  readonly wDims: readonly number[];
+  readonly params: ConvParams;
+  /** @internal native F32PackedConv */
+  readonly handle: unknown;
+
+  private constructor(wDims: readonly number[], params: ConvParams, handle: unknown) {
+    this.wDims = wDims;
+    this.params = params;
+    this.handle = handle;
+  }
+
+  /** weight [Cout, Cin/group, kh, kw]; bias [Cout] or null. Packs once; reuse for every call. */
+  static create(weight: Float32Array, wDims: readonly number[], bias: Float32Array | null, params: ConvParams): PackedConv {
+    const w = dimsOf('wDims', wDims, 4);
+    const p = validateConvParams(params);
+    float32Array('weight', weight, product(w));
+    if (bias !== null) float32Array('bias', bias, w[0]);
+    if (w[0] % p.group !== 0) throw badArgument('params.group', `a divisor of Cout (${w[0]})`, p.group);
+    const act = activationOf('params.activation', p.activation);
+    const handle = new addon.F32PackedConv(weight, w, bias, p.group, p.strides, p.pads, p.dilations, act.min, act.max);
+    return new PackedConv(Object.freeze(w), p, handle);
+  }
+}
+
+/** x [N, Cin, H, W] -> out [N, Cout, Ho, Wo] (caller allocates out). */
+export function conv2d(packed: PackedConv, x: Float32Array, xDims: readonly number[], out: Float32Array): Promise<void> {
+  if (!(packed instanceof PackedConv)) throw badArgument('packed', 'PackedConv', describe(packed));
+  const od = convOutputDims(xDims, packed.wDims, packed.params);
+  float32Array('x', x, product(xDims));
+  float32Array('out', out, product(od));
+  return addon.f32Conv2d(packed.handle, x, [...xDims], out);
+}
+
+// ---- GEMM ------------------------------------------------------------------------------
+
+/** Constant right-hand side of Y = alpha * A * B + beta * bias, packed once. */
+export class PackedGemm {
+  readonly K: number;
+  readonly N: number;
+  /** @internal native F32PackedGemm */
+  readonly handle: unknown;
+
+  private constructor(K: number, N: number, handle: unknown) {
+    this.K = K;
+    this.N = N;
+    this.handle = handle;
+  }
+
+  /** B is [K, N] (transB false) or [N, K] (transB true); bias [N] or null; Y = alpha*A*B + beta*bias. */
+  static create(b: Float32Array, bDims: readonly number[], transB: boolean, bias: Float32Array | null, alpha = 1, beta = 1, activation?: Activation): PackedGemm {
+    const d = dimsOf('bDims', bDims, 2);
+    if (typeof transB !== 'boolean') throw badArgument('transB', 'boolean', describe(transB));
+    const [K, N] = transB ? [d[1], d[0]] : [d[0], d[1]];
+    float32Array('b', b, K * N);
+    if (bias !== null) float32Array('bias', bias, N);
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw badArgument('alpha', 'finite number', alpha);
+    if (typeof beta !== 'number' || !Number.isFinite(beta)) throw badArgument('beta', 'finite number', beta);
+    const act = activationOf('activation', activation);
+    const handle = new addon.F32PackedGemm(b, K, N, transB, bias, alpha, beta, act.min, act.max);
+    return new PackedGemm(K, N, handle);
+  }
+}
+
+/** a [M, K] row-major -> out [M, N]. */
+export function gemm(packed: PackedGemm, a: Float32Array, M: number, out: Float32Array): Promise<void> {
+  if (!(packed instanceof PackedGemm)) throw badArgument('packed', 'PackedGemm', describe(packed));
+  positiveInt('M', M);
+  float32Array('a', a, M * packed.K);
+  float32Array('out', out, M * packed.N);
+  return addon.f32Gemm(packed.handle, a, M, out);
+}
+
+// ---- elementwise -----------------------------------------------------------------------
+
+/** numpy broadcast of two shapes; throws naming bDims when they are incompatible. */
+export function broadcastDims(aDims: readonly number[], bDims: readonly number[]): number[] {
+  const rank = Math.max(aDims.length, bDims.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = aDims[i - rank + aDims.length] ?? 1, db = bDims[i - rank + bDims.length] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw badArgument('bDims', `shape broadcastable to [${aDims.join(', ')}]`, `[${bDims.join(', ')}]`);
+    }
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** out (the broadcast shape of a and b, numpy rules) = a op b. out may be a (same shape). */
+export function binary(op: BinaryOp, a: Float32Array, aDims: readonly number[], b: Float32Array, bDims: readonly number[], out: Float32Array): Promise<void> {
+  const code = BINARY_OPS.indexOf(op);
+  if (code < 0) throw badArgument('op', `one of ${BINARY_OPS.join(', ')}`, op);
+  const ad = dimsOf('aDims', aDims, undefined, false), bd = dimsOf('bDims', bDims, undefined, false);
+  float32Array('a', a, product(ad));
+  float32Array('b', b, product(bd));
+  float32Array('out', out, product(broadcastDims(ad, bd)));
+  return addon.f32Binary(code, a, ad, b, bd, out);
+}
+
+/**
+ * out = f(x) elementwise (out may be x). clip: clamp(x, min, max) (defaults -Inf, +Inf);
+ * hardsigmoid: clamp(alpha * x + beta, 0, 1) (defaults 0.2, 0.5); hardswish: x * hardsigmoid(x)
+ * with alpha 1/6, beta 0.5; sigmoid: 1 / (1 + exp(-x)).
+ */
+export function unary(op: UnaryOp, x: Float32Array, out: Float32Array, params?: { min?: number; max?: number; alpha?: number; beta?: number }): Promise<void> {
+  const code = UNARY_OPS.indexOf(op);
+  if (code < 0) throw badArgument('op', `one of ${UNARY_OPS.join(', ')}`, op);
+  float32Array('x', x);
+  float32Array('out', out, x.length);
+  const min = finiteOrInfinite('params.min', params?.min ?? -Infinity);
+  const max = finiteOrInfinite('params.max', params?.max ?? Infinity);
+  if (min > max) throw badArgument('params.max', `number >= min (${min})`, max);
+  const alpha = params?.alpha ?? 0.2, beta = params?.beta ?? 0.5;
+  if (!Number.isFinite(alpha)) throw badArgument('params.alpha', 'finite number', alpha);
+  if (!Number.isFinite(beta)) throw badArgument('params.beta', 'finite number', beta);
+  return addon.f32Unary(code, x, out, x.length, min, max, alpha, beta);
+}
+
+// ---- pooling and softmax ---------------------------------------------------------------
+
+function validatePool(p: PoolParams): PoolParams {
+  if (typeof p !== 'object' || p === null) throw badArgument('params', 'PoolParams object', describe(p));
+  const kernel = pair('params.kernel', p.kernel, 1);
+  const pads = pads4('params.pads', p.pads);
+  if (pads[0] >= kernel[0] || pads[2] >= kernel[0]) throw badArgument('params.pads', `vertical pads < kernel height ${kernel[0]}`, `[${pads.join(', ')}]`);
+  if (pads[1] >= kernel[1] || pads[3] >= kernel[1]) throw badArgument('params.pads', `horizontal pads < kernel width ${kernel[1]}`, `[${pads.join(', ')}]`);
+  return { kernel, strides: pair('params.strides', p.strides, 1), pads, ceilMode: p.ceilMode === true, countIncludePad: p.countIncludePad === true };
+}
+
+/** Output dims [N, C, Ho, Wo] of a 2D pooling (ONNX floor/ceil rules). */
+export function poolOutputDims(xDims: readonly number[], p: PoolParams): [number, number, number, number] {
+  const x = dimsOf('xDims', xDims, 4);
+  const q = validatePool(p);
+  const ceil = q.ceilMode === true;
+  return [
+    x[0],
+    x[1],
+    outDim('xDims[2]', x[2], q.kernel[0], q.strides[0], q.pads[0], q.pads[2], 1, ceil),
+    outDim('xDims[3]', x[3], q.kernel[1], q.strides[1], q.pads[1], q.pads[3], 1, ceil),
+  ];
+}
+
+function pool(isMax: boolean, x: Float32Array, xDims: readonly number[], p: PoolParams, out: Float32Array): Promise<void> {
+  const od = poolOutputDims(xDims, p);
+  const q = validatePool(p);
+  float32Array('x', x, product(xDims));
+  float32Array('out', out, product(od));
+  const flat = [...q.kernel, ...q.strides, ...q.pads, q.ceilMode ? 1 : 0, q.countIncludePad ? 1 : 0];
+  return addon.f32Pool2d(isMax, x, [...xDims], flat, out);
+}
+
+export function maxPool2d(x: Float32Array, xDims: readonly number[], p: PoolParams, out: Float32Array): Promise<void> {
+  return pool(true, x, xDims, p, out);
+}
+
+export function avgPool2d(x: Float32Array, xDims: readonly number[], p: PoolParams, out: Float32Array): Promise<void> {
+  return pool(false, x, xDims, p, out);
+}
+
+/** x [N, C, H, W] -> out [N, C] (mean over H x W). */
+export function globalAvgPool(x: Float32Array, xDims: readonly number[], out: Float32Array): Promise<void> {
+  const d = dimsOf('xDims', xDims, 4);
+  float32Array('x', x, product(d));
+  float32Array('out', out, d[0] * d[1]);
+  return addon.f32GlobalAvgPool(x, d[0] * d[1], d[2] * d[3], out);
+}
+
+/** Softmax over the last axis of x [rows, cols]; out may be x. */
+export function softmax(x: Float32Array, rows: number, cols: number, out: Float32Array): Promise<void> {
+  positiveInt('rows', rows);
+  positiveInt('cols', cols);
+  float32Array('x', x, rows * cols);
+  float32Array('out', out, rows * cols);
+  return addon.f32Softmax(x, rows, cols, out);
+}
