@@ -149,6 +149,7 @@ describe('writeNormalized', () => {
     expect(run([7], 1, 1)).toEqual([7, 7, 7]);
     expect(run([7, 200], 2, 1)).toEqual([7, 7, 7]);
     expect(run([1, 2, 3, 4, 5, 6, 7, 8, 9], 3, 3)).toEqual([4, 5, 6]); // middle of 3 pixels
+    expect(run([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 3, 4)).toEqual([4, 5, 6]); // offset rounded down
     expect(run([1, 2, 3, 99], 4, 1)).toEqual([1, 2, 3]);
   });
 });
