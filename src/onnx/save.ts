@@ -108,10 +108,10 @@ function valueInfoToProto(v: ValueInfo): onnx.IValueInfoProto {
 /** Float-typed ONNX attributes (by name, across the default-domain ops). */
 const FLOAT_ATTRS = new Set([
   'alpha', 'beta', 'gamma', 'epsilon', 'momentum', 'min', 'max', 'ratio', 'bias', 'lambd',
-  'scale', 'spatial_scale', 'cubic_coeff_a', 'extrapolation_value', 'value', 'mean', 'seed',
+  'scale', 'spatial_scale', 'value_float', 'cubic_coeff_a', 'extrapolation_value', 'value', 'mean', 'seed',
   'high', 'low', 'threshold',
 ]);
-const FLOATS_ATTRS = new Set(['scales', 'activation_alpha', 'activation_beta']);
+const FLOATS_ATTRS = new Set(['value_floats', 'scales', 'activation_alpha', 'activation_beta']);
 
 function nodeToProto(n: Node, opset: number, extra: onnx.ITensorProto[], taken: Set<string>): onnx.INodeProto {
   const inputs = [...n.inputs];

@@ -21,14 +21,15 @@ export function seededRandom(n: number, seed: number, lo = 0, hi = 1): Float32Ar
 }
 
 /**
- * Runs a model (path or bytes) in onnxruntime-node on named float32 inputs; returns every output.
+ * Runs a model (path or bytes) in onnxruntime-node on named float32 inputs; returns every output
+ * as plain numbers (int64 and bool included).
  * ORT runs in a child node process: inside jest's sandbox its output tensors fail the
  * `instanceof Float32Array` check (they are created in another realm).
  */
 export function runOrt(
   model: string | Uint8Array,
   feeds: Record<string, { data: Float32Array; dims: number[] }>,
-): Record<string, { data: Float32Array; dims: number[] }> {
+): Record<string, { data: number[]; dims: number[] }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerq-ort-'));
   try {
     const modelPath = typeof model === 'string' ? model : path.join(dir, 'model.onnx');
@@ -51,11 +52,7 @@ export function runOrt(
         }
         const res = await s.run(feeds);
         const out = {};
-        Object.entries(res).forEach(([k, t], i) => {
-          const f = dir + '/out-' + i + '.bin';
-          fs.writeFileSync(f, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-          out[k] = { file: f, dims: t.dims.map(Number) };
-        });
+        for (const [k, t] of Object.entries(res)) out[k] = { data: Array.from(t.data, Number), dims: t.dims.map(Number) };
         process.stdout.write(JSON.stringify(out));
       })().catch((e) => { process.stderr.write(String(e && e.message || e)); process.exit(1); });`;
     const r = spawnSync(process.execPath, ['-e', script, modelPath, JSON.stringify(spec), dir], {
@@ -63,12 +60,7 @@ export function runOrt(
       encoding: 'utf8',
     });
     if (r.status !== 0) throw new Error(`onnxruntime failed: ${r.stderr}`);
-    const out: Record<string, { data: Float32Array; dims: number[] }> = {};
-    for (const [k, v] of Object.entries(JSON.parse(r.stdout) as Record<string, { file: string; dims: number[] }>)) {
-      const b = fs.readFileSync(v.file);
-      out[k] = { data: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)), dims: v.dims };
-    }
-    return out;
+    return JSON.parse(r.stdout) as Record<string, { data: number[]; dims: number[] }>;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
