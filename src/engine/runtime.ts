@@ -53,7 +53,7 @@ export class Program {
   private readonly freeAfter: { name: string; recycle: boolean }[][];
   private readonly pool = new BufferPool();
 
-  constructor(steps: Step[], private readonly keep: ReadonlySet<string>) {
+  constructor(steps: Step[], keep: ReadonlySet<string>) {
     this.steps = steps;
     this.freeAfter = computeFrees(steps, keep);
   }
