@@ -139,7 +139,10 @@ function klDivergence(p: Float64Array, q: Float64Array): number {
   if (!smooth(p) || !smooth(q)) return Infinity;
   let sp = 0;
   let sq = 0;
-  for (let i = 0; i < p.length; i++) [sp, sq] = [sp + p[i]!, sq + q[i]!];
+  for (let i = 0; i < p.length; i++) {
+    sp += p[i]!;
+    sq += q[i]!;
+  }
   let kl = 0;
   for (let i = 0; i < p.length; i++) {
     const pi = p[i]! / sp;
@@ -165,15 +168,15 @@ function smooth(d: Float64Array): boolean {
  * (without outliers) into `target` bins and spreads each back over its non-empty bins.
  * Bin j of the window goes to merged bin floor(j * target / length) (even merging).
  */
-function windowDivergence(counts: ArrayLike<number>, start: number, end: number, target: number): number {
+function windowDivergence(counts: ArrayLike<number>, below: Float64Array, start: number, end: number, target: number): number {
   const len = end - start;
   const p = new Float64Array(len);
   const merged = new Float64Array(target);
   const nonEmpty = new Float64Array(target);
   for (let j = 0; j < len; j++) p[j] = counts[start + j]!;
   for (let j = 0; j < len; j++) merged[Math.floor((j * target) / len)] += p[j]!;
-  for (let j = 0; j < start; j++) p[0] += counts[j]!;
-  for (let j = end; j < counts.length; j++) p[len - 1] += counts[j]!;
+  p[0] += below[start]!;
+  p[len - 1] += below[counts.length]! - below[end]!;
   for (let j = 0; j < len; j++) if (p[j] !== 0) nonEmpty[Math.floor((j * target) / len)]++;
   const q = new Float64Array(len);
   for (let j = 0; j < len; j++) {
@@ -198,10 +201,12 @@ export function entropy(hist: HistogramStats, scheme: QuantScheme, targetBins = 
   const zero = signed ? n / 2 : 0;
   // Half-width i of the window, in bins (full width for one-sided data).
   const first = Math.min(signed ? Math.ceil(targetBins / 2) : targetBins, n - zero);
+  const below = new Float64Array(n + 1); // below[j]: counts of the bins before j
+  for (let j = 0; j < n; j++) below[j + 1] = below[j]! + hist.counts[j]!;
   let bestI = n - zero;
   let bestKl = Infinity;
   for (let i = first; i <= n - zero; i++) {
-    const kl = windowDivergence(hist.counts, signed ? zero - i : 0, zero + i, targetBins);
+    const kl = windowDivergence(hist.counts, below, signed ? zero - i : 0, zero + i, targetBins);
     if (kl < bestKl) [bestKl, bestI] = [kl, i];
   }
   const t = bestI * width;
