@@ -1,4 +1,238 @@
+// N-API adapter of the int8 kernels (kernels/q8-*): packed weights live in External handles,
+// conv/GEMM and large quantize calls run off the event loop. Arguments are validated in
+// TypeScript (src/engine/native-int8.ts); here only types and lengths are re-checked against
+// the shapes before any memory is touched.
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 #include "bindings/async.h"
+#include "kernels/q8-conv/q8-conv.h"
+#include "kernels/q8-gemm/q8-gemm.h"
+#include "kernels/q8-quantize/q8-quantize.h"
+
 namespace layerq {
-void InitInt8(Napi::Env, Napi::Object) {}
+namespace {
+
+[[noreturn]] void Fail(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
+
+// Data of a typed array of exactly type `type` holding at least `expected` elements.
+template <typename T>
+T* Typed(const Napi::Value& v, napi_typedarray_type type, size_t expected, const char* name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throw Napi::TypeError::New(v.Env(), std::string("wrong typed array type for ") + name);
+  }
+  auto arr = v.As<Napi::TypedArrayOf<T>>();
+  if (arr.ElementLength() < expected) {
+    Fail(v.Env(), std::string(name) + ": expected at least " + std::to_string(expected) +
+                      " elements but received " + std::to_string(arr.ElementLength()));
+  }
+  return arr.Data();
+}
+
+size_t Size(const Napi::Value& v, const char* name) {
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d != static_cast<double>(static_cast<size_t>(d))) Fail(v.Env(), std::string("bad size for ") + name);
+  return static_cast<size_t>(d);
+}
+
+std::vector<size_t> Dims(const Napi::Value& v, size_t rank, const char* name) {
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != rank) Fail(v.Env(), std::string("bad dims for ") + name);
+  std::vector<size_t> d(rank);
+  for (size_t i = 0; i < rank; ++i) d[i] = Size(v.As<Napi::Array>().Get(i), name);
+  return d;
+}
+
+// quant: { inputScale, inputZero, weightScale: Float32Array, output: { kind, ... } }.
+Q8QuantParams ParseQuant(const Napi::Object& o, size_t channels) {
+  Q8QuantParams q;
+  q.inputScale = o.Get("inputScale").As<Napi::Number>().FloatValue();
+  q.inputZero = o.Get("inputZero").As<Napi::Number>().Int32Value();
+  const Napi::Value ws = o.Get("weightScale");
+  const size_t n = ws.IsTypedArray() ? ws.As<Napi::TypedArray>().ElementLength() : 0;
+  if (n != 1 && n != channels) Fail(o.Env(), "weightScale: expected 1 or " + std::to_string(channels) + " elements");
+  const float* s = Typed<float>(ws, napi_float32_array, n, "weightScale");
+  q.weightScale.assign(s, s + n);
+  const Napi::Object out = o.Get("output").As<Napi::Object>();
+  const std::string kind = out.Get("kind").As<Napi::String>();
+  if (kind == "uint8") {
+    q.output.kind = Q8OutputKind::kUint8;
+    q.output.outputScale = out.Get("scale").As<Napi::Number>().FloatValue();
+    q.output.zero = out.Get("zero").As<Napi::Number>().Int32Value();
+    q.output.qmin = out.Get("min").As<Napi::Number>().Int32Value();
+    q.output.qmax = out.Get("max").As<Napi::Number>().Int32Value();
+  } else if (kind == "float32") {
+    q.output.kind = Q8OutputKind::kFloat32;
+    if (out.Get("min").IsNumber()) q.output.fmin = out.Get("min").As<Napi::Number>().FloatValue();
+    if (out.Get("max").IsNumber()) q.output.fmax = out.Get("max").As<Napi::Number>().FloatValue();
+  } else {
+    Fail(o.Env(), "output.kind must be 'uint8' or 'float32'");
+  }
+  return q;
+}
+
+template <typename T>
+Napi::Value Wrap(Napi::Env env, std::shared_ptr<T> p) {
+  return Napi::External<std::shared_ptr<T>>::New(env, new std::shared_ptr<T>(std::move(p)),
+                                                 [](Napi::Env, std::shared_ptr<T>* h) { delete h; });
+}
+
+template <typename T>
+std::shared_ptr<T> Unwrap(const Napi::Value& v, const char* name) {
+  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), std::string("Expected packed weights for ") + name);
+  return *v.As<Napi::External<std::shared_ptr<T>>>().Data();
+}
+
+// Output buffer of the packed kind (Uint8Array or Float32Array) with `count` elements.
+void* OutputOf(const Napi::Value& v, Q8OutputKind kind, size_t count) {
+  if (kind == Q8OutputKind::kUint8) return Typed<uint8_t>(v, napi_uint8_array, count, "out");
+  return Typed<float>(v, napi_float32_array, count, "out");
+}
+
+// q8PackConv(weight Int8Array, wDims [4], bias Int32Array | null, conv {strides, pads,
+// dilations, group}, quant) -> External
+Napi::Value PackConv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::vector<size_t> wd = Dims(info[1], 4, "wDims");
+  const Napi::Object c = info[3].As<Napi::Object>();
+  const std::vector<size_t> st = Dims(c.Get("strides"), 2, "strides"), pd = Dims(c.Get("pads"), 4, "pads"),
+                            dl = Dims(c.Get("dilations"), 2, "dilations");
+  Q8ConvShape s;
+  s.group = Size(c.Get("group"), "group");
+  s.cout = wd[0], s.cin = wd[1] * s.group, s.kh = wd[2], s.kw = wd[3];
+  s.stride_h = st[0], s.stride_w = st[1];
+  s.pad_top = pd[0], s.pad_left = pd[1], s.pad_bottom = pd[2], s.pad_right = pd[3];
+  s.dilation_h = dl[0], s.dilation_w = dl[1];
+  const int8_t* w = Typed<int8_t>(info[0], napi_int8_array, wd[0] * wd[1] * wd[2] * wd[3], "weight");
+  const int32_t* bias = info[2].IsNull() || info[2].IsUndefined() ? nullptr : Typed<int32_t>(info[2], napi_int32_array, s.cout, "bias");
+  const Q8QuantParams q = ParseQuant(info[4].As<Napi::Object>(), s.cout);
+  try {
+    return Wrap(env, std::make_shared<Q8PackedConv>(s, w, bias, q));
+  } catch (const std::invalid_argument& e) {
+    Fail(env, e.what());
+  }
+}
+
+// q8Conv2d(packed, x Uint8Array, xDims [4], out) -> Promise<void>
+Napi::Value Conv2d(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto conv = Unwrap<Q8PackedConv>(info[0], "packed");
+  const std::vector<size_t> xd = Dims(info[2], 4, "xDims");
+  const Q8ConvShape& s = conv->shape();
+  if (xd[1] != s.cin) Fail(env, "xDims[1] must equal the weight's input channels " + std::to_string(s.cin));
+  const size_t ho = s.OutH(xd[2]), wo = s.OutW(xd[3]);
+  if (!ho || !wo) Fail(env, "kernel larger than the padded input");
+  const uint8_t* x = Typed<uint8_t>(info[1], napi_uint8_array, xd[0] * xd[1] * xd[2] * xd[3], "x");
+  void* out = OutputOf(info[3], conv->weights().quant().output.kind, xd[0] * s.cout * ho * wo);
+  return RunAsync(env, [conv, x, xd, out] { Q8Conv2d(*conv, x, xd[0], xd[2], xd[3], out); },
+                  {info[1], info[3]});
+}
+
+// q8PackGemm(b Int8Array, bDims [2], transB, bias Int32Array | null, quant) -> External
+Napi::Value PackGemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::vector<size_t> bd = Dims(info[1], 2, "bDims");
+  const bool trans = info[2].As<Napi::Boolean>();
+  const size_t n = trans ? bd[0] : bd[1], k = trans ? bd[1] : bd[0];
+  const int8_t* b = Typed<int8_t>(info[0], napi_int8_array, n * k, "b");
+  const int32_t* bias = info[3].IsNull() || info[3].IsUndefined() ? nullptr : Typed<int32_t>(info[3], napi_int32_array, n, "bias");
+  const Q8QuantParams q = ParseQuant(info[4].As<Napi::Object>(), n);
+  std::vector<int8_t> bt;
+  if (!trans) {  // [K][N] -> [N][K]: each output channel's weights contiguous
+    bt.resize(n * k);
+    for (size_t i = 0; i < k; ++i)
+      for (size_t j = 0; j < n; ++j) bt[j * k + i] = b[i * n + j];
+    b = bt.data();
+  }
+  try {
+    return Wrap(env, std::make_shared<Q8PackedWeights>(b, bias, 1, n, k, q));
+  } catch (const std::invalid_argument& e) {
+    Fail(env, e.what());
+  }
+}
+
+// q8Gemm(packed, a Uint8Array, M, out) -> Promise<void>
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto packed = Unwrap<Q8PackedWeights>(info[0], "packed");
+  const size_t m = Size(info[2], "M");
+  const uint8_t* a = Typed<uint8_t>(info[1], napi_uint8_array, m * packed->k(), "a");
+  void* out = OutputOf(info[3], packed->quant().output.kind, m * packed->m());
+  return RunAsync(env, [packed, a, m, out] { Q8Gemm(*packed, a, m, out); }, {info[1], info[3]});
+}
+
+// Quantize family: (in, [outer, channels, inner], scale Float32Array, zero Int32Array, qmin,
+// qmax, out, async) -> Promise<void> when async, else undefined.
+struct QuantArgs {
+  Q8Layout layout;
+  Q8QuantSpec spec;
+};
+
+QuantArgs ParseQuantArgs(const Napi::CallbackInfo& info) {
+  QuantArgs a;
+  const std::vector<size_t> l = Dims(info[1], 3, "layout");
+  a.layout.outer = l[0], a.layout.channels = l[1], a.layout.inner = l[2];
+  a.spec.scale = Typed<float>(info[2], napi_float32_array, l[1], "scale");
+  a.spec.zero = Typed<int32_t>(info[3], napi_int32_array, l[1], "zero");
+  a.spec.qmin = info[4].As<Napi::Number>().Int32Value();
+  a.spec.qmax = info[5].As<Napi::Number>().Int32Value();
+  return a;
+}
+
+Napi::Value Run(const Napi::CallbackInfo& info, std::function<void()> job) {
+  if (info[7].ToBoolean()) return RunAsync(info.Env(), std::move(job), {info[0], info[2], info[3], info[6]});
+  try {
+    job();
+  } catch (const std::exception& e) {
+    Fail(info.Env(), e.what());
+  }
+  return info.Env().Undefined();
+}
+
+Q8Storage StorageOf(const Napi::Value& v) {
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_int8_array) return Q8Storage::kInt8;
+  return Q8Storage::kUint8;
+}
+
+Napi::Value Quantize(const Napi::CallbackInfo& info) {
+  const QuantArgs a = ParseQuantArgs(info);
+  const size_t n = a.layout.size();
+  const float* x = Typed<float>(info[0], napi_float32_array, n, "x");
+  const Q8Storage st = StorageOf(info[6]);
+  void* out = st == Q8Storage::kInt8 ? static_cast<void*>(Typed<int8_t>(info[6], napi_int8_array, n, "out"))
+                                     : static_cast<void*>(Typed<uint8_t>(info[6], napi_uint8_array, n, "out"));
+  return Run(info, [a, x, st, out] { Q8Quantize(x, a.layout, a.spec, st, out); });
+}
+
+Napi::Value Dequantize(const Napi::CallbackInfo& info) {
+  const QuantArgs a = ParseQuantArgs(info);
+  const size_t n = a.layout.size();
+  const Q8Storage st = StorageOf(info[0]);
+  const void* q = st == Q8Storage::kInt8 ? static_cast<const void*>(Typed<int8_t>(info[0], napi_int8_array, n, "q"))
+                                         : static_cast<const void*>(Typed<uint8_t>(info[0], napi_uint8_array, n, "q"));
+  float* out = Typed<float>(info[6], napi_float32_array, n, "out");
+  return Run(info, [a, q, st, out] { Q8Dequantize(q, st, a.layout, a.spec, out); });
+}
+
+Napi::Value FakeQuantize(const Napi::CallbackInfo& info) {
+  const QuantArgs a = ParseQuantArgs(info);
+  const size_t n = a.layout.size();
+  const float* x = Typed<float>(info[0], napi_float32_array, n, "x");
+  float* out = Typed<float>(info[6], napi_float32_array, n, "out");
+  return Run(info, [a, x, out] { Q8FakeQuantize(x, a.layout, a.spec, out); });
+}
+
+}  // namespace
+
+void InitInt8(Napi::Env env, Napi::Object exports) {
+  exports.Set("q8PackConv", Napi::Function::New(env, PackConv));
+  exports.Set("q8Conv2d", Napi::Function::New(env, Conv2d));
+  exports.Set("q8PackGemm", Napi::Function::New(env, PackGemm));
+  exports.Set("q8Gemm", Napi::Function::New(env, Gemm));
+  exports.Set("q8Quantize", Napi::Function::New(env, Quantize));
+  exports.Set("q8Dequantize", Napi::Function::New(env, Dequantize));
+  exports.Set("q8FakeQuantize", Napi::Function::New(env, FakeQuantize));
+}
+
 }  // namespace layerq

@@ -29,12 +29,15 @@ inline Params8 Load(const float* scale, const int32_t* zero, size_t step, int32_
   return p;
 }
 
-// Clamped nearbyint(x / scale): q - zero as a float.
+// Clamped nearbyint(x / scale): q - zero as a float (possibly -0).
 inline __m256 Offset8(__m256 x, const Params8& p) {
   __m256 r = _mm256_round_ps(_mm256_div_ps(x, p.scale), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   r = _mm256_max_ps(r, p.lo);
   return _mm256_min_ps(r, p.hi);
 }
+
+// q - zero through int32, as the reference does: -0 becomes +0.
+inline __m256 Integral8(__m256 r) { return _mm256_cvtepi32_ps(_mm256_cvtps_epi32(r)); }
 
 inline void Store8(__m256i q, Q8Storage st, void* out) {
   const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
@@ -103,12 +106,12 @@ void FakeQuantize(const float* x, size_t n, const float* scale, const int32_t* z
   Blocks(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
     const Params8 p = Load(s, z, step, qmin, qmax);
     if (count == 8) {
-      _mm256_storeu_ps(out + i, _mm256_mul_ps(Offset8(_mm256_loadu_ps(x + i), p), p.scale));
+      _mm256_storeu_ps(out + i, _mm256_mul_ps(Integral8(Offset8(_mm256_loadu_ps(x + i), p)), p.scale));
       return;
     }
     alignas(32) float t[8] = {};
     std::memcpy(t, x + i, count * sizeof(float));
-    _mm256_store_ps(t, _mm256_mul_ps(Offset8(_mm256_load_ps(t), p), p.scale));
+    _mm256_store_ps(t, _mm256_mul_ps(Integral8(Offset8(_mm256_load_ps(t), p)), p.scale));
     std::memcpy(out + i, t, count * sizeof(float));
   });
 }

@@ -37,8 +37,10 @@ void Dequantize(const void* in, Q8Storage st, size_t n, const float* scale, cons
 void FakeQuantize(const float* x, size_t n, const float* scale, const int32_t* zero, size_t step,
                   int32_t qmin, int32_t qmax, float* out) {
   for (size_t i = 0; i < n; ++i) {
-    // (q - zero) is the clamped rounded offset itself, an exact small integer.
-    out[i] = RoundedOffset(x[i], scale[i * step], zero[i * step], qmin, qmax) * scale[i * step];
+    // (q - zero) is the clamped rounded offset itself, an exact small integer; going through
+    // int32 turns nearbyint's -0 into the integer formula's +0.
+    const int32_t q_minus_zero = static_cast<int32_t>(RoundedOffset(x[i], scale[i * step], zero[i * step], qmin, qmax));
+    out[i] = static_cast<float>(q_minus_zero) * scale[i * step];
   }
 }
 

@@ -1,0 +1,323 @@
+/**
+ * Typed wrapper over the addon's int8 kernels (native/src/kernels/q8-*): quantized conv/GEMM
+ * (uint8 activations, int8 weights, int32 accumulation, requantized uint8 or dequantized float32
+ * output) and quantize / dequantize / fake-quantize. The arithmetic is DESIGN.md's "Quantization
+ * conventions", bit-exact between the scalar reference and the SIMD paths. Scales are float32
+ * (numbers are rounded with Math.fround); the requantization multiplier is
+ * fround(fround(inputScale * weightScale[c]) / outputScale).
+ *
+ * Every argument is validated here with errors that name the parameter; the C++ side re-checks
+ * lengths against shapes. Calls returning promises run off the event loop on the addon's thread
+ * pool, reading and writing the caller's typed arrays in place (no copies): do not touch them
+ * until the promise settles.
+ */
+import { addon } from './addon';
+import { badArgument } from '../errors';
+
+export interface QConvParams {
+  strides: [number, number];
+  /** [top, left, bottom, right] */
+  pads: [number, number, number, number];
+  dilations: [number, number];
+  group: number;
+  /** uint8 input: real = (x - inputZero) * inputScale; inputZero in [0, 255]. */
+  inputScale: number;
+  inputZero: number;
+  /** length 1 (per-tensor) or Cout (per output channel); weights are symmetric (zero point 0). */
+  weightScale: Float32Array;
+  /**
+   * 'uint8': requantized, min/max = the bit width's range narrowed by a fused Relu/Clip
+   * (within [0, 255]). 'float32': dequantized, optional fused clamp.
+   */
+  output: { kind: 'uint8'; scale: number; zero: number; min: number; max: number } | { kind: 'float32'; min?: number; max?: number };
+}
+
+export type QGemmParams = Omit<QConvParams, 'strides' | 'pads' | 'dilations' | 'group'>;
+
+/** scale/zero: length 1 (per tensor) or dims[axis] (per channel along axis). */
+export interface QuantSpec {
+  scale: Float32Array;
+  zero: Int32Array;
+  qmin: number;
+  qmax: number;
+  axis?: number;
+}
+
+// ---- validation predicates -------------------------------------------------------------
+
+function describe(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const type = (v as object).constructor?.name ?? 'object';
+  return { toString: () => type };
+}
+
+function intIn(name: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < lo || v > hi) throw badArgument(name, `integer in [${lo}, ${hi}]`, v);
+  return v;
+}
+
+function positiveInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw badArgument(name, 'positive integer', v);
+  return v;
+}
+
+function nonNegativeInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw badArgument(name, 'non-negative integer', v);
+  return v;
+}
+
+/** A positive finite number that stays positive and finite as a float32. */
+function positiveScale(name: string, v: unknown): number {
+  const f = typeof v === 'number' ? Math.fround(v) : NaN;
+  if (!(f > 0) || !Number.isFinite(f)) throw badArgument(name, 'positive finite float32', v);
+  return f;
+}
+
+function clampBound(name: string, v: unknown): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw badArgument(name, 'number (or +-Infinity)', v);
+  return v;
+}
+
+type TypedCtor<T> = { new (n: number): T; name: string };
+
+function typed<T extends ArrayLike<number>>(name: string, v: unknown, ctor: TypedCtor<T>, length?: number): T {
+  if (!(v instanceof ctor)) throw badArgument(name, ctor.name, describe(v));
+  if (length !== undefined && (v as T).length !== length) throw badArgument(`${name}.length`, `${length} (from the shape)`, (v as T).length);
+  return v as T;
+}
+
+function dimsOf(name: string, v: unknown, rank?: number, positive = true): number[] {
+  if (!Array.isArray(v)) throw badArgument(name, 'array of dimensions', describe(v));
+  if (rank !== undefined && v.length !== rank) throw badArgument(`${name}.length`, String(rank), v.length);
+  if (v.length > 8) throw badArgument(`${name}.length`, 'at most 8', v.length);
+  return v.map((d, i) => (positive ? positiveInt(`${name}[${i}]`, d) : nonNegativeInt(`${name}[${i}]`, d)));
+}
+
+function tuple(name: string, v: unknown, n: number, check: (name: string, v: unknown) => number): number[] {
+  if (!Array.isArray(v) || v.length !== n) throw badArgument(name, `array of ${n} integers`, describe(v));
+  return v.map((x, i) => check(`${name}[${i}]`, x));
+}
+
+function product(dims: readonly number[]): number {
+  return dims.reduce((p, d) => p * d, 1);
+}
+
+/** Validated copy of the quantization part of QConvParams, as the addon reads it. */
+function quantOf(p: QGemmParams, channels: number): QGemmParams {
+  if (typeof p !== 'object' || p === null) throw badArgument('params', 'QConvParams object', describe(p));
+  const inputScale = positiveScale('params.inputScale', p.inputScale);
+  const inputZero = intIn('params.inputZero', p.inputZero, 0, 255);
+  const ws = typed('params.weightScale', p.weightScale, Float32Array);
+  if (ws.length !== 1 && ws.length !== channels) throw badArgument('params.weightScale.length', `1 or ${channels} (Cout)`, ws.length);
+  ws.forEach((s, i) => {
+    positiveScale(`params.weightScale[${i}]`, s);
+    if (!Number.isFinite(Math.fround(inputScale * s))) throw badArgument(`params.weightScale[${i}]`, 'a scale with finite inputScale * weightScale', s);
+  });
+  const o: unknown = p.output;
+  if (typeof o !== 'object' || o === null) throw badArgument('params.output', "{ kind: 'uint8' | 'float32', ... }", describe(o));
+  const out = o as QConvParams['output'];
+  if (out.kind === 'uint8') {
+    const scale = positiveScale('params.output.scale', out.scale);
+    const zero = intIn('params.output.zero', out.zero, 0, 255);
+    const min = intIn('params.output.min', out.min, 0, 255);
+    const max = intIn('params.output.max', out.max, min, 255);
+    ws.forEach((s, i) => {
+      if (!Number.isFinite(Math.fround(Math.fround(inputScale * s) / scale))) throw badArgument('params.output.scale', `a scale giving a finite multiplier for channel ${i}`, out.scale);
+    });
+    return { inputScale, inputZero, weightScale: ws, output: { kind: 'uint8', scale, zero, min, max } };
+  }
+  if (out.kind === 'float32') {
+    const min = out.min === undefined ? -Infinity : clampBound('params.output.min', out.min);
+    const max = out.max === undefined ? Infinity : clampBound('params.output.max', out.max);
+    if (min > max) throw badArgument('params.output.max', `number >= output.min (${min})`, max);
+    return { inputScale, inputZero, weightScale: ws, output: { kind: 'float32', min, max } };
+  }
+  throw badArgument('params.output.kind', "'uint8' or 'float32'", (out as { kind: unknown }).kind);
+}
+
+function outputArray(kind: 'uint8' | 'float32', v: unknown, length: number): Uint8Array | Float32Array {
+  return kind === 'uint8' ? typed('out', v, Uint8Array, length) : typed('out', v, Float32Array, length);
+}
+
+function outDim(name: string, input: number, k: number, stride: number, pad0: number, pad1: number, dilation: number): number {
+  const span = (k - 1) * dilation + 1, padded = input + pad0 + pad1;
+  if (padded < span) throw badArgument(name, `input size + pads >= kernel extent ${span}`, padded);
+  return Math.floor((padded - span) / stride) + 1;
+}
+
+// ---- convolution -----------------------------------------------------------------------
+
+/** Int8 conv weights packed once (bias and zero-point correction folded in); reuse for every call. */
+export class PackedQConv {
+  readonly wDims: readonly number[];
+  readonly params: Readonly<QConvParams>;
+  /** @internal native handle */
+  readonly handle: unknown;
+
+  private constructor(wDims: readonly number[], params: QConvParams, handle: unknown) {
+    this.wDims = wDims;
+    this.params = params;
+    this.handle = handle;
+  }
+
+  /** weight int8 [Cout, Cin/group, kh, kw]; bias int32 [Cout] (scale inputScale*weightScale[c]) or null. */
+  static create(weight: Int8Array, wDims: readonly number[], bias: Int32Array | null, params: QConvParams): PackedQConv {
+    const w = dimsOf('wDims', wDims, 4);
+    if (typeof params !== 'object' || params === null) throw badArgument('params', 'QConvParams object', describe(params));
+    const strides = tuple('params.strides', params.strides, 2, positiveInt) as [number, number];
+    const pads = tuple('params.pads', params.pads, 4, nonNegativeInt) as [number, number, number, number];
+    const dilations = tuple('params.dilations', params.dilations, 2, positiveInt) as [number, number];
+    const group = positiveInt('params.group', params.group);
+    if (w[0] % group !== 0) throw badArgument('params.group', `a divisor of Cout (${w[0]})`, group);
+    typed('weight', weight, Int8Array, product(w));
+    if (bias !== null) typed('bias', bias, Int32Array, w[0]);
+    const p: QConvParams = { strides, pads, dilations, group, ...quantOf(params, w[0]) };
+    const handle = addon.q8PackConv(weight, w, bias, { strides, pads, dilations, group }, p);
+    return new PackedQConv(Object.freeze(w), Object.freeze(p), handle);
+  }
+
+  /** Output dims [N, Cout, Ho, Wo] for input dims [N, Cin, H, W]. */
+  outputDims(xDims: readonly number[]): [number, number, number, number] {
+    const x = dimsOf('xDims', xDims, 4);
+    const { strides, pads, dilations, group } = this.params;
+    const cin = this.wDims[1]! * group;
+    if (x[1] !== cin) throw badArgument('xDims[1]', `${cin} (wDims[1] * group)`, x[1]);
+    return [
+      x[0]!,
+      this.wDims[0]!,
+      outDim('xDims[2]', x[2]!, this.wDims[2]!, strides[0], pads[0], pads[2], dilations[0]),
+      outDim('xDims[3]', x[3]!, this.wDims[3]!, strides[1], pads[1], pads[3], dilations[1]),
+    ];
+  }
+}
+
+/** x uint8 [N, Cin, H, W] -> out [N, Cout, Ho, Wo]: Uint8Array when output.kind is 'uint8', Float32Array when 'float32'. */
+export function qconv2d(packed: PackedQConv, x: Uint8Array, xDims: readonly number[], out: Uint8Array | Float32Array): Promise<void> {
+  if (!(packed instanceof PackedQConv)) throw badArgument('packed', 'PackedQConv', describe(packed));
+  const od = packed.outputDims(xDims);
+  typed('x', x, Uint8Array, product(xDims));
+  outputArray(packed.params.output.kind, out, product(od));
+  return addon.q8Conv2d(packed.handle, x, [...xDims], out);
+}
+
+// ---- GEMM ------------------------------------------------------------------------------
+
+/** Int8 right-hand side of out = A x B (+ bias), packed once. */
+export class PackedQGemm {
+  readonly K: number;
+  readonly N: number;
+  readonly params: Readonly<QGemmParams>;
+  /** @internal native handle */
+  readonly handle: unknown;
+
+  private constructor(K: number, N: number, params: QGemmParams, handle: unknown) {
+    this.K = K;
+    this.N = N;
+    this.params = params;
+    this.handle = handle;
+  }
+
+  /** B int8 [K, N] (transB false) or [N, K] (transB true); weightScale length 1 or N; bias int32 [N] or null. */
+  static create(b: Int8Array, bDims: readonly number[], transB: boolean, bias: Int32Array | null, params: QGemmParams): PackedQGemm {
+    const d = dimsOf('bDims', bDims, 2);
+    if (typeof transB !== 'boolean') throw badArgument('transB', 'boolean', describe(transB));
+    const [K, N] = transB ? [d[1]!, d[0]!] : [d[0]!, d[1]!];
+    typed('b', b, Int8Array, K * N);
+    if (bias !== null) typed('bias', bias, Int32Array, N);
+    const p = quantOf(params, N);
+    return new PackedQGemm(K, N, Object.freeze(p), addon.q8PackGemm(b, d, transB, bias, p));
+  }
+}
+
+/** a uint8 [M, K] -> out [M, N] (Uint8Array or Float32Array per output.kind). */
+export function qgemm(packed: PackedQGemm, a: Uint8Array, M: number, out: Uint8Array | Float32Array): Promise<void> {
+  if (!(packed instanceof PackedQGemm)) throw badArgument('packed', 'PackedQGemm', describe(packed));
+  positiveInt('M', M);
+  typed('a', a, Uint8Array, M * packed.K);
+  outputArray(packed.params.output.kind, out, M * packed.N);
+  return addon.q8Gemm(packed.handle, a, M, out);
+}
+
+// ---- quantize / dequantize / fake-quantize -----------------------------------------------
+
+/** [outer, channels, inner] view of dims for spec (channels 1: per tensor). */
+function layoutOf(dims: readonly number[], spec: QuantSpec, qRange: [number, number]): [number, number, number] {
+  const d = dimsOf('dims', dims, undefined, false);
+  if (typeof spec !== 'object' || spec === null) throw badArgument('spec', 'QuantSpec object', describe(spec));
+  const scale = typed('spec.scale', spec.scale, Float32Array);
+  const zero = typed('spec.zero', spec.zero, Int32Array, scale.length);
+  const qmin = intIn('spec.qmin', spec.qmin, qRange[0], qRange[1]);
+  const qmax = intIn('spec.qmax', spec.qmax, qmin, qRange[1]);
+  scale.forEach((s, i) => positiveScale(`spec.scale[${i}]`, s));
+  zero.forEach((z, i) => intIn(`spec.zero[${i}]`, z, qmin, qmax));
+  const total = product(d);
+  if (spec.axis === undefined) {
+    if (scale.length !== 1) throw badArgument('spec.axis', 'an axis (scale has more than one element)', spec.axis);
+    return [1, 1, total];
+  }
+  const axis = intIn('spec.axis', spec.axis, -d.length, d.length - 1);
+  const a = axis < 0 ? axis + d.length : axis;
+  if (scale.length === 1) return [1, 1, total];
+  if (scale.length !== d[a]) throw badArgument('spec.scale.length', `1 or ${d[a]} (dims[${a}])`, scale.length);
+  return [product(d.slice(0, a)), d[a]!, product(d.slice(a + 1))];
+}
+
+const FAKE_RANGE: [number, number] = [-65536, 65536];
+
+function quantizeArgs(x: Float32Array, dims: readonly number[], spec: QuantSpec, out: Uint8Array | Int8Array): unknown[] {
+  const signed = out instanceof Int8Array;
+  if (!signed && !(out instanceof Uint8Array)) throw badArgument('out', 'Uint8Array or Int8Array', describe(out));
+  const layout = layoutOf(dims, spec, signed ? [-128, 127] : [0, 255]);
+  const n = product(layout);
+  typed('x', x, Float32Array, n);
+  if (out.length !== n) throw badArgument('out.length', `${n} (from the shape)`, out.length);
+  return [x, layout, spec.scale, spec.zero, spec.qmin, spec.qmax, out];
+}
+
+function dequantizeArgs(q: Uint8Array | Int8Array, dims: readonly number[], spec: QuantSpec, out: Float32Array): unknown[] {
+  const signed = q instanceof Int8Array;
+  if (!signed && !(q instanceof Uint8Array)) throw badArgument('q', 'Uint8Array or Int8Array', describe(q));
+  const layout = layoutOf(dims, spec, signed ? [-128, 127] : [0, 255]);
+  const n = product(layout);
+  if (q.length !== n) throw badArgument('q.length', `${n} (from the shape)`, q.length);
+  typed('out', out, Float32Array, n);
+  return [q, layout, spec.scale, spec.zero, spec.qmin, spec.qmax, out];
+}
+
+function fakeQuantizeArgs(x: Float32Array, dims: readonly number[], spec: QuantSpec, out: Float32Array): unknown[] {
+  const layout = layoutOf(dims, spec, FAKE_RANGE);
+  const n = product(layout);
+  typed('x', x, Float32Array, n);
+  typed('out', out, Float32Array, n);
+  return [x, layout, spec.scale, spec.zero, spec.qmin, spec.qmax, out];
+}
+
+/**
+ * q = clamp(roundHalfEven(x / scale) + zero, qmin, qmax) (float32 division; NaN -> qmin).
+ * out Uint8Array ([qmin, qmax] within [0, 255]) or Int8Array (within [-128, 127]).
+ */
+export function quantize(x: Float32Array, dims: readonly number[], spec: QuantSpec, out: Uint8Array | Int8Array): Promise<void> {
+  return addon.q8Quantize(...quantizeArgs(x, dims, spec, out), true);
+}
+export function quantizeSync(x: Float32Array, dims: readonly number[], spec: QuantSpec, out: Uint8Array | Int8Array): void {
+  addon.q8Quantize(...quantizeArgs(x, dims, spec, out), false);
+}
+
+/** x' = (q - zero) * scale (float32). */
+export function dequantize(q: Uint8Array | Int8Array, dims: readonly number[], spec: QuantSpec, out: Float32Array): Promise<void> {
+  return addon.q8Dequantize(...dequantizeArgs(q, dims, spec, out), true);
+}
+export function dequantizeSync(q: Uint8Array | Int8Array, dims: readonly number[], spec: QuantSpec, out: Float32Array): void {
+  addon.q8Dequantize(...dequantizeArgs(q, dims, spec, out), false);
+}
+
+/**
+ * Quantize then dequantize, float32 to float32 (out may be x). qmin/qmax are any integers in
+ * [-65536, 65536] (4-, 7-, 8-bit, signed or not).
+ */
+export function fakeQuantize(x: Float32Array, dims: readonly number[], spec: QuantSpec, out: Float32Array): Promise<void> {
+  return addon.q8FakeQuantize(...fakeQuantizeArgs(x, dims, spec, out), true);
+}
+export function fakeQuantizeSync(x: Float32Array, dims: readonly number[], spec: QuantSpec, out: Float32Array): void {
+  addon.q8FakeQuantize(...fakeQuantizeArgs(x, dims, spec, out), false);
+}
