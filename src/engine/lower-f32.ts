@@ -228,13 +228,13 @@ function layoutStep(graph: Graph, node: Node): Step {
       const mode = node.attrs['mode'] ?? 'constant';
       if (mode !== 'constant') throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Pad mode '${String(mode)}' is not supported`);
       if (node.inputs[3]) throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Pad with axes is not supported`);
-      return { ...base, run: (ctx) => void ctx.set(output, { kind: 'f32', ...padConstant(ctx.getF32(input).data, ctx.getF32(input).dims, pads, value) }) };
+      return { ...base, run: (ctx) => void ctx.set(output, { kind: 'f32', ...padConstant(ctx.getF32(input).data, ctx.getF32(input).dims, pads, value, ctx.allocF32) }) };
     }
     case 'Slice': {
       const ints = (i: number): number[] | undefined => (node.inputs[i] ? constantInts(graph, node.inputs[i]!, node) : undefined);
       const starts = ints(1)!;
       const spec = { starts, ends: ints(2)!, axes: ints(3) ?? starts.map((_, i) => i), steps: ints(4) ?? starts.map(() => 1) };
-      return { ...base, run: (ctx) => void ctx.set(output, { kind: 'f32', ...slice(ctx.getF32(input).data, ctx.getF32(input).dims, spec) }) };
+      return { ...base, run: (ctx) => void ctx.set(output, { kind: 'f32', ...slice(ctx.getF32(input).data, ctx.getF32(input).dims, spec, ctx.allocF32) }) };
     }
     case 'Transpose': {
       const perm = node.attrs['perm'] as number[] | undefined;
@@ -242,7 +242,7 @@ function layoutStep(graph: Graph, node: Node): Step {
         ...base,
         run(ctx) {
           const x = ctx.getF32(input);
-          ctx.set(output, { kind: 'f32', ...transpose(x.data, x.dims, perm ?? x.dims.map((_, i) => x.dims.length - 1 - i)) });
+          ctx.set(output, { kind: 'f32', ...transpose(x.data, x.dims, perm ?? x.dims.map((_, i) => x.dims.length - 1 - i), ctx.allocF32) });
         },
       };
     }
@@ -259,7 +259,7 @@ function concatStep(node: Node): Step {
     inputs: [...node.inputs],
     outputs: [node.outputs[0]!],
     run(ctx) {
-      ctx.set(node.outputs[0]!, { kind: 'f32', ...concat(node.inputs.map((n) => ctx.getF32(n)), axis) });
+      ctx.set(node.outputs[0]!, { kind: 'f32', ...concat(node.inputs.map((n) => ctx.getF32(n)), axis, ctx.allocF32) });
     },
   };
 }

@@ -4,23 +4,33 @@
  */
 import { numel } from '../ir/graph';
 
+/** Allocates an output buffer; the engine passes its buffer pool (contents are garbage). */
+export type Alloc = (dims: readonly number[]) => Float32Array;
+const fresh: Alloc = (dims) => new Float32Array(numel(dims));
+
 function stridesOf(dims: readonly number[]): number[] {
   const s = new Array<number>(dims.length).fill(1);
   for (let i = dims.length - 2; i >= 0; i--) s[i] = s[i + 1]! * dims[i + 1]!;
   return s;
 }
 
-/** Calls fn(outIndex, coords) for every element of `dims` in row-major order. */
-function forEachIndex(dims: readonly number[], fn: (flat: number, coords: number[]) => void): void {
-  const total = numel(dims);
-  const coords = new Array<number>(dims.length).fill(0);
-  for (let flat = 0; flat < total; flat++) {
-    fn(flat, coords);
-    for (let d = dims.length - 1; d >= 0; d--) {
-      if (++coords[d]! < dims[d]!) break;
-      coords[d] = 0;
-    }
+/**
+ * Copies a strided view of `src` into `dst` row by row: for every index of the outer dims of
+ * `dims`, the innermost dim is one tight loop (or one `set` when both strides are 1).
+ */
+function stridedCopy(
+  src: Float32Array, srcOffset: number, srcStrides: readonly number[],
+  dst: Float32Array, dstOffset: number, dstStrides: readonly number[], dims: readonly number[], d = 0,
+): void {
+  const n = dims[d]!;
+  const ss = srcStrides[d]!;
+  const ds = dstStrides[d]!;
+  if (d === dims.length - 1) {
+    if (ss === 1 && ds === 1) dst.set(src.subarray(srcOffset, srcOffset + n), dstOffset);
+    else for (let i = 0; i < n; i++) dst[dstOffset + i * ds] = src[srcOffset + i * ss]!;
+    return;
   }
+  for (let i = 0; i < n; i++) stridedCopy(src, srcOffset + i * ss, srcStrides, dst, dstOffset + i * ds, dstStrides, dims, d + 1);
 }
 
 export interface SliceSpec {
@@ -57,42 +67,38 @@ export function sliceGeometry(dims: readonly number[], spec: SliceSpec): { outDi
   return { outDims, start, step };
 }
 
-export function slice(x: Float32Array, dims: readonly number[], spec: SliceSpec): { data: Float32Array; dims: number[] } {
+export function slice(x: Float32Array, dims: readonly number[], spec: SliceSpec, alloc: Alloc = fresh): { data: Float32Array; dims: number[] } {
   const { outDims, start, step } = sliceGeometry(dims, spec);
   const inStrides = stridesOf(dims);
-  const out = new Float32Array(numel(outDims));
-  forEachIndex(outDims, (flat, c) => {
-    let src = 0;
-    for (let d = 0; d < c.length; d++) src += (start[d]! + c[d]! * step[d]!) * inStrides[d]!;
-    out[flat] = x[src]!;
-  });
+  const out = alloc(outDims);
+  if (out.length === 0) return { data: out, dims: outDims };
+  const offset = start.reduce((o, s, d) => o + s * inStrides[d]!, 0);
+  stridedCopy(x, offset, inStrides.map((s, d) => s * step[d]!), out, 0, stridesOf(outDims), outDims);
   return { data: out, dims: outDims };
 }
 
 /** ONNX Pad, constant mode; pads = [b_0..b_{r-1}, e_0..e_{r-1}], negative pads crop. */
-export function padConstant(x: Float32Array, dims: readonly number[], pads: readonly number[], value: number): { data: Float32Array; dims: number[] } {
+export function padConstant(x: Float32Array, dims: readonly number[], pads: readonly number[], value: number, alloc: Alloc = fresh): { data: Float32Array; dims: number[] } {
   const r = dims.length;
   const outDims = dims.map((d, i) => d + pads[i]! + pads[i + r]!);
-  const out = new Float32Array(numel(outDims)).fill(value);
+  const out = alloc(outDims).fill(value);
+  // The part of the input that survives (negative pads crop), and where it lands.
+  const keep = dims.map((d, i) => Math.max(0, d + Math.min(0, pads[i]!) + Math.min(0, pads[i + r]!)));
+  if (keep.some((k) => k === 0)) return { data: out, dims: outDims };
+  const inStrides = stridesOf(dims);
   const outStrides = stridesOf(outDims);
-  forEachIndex(dims, (flat, c) => {
-    let dst = 0;
-    for (let d = 0; d < r; d++) {
-      const o = c[d]! + pads[d]!;
-      if (o < 0 || o >= outDims[d]!) return;
-      dst += o * outStrides[d]!;
-    }
-    out[dst] = x[flat]!;
-  });
+  const srcOffset = dims.reduce((o, _, i) => o + Math.max(0, -pads[i]!) * inStrides[i]!, 0);
+  const dstOffset = dims.reduce((o, _, i) => o + Math.max(0, pads[i]!) * outStrides[i]!, 0);
+  stridedCopy(x, srcOffset, inStrides, out, dstOffset, outStrides, keep);
   return { data: out, dims: outDims };
 }
 
-export function concat(parts: { data: Float32Array; dims: readonly number[] }[], rawAxis: number): { data: Float32Array; dims: number[] } {
+export function concat(parts: { data: Float32Array; dims: readonly number[] }[], rawAxis: number, alloc: Alloc = fresh): { data: Float32Array; dims: number[] } {
   const rank = parts[0]!.dims.length;
   const axis = rawAxis < 0 ? rawAxis + rank : rawAxis;
   const outDims = [...parts[0]!.dims];
   outDims[axis] = parts.reduce((s, p) => s + p.dims[axis]!, 0);
-  const out = new Float32Array(numel(outDims));
+  const out = alloc(outDims);
   const outer = numel(outDims.slice(0, axis));
   const outRow = numel(outDims.slice(axis));
   let offset = 0;
@@ -104,15 +110,11 @@ export function concat(parts: { data: Float32Array; dims: readonly number[] }[],
   return { data: out, dims: outDims };
 }
 
-export function transpose(x: Float32Array, dims: readonly number[], perm: readonly number[]): { data: Float32Array; dims: number[] } {
+export function transpose(x: Float32Array, dims: readonly number[], perm: readonly number[], alloc: Alloc = fresh): { data: Float32Array; dims: number[] } {
   const outDims = perm.map((p) => dims[p]!);
   const inStrides = stridesOf(dims);
-  const out = new Float32Array(x.length);
-  forEachIndex(outDims, (flat, c) => {
-    let src = 0;
-    for (let d = 0; d < c.length; d++) src += c[d]! * inStrides[perm[d]!]!;
-    out[flat] = x[src]!;
-  });
+  const out = alloc(outDims);
+  stridedCopy(x, 0, perm.map((p) => inStrides[p]!), out, 0, stridesOf(outDims), outDims);
   return { data: out, dims: outDims };
 }
 
