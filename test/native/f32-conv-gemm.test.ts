@@ -116,6 +116,15 @@ function convCases(): ConvCase[] {
   cases.push({ xd: [1, 4, 13, 10], wd: [6, 4, 3, 2], p: base({ dilations: [2, 3], pads: [2, 1, 0, 3] }), bias: true });
   cases.push({ xd: [2, 4, 9, 9], wd: [7, 4, 5, 5], p: base({ pads: [2, 2, 2, 2], strides: [1, 2], activation: { min: 0, max: Infinity } }), bias: true });
   cases.push({ xd: [2, 4, 8, 8], wd: [8, 4, 3, 3], p: base({ activation: { min: -0.1, max: 0.2 } }), bias: true });
+  // Direct path (output rows >= 8): stride-phase split for strides 2 and 3, dilation, pads,
+  // in-place reads (no pads, stride 1, rows a multiple of 8), partial 8-pixel segments.
+  cases.push({ xd: [2, 3, 19, 21], wd: [8, 3, 3, 3], p: base({ strides: [2, 2] }), bias: true });
+  cases.push({ xd: [1, 5, 17, 30], wd: [6, 5, 3, 3], p: base({ strides: [3, 2], pads: [0, 2, 1, 0] }), bias: true });
+  cases.push({ xd: [2, 4, 14, 22], wd: [5, 4, 3, 3], p: base({ dilations: [2, 2], pads: [2, 2, 2, 2], activation: { min: 0, max: Infinity } }), bias: true });
+  cases.push({ xd: [1, 4, 10, 18], wd: [4, 4, 3, 3], p: base({ pads: [0, 0, 0, 0] }), bias: true });
+  cases.push({ xd: [2, 7, 9, 8], wd: [12, 7, 1, 1], p: base({ pads: [0, 0, 0, 0] }), bias: true });
+  cases.push({ xd: [2, 6, 16, 16], wd: [10, 6, 1, 1], p: base({ pads: [0, 0, 0, 0], strides: [2, 2] }), bias: true });
+  cases.push({ xd: [3, 4, 8, 25], wd: [6, 2, 3, 3], p: base({ group: 2 }), bias: true });
   // Groups (not depthwise).
   cases.push({ xd: [2, 6, 7, 7], wd: [9, 2, 3, 3], p: base({ group: 3 }), bias: true });
   cases.push({ xd: [1, 8, 6, 10], wd: [4, 4, 1, 1], p: base({ group: 2, pads: [0, 0, 0, 0] }), bias: false });

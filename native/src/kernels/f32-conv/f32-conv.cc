@@ -6,6 +6,7 @@
 
 #include "common/cpu.h"
 #include "common/threadpool.h"
+#include "kernels/f32-conv/f32-conv-direct.h"
 #include "kernels/f32-dwconv/f32-dwconv.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 
@@ -35,6 +36,130 @@ void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, s
       const size_t ch = i % c;
       plane(x + i * h * w, h, w, pc.a.data() + ch * taps, pc.bias[ch], s, ho, wo, pc.min, pc.max,
             out + i * ho * wo);
+    }
+  });
+}
+
+ConvDirectUkernelFn ActiveConvDirect() {
+  switch (ActiveIsa()) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case Isa::kAvx2:
+      return ConvDirectUkernelAvx2;
+#endif
+    default:
+      return ConvDirectUkernelScalar;
+  }
+}
+
+// Geometry of the padded, stride-phase-split input of one image and group (f32-conv-direct.h).
+struct DirectLayout {
+  bool flat = false;  // 1x1, stride 1, no pads: pixels as one row of h * w
+  bool in_place = false;  // read x directly (no pads, stride 1, every segment full)
+  size_t h = 0, w = 0, ho = 0, wo = 0;  // (flattened) input and output dims
+  size_t hph = 0, wph = 0, plane = 0, chan = 0, floats = 0;
+};
+
+DirectLayout MakeDirectLayout(const ConvShape& s, size_t h, size_t w, size_t ho, size_t wo) {
+  DirectLayout d;
+  d.flat = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
+  d.h = d.flat ? 1 : h;
+  d.w = d.flat ? h * w : w;
+  d.ho = d.flat ? 1 : ho;
+  d.wo = d.flat ? ho * wo : wo;
+  const size_t hpad = d.h + s.pt + s.pb, wpad = d.w + s.pl + s.pr;
+  d.hph = (hpad + s.sh - 1) / s.sh;
+  d.wph = (wpad + s.sw - 1) / s.sw;
+  d.plane = d.hph * d.wph;
+  d.chan = d.plane * s.sh * s.sw;
+  d.floats = d.chan * (s.cin / s.group) + 8;  // slack: tail segments read up to 7 floats past
+  d.in_place = s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0 && d.wo % 8 == 0;
+  return d;
+}
+
+// Copies channels [0, cin_g) of x (planes of h x w) into the phase-split layout. Only writes
+// input cells: dst's padding cells must be zeroed once beforehand (they are never written).
+void CopyPhaseSplit(const float* x, const ConvShape& s, const DirectLayout& d, size_t cin_g, float* dst) {
+  for (size_t c = 0; c < cin_g; ++c) {
+    const float* src = x + c * d.h * d.w;
+    float* base = dst + c * d.chan;
+    for (size_t iy = 0; iy < d.h; ++iy) {
+      const size_t y = iy + s.pt, py = y % s.sh, yy = y / s.sh;
+      const float* row = src + iy * d.w;
+      if (s.sw == 1) {
+        std::memcpy(base + py * d.plane + yy * d.wph + s.pl, row, d.w * sizeof(float));
+        continue;
+      }
+      for (size_t px = 0; px < s.sw && px < d.w + s.pl; ++px) {
+        // Padded columns xp = xx * sw + px hold input column ix = xp - pl.
+        float* drow = base + (py * s.sw + px) * d.plane + yy * d.wph;
+        const size_t xx0 = s.pl > px ? (s.pl - px + s.sw - 1) / s.sw : 0;
+        const size_t xx1 = (d.w + s.pl - px + s.sw - 1) / s.sw;  // first xx with ix >= w
+        const float* r = row + (xx0 * s.sw + px - s.pl);
+        for (size_t xx = xx0; xx < xx1; ++xx, r += s.sw) drow[xx] = *r;
+      }
+    }
+  }
+}
+
+void DirectConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, size_t ho,
+                  size_t wo, float* out) {
+  const ConvShape& s = pc.s;
+  const DirectLayout d = MakeDirectLayout(s, h, w, ho, wo);
+  const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pc.k, pixels = ho * wo;
+  // Tap offsets relative to a segment's first pixel, in the (phase-split) input.
+  std::vector<int32_t> offsets(k);
+  for (size_t ci = 0, i = 0; ci < cin_g; ++ci) {
+    for (size_t ky = 0; ky < s.kh; ++ky) {
+      for (size_t kx = 0; kx < s.kw; ++kx, ++i) {
+        const size_t dy = ky * s.dh, dx = kx * s.dw;
+        const size_t chan = d.in_place ? d.h * d.w : d.chan;
+        const size_t wph = d.in_place ? d.w : d.wph;
+        offsets[i] = static_cast<int32_t>(ci * chan + ((dy % s.sh) * s.sw + dx % s.sw) * d.plane +
+                                          (dy / s.sh) * wph + dx / s.sw);
+      }
+    }
+  }
+  // Tiles of up to kDirectSegments 8-pixel segments, each within one output row.
+  const size_t segs_per_row = (d.wo + 7) / 8, segs = d.ho * segs_per_row;
+  const size_t tiles = (segs + kDirectSegments - 1) / kDirectSegments;
+  // Enough tasks for every thread even at batch 1; each task copies its image once.
+  const size_t threads = static_cast<size_t>(ThreadCount());
+  const size_t splits = std::min(tiles, std::max<size_t>(1, (2 * threads + n - 1) / n));
+  const ConvDirectUkernelFn ukernel = ActiveConvDirect();
+  ParallelFor(n * splits, 1, [&](size_t begin, size_t end) {
+    std::vector<float> buf(d.in_place ? 0 : d.floats, 0.0f);  // padding stays zero
+    for (size_t t = begin; t < end; ++t) {
+      const size_t img = t / splits, part = t % splits;
+      const size_t tile0 = tiles * part / splits, tile1 = tiles * (part + 1) / splits;
+      for (size_t g = 0; g < s.group; ++g) {
+        const float* xg = x + (img * s.cin + g * cin_g) * h * w;
+        const float* src = xg;
+        if (!d.in_place) {
+          CopyPhaseSplit(xg, s, d, cin_g, buf.data());
+          src = buf.data();
+        }
+        const size_t wph = d.in_place ? d.w : d.wph;
+        float* og = out + (img * s.cout + g * cout_g) * pixels;
+        for (size_t tile = tile0; tile < tile1; ++tile) {
+          DirectTile dt;
+          for (size_t v = 0; v < kDirectSegments; ++v) {
+            const size_t seg = tile * kDirectSegments + v;
+            if (seg >= segs) break;
+            const size_t oy = seg / segs_per_row, ox = (seg % segs_per_row) * 8;
+            dt.b[v] = src + oy * wph + ox;
+            dt.c[v] = og + oy * d.wo + ox;
+            dt.len[v] = std::min<size_t>(8, d.wo - ox);
+            dt.count = v + 1;
+          }
+          for (size_t mp = 0; mp < pc.m_panels; ++mp) {
+            const size_t panel = g * pc.m_panels + mp, m0 = mp * kMR, mr = std::min(kMR, cout_g - m0);
+            DirectTile ct = dt;
+            for (size_t v = 0; v < ct.count; ++v) ct.c[v] += m0 * pixels;
+            ukernel(mr, k, pc.a.data() + panel * k * kMR, offsets.data(), ct, pixels,
+                    pc.bias.data() + panel * kMR, pc.min, pc.max);
+          }
+        }
+      }
     }
   });
 }
@@ -134,6 +259,10 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   const size_t wo = ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
   const size_t pixels = ho * wo;
   if (n == 0 || pixels == 0) return;
+  const bool flat = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
+  // Direct path unless output rows are too short for 8-pixel segments (then im2col panels of
+  // kNR pixels spanning rows waste fewer lanes).
+  if (flat || wo >= 8) return DirectConv2d(pc, x, n, h, w, ho, wo, out);
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pc.k;
   const size_t n_panels = (pixels + kNR - 1) / kNR;
   const GemmUkernelFn ukernel = ActiveGemmUkernel();

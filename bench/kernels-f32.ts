@@ -1,0 +1,113 @@
+/**
+ * f32 conv kernels on the ResNet-20 (CIFAR) layer shapes at batch 64: GFLOP/s (2 * MACs) for
+ * the scalar and AVX2 paths, as a fraction of the machine's AVX2 FMA peak, and the summed
+ * conv time of the whole network against ONNX Runtime running resnet20.onnx (same batch,
+ * 2 intra-op threads).
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/kernels-f32.js [--quick]
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Bench } from 'tinybench';
+import { isaInfo, setIsa, setThreads } from '../src/engine/addon';
+import { ConvParams, PackedConv, conv2d, convOutputDims } from '../src/engine/native-f32';
+
+interface Layer { name: string; cin: number; cout: number; hw: number; stride: number; k: number; count: number }
+
+const BATCH = 64;
+const THREADS = 2;
+// ResNet-20: stem, 3 stages of 3 basic blocks (2 convs each); the first conv of stages 2 and 3
+// has stride 2. `count` is how often the shape occurs in the network.
+const LAYERS: Layer[] = [
+  { name: 'stem 3->16 @32', cin: 3, cout: 16, hw: 32, stride: 1, k: 3, count: 1 },
+  { name: '16->16 @32', cin: 16, cout: 16, hw: 32, stride: 1, k: 3, count: 6 },
+  { name: '16->32 s2 @32', cin: 16, cout: 32, hw: 32, stride: 2, k: 3, count: 1 },
+  { name: '32->32 @16', cin: 32, cout: 32, hw: 16, stride: 1, k: 3, count: 5 },
+  { name: '32->64 s2 @16', cin: 32, cout: 64, hw: 16, stride: 2, k: 3, count: 1 },
+  { name: '64->64 @8', cin: 64, cout: 64, hw: 8, stride: 1, k: 3, count: 5 },
+];
+
+function cpuGHz(): { ghz: number; source: string } {
+  try {
+    const m = /cpu MHz\s*:\s*([\d.]+)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) return { ghz: Number(m[1]) / 1000, source: '/proc/cpuinfo cpu MHz' };
+  } catch {
+    // fall through
+  }
+  return { ghz: 3, source: 'assumed' };
+}
+
+function random(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.sin(i * 12.9898) * 0.5;
+  return a;
+}
+
+async function timeConv(layer: Layer, isa: 'scalar' | 'avx2', quick: boolean): Promise<number> {
+  const p: ConvParams = { strides: [layer.stride, layer.stride], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, activation: { min: 0, max: Infinity } };
+  const wd = [layer.cout, layer.cin, layer.k, layer.k], xd = [BATCH, layer.cin, layer.hw, layer.hw];
+  const packed = PackedConv.create(random(wd.reduce((a, b) => a * b)), wd, random(layer.cout), p);
+  const x = random(xd.reduce((a, b) => a * b));
+  const out = new Float32Array(convOutputDims(xd, wd, p).reduce((a, b) => a * b));
+  setIsa(isa);
+  const bench = new Bench({ time: quick || isa === 'scalar' ? 200 : 1000, warmup: true });
+  bench.add(layer.name, () => conv2d(packed, x, xd, out));
+  await bench.run();
+  const r = bench.tasks[0]!.result as unknown as { latency?: { p50?: number; mean?: number }; mean?: number };
+  return (r.latency?.p50 ?? r.latency?.mean ?? r.mean ?? NaN) / 1000; // seconds
+}
+
+function macs(l: Layer): number {
+  const out = l.hw / l.stride;
+  return BATCH * l.cout * out * out * l.cin * l.k * l.k;
+}
+
+async function timeOrt(): Promise<number | null> {
+  const model = path.resolve(__dirname, '..', '..', '..', 'shared', 'models', 'resnet20.onnx');
+  if (!fs.existsSync(model)) return null;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node');
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: THREADS, interOpNumThreads: 1 });
+  const input = new ort.Tensor('float32', random(BATCH * 3 * 32 * 32), [BATCH, 3, 32, 32]);
+  const bench = new Bench({ time: 2000, warmup: true });
+  bench.add('ort resnet20', () => session.run({ input }));
+  await bench.run();
+  const r = bench.tasks[0]!.result as unknown as { latency?: { p50?: number; mean?: number }; mean?: number };
+  return (r.latency?.p50 ?? r.latency?.mean ?? r.mean ?? NaN) / 1000;
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  setThreads(THREADS);
+  const info = isaInfo();
+  const { ghz, source } = cpuGHz();
+  const peak = THREADS * 2 * 8 * 2 * ghz; // cores x FMA ports x lanes x flops/FMA x GHz
+  console.log(`threads ${THREADS}, detected ISA ${info.detected}, clock ${ghz.toFixed(2)} GHz (${source}), AVX2 FMA peak ${peak.toFixed(1)} GFLOP/s`);
+  const isas = info.detected === 'avx2' ? (['scalar', 'avx2'] as const) : (['scalar'] as const);
+  const rows: string[] = ['| layer (batch 64) | count | scalar GFLOP/s | AVX2 GFLOP/s | AVX2 % of peak | AVX2 ms |', '| --- | --- | --- | --- | --- | --- |'];
+  let total = 0;
+  try {
+    for (const layer of LAYERS) {
+      const flops = 2 * macs(layer);
+      const t: Record<string, number> = {};
+      for (const isa of isas) t[isa] = await timeConv(layer, isa, quick);
+      const best = t.avx2 ?? t.scalar!;
+      total += best * layer.count;
+      const g = (s: number | undefined): string => (s === undefined ? '-' : (flops / s / 1e9).toFixed(1));
+      rows.push(`| ${layer.name} | ${layer.count} | ${g(t.scalar)} | ${g(t.avx2)} | ${t.avx2 ? ((flops / t.avx2 / 1e9 / peak) * 100).toFixed(0) + '%' : '-'} | ${(best * 1e3).toFixed(2)} |`);
+    }
+  } finally {
+    setIsa(info.active);
+  }
+  console.log(rows.join('\n'));
+  console.log(`sum of the 19 convs of ResNet-20 (best path): ${(total * 1e3).toFixed(2)} ms per batch of ${BATCH}`);
+  const ort = await timeOrt();
+  if (ort !== null) {
+    console.log(`onnxruntime-node resnet20.onnx, whole model: ${(ort * 1e3).toFixed(2)} ms per batch; conv-only throughput ratio layerq/ORT = ${(ort / total).toFixed(2)}x (upper bound for the engine)`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

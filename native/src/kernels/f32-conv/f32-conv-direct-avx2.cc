@@ -1,0 +1,65 @@
+// AVX2+FMA direct conv microkernel: 4 output channels x 3 segments of 8 pixels = 12 ymm
+// accumulators; per tap 3 loads (one per segment, at the tap's offset), 4 broadcasts, 12 FMAs.
+#include <immintrin.h>
+
+#include "kernels/f32-conv/f32-conv-direct.h"
+#include "kernels/f32-gemm/f32-gemm.h"
+
+namespace layerq {
+namespace f32 {
+namespace {
+
+inline __m256i TailMask(size_t n) {
+  static const int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - n));
+}
+
+template <int NV>
+inline void Tile(size_t mr, size_t k, const float* a, const int32_t* offsets, const DirectTile& t,
+                 size_t ldc, const float* row_bias, float min, float max) {
+  __m256 acc[kMR][NV];
+  for (size_t r = 0; r < kMR; ++r) {
+    const __m256 rb = _mm256_broadcast_ss(row_bias + r);
+    for (int v = 0; v < NV; ++v) acc[r][v] = rb;
+  }
+  const float* b[NV];
+  for (int v = 0; v < NV; ++v) b[v] = t.b[v];
+  for (size_t p = 0; p < k; ++p) {
+    const ptrdiff_t off = offsets[p];
+    __m256 bv[NV];
+    for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b[v] + off);
+    for (size_t r = 0; r < kMR; ++r) {
+      const __m256 av = _mm256_broadcast_ss(a + r);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
+    }
+    a += kMR;
+  }
+  const __m256 vmin = _mm256_set1_ps(min), vmax = _mm256_set1_ps(max);
+  for (int v = 0; v < NV; ++v) {
+    const bool full = t.len[v] == 8;
+    const __m256i mask = TailMask(t.len[v]);
+    for (size_t r = 0; r < mr; ++r) {
+      const __m256 y = _mm256_min_ps(_mm256_max_ps(acc[r][v], vmin), vmax);
+      float* c = t.c[v] + r * ldc;
+      if (full) {
+        _mm256_storeu_ps(c, y);
+      } else {
+        _mm256_maskstore_ps(c, mask, y);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void ConvDirectUkernelAvx2(size_t mr, size_t k, const float* a, const int32_t* offsets,
+                           const DirectTile& tile, size_t ldc, const float* row_bias, float min, float max) {
+  switch (tile.count) {
+    case 3: return Tile<3>(mr, k, a, offsets, tile, ldc, row_bias, min, max);
+    case 2: return Tile<2>(mr, k, a, offsets, tile, ldc, row_bias, min, max);
+    default: return Tile<1>(mr, k, a, offsets, tile, ldc, row_bias, min, max);
+  }
+}
+
+}  // namespace f32
+}  // namespace layerq
