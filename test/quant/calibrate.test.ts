@@ -75,6 +75,18 @@ describe('mse', () => {
     }
   });
 
+  test('the error model in closed form on one bin: rounding, then clipping', () => {
+    // 4 bins over [0, 1), one value in [0.5, 0.75), uniform inside it.
+    const h: HistogramStats = { kind: 'histogram', counts: [0, 0, 1, 0], lo: 0, hi: 1, min: 0.5, max: 0.75, count: 1, nonFinite: 0 };
+    const u2: QuantScheme = { bits: 2, signed: false, narrow: false, symmetric: false };
+    // Grid 0, 1/3, 2/3, 1: the distance to 2/3 runs over [-1/6, 1/12].
+    const s = Math.fround(1 / 3);
+    const rounding = ((2 * s - 0.5) ** 3 + (0.75 - 2 * s) ** 3) / 3 / 0.25;
+    expect(expectedSquaredError(h, { min: 0, max: 1 }, u2)).toBeCloseTo(rounding, 6);
+    // Grid up to 0.5: the whole bin is clipped to 0.5.
+    expect(expectedSquaredError(h, { min: 0, max: 0.5 }, u2)).toBeCloseTo(0.25 ** 3 / 3 / 0.25, 6);
+  });
+
   test('Gaussian with outliers: well below the absmax, above 2 sigma, better than minmax', () => {
     const h = gaussianWithOutliers.hist;
     for (const scheme of [int8, uint8, { ...int8, bits: 4 }]) {
