@@ -35,10 +35,10 @@ float Float(const Napi::Value& v, const char* name) {
   return static_cast<float>(v.As<Napi::Number>().DoubleValue());
 }
 
-std::vector<size_t> Dims(const Napi::Value& v, const char* name) {
+std::vector<size_t> Dims(const Napi::Value& v, const char* name, uint32_t max_len = 8) {
   if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string("Expected array for ") + name);
   Napi::Array arr = v.As<Napi::Array>();
-  if (arr.Length() > 8) throw Napi::RangeError::New(v.Env(), std::string("Expected rank <= 8 for ") + name);
+  if (arr.Length() > max_len) throw Napi::RangeError::New(v.Env(), std::string("Expected rank <= 8 for ") + name);
   std::vector<size_t> dims(arr.Length());
   for (uint32_t i = 0; i < arr.Length(); ++i) dims[i] = Size(arr.Get(i), name);
   return dims;
@@ -178,7 +178,7 @@ Napi::Value UnaryJs(const Napi::CallbackInfo& info) {
 Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
   const bool is_max = info[0].ToBoolean().Value();
   const auto xd = Dims(info[2], "xDims");
-  const auto pv = Dims(info[3], "params");
+  const auto pv = Dims(info[3], "params", 10);
   if (xd.size() != 4 || pv.size() != 10) throw Napi::RangeError::New(info.Env(), "pool2d: xDims [N, C, H, W] and 10 params expected");
   f32::PoolShape s;
   s.kh = pv[0]; s.kw = pv[1]; s.sh = pv[2]; s.sw = pv[3];
