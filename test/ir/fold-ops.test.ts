@@ -6,7 +6,7 @@ import { DType, Dim, Tensor } from '../../src/ir/graph';
 import { int64Tensor, makeTensor } from '../../src/ir/dtype';
 import { foldConstants } from '../../src/ir/passes/fold-constants';
 import { saveModel } from '../../src/onnx/save';
-import { runOrt } from '../onnx/ort-helpers';
+import { runOrt, seededRandom } from '../onnx/ort-helpers';
 import { model, node, vi } from './build';
 
 const f32 = (dims: number[], v: number[]): Tensor => makeTensor('float32', dims, v);
@@ -97,6 +97,25 @@ describe('Shape of a tensor with a symbolic batch', () => {
     const m = model(shapeThenGather(), [x], [vi('y', [])], { ...init, idx: i64([0], []) });
     expect(() => foldConstants(m.graph)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_OP' }));
     expect(() => foldConstants(m.graph)).toThrow(/node 'Reshape_y'.*symbolic/);
+  });
+
+  it("resolves PyTorch's x.view(x.size(0), -1): the batch entry becomes 0 (copy), same results in ORT", () => {
+    const nodes = [
+      node('Relu', ['x'], ['r']),
+      node('Shape', ['r'], ['s']),
+      node('Gather', ['s', 'idx'], ['g'], { axis: 0 }),
+      node('Unsqueeze', ['g', 'zero'], ['u']),
+      node('Concat', ['u', 'minus1'], ['shape'], { axis: 0 }),
+      node('Reshape', ['r', 'shape'], ['y']),
+    ];
+    const m = model(nodes, [x], [vi('y', ['batch', 1024])], { ...init, idx: i64([0], []) });
+    const g = foldConstants(m.graph);
+    expect(g.nodes.map((n) => n.op)).toEqual(['Relu', 'Reshape']);
+    expect(Array.from(g.initializers.get(g.nodes[1]!.inputs[1]!)!.data)).toEqual([0, -1]);
+    for (const batch of [2, 5]) {
+      const feed = { x: { data: seededRandom(batch * 1024, batch, -1, 1), dims: [batch, 16, 8, 8] } };
+      expect(runOrt(saveModel({ ...m, graph: g }), feed)['y']).toEqual(runOrt(saveModel(m), feed)['y']);
+    }
   });
 
   it('never lets the unknown-dim sentinel decide a predicate (Equal is not folded, then reported)', () => {

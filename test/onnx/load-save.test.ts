@@ -55,7 +55,7 @@ describe('loadModel errors', () => {
   it('UNSUPPORTED_OP for a node outside the default domain', () => {
     const m = model([node('Relu', ['x'], ['y'])], [vi('x', [1, 3, 4, 4])], [vi('y', [])], {});
     const proto = onnx.ModelProto.decode(saveModel(m));
-    proto.graph!.node[0]!.domain = 'com.microsoft';
+    proto.graph!.node![0]!.domain = 'com.microsoft';
     proto.opsetImport.push(onnx.OperatorSetIdProto.create({ domain: 'com.microsoft', version: 1 }));
     const e = caught(() => loadModel(onnx.ModelProto.encode(proto).finish()));
     expect(e.code).toBe('UNSUPPORTED_OP');
@@ -154,10 +154,10 @@ describe('4-bit tensors (int4 = 22, uint4 = 21)', () => {
 
   it('packs two values per byte, low nibble first', () => {
     const proto = onnx.ModelProto.decode(bytes);
-    const t = proto.graph!.initializer.find((x) => x.name === 'q4')!;
+    const t = proto.graph!.initializer!.find((x) => x.name === 'q4')!;
     expect(t.dataType).toBe(22);
-    expect(Array.from(t.rawData)).toEqual([0xf8, 0x30, 0x07]);
-    expect(proto.graph!.initializer.find((x) => x.name === 'u4')!.dataType).toBe(21);
+    expect(Array.from(t.rawData!)).toEqual([0xf8, 0x30, 0x07]);
+    expect(proto.graph!.initializer!.find((x) => x.name === 'u4')!.dataType).toBe(21);
     expect(Number(proto.irVersion)).toBeGreaterThanOrEqual(10);
   });
 
