@@ -1,0 +1,54 @@
+/**
+ * Engine throughput, batch 64, against ONNX Runtime in the same run (alternating, median of
+ * rounds), plus decode throughput. Ratios are what to read: the machine is shared and noisy.
+ * Run: npm run build && node dist/bench/engine.js [model] [rounds]
+ */
+import * as ort from 'onnxruntime-node';
+import { loadClassifier } from '../src/api/model';
+import { setThreads } from '../src/engine/addon';
+import { Engine } from '../src/engine/engine';
+import { loadSplit, median, modelPath, ortSession } from './common';
+
+const BATCH = 64;
+const THREADS = 2;
+
+async function main(): Promise<void> {
+  const name = process.argv[2] ?? 'resnet20';
+  const rounds = Number(process.argv[3] ?? 7);
+  setThreads(THREADS);
+  const t0 = performance.now();
+  const images = await loadSplit('val');
+  const decodeRate = (1000 * images.count) / (performance.now() - t0);
+  const x = images.batch(0, BATCH);
+  const engine = Engine.fp32(loadClassifier(modelPath(name)).model);
+  const session = await ortSession(modelPath(name), { threads: THREADS });
+  const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x.data, [BATCH, 3, 32, 32]) };
+  const runners: Record<string, () => Promise<unknown>> = {
+    'layerq fp32': () => engine.run(x.data, BATCH),
+    'onnxruntime fp32': () => session.run(feeds),
+  };
+  const times: Record<string, number[]> = {};
+  for (const k of Object.keys(runners)) {
+    await runners[k]!(); // warm up
+    times[k] = [];
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, run] of Object.entries(runners)) {
+      const t = performance.now();
+      for (let i = 0; i < 3; i++) await run();
+      times[k]!.push((performance.now() - t) / 3);
+    }
+  }
+  const rate = (k: string): number => (1000 * BATCH) / median(times[k]!);
+  const base = rate('onnxruntime fp32');
+  console.log(`${name}, batch ${BATCH}, ${THREADS} threads, median of ${rounds} alternating rounds`);
+  console.log('| runner | images/s | ratio to ONNX Runtime FP32 |');
+  console.log('| --- | --- | --- |');
+  for (const k of Object.keys(runners)) console.log(`| ${k} | ${rate(k).toFixed(0)} | ${(rate(k) / base).toFixed(2)} |`);
+  console.log(`| decode + preprocess (sharp, ${images.count} images) | ${decodeRate.toFixed(0)} | |`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
