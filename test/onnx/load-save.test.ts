@@ -88,6 +88,16 @@ describe('preparation errors', () => {
 });
 
 describe('Constant nodes and typed tensor fields', () => {
+  it('drops graph inputs that are also initializers (old exporters list weights as inputs)', () => {
+    const m = model([node('Add', ['x', 'w'], ['y'])], [vi('x', ['batch', 2])], [vi('y', ['batch', 2])],
+      { w: makeTensor('float32', [2], [1, 2]) });
+    const proto = onnx.ModelProto.decode(saveModel(m));
+    proto.graph!.input!.push(onnx.ValueInfoProto.create({ name: 'w', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 2 }] } } } }));
+    const g = loadModel(onnx.ModelProto.encode(proto).finish()).graph;
+    expect(g.inputs.map((v) => [v.name, v.shape])).toEqual([['x', ['batch', 2]]]);
+    expect(g.initializers.has('w')).toBe(true);
+  });
+
   it('converts value, value_float(s), value_int(s) to initializers of the right dtype', () => {
     const m = model(
       [
