@@ -1,0 +1,173 @@
+// f32 kernels against naive references, on every ISA this CPU supports (the scalar path
+// everywhere; AVX2 on x86, NEON later under qemu). Seeded; failures print seed and shape.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/cpu.h"
+#include "kernels/f32-conv/f32-conv.h"
+#include "kernels/f32-elementwise/f32-elementwise.h"
+#include "kernels/f32-gemm/f32-gemm.h"
+#include "kernels/f32-pool/f32-pool.h"
+
+namespace layerq {
+namespace {
+
+int g_failures = 0;
+
+std::vector<float> Random(size_t n, std::mt19937& gen) {
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(gen);
+  return v;
+}
+
+// |got - want| <= tol * mag (mag: sum of |products|, XNNPACK style).
+void Check(const std::vector<float>& got, const std::vector<float>& want, const std::vector<float>& mag,
+           float tol, const std::string& what) {
+  for (size_t i = 0; i < want.size(); ++i) {
+    const float err = std::fabs(got[i] - want[i]);
+    if (!(err <= tol * std::max(mag[i], 1e-6f))) {
+      std::printf("FAIL %s: element %zu got %g want %g\n", what.c_str(), i, got[i], want[i]);
+      ++g_failures;
+      return;
+    }
+  }
+}
+
+void TestConv(Isa isa, const f32::ConvShape& s, size_t n, size_t h, size_t w, unsigned seed) {
+  std::mt19937 gen(seed);
+  const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group;
+  auto x = Random(n * s.cin * h * w, gen), wt = Random(s.cout * cin_g * s.kh * s.kw, gen), bias = Random(s.cout, gen);
+  const size_t ho = f32::ConvOutDim(h, s.kh, s.sh, s.pt, s.pb, s.dh), wo = f32::ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
+  std::vector<float> want(n * s.cout * ho * wo), mag(want.size()), got(want.size(), NAN);
+  for (size_t b = 0; b < n; ++b)
+    for (size_t m = 0; m < s.cout; ++m)
+      for (size_t oy = 0; oy < ho; ++oy)
+        for (size_t ox = 0; ox < wo; ++ox) {
+          double acc = bias[m], abs = std::fabs(bias[m]);
+          const size_t g = m / cout_g;
+          for (size_t c = 0; c < cin_g; ++c)
+            for (size_t ky = 0; ky < s.kh; ++ky)
+              for (size_t kx = 0; kx < s.kw; ++kx) {
+                const long iy = long(oy * s.sh + ky * s.dh) - long(s.pt), ix = long(ox * s.sw + kx * s.dw) - long(s.pl);
+                if (iy < 0 || ix < 0 || iy >= long(h) || ix >= long(w)) continue;
+                const double p = x[((b * s.cin + g * cin_g + c) * h + iy) * w + ix] * wt[((m * cin_g + c) * s.kh + ky) * s.kw + kx];
+                acc += p;
+                abs += std::fabs(p);
+              }
+          const size_t o = ((b * s.cout + m) * ho + oy) * wo + ox;
+          want[o] = std::max(float(acc), 0.0f);
+          mag[o] = float(abs);
+        }
+  SetIsa(isa);
+  f32::PackedConv pc = f32::PackConv(wt.data(), bias.data(), s, 0.0f, INFINITY);
+  f32::Conv2d(pc, x.data(), n, h, w, got.data());
+  char what[200];
+  std::snprintf(what, sizeof what, "conv %s seed %u n %zu cin %zu cout %zu %zux%zu k %zux%zu s %zu,%zu g %zu", IsaName(isa),
+                seed, n, s.cin, s.cout, h, w, s.kh, s.kw, s.sh, s.sw, s.group);
+  Check(got, want, mag, 1e-5f, what);
+}
+
+void TestGemm(Isa isa, size_t m, size_t k, size_t n, bool trans_b, unsigned seed) {
+  std::mt19937 gen(seed);
+  auto a = Random(m * k, gen), b = Random(k * n, gen), bias = Random(n, gen);
+  std::vector<float> want(m * n), mag(m * n), got(m * n, NAN);
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) {
+      double acc = bias[j], abs = std::fabs(bias[j]);
+      for (size_t p = 0; p < k; ++p) {
+        const double v = a[i * k + p] * (trans_b ? b[j * k + p] : b[p * n + j]);
+        acc += v;
+        abs += std::fabs(v);
+      }
+      want[i * n + j] = float(acc);
+      mag[i * n + j] = float(abs);
+    }
+  SetIsa(isa);
+  auto packed = f32::PackGemmB(b.data(), k, n, trans_b, bias.data(), 1.0f, 1.0f, -INFINITY, INFINITY);
+  f32::Gemm(packed, a.data(), m, got.data());
+  Check(got, want, mag, 1e-5f, std::string("gemm ") + IsaName(isa) + " seed " + std::to_string(seed) + " M " +
+                                   std::to_string(m) + " K " + std::to_string(k) + " N " + std::to_string(n));
+}
+
+void TestElementwise(Isa isa, unsigned seed) {
+  std::mt19937 gen(seed);
+  SetIsa(isa);
+  const size_t ad[4] = {3, 8, 5, 7}, bd[4] = {1, 8, 1, 1};
+  auto a = Random(3 * 8 * 35, gen), b = Random(8, gen);
+  std::vector<float> got(a.size()), want(a.size()), ones(a.size(), 1.0f);
+  f32::Binary(f32::BinaryOp::kSub, a.data(), ad, 4, b.data(), bd, 4, got.data());
+  for (size_t i = 0; i < a.size(); ++i) want[i] = a[i] - b[(i / 35) % 8];
+  Check(got, want, ones, 0.0f, std::string("binary per-channel ") + IsaName(isa));
+  f32::UnaryParams p;
+  f32::Unary(f32::UnaryOp::kSigmoid, p, a.data(), got.data(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) want[i] = 1.0f / (1.0f + std::exp(-a[i]));
+  Check(got, want, ones, 2e-6f, std::string("sigmoid ") + IsaName(isa));
+  f32::Softmax(a.data(), 12, 70, got.data());
+  for (size_t r = 0; r < 12; ++r) {
+    float mx = *std::max_element(&a[r * 70], &a[r * 70] + 70);
+    double sum = 0;
+    for (size_t j = 0; j < 70; ++j) sum += std::exp(double(a[r * 70 + j] - mx));
+    for (size_t j = 0; j < 70; ++j) want[r * 70 + j] = float(std::exp(double(a[r * 70 + j] - mx)) / sum);
+  }
+  Check(got, want, ones, 1e-6f, std::string("softmax ") + IsaName(isa));
+}
+
+void TestPool(Isa isa, unsigned seed) {
+  std::mt19937 gen(seed);
+  SetIsa(isa);
+  f32::PoolShape s;
+  s.kh = s.kw = 3;
+  s.sh = s.sw = 2;
+  s.pt = s.pl = s.pb = s.pr = 1;
+  const size_t h = 33, w = 35, ho = f32::PoolOutDim(h, 3, 2, 1, 1, false), wo = f32::PoolOutDim(w, 3, 2, 1, 1, false);
+  auto x = Random(2 * h * w, gen);
+  std::vector<float> got(2 * ho * wo), want(got.size()), ones(got.size(), 1.0f);
+  f32::MaxPool2d(x.data(), 1, 2, h, w, s, got.data());
+  for (size_t c = 0; c < 2; ++c)
+    for (size_t oy = 0; oy < ho; ++oy)
+      for (size_t ox = 0; ox < wo; ++ox) {
+        float m = -INFINITY;
+        for (long y = long(oy * 2) - 1; y < long(oy * 2) + 2; ++y)
+          for (long xx = long(ox * 2) - 1; xx < long(ox * 2) + 2; ++xx)
+            if (y >= 0 && xx >= 0 && y < long(h) && xx < long(w)) m = std::max(m, x[(c * h + y) * w + xx]);
+        want[(c * ho + oy) * wo + ox] = m;
+      }
+  Check(got, want, ones, 0.0f, std::string("maxpool ") + IsaName(isa));
+}
+
+}  // namespace
+
+int RunF32Tests() {
+  g_failures = 0;
+  std::vector<Isa> isas = {Isa::kScalar};
+  if (DetectedIsa() != Isa::kScalar) isas.push_back(DetectedIsa());
+  unsigned seed = 1;
+  for (Isa isa : isas) {
+    auto shape = [](size_t cin, size_t cout, size_t k, size_t s, size_t p, size_t g) {
+      f32::ConvShape c;
+      c.cin = cin; c.cout = cout; c.kh = c.kw = k; c.sh = c.sw = s; c.pt = c.pl = c.pb = c.pr = p; c.group = g;
+      return c;
+    };
+    TestConv(isa, shape(3, 16, 3, 1, 1, 1), 2, 32, 32, seed++);   // stem (direct)
+    TestConv(isa, shape(16, 32, 3, 2, 1, 1), 2, 32, 32, seed++);  // stride 2 (phase split)
+    TestConv(isa, shape(64, 64, 3, 1, 1, 1), 2, 8, 8, seed++);    // 64@8
+    TestConv(isa, shape(5, 7, 3, 2, 1, 1), 2, 9, 9, seed++);      // short rows: im2col panels
+    TestConv(isa, shape(24, 13, 1, 1, 0, 1), 2, 7, 7, seed++);    // 1x1 flat
+    TestConv(isa, shape(8, 8, 3, 2, 1, 8), 2, 17, 33, seed++);    // depthwise stride 2
+    TestConv(isa, shape(8, 12, 3, 1, 1, 2), 1, 10, 12, seed++);   // grouped
+    for (size_t k : {1, 3, 24, 63, 64, 65, 200})
+      for (size_t n : {1, 23, 24, 25, 50}) TestGemm(isa, 5, k, n, (k + n) % 2 == 0, seed++);
+    TestElementwise(isa, seed++);
+    TestPool(isa, seed++);
+  }
+  SetIsa(DetectedIsa());
+  std::printf("f32 kernel tests: %d failure(s)\n", g_failures);
+  return g_failures;
+}
+
+}  // namespace layerq
