@@ -1,0 +1,115 @@
+/**
+ * int8 conv kernels on the ResNet-20 (CIFAR) layer shapes at batch 64: GOP/s (2 * MACs) for the
+ * scalar reference and the AVX2 path (uint8 requantized output with a fused Relu), against the
+ * f32 AVX2 conv on the same shapes measured in the same run (the baseline the int8 engine has to
+ * beat), plus the quantize / fake-quantize throughput on a stage-1 activation tensor.
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/kernels-int8.js [--quick]
+ */
+import { Bench } from 'tinybench';
+import { isaInfo, setIsa, setThreads, type IsaName } from '../src/engine/addon';
+import { PackedConv, conv2d } from '../src/engine/native-f32';
+import { PackedQConv, fakeQuantize, qconv2d, quantize, type QConvParams, type QuantSpec } from '../src/engine/native-int8';
+
+interface Layer { name: string; cin: number; cout: number; hw: number; stride: number; k: number; count: number }
+
+const BATCH = 64;
+const THREADS = 2;
+// ResNet-20: stem, 3 stages of 3 basic blocks (2 convs each); `count` = occurrences.
+const LAYERS: Layer[] = [
+  { name: 'stem 3->16 @32', cin: 3, cout: 16, hw: 32, stride: 1, k: 3, count: 1 },
+  { name: '16->16 @32', cin: 16, cout: 16, hw: 32, stride: 1, k: 3, count: 6 },
+  { name: '16->32 s2 @32', cin: 16, cout: 32, hw: 32, stride: 2, k: 3, count: 1 },
+  { name: '32->32 @16', cin: 32, cout: 32, hw: 16, stride: 1, k: 3, count: 5 },
+  { name: '32->64 s2 @16', cin: 32, cout: 64, hw: 16, stride: 2, k: 3, count: 1 },
+  { name: '64->64 @8', cin: 64, cout: 64, hw: 8, stride: 1, k: 3, count: 5 },
+];
+
+function macs(l: Layer): number {
+  const out = l.hw / l.stride;
+  return BATCH * l.cout * out * out * l.cin * l.k * l.k;
+}
+
+function pseudo(i: number): number {
+  return Math.sin(i * 12.9898) * 0.5 + 0.5; // [0, 1)
+}
+
+async function seconds(name: string, fn: () => Promise<void>, ms: number): Promise<number> {
+  const bench = new Bench({ time: ms, warmup: true });
+  bench.add(name, fn);
+  await bench.run();
+  const r = bench.tasks[0]!.result as unknown as { latency?: { p50?: number; mean?: number }; mean?: number };
+  return (r.latency?.p50 ?? r.latency?.mean ?? r.mean ?? NaN) / 1000;
+}
+
+async function timeQConv(l: Layer, isa: IsaName, ms: number): Promise<number> {
+  const wd = [l.cout, l.cin, l.k, l.k], xd = [BATCH, l.cin, l.hw, l.hw];
+  const p: QConvParams = {
+    strides: [l.stride, l.stride], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1,
+    inputScale: 0.02, inputZero: 128, weightScale: new Float32Array(l.cout).map((_, i) => 0.002 + i * 1e-5),
+    output: { kind: 'uint8', scale: 0.05, zero: 0, min: 0, max: 255 },
+  };
+  const packed = PackedQConv.create(new Int8Array(wd.reduce((a, b) => a * b)).map((_, i) => Math.round(pseudo(i) * 254 - 127)), wd, new Int32Array(l.cout).fill(100), p);
+  const x = new Uint8Array(xd.reduce((a, b) => a * b)).map((_, i) => Math.floor(pseudo(i + 7) * 256));
+  const out = new Uint8Array(packed.outputDims(xd).reduce((a, b) => a * b));
+  setIsa(isa);
+  return seconds(`q8 ${l.name} ${isa}`, () => qconv2d(packed, x, xd, out), ms);
+}
+
+async function timeF32Conv(l: Layer, ms: number): Promise<number> {
+  const wd = [l.cout, l.cin, l.k, l.k], xd = [BATCH, l.cin, l.hw, l.hw];
+  const packed = PackedConv.create(new Float32Array(wd.reduce((a, b) => a * b)).map((_, i) => pseudo(i) - 0.5), wd, new Float32Array(l.cout), {
+    strides: [l.stride, l.stride], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, activation: { min: 0, max: Infinity },
+  });
+  const x = new Float32Array(xd.reduce((a, b) => a * b)).map((_, i) => pseudo(i));
+  const out = new Float32Array(BATCH * l.cout * (l.hw / l.stride) ** 2);
+  setIsa('avx2');
+  return seconds(`f32 ${l.name}`, () => conv2d(packed, x, xd, out), ms);
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  setThreads(THREADS);
+  const info = isaInfo();
+  const avx2 = info.detected === 'avx2';
+  console.log(`threads ${THREADS}, detected ISA ${info.detected}, batch ${BATCH}`);
+  const rows = ['| layer (batch 64) | count | int8 scalar GOP/s | int8 AVX2 GOP/s | f32 AVX2 GFLOP/s | int8 / f32 |', '| --- | --- | --- | --- | --- | --- |'];
+  let totalQ = 0, totalF = 0;
+  try {
+    for (const l of LAYERS) {
+      const ops = 2 * macs(l);
+      const ts = await timeQConv(l, 'scalar', quick ? 100 : 300);
+      const tq = avx2 ? await timeQConv(l, 'avx2', quick ? 200 : 1000) : NaN;
+      const tf = avx2 ? await timeF32Conv(l, quick ? 200 : 1000) : NaN;
+      totalQ += tq * l.count;
+      totalF += tf * l.count;
+      const g = (s: number): string => (Number.isNaN(s) ? '-' : (ops / s / 1e9).toFixed(1));
+      rows.push(`| ${l.name} | ${l.count} | ${g(ts)} | ${g(tq)} | ${g(tf)} | ${avx2 ? (tf / tq).toFixed(2) + 'x' : '-'} |`);
+    }
+    if (avx2) {
+      const dims = [BATCH, 16, 32, 32], n = dims.reduce((a, b) => a * b);
+      const x = new Float32Array(n).map((_, i) => pseudo(i) * 4 - 1);
+      const spec: QuantSpec = { scale: Float32Array.of(0.02), zero: Int32Array.of(50), qmin: 0, qmax: 255 };
+      const q = new Uint8Array(n), f = new Float32Array(n);
+      const lines: string[] = [];
+      for (const isa of ['scalar', 'avx2'] as const) {
+        setIsa(isa);
+        const tq = await seconds(`quantize ${isa}`, () => quantize(x, dims, spec, q), quick ? 100 : 500);
+        const tf = await seconds(`fake ${isa}`, () => fakeQuantize(x, dims, spec, f), quick ? 100 : 500);
+        lines.push(`${isa}: quantize ${(n / tq / 1e9).toFixed(2)} Gelem/s, fakeQuantize ${(n / tf / 1e9).toFixed(2)} Gelem/s`);
+      }
+      console.log(`quantize family on [${dims}] float32:\n  ${lines.join('\n  ')}`);
+    }
+  } finally {
+    setIsa(info.active);
+  }
+  console.log(rows.join('\n'));
+  if (avx2) {
+    console.log(`sum of the 19 convs of ResNet-20: int8 AVX2 ${(totalQ * 1e3).toFixed(2)} ms, f32 AVX2 ${(totalF * 1e3).toFixed(2)} ms per batch of ${BATCH} (int8 ${(totalF / totalQ).toFixed(2)}x f32)`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
