@@ -63,7 +63,7 @@ function irVersionFor(opset: number): number {
 }
 
 /** A tensor as a TensorProto with raw_data. */
-export function tensorToProto(name: string, t: Tensor): onnx.ITensorProto {
+function tensorToProto(name: string, t: Tensor): onnx.ITensorProto {
   let raw: Uint8Array;
   const d = t.data;
   switch (t.dtype) {
