@@ -61,8 +61,14 @@ export class Program {
   /**
    * Runs steps [from, to) with `values` holding every value they read that an earlier step
    * produced (for from = 0: the graph inputs). Returns the map, with dead values removed.
+   * `observe` sees every value a step writes, before dead ones are recycled (calibration).
    */
-  async run(values: Map<string, Value>, from = 0, to = this.steps.length): Promise<Map<string, Value>> {
+  async run(
+    values: Map<string, Value>,
+    from = 0,
+    to = this.steps.length,
+    observe?: (name: string, value: Value) => void,
+  ): Promise<Map<string, Value>> {
     const pool = this.pool;
     const ctx: StepContext = {
       get: (name) => {
@@ -82,6 +88,7 @@ export class Program {
     for (let i = from; i < to; i++) {
       const step = this.steps[i]!;
       await step.run(ctx);
+      if (observe) for (const name of step.outputs) observe(name, values.get(name)!);
       for (const { name, recycle } of this.freeAfter[i]!) {
         const v = values.get(name);
         if (v && recycle) pool.give(v);

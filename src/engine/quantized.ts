@@ -1,0 +1,195 @@
+/**
+ * Lowering of a prepared graph under a QuantPlan, in two modes with the semantics of the QDQ
+ * model the plan exports to (every consumer of a quantized tensor reads DQ(Q(tensor))):
+ * - 'sim': FP32 kernels on dequantized weights and biases, activations fake-quantized in place;
+ * - 'int': quantized layers run the int8 kernels (uint8 codes in, int32 accumulation,
+ *   requantized uint8 or dequantized float out); ops without an integer kernel run in float on
+ *   dequantized values, as ONNX Runtime runs a QDQ model with exact semantics.
+ * Signed (symmetric) activations are carried as uint8 codes shifted by 128.
+ */
+import { Graph, Model, Node } from '../ir/graph';
+import { Engine, consumersOf, fusableActivation } from './engine';
+import { activationOf, attrNum, convParams, convStep, gemmStep, lowerNodeF32 } from './lower-f32';
+import * as q8 from './native-int8';
+import { Program, Step } from './runtime';
+import { Layer } from '../quant/layers';
+import { MaterializedLayer, materializePlan } from '../quant/materialize';
+import { quantizeValue } from '../quant/math';
+import type { QuantPlan, TensorQuant } from '../quant/plan';
+
+export type QuantMode = 'sim' | 'int';
+
+/** Name of the uint8 codes of a quantized tensor in the int engine. */
+export const codesOf = (tensor: string): string => `${tensor}#q`;
+
+/** The uint8 code space of a tensor's quantization (signed grids shifted by 128). */
+export function codeSpec(t: TensorQuant): { scale: number; zero: number; qmin: number; qmax: number } {
+  const shift = t.signed ? 128 : 0;
+  return { scale: t.scale, zero: t.zeroPoint + shift, qmin: t.qmin + shift, qmax: t.qmax + shift };
+}
+
+function quantSpec(t: TensorQuant, codes: boolean): q8.QuantSpec {
+  const c = codes ? codeSpec(t) : { scale: t.scale, zero: t.zeroPoint, qmin: t.qmin, qmax: t.qmax };
+  return { scale: Float32Array.of(c.scale), zero: Int32Array.of(c.zero), qmin: c.qmin, qmax: c.qmax };
+}
+
+/** Float tensor -> codes (for int consumers) and/or its fake-quantized self (for float consumers). */
+function quantizeStep(tensor: string, t: TensorQuant, opts: { codes: boolean; fake: boolean; copy: boolean }): Step {
+  const codeSpecs = quantSpec(t, true);
+  const fakeSpec = quantSpec(t, false);
+  return {
+    name: `${tensor}/quantize`,
+    op: 'QuantizeLinear',
+    inputs: [tensor],
+    outputs: [...(opts.codes ? [codesOf(tensor)] : []), ...(opts.fake && opts.copy ? [tensor] : [])],
+    async run(ctx) {
+      const x = ctx.getF32(tensor);
+      if (opts.codes) {
+        const codes = ctx.allocU8(x.dims);
+        await q8.quantize(x.data, x.dims, codeSpecs, codes);
+        ctx.set(codesOf(tensor), { kind: 'u8', data: codes, dims: [...x.dims] });
+      }
+      if (opts.fake) {
+        const out = opts.copy ? ctx.allocF32(x.dims) : x.data;
+        await q8.fakeQuantize(x.data, x.dims, fakeSpec, out);
+        if (opts.copy) ctx.set(tensor, { kind: 'f32', data: out, dims: [...x.dims] });
+      }
+    },
+  };
+}
+
+function dequantizeStep(tensor: string, t: TensorQuant): Step {
+  const spec = quantSpec(t, true);
+  return {
+    name: `${tensor}/dequantize`,
+    op: 'DequantizeLinear',
+    inputs: [codesOf(tensor)],
+    outputs: [tensor],
+    async run(ctx) {
+      const c = ctx.get(codesOf(tensor));
+      const out = ctx.allocF32(c.dims);
+      await q8.dequantize(c.data as Uint8Array, c.dims, spec, out);
+      ctx.set(tensor, { kind: 'f32', data: out, dims: [...c.dims] });
+    },
+  };
+}
+
+/** Requantized output bounds: the grid narrowed by a fused Relu/Clip (quantize is monotone). */
+function outputSpec(outQuant: TensorQuant | undefined, act: Node | undefined): q8.QConvParams['output'] {
+  const a = act ? activationOf(act) : undefined;
+  if (!outQuant) return { kind: 'float32', ...(a ? { min: a.min, max: a.max } : {}) };
+  const c = codeSpec(outQuant);
+  const q = (v: number): number => quantizeValue(v, c.scale, c.zero, c.qmin, c.qmax);
+  return {
+    kind: 'uint8',
+    scale: c.scale,
+    zero: c.zero,
+    min: a && Number.isFinite(a.min) ? Math.max(c.qmin, q(a.min)) : c.qmin,
+    max: a && Number.isFinite(a.max) ? Math.min(c.qmax, q(a.max)) : c.qmax,
+  };
+}
+
+/** One quantized Conv/Gemm (+ activation) on the int8 kernels. */
+function intLayerStep(graph: Graph, m: MaterializedLayer, outQuant: TensorQuant | undefined): Step {
+  const { layer } = m;
+  const input = codeSpec(m.inputQuant);
+  const output = outputSpec(outQuant, layer.activation);
+  const quant = { inputScale: input.scale, inputZero: input.zero, weightScale: m.weightScale, output };
+  const outName = outQuant ? codesOf(layer.output) : layer.output;
+  const alloc = (ctx: Parameters<Step['run']>[0], dims: number[]): Uint8Array | Float32Array =>
+    outQuant ? ctx.allocU8(dims) : ctx.allocF32(dims);
+  const base = { name: layer.id, op: `Q${layer.node.op}`, inputs: [codesOf(layer.input)], outputs: [outName] };
+  if (layer.kind === 'conv') {
+    const params = { ...convParams(layer.node, m.weightDims, graph.values.get(layer.input)?.shape ?? []), ...quant };
+    const packed = q8.PackedQConv.create(m.weightQ, m.weightDims, m.biasQ, params);
+    return {
+      ...base,
+      async run(ctx) {
+        const x = ctx.get(codesOf(layer.input));
+        const dims = packed.outputDims(x.dims);
+        const out = alloc(ctx, dims);
+        await q8.qconv2d(packed, x.data as Uint8Array, x.dims, out);
+        ctx.set(outName, out instanceof Uint8Array ? { kind: 'u8', data: out, dims } : { kind: 'f32', data: out, dims });
+      },
+    };
+  }
+  const transB = layer.node.op === 'Gemm' && attrNum(layer.node, 'transB', 0) !== 0;
+  const packed = q8.PackedQGemm.create(m.weightQ, m.weightDims, transB, m.biasQ, quant);
+  return {
+    ...base,
+    async run(ctx) {
+      const a = ctx.get(codesOf(layer.input));
+      const K = a.dims[a.dims.length - 1]!;
+      const M = a.data.length / K;
+      const dims = [...a.dims.slice(0, -1), packed.N];
+      const out = alloc(ctx, dims);
+      await q8.qgemm(packed, a.data as Uint8Array, M, out);
+      ctx.set(outName, out instanceof Uint8Array ? { kind: 'u8', data: out, dims } : { kind: 'f32', data: out, dims });
+    },
+  };
+}
+
+/** The graph with quantized layers' weights and biases replaced by their dequantized values. */
+function dequantizedGraph(graph: Graph, mats: Map<string, MaterializedLayer>): Graph {
+  const initializers = new Map(graph.initializers);
+  for (const m of mats.values()) {
+    initializers.set(m.layer.weight, { dtype: 'float32', dims: m.weightDims, data: m.weightDQ });
+    if (m.layer.bias && m.biasDQ) initializers.set(m.layer.bias, { dtype: 'float32', dims: [m.biasDQ.length], data: m.biasDQ });
+  }
+  return { ...graph, initializers };
+}
+
+/** Steps for `model` under `plan` in `mode`; layer steps are named by layer id. */
+export function lowerQuantized(model: Model, layers: readonly Layer[], plan: QuantPlan, mode: QuantMode): Step[] {
+  const { graph } = model;
+  const mats = materializePlan(graph, layers, plan);
+  const simGraph = dequantizedGraph(graph, mats);
+  const layerOfNode = new Map(layers.filter((l) => mats.has(l.id)).map((l) => [l.node, l]));
+  const consumers = consumersOf(graph);
+  const graphOutputs = new Set(graph.outputs.map((o) => o.name));
+  const intConsumer = (tensor: string, n: Node): boolean => mode === 'int' && layerOfNode.get(n)?.input === tensor;
+  const needsCodes = (t: string): boolean => (consumers.get(t) ?? []).some((n) => intConsumer(t, n));
+  const needsFloat = (t: string): boolean => graphOutputs.has(t) || (consumers.get(t) ?? []).some((n) => !intConsumer(t, n));
+  const quantOf = (t: string): TensorQuant | undefined => plan.activations[t];
+
+  const steps: Step[] = [];
+  const afterProducer = (tensor: string, copy: boolean): void => {
+    const t = quantOf(tensor);
+    if (t) steps.push(quantizeStep(tensor, t, { codes: needsCodes(tensor), fake: needsFloat(tensor), copy }));
+  };
+  for (const input of graph.inputs) afterProducer(input.name, true);
+
+  const fused = new Set<Node>();
+  for (const node of graph.nodes) {
+    if (fused.has(node)) continue;
+    const layer = layerOfNode.get(node);
+    if (node.op === 'Conv' || node.op === 'Gemm' || node.op === 'MatMul') {
+      const act = fusableActivation(graph, node, consumers);
+      if (act) fused.add(act);
+      const out = act ? act.outputs[0]! : node.outputs[0]!;
+      if (layer && mode === 'int') {
+        const outQuant = quantOf(out);
+        steps.push(intLayerStep(graph, mats.get(layer.id)!, outQuant));
+        if (outQuant && needsFloat(out)) steps.push(dequantizeStep(out, outQuant));
+        continue;
+      }
+      const g = layer ? simGraph : graph;
+      const a = act ? activationOf(act) : undefined;
+      const step = node.op === 'Conv' ? convStep(g, node, a, out) : gemmStep(g, node, a, out);
+      if (layer) step.name = layer.id;
+      steps.push(step);
+      afterProducer(out, false);
+      continue;
+    }
+    const step = lowerNodeF32(graph, node, model.opset);
+    steps.push(step);
+    for (const out of step.outputs) afterProducer(out, Boolean(step.aliases));
+  }
+  return steps;
+}
+
+/** An engine executing `plan` on `model` (prepared) in `mode`. */
+export function quantizedEngine(model: Model, layers: readonly Layer[], plan: QuantPlan, mode: QuantMode): Engine {
+  const steps = lowerQuantized(model, layers, plan, mode);
+  return new Engine(new Program(steps, new Set(model.graph.outputs.map((o) => o.name))), model.graph);
+}

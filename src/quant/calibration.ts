@@ -1,0 +1,117 @@
+/**
+ * Step "calibrate": run the FP32 model over the calibration set, let observers reduce every
+ * quantized tensor to statistics, then turn statistics into the first QuantPlan (one rule for
+ * every layer; the search refines it later).
+ */
+import { Model } from '../ir/graph';
+import { Engine, BatchSource } from '../engine/engine';
+import { Value } from '../engine/runtime';
+import { badArgument } from '../errors';
+import { calibrateRange } from './calibrate';
+import { Layer, ActivationScope, quantizedTensors } from './layers';
+import { QuantScheme, qRange, qparamsFromRange, quantizeWeights } from './math';
+import { HistogramObserver, HistogramStats } from './observers';
+import { CALIBRATION_METHODS, CalibrationMethod, PLAN_VERSION, QuantPlan, TensorQuant, WeightQuant } from './plan';
+
+export interface QuantConfig {
+  /** 8, 7 (for x86 AVX2 targets without VNNI, whose int8 kernels saturate) or 4. */
+  weightBits: number;
+  /** 8 or 4. */
+  activationBits: number;
+  perChannel: boolean;
+  /** Activation calibration rule. */
+  method: CalibrationMethod;
+  /** Weight range rule: absmax, or the clipping that minimizes squared error. */
+  weightMethod: 'minmax' | 'mse';
+  /** Activations int8 with zero point 0 instead of uint8 with a zero point. */
+  symmetricActivations: boolean;
+  scope: ActivationScope;
+  /** For 'percentile'. */
+  percentile?: number;
+}
+
+export const WEIGHT_BITS = [8, 7, 4] as const;
+export const ACTIVATION_BITS = [8, 4] as const;
+
+/** Checks a config from the CLI or the API; errors name the option. */
+export function checkQuantConfig(c: QuantConfig): QuantConfig {
+  if (!(WEIGHT_BITS as readonly number[]).includes(c.weightBits)) throw badArgument('weight bits', `one of ${WEIGHT_BITS.join(', ')}`, c.weightBits);
+  if (!(ACTIVATION_BITS as readonly number[]).includes(c.activationBits)) {
+    throw badArgument('activation bits', `one of ${ACTIVATION_BITS.join(', ')}`, c.activationBits);
+  }
+  if (!CALIBRATION_METHODS.includes(c.method)) throw badArgument('method', `one of ${CALIBRATION_METHODS.join(', ')}`, c.method);
+  if (c.weightMethod !== 'minmax' && c.weightMethod !== 'mse') throw badArgument('weight method', 'one of minmax, mse', c.weightMethod);
+  if (c.scope !== 'float-residual' && c.scope !== 'full-integer') throw badArgument('scope', 'one of float-residual, full-integer', c.scope);
+  return c;
+}
+
+export function activationScheme(c: Pick<QuantConfig, 'activationBits' | 'symmetricActivations'>): QuantScheme {
+  return c.symmetricActivations
+    ? { bits: c.activationBits, signed: true, narrow: false, symmetric: true }
+    : { bits: c.activationBits, signed: false, narrow: false, symmetric: false };
+}
+
+/**
+ * Histograms of `tensors` over the calibration set, from FP32 runs of `engine`.
+ * Graph inputs are observed as fed; every other tensor as its step writes it.
+ */
+export async function collectStatistics(
+  engine: Engine,
+  images: BatchSource,
+  tensors: readonly string[],
+  options: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<Map<string, HistogramStats>> {
+  const observers = new Map(tensors.map((t) => [t, new HistogramObserver()]));
+  const batchSize = options.batchSize ?? 64;
+  const observe = (name: string, value: Value): void => {
+    if (value.kind === 'f32') observers.get(name)?.update(value.data.subarray(0, value.dims.reduce((a, b) => a * b, 1)));
+  };
+  for (let start = 0; start < images.count; start += batchSize) {
+    const b = images.batch(start, Math.min(batchSize, images.count - start));
+    const dims = [b.count, ...engine.inputShape.slice(1).map(Number)];
+    observe(engine.inputName, { kind: 'f32', data: b.data, dims });
+    const values = new Map<string, Value>([[engine.inputName, { kind: 'f32', data: b.data, dims }]]);
+    await engine.program.run(values, 0, engine.program.steps.length, observe);
+    options.onProgress?.(start + b.count, images.count);
+  }
+  return new Map([...observers].map(([t, o]) => [t, o.stats()]));
+}
+
+/** The activation quantization of one tensor under `config` from its statistics. */
+export function tensorQuant(stats: HistogramStats, config: QuantConfig, method = config.method): TensorQuant {
+  const scheme = activationScheme(config);
+  const range = calibrateRange(method, stats, { scheme, ...(config.percentile !== undefined ? { percentile: config.percentile } : {}) });
+  const qp = qparamsFromRange(range.min, range.max, scheme);
+  return {
+    bits: scheme.bits,
+    signed: scheme.signed,
+    scale: qp.scale[0]!,
+    zeroPoint: qp.zeroPoint[0]!,
+    qmin: qp.qmin,
+    qmax: qp.qmax,
+    range: [range.min, range.max],
+    method,
+  };
+}
+
+/** Symmetric weight quantization of one layer. */
+export function weightQuant(model: Model, layer: Layer, bits: number, perChannel: boolean, method: 'minmax' | 'mse'): WeightQuant {
+  const w = model.graph.initializers.get(layer.weight)!;
+  const data = w.data instanceof Float32Array ? w.data : Float32Array.from(w.data as ArrayLike<number>);
+  const { qp } = quantizeWeights(data, w.dims, { bits, perChannel, axis: layer.weightAxis, method, narrow: true });
+  const { qmin, qmax } = qRange({ bits, signed: true, narrow: true });
+  return { bits, perChannel, axis: layer.weightAxis, scale: Array.from(qp.scale), qmin, qmax, method };
+}
+
+/** The first plan: every layer quantized by the same rule. */
+export function initialPlan(model: Model, layers: readonly Layer[], stats: Map<string, HistogramStats>, config: QuantConfig): QuantPlan {
+  const tensors = quantizedTensors(model.graph, layers, config.scope);
+  const activations: Record<string, TensorQuant> = {};
+  for (const t of tensors) activations[t] = tensorQuant(stats.get(t)!, config);
+  return {
+    version: PLAN_VERSION,
+    scope: config.scope,
+    activations,
+    layers: layers.map((l) => ({ id: l.id, float: false, weight: weightQuant(model, l, config.weightBits, config.perChannel, config.weightMethod) })),
+  };
+}
