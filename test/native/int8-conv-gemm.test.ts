@@ -174,6 +174,14 @@ describe('q8 conv AVX2 vs scalar (bit-exact)', () => {
     }
   });
 
+  // Output rows of 16+ pixels: panels inside one row, straddling two, at stride 1, 2 and 3.
+  itAvx2('wide images (panels within and across output rows)', async () => {
+    for (let seed = 300; seed < 330; seed++) {
+      const prob = randomConv(seed, seed % 3 ? 'general' : 'depthwise', { hw: 17 + (seed % 24) });
+      expectSameBits(await runConv(prob, 'avx2'), await runConv(prob, 'scalar'), prob.label);
+    }
+  });
+
   // K = cin * kh * kw around the pair (2) and the K block (512); pixels and Cout around the tile.
   itAvx2('K below, at and above the K block; partial tiles', async () => {
     let seed = 500;

@@ -1,8 +1,12 @@
-// q8 conv driver: im2col (uint8, padding = xZero) into a pixel block, pair-interleaved int16
-// panels of 16 pixels, the packed GEMM per group; threads split (image, group, pixel block).
+// q8 conv driver: the input of one image and group is copied once into a buffer padded with
+// xZero; 16-pixel panels of the (implicit) im2col matrix are gathered from it straight into the
+// microkernels' pair-interleaved int16 layout, then run through the packed GEMM of the group.
+// Threads split (image, group) pairs, or the panels of one image when there are few.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
+#include <vector>
 
 #include "common/threadpool.h"
 #include "kernels/q8-conv/q8-conv.h"
@@ -15,46 +19,31 @@ size_t OutSize(size_t in, size_t pad0, size_t pad1, size_t k, size_t stride, siz
   return padded < span ? 0 : (padded - span) / stride + 1;
 }
 
-// Fills col[k][p - p0] for pixels [p0, p0 + np) of one image and group: k runs over
-// (ci, ky, kx) of the group's input channels, out-of-image taps read xZero.
-void Im2col(const Q8ConvShape& s, const uint8_t* xg, size_t h, size_t w, size_t wo, size_t p0,
-            size_t np, uint8_t x_zero, uint8_t* col, size_t col_stride) {
-  const size_t cin_g = s.cin / s.group;
-  for (size_t ci = 0; ci < cin_g; ++ci) {
-    const uint8_t* plane = xg + ci * h * w;
-    for (size_t ky = 0; ky < s.kh; ++ky) {
-      for (size_t kx = 0; kx < s.kw; ++kx) {
-        uint8_t* row = col + ((ci * s.kh + ky) * s.kw + kx) * col_stride;
-        // Output columns [lo, hi) read inside the image: ox * stride_w + kx * dw - pad_left in [0, w).
-        const int64_t off = static_cast<int64_t>(s.pad_left) - static_cast<int64_t>(kx * s.dilation_w);
-        const int64_t sw = static_cast<int64_t>(s.stride_w);
-        const int64_t lo = off <= 0 ? 0 : (off + sw - 1) / sw;
-        const int64_t hi = static_cast<int64_t>(w) - 1 + off < 0 ? 0 : (static_cast<int64_t>(w) - 1 + off) / sw + 1;
-        size_t p = p0;
-        while (p < p0 + np) {
-          const size_t oy = p / wo, ox0 = p % wo, ox1 = std::min(wo, ox0 + (p0 + np - p));
-          uint8_t* dst = row + (p - p0);
-          const int64_t iy = static_cast<int64_t>(oy * s.stride_h + ky * s.dilation_h) -
-                             static_cast<int64_t>(s.pad_top);
-          if (iy < 0 || iy >= static_cast<int64_t>(h)) {
-            std::memset(dst, x_zero, ox1 - ox0);
-          } else {
-            const uint8_t* src = plane + iy * w;
-            const size_t a = static_cast<size_t>(std::clamp<int64_t>(lo, ox0, ox1));
-            const size_t b = static_cast<size_t>(std::clamp<int64_t>(hi, a, ox1));
-            std::memset(dst, x_zero, a - ox0);
-            if (s.stride_w == 1) {
-              std::memcpy(dst + (a - ox0), src + (a - off), b - a);
-            } else {
-              for (size_t ox = a; ox < b; ++ox) dst[ox - ox0] = src[ox * s.stride_w - off];
-            }
-            std::memset(dst + (b - ox0), x_zero, ox1 - b);
-          }
-          p += ox1 - ox0;
-        }
-      }
+// Slack around a padded input so that the panel packer's whole-vector loads stay in memory we
+// own: a run is addressed from up to 15 pixels (30 bytes at stride 2) before its first pixel
+// and read up to 32 bytes on.
+constexpr size_t kFrontSlack = 64, kBackSlack = 64;
+
+// Runs of each 16-pixel panel (one per output row it touches) in a padded plane of width wp.
+std::vector<Q8PanelRuns> PanelRuns(const Q8ConvShape& s, size_t ho, size_t wo, size_t wp) {
+  const size_t pixels = ho * wo;
+  std::vector<Q8PanelRuns> all((pixels + kQ8Nr - 1) / kQ8Nr);
+  for (size_t j = 0; j < all.size(); ++j) {
+    Q8PanelRuns& r = all[j];
+    const size_t p0 = j * kQ8Nr;
+    r.np = std::min(kQ8Nr, pixels - p0);
+    r.stride = s.stride_w;
+    for (size_t d = 0; d < r.np;) {
+      const size_t oy = (p0 + d) / wo, ox = (p0 + d) % wo, len = std::min(r.np - d, wo - ox);
+      r.base[r.count] = static_cast<int64_t>(oy * s.stride_h * wp + ox * s.stride_w) -
+                        static_cast<int64_t>(d * s.stride_w);
+      r.begin[r.count] = static_cast<uint8_t>(d);
+      r.end[r.count] = static_cast<uint8_t>(d + len);
+      ++r.count;
+      d += len;
     }
   }
+  return all;
 }
 
 }  // namespace
@@ -82,37 +71,67 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pw.k();
   const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
   const uint8_t x_zero = static_cast<uint8_t>(pw.quant().inputZero);
+  const size_t panels = (pixels + kQ8Nr - 1) / kQ8Nr;
   // 1x1, stride 1, no padding: the input planes are the im2col matrix [Cin][H*W].
   const bool direct = s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1 &&
                       !s.pad_top && !s.pad_left && !s.pad_bottom && !s.pad_right;
-  // Pixel block: a multiple of the panel width, its im2col block about 64 KiB (L2).
-  const size_t block = direct ? (pixels + kQ8Nr - 1) / kQ8Nr * kQ8Nr
-                              : std::clamp<size_t>((65536 / k) / kQ8Nr * kQ8Nr, kQ8Nr,
-                                                   (pixels + kQ8Nr - 1) / kQ8Nr * kQ8Nr);
-  const size_t blocks = (pixels + block - 1) / block;
-  ParallelFor(n * s.group * blocks, 1, [&](size_t begin, size_t end) {
-    Q8Scratch<uint8_t> col(direct ? 1 : k * block);
-    Q8Scratch<int16_t> panel(pw.kpairs() * 2 * kQ8Nr);
-    Q8Scratch<int32_t> acc(pw.mp() * kQ8Nr);
-    for (size_t job = begin; job < end; ++job) {
-      const size_t b = job / (s.group * blocks), g = job / blocks % s.group, blk = job % blocks;
-      const size_t p0 = blk * block, np = std::min(block, pixels - p0);
-      const uint8_t* xg = x + (b * s.cin + g * cin_g) * h * w;
-      const uint8_t* cols = xg + p0;
-      size_t col_stride = h * w;
-      if (!direct) {
-        Im2col(s, xg, h, w, wo, p0, np, x_zero, col.get(), block);
-        cols = col.get();
-        col_stride = block;
-      }
-      uint8_t* og = static_cast<uint8_t*>(out) + ((b * s.cout + g * cout_g) * pixels + p0) * elem;
-      for (size_t j = 0; j < np; j += kQ8Nr) {
-        uk->pack_panel(cols + j, col_stride, k, std::min(kQ8Nr, np - j), panel.get());
-        Q8ComputePanel(*uk, pw, g, panel.get(), std::min(kQ8Nr, np - j), acc.get(),
-                       og + j * elem, pixels, 1);
-      }
+  // Otherwise panels are gathered from a copy of the group's input with the padding filled with
+  // xZero (so padded taps contribute (xZero - xZero) * w = 0 after the folded correction).
+  const size_t hp = h + s.pad_top + s.pad_bottom, wp = w + s.pad_left + s.pad_right;
+  const size_t plane = hp * wp, padded_bytes = kFrontSlack + cin_g * plane + kBackSlack;
+  std::vector<int64_t> koff(k);
+  for (size_t ci = 0; ci < cin_g; ++ci)
+    for (size_t ky = 0; ky < s.kh; ++ky)
+      for (size_t kx = 0; kx < s.kw; ++kx)
+        koff[(ci * s.kh + ky) * s.kw + kx] = static_cast<int64_t>(ci * plane + ky * s.dilation_h * wp + kx * s.dilation_w);
+  const std::vector<Q8PanelRuns> runs = direct ? std::vector<Q8PanelRuns>() : PanelRuns(s, ho, wo, wp);
+
+  // Copies image b, group g into a padded buffer whose padding already holds xZero.
+  auto pad = [&](size_t b, size_t g, uint8_t* buf) {
+    const uint8_t* xg = x + (b * s.cin + g * cin_g) * h * w;
+    for (size_t ci = 0; ci < cin_g; ++ci)
+      for (size_t iy = 0; iy < h; ++iy)
+        std::memcpy(buf + kFrontSlack + ci * plane + (iy + s.pad_top) * wp + s.pad_left, xg + (ci * h + iy) * w, w);
+  };
+  // Panels [j0, j1) of image b, group g.
+  auto run_panels = [&](size_t b, size_t g, const uint8_t* padded, size_t j0, size_t j1, int16_t* panel, int32_t* acc) {
+    const uint8_t* xg = x + (b * s.cin + g * cin_g) * h * w;
+    uint8_t* og = static_cast<uint8_t*>(out) + (b * s.cout + g * cout_g) * pixels * elem;
+    for (size_t j = j0; j < j1; ++j) {
+      const size_t p0 = j * kQ8Nr, np = std::min(kQ8Nr, pixels - p0);
+      if (direct) uk->pack_panel(xg + p0, h * w, k, np, panel);
+      else uk->pack_panel_runs(padded + kFrontSlack, koff.data(), k, runs[j], panel);
+      Q8ComputePanel(*uk, pw, g, panel, np, acc, og + p0 * elem, pixels, 1);
     }
-  });
+  };
+  auto padded_buffer = [&] {
+    auto buf = std::make_unique<Q8Scratch<uint8_t>>(direct ? 1 : padded_bytes);
+    if (!direct) std::memset(buf->get(), x_zero, padded_bytes);
+    return buf;
+  };
+
+  const size_t jobs = n * s.group;
+  if (jobs >= 2 * static_cast<size_t>(ThreadCount())) {  // enough images x groups: one each
+    ParallelFor(jobs, 1, [&](size_t begin, size_t end) {
+      auto buf = padded_buffer();
+      Q8Scratch<int16_t> panel(pw.kpairs() * 2 * kQ8Nr);
+      Q8Scratch<int32_t> acc(pw.mp() * kQ8Nr);
+      for (size_t job = begin; job < end; ++job) {
+        if (!direct) pad(job / s.group, job % s.group, buf->get());
+        run_panels(job / s.group, job % s.group, buf->get(), 0, panels, panel.get(), acc.get());
+      }
+    });
+    return;
+  }
+  auto buf = padded_buffer();  // few images: pad each in turn, split its panels
+  for (size_t job = 0; job < jobs; ++job) {
+    if (!direct) pad(job / s.group, job % s.group, buf->get());
+    ParallelFor(panels, 2, [&](size_t j0, size_t j1) {
+      Q8Scratch<int16_t> panel(pw.kpairs() * 2 * kQ8Nr);
+      Q8Scratch<int32_t> acc(pw.mp() * kQ8Nr);
+      run_panels(job / s.group, job % s.group, buf->get(), j0, j1, panel.get(), acc.get());
+    });
+  }
 }
 
 }  // namespace layerq

@@ -121,6 +121,65 @@ void PackPanel(const uint8_t* col, size_t col_stride, size_t k, size_t np, int16
   }
 }
 
+// One im2col row of a panel from a padded input: one load per run (16 bytes at stride 1, 32
+// bytes compacted to the even bytes at stride 2), merged by byte masks.
+template <int kStride>
+inline __m128i LoadRun(const uint8_t* p) {
+  if (kStride == 1) return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m256i even = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1,
+                                        0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m256i v = _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), even);
+  return _mm256_castsi256_si128(_mm256_permute4x64_epi64(v, 0x08));
+}
+
+template <int kStride>
+void PackRuns(const uint8_t* src, const int64_t* koff, size_t k, const Q8PanelRuns& runs, int16_t* panel) {
+  __m128i mask[kQ8Nr];
+  const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (size_t r = 0; r < runs.count; ++r) {
+    mask[r] = _mm_andnot_si128(_mm_cmplt_epi8(iota, _mm_set1_epi8(static_cast<char>(runs.begin[r]))),
+                               _mm_cmplt_epi8(iota, _mm_set1_epi8(static_cast<char>(runs.end[r]))));
+  }
+  const int64_t* base = runs.base;
+  auto row = [&](const uint8_t* s) {
+    __m128i v = LoadRun<kStride>(s + base[0]);
+    for (size_t r = 1; r < runs.count; ++r) v = _mm_blendv_epi8(v, LoadRun<kStride>(s + base[r]), mask[r]);
+    return v;
+  };
+  const size_t kpairs = (k + 1) / 2;
+  if (runs.count == 1) {  // common case: the panel lies in one output row
+    for (size_t p = 0; p < k / 2; ++p) {
+      PackPairs16(LoadRun<kStride>(src + koff[2 * p] + base[0]), LoadRun<kStride>(src + koff[2 * p + 1] + base[0]), panel + p * 32);
+    }
+  } else {
+    for (size_t p = 0; p < k / 2; ++p) PackPairs16(row(src + koff[2 * p]), row(src + koff[2 * p + 1]), panel + p * 32);
+  }
+  if (k % 2) PackPairs16(row(src + koff[k - 1]), _mm_setzero_si128(), panel + (kpairs - 1) * 32);
+}
+
+// Any stride: one byte at a time.
+void PackRunsGeneric(const uint8_t* src, const int64_t* koff, size_t k, const Q8PanelRuns& runs, int16_t* panel) {
+  alignas(16) uint8_t t[2][kQ8Nr] = {};
+  for (size_t p = 0; p < (k + 1) / 2; ++p) {
+    for (size_t h = 0; h < 2; ++h) {
+      if (2 * p + h >= k) {
+        std::memset(t[h], 0, kQ8Nr);
+        continue;
+      }
+      const uint8_t* s = src + koff[2 * p + h];
+      for (size_t r = 0; r < runs.count; ++r)
+        for (size_t d = runs.begin[r]; d < runs.end[r]; ++d) t[h][d] = s[runs.base[r] + static_cast<int64_t>(d * runs.stride)];
+    }
+    PackPairs16(_mm_load_si128(reinterpret_cast<const __m128i*>(t[0])), _mm_load_si128(reinterpret_cast<const __m128i*>(t[1])), panel + p * 32);
+  }
+}
+
+void PackPanelRuns(const uint8_t* src, const int64_t* koff, size_t k, const Q8PanelRuns& runs, int16_t* panel) {
+  if (runs.stride == 1) return PackRuns<1>(src, koff, k, runs, panel);
+  if (runs.stride == 2) return PackRuns<2>(src, koff, k, runs, panel);
+  PackRunsGeneric(src, koff, k, runs, panel);
+}
+
 // Requantize 8 accumulators: float multiply (never fused), clamp to the integer bounds (the same
 // as clamping after rounding, since the bounds are integers; NaN goes to lo like the reference),
 // round half to even (default MXCSR), add the zero point.
@@ -175,6 +234,6 @@ void StoreF32(const int32_t* acc, size_t mr, size_t np, const float* scales, con
 
 }  // namespace
 
-const Q8GemmUkernels kQ8GemmAvx2 = {Gemm4x16, Gemm1x16, PackPanel, StoreU8, StoreF32};
+const Q8GemmUkernels kQ8GemmAvx2 = {Gemm4x16, Gemm1x16, PackPanel, PackPanelRuns, StoreU8, StoreF32};
 
 }  // namespace layerq

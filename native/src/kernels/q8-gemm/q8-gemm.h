@@ -88,6 +88,16 @@ class Q8PackedWeights {
   std::vector<int32_t> raw_bias_;
 };
 
+// The 16 pixels of one conv panel in a padded input plane (see q8-conv.cc): runs of pixels of
+// one output row each, pixel d of run r at byte offset base[r] + d * stride (d in [begin, end)),
+// so that the packer reads a row segment with one load per run. Columns >= np are don't-care
+// (their outputs are never stored).
+struct Q8PanelRuns {
+  size_t count = 0, np = 0, stride = 1;
+  int64_t base[kQ8Nr];
+  uint8_t begin[kQ8Nr], end[kQ8Nr];
+};
+
 // Microkernels and helpers of one ISA, all on the packed layout above.
 struct Q8GemmUkernels {
   // acc[MR][kQ8Nr] (+)= sum over kpairs of w pairs x panel pairs. init: acc = bias first.
@@ -98,6 +108,11 @@ struct Q8GemmUkernels {
   // panel[kp][p][2] (int16) from 16 columns of col (uint8 [K][col_stride], pixels p0..p0+15
   // starting at col): columns past `np` are filled with 0; an odd K gets a zero last row.
   void (*pack_panel)(const uint8_t* col, size_t col_stride, size_t k, size_t np, int16_t* panel);
+  // The same panel gathered straight from a padded input: row k of the im2col matrix starts at
+  // src + koff[k] (channel, ky, kx offsets), its pixels at runs. src must be readable from
+  // 32 bytes before the first to 64 bytes after the last pixel byte the runs address.
+  void (*pack_panel_runs)(const uint8_t* src, const int64_t* koff, size_t k, const Q8PanelRuns& runs,
+                          int16_t* panel);
   // Writes rows [0, mr) x columns [0, np) of acc[.][kQ8Nr] to out[r * row_stride + p * col_stride].
   void (*store_u8)(const int32_t* acc, size_t mr, size_t np, const float* scales,
                    const Q8Output& o, uint8_t* out, size_t row_stride, size_t col_stride);
