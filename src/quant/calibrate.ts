@@ -201,12 +201,17 @@ export function entropy(hist: HistogramStats, scheme: QuantScheme, targetBins = 
   const zero = signed ? n / 2 : 0;
   // Half-width i of the window, in bins (full width for one-sided data).
   const first = Math.min(signed ? Math.ceil(targetBins / 2) : targetBins, n - zero);
+  // Post-Relu data puts a third to a half of its mass in the bin at 0, almost all exact zeros,
+  // which every grid represents exactly. Left in, merging spreads that spike over its
+  // neighbours and the divergence favours the narrowest window (ResNet-20: 1.8 instead of
+  // ~7 on the first Relu); so for one-sided data the zero bin is left out of the comparison.
+  const counts = signed ? hist.counts : Float64Array.from(hist.counts, (c, j) => (j === 0 ? 0 : c));
   const below = new Float64Array(n + 1); // below[j]: counts of the bins before j
-  for (let j = 0; j < n; j++) below[j + 1] = below[j]! + hist.counts[j]!;
+  for (let j = 0; j < n; j++) below[j + 1] = below[j]! + counts[j]!;
   let bestI = n - zero;
   let bestKl = Infinity;
   for (let i = first; i <= n - zero; i++) {
-    const kl = windowDivergence(hist.counts, below, signed ? zero - i : 0, zero + i, targetBins);
+    const kl = windowDivergence(counts, below, signed ? zero - i : 0, zero + i, targetBins);
     if (kl < bestKl) [bestKl, bestI] = [kl, i];
   }
   const t = bestI * width;

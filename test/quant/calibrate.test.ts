@@ -129,6 +129,14 @@ describe('entropy', () => {
     expect(r.max).toBeLessThan(15);
   });
 
+  test('post-Relu data with a spike of exact zeros keeps the bulk of the range', () => {
+    // Half the values exactly 0 (as after a Relu), the rest uniform on (0, 6]: the zero spike
+    // must not drag the threshold down (it did, to ~1.5, before the zero bin was left out).
+    const x = uniform(1000000, 26, 0, 6).map((v, i) => (i % 2 === 0 ? 0 : v));
+    const r = entropy(histogramOf(x), uint8);
+    expect(r.max).toBeGreaterThan(5);
+  });
+
   test('uniform data keeps about the full range', () => {
     const pos = entropy(histogramOf(uniform(1000000, 24, 0, 1)), uint8);
     expect(pos.max).toBeGreaterThan(0.9);
