@@ -3,20 +3,9 @@
  * batch by batch. Quantized modes build on the same runtime (see ./quantized.ts).
  */
 import { Graph, Model, Node } from '../ir/graph';
+import { consumers as consumersOf } from '../ir/graph-utils';
 import { activationOf, gemmStep, convStep, lowerNodeF32 } from './lower-f32';
 import { Program, Step, Value } from './runtime';
-
-/** Consumers of every value, for fusion decisions. */
-export function consumersOf(graph: Graph): Map<string, Node[]> {
-  const map = new Map<string, Node[]>();
-  for (const node of graph.nodes) {
-    for (const input of node.inputs) {
-      if (!input) continue;
-      map.set(input, [...(map.get(input) ?? []), node]);
-    }
-  }
-  return map;
-}
 
 /**
  * The Relu/Clip that a Conv/Gemm can absorb: its output's only consumer, when that output is

@@ -8,7 +8,8 @@
  * Signed (symmetric) activations are carried as uint8 codes shifted by 128.
  */
 import { Graph, Model, Node } from '../ir/graph';
-import { Engine, consumersOf, fusableActivation } from './engine';
+import { Engine, fusableActivation } from './engine';
+import { consumers as consumersOf } from '../ir/graph-utils';
 import { activationOf, attrNum, convParams, convStep, gemmStep, lowerNodeF32 } from './lower-f32';
 import * as q8 from './native-int8';
 import { Program, Step } from './runtime';

@@ -3,7 +3,8 @@
  * Gemm/MatMul with a constant weight. And the activation tensors a plan quantizes.
  */
 import { Graph, Node } from '../ir/graph';
-import { consumersOf, fusableActivation } from '../engine/engine';
+import { fusableActivation } from '../engine/engine';
+import { consumers as consumersOf } from '../ir/graph-utils';
 
 export interface Layer {
   /** The Conv/Gemm node's name; stable key of the plan. */
