@@ -9,7 +9,8 @@ import { isaInfo, setIsa, type IsaName } from '../../src/engine/addon';
 import { PackedQConv, PackedQGemm, qconv2d, qgemm, type QConvParams, type QGemmParams } from '../../src/engine/native-int8';
 import { mulberry32, type Rng } from '../../src/data/random';
 
-const hasAvx2 = isaInfo().detected === 'avx2';
+// AVX-512 CPUs run (and can be forced onto) the AVX2 kernels too.
+const hasAvx2 = (['avx2', 'avx512'] as string[]).includes(isaInfo().detected);
 const itAvx2 = hasAvx2 ? it : it.skip;
 const initialIsa: IsaName = isaInfo().active;
 afterEach(() => setIsa(initialIsa));
@@ -177,7 +178,9 @@ describe('q8 conv AVX2 vs scalar (bit-exact)', () => {
   // Output rows of 16+ pixels: panels inside one row, straddling two, at stride 1, 2 and 3.
   itAvx2('wide images (panels within and across output rows)', async () => {
     for (let seed = 300; seed < 330; seed++) {
-      const prob = randomConv(seed, seed % 3 ? 'general' : 'depthwise', { hw: 17 + (seed % 24) });
+      // depthwise, grouped with one output channel per group (also the row kernel), general
+      const kind: ConvKind = (['depthwise', 'grouped', 'general'] as const)[seed % 3]!;
+      const prob = randomConv(seed, kind, kind === 'grouped' ? { hw: 17 + (seed % 24), cout: 1 } : { hw: 17 + (seed % 24) });
       expectSameBits(await runConv(prob, 'avx2'), await runConv(prob, 'scalar'), prob.label);
     }
   });

@@ -10,6 +10,7 @@
 
 #include "common/threadpool.h"
 #include "kernels/q8-conv/q8-conv.h"
+#include "kernels/q8-dwconv/q8-dwconv.h"
 
 namespace layerq {
 namespace {
@@ -84,7 +85,10 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
     for (size_t ky = 0; ky < s.kh; ++ky)
       for (size_t kx = 0; kx < s.kw; ++kx)
         koff[(ci * s.kh + ky) * s.kw + kx] = static_cast<int64_t>(ci * plane + ky * s.dilation_h * wp + kx * s.dilation_w);
-  const std::vector<Q8PanelRuns> runs = direct ? std::vector<Q8PanelRuns>() : PanelRuns(s, ho, wo, wp);
+  // One output channel per group (depthwise): rows computed directly from the padded input.
+  const Q8DwRowFn dw_row = pw.m() == 1 && !direct ? Q8DwRowFor(ActiveIsa(), s.stride_w) : nullptr;
+  const std::vector<Q8PanelRuns> runs = direct || dw_row ? std::vector<Q8PanelRuns>() : PanelRuns(s, ho, wo, wp);
+  const size_t units = dw_row ? ho : panels;  // work items of one (image, group)
 
   // Copies image b, group g into a padded buffer whose padding already holds xZero.
   auto pad = [&](size_t b, size_t g, uint8_t* buf) {
@@ -93,10 +97,17 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
       for (size_t iy = 0; iy < h; ++iy)
         std::memcpy(buf + kFrontSlack + ci * plane + (iy + s.pad_top) * wp + s.pad_left, xg + (ci * h + iy) * w, w);
   };
-  // Panels [j0, j1) of image b, group g.
+  // Units [j0, j1) (panels, or output rows when depthwise) of image b, group g.
   auto run_panels = [&](size_t b, size_t g, const uint8_t* padded, size_t j0, size_t j1, int16_t* panel, int32_t* acc) {
     const uint8_t* xg = x + (b * s.cin + g * cin_g) * h * w;
     uint8_t* og = static_cast<uint8_t*>(out) + (b * s.cout + g * cout_g) * pixels * elem;
+    if (dw_row) {
+      for (size_t oy = j0; oy < j1; ++oy) {
+        dw_row(padded + kFrontSlack + oy * s.stride_h * wp, koff.data(), k, pw.weights(g), pw.bias(g)[0],
+               pw.scales(g)[0], pw.quant().output, wo, og + oy * wo * elem);
+      }
+      return;
+    }
     for (size_t j = j0; j < j1; ++j) {
       const size_t p0 = j * kQ8Nr, np = std::min(kQ8Nr, pixels - p0);
       if (direct) uk->pack_panel(xg + p0, h * w, k, np, panel);
@@ -118,7 +129,7 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
       Q8Scratch<int32_t> acc(pw.mp() * kQ8Nr);
       for (size_t job = begin; job < end; ++job) {
         if (!direct) pad(job / s.group, job % s.group, buf->get());
-        run_panels(job / s.group, job % s.group, buf->get(), 0, panels, panel.get(), acc.get());
+        run_panels(job / s.group, job % s.group, buf->get(), 0, units, panel.get(), acc.get());
       }
     });
     return;
@@ -126,7 +137,7 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   auto buf = padded_buffer();  // few images: pad each in turn, split its panels
   for (size_t job = 0; job < jobs; ++job) {
     if (!direct) pad(job / s.group, job % s.group, buf->get());
-    ParallelFor(panels, 2, [&](size_t j0, size_t j1) {
+    ParallelFor(units, 2, [&](size_t j0, size_t j1) {
       Q8Scratch<int16_t> panel(pw.kpairs() * 2 * kQ8Nr);
       Q8Scratch<int32_t> acc(pw.mp() * kQ8Nr);
       run_panels(job / s.group, job % s.group, buf->get(), j0, j1, panel.get(), acc.get());

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "kernels/q8-gemm/q8-gemm.h"
+#include "kernels/q8-gemm/q8-output-avx2.h"
 
 namespace layerq {
 namespace {
@@ -121,17 +122,8 @@ void PackPanel(const uint8_t* col, size_t col_stride, size_t k, size_t np, int16
   }
 }
 
-// One im2col row of a panel from a padded input: one load per run (16 bytes at stride 1, 32
-// bytes compacted to the even bytes at stride 2), merged by byte masks.
-template <int kStride>
-inline __m128i LoadRun(const uint8_t* p) {
-  if (kStride == 1) return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m256i even = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1,
-                                        0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
-  const __m256i v = _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), even);
-  return _mm256_castsi256_si128(_mm256_permute4x64_epi64(v, 0x08));
-}
-
+// One im2col row of a panel from a padded input: one load per run (Q8LoadPixels16), merged by
+// byte masks.
 template <int kStride>
 void PackRuns(const uint8_t* src, const int64_t* koff, size_t k, const Q8PanelRuns& runs, int16_t* panel) {
   __m128i mask[kQ8Nr];
@@ -142,14 +134,14 @@ void PackRuns(const uint8_t* src, const int64_t* koff, size_t k, const Q8PanelRu
   }
   const int64_t* base = runs.base;
   auto row = [&](const uint8_t* s) {
-    __m128i v = LoadRun<kStride>(s + base[0]);
-    for (size_t r = 1; r < runs.count; ++r) v = _mm_blendv_epi8(v, LoadRun<kStride>(s + base[r]), mask[r]);
+    __m128i v = Q8LoadPixels16<kStride>(s + base[0]);
+    for (size_t r = 1; r < runs.count; ++r) v = _mm_blendv_epi8(v, Q8LoadPixels16<kStride>(s + base[r]), mask[r]);
     return v;
   };
   const size_t kpairs = (k + 1) / 2;
   if (runs.count == 1) {  // common case: the panel lies in one output row
     for (size_t p = 0; p < k / 2; ++p) {
-      PackPairs16(LoadRun<kStride>(src + koff[2 * p] + base[0]), LoadRun<kStride>(src + koff[2 * p + 1] + base[0]), panel + p * 32);
+      PackPairs16(Q8LoadPixels16<kStride>(src + koff[2 * p] + base[0]), Q8LoadPixels16<kStride>(src + koff[2 * p + 1] + base[0]), panel + p * 32);
     }
   } else {
     for (size_t p = 0; p < k / 2; ++p) PackPairs16(row(src + koff[2 * p]), row(src + koff[2 * p + 1]), panel + p * 32);
@@ -180,55 +172,23 @@ void PackPanelRuns(const uint8_t* src, const int64_t* koff, size_t k, const Q8Pa
   PackRunsGeneric(src, koff, k, runs, panel);
 }
 
-// Requantize 8 accumulators: float multiply (never fused), clamp to the integer bounds (the same
-// as clamping after rounding, since the bounds are integers; NaN goes to lo like the reference),
-// round half to even (default MXCSR), add the zero point.
-inline __m256i Requant8(__m256i acc, __m256 mult, __m256 lo, __m256 hi, __m256i zero) {
-  __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), mult);
-  f = _mm256_min_ps(_mm256_max_ps(f, lo), hi);
-  return _mm256_add_epi32(_mm256_cvtps_epi32(f), zero);
-}
-
 void StoreU8(const int32_t* acc, size_t mr, size_t np, const float* scales, const Q8Output& o,
              uint8_t* out, size_t row_stride, size_t col_stride) {
-  const __m256 lo = _mm256_set1_ps(static_cast<float>(o.qmin - o.zero));
-  const __m256 hi = _mm256_set1_ps(static_cast<float>(o.qmax - o.zero));
-  const __m256i zero = _mm256_set1_epi32(o.zero);
+  const Q8RequantAvx2 rq(o);
   for (size_t r = 0; r < mr; ++r) {
-    const __m256 mult = _mm256_set1_ps(scales[r]);
-    const __m256i i0 = Requant8(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr)), mult, lo, hi, zero);
-    const __m256i i1 = Requant8(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr + 8)), mult, lo, hi, zero);
-    const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(i0, i1), 0xD8);
-    const __m128i b = _mm_packus_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
-    uint8_t* dst = out + r * row_stride;
-    if (np == kQ8Nr && col_stride == 1) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), b);
-    } else {
-      alignas(16) uint8_t t[kQ8Nr];
-      _mm_store_si128(reinterpret_cast<__m128i*>(t), b);
-      for (size_t p = 0; p < np; ++p) dst[p * col_stride] = t[p];
-    }
+    const __m128i b = rq.U8x16(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr)),
+                               _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr + 8)), scales[r]);
+    Q8StoreU8x16(b, np, out + r * row_stride, col_stride);
   }
 }
 
 void StoreF32(const int32_t* acc, size_t mr, size_t np, const float* scales, const Q8Output& o,
               float* out, size_t row_stride, size_t col_stride) {
-  const __m256 lo = _mm256_set1_ps(o.fmin), hi = _mm256_set1_ps(o.fmax);
+  const Q8RequantAvx2 rq(o);
   for (size_t r = 0; r < mr; ++r) {
-    const __m256 s = _mm256_set1_ps(scales[r]);
-    alignas(32) float t[kQ8Nr];
-    for (size_t h = 0; h < kQ8Nr; h += 8) {
-      __m256 f = _mm256_mul_ps(
-          _mm256_cvtepi32_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr + h))), s);
-      f = _mm256_min_ps(_mm256_max_ps(f, lo), hi);
-      _mm256_store_ps(t + h, f);
-    }
-    float* dst = out + r * row_stride;
-    if (np == kQ8Nr && col_stride == 1) {
-      std::memcpy(dst, t, sizeof t);
-    } else {
-      for (size_t p = 0; p < np; ++p) dst[p * col_stride] = t[p];
-    }
+    rq.StoreF32x16(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr)),
+                   _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr + 8)), scales[r], np,
+                   out + r * row_stride, col_stride);
   }
 }
 
