@@ -20,7 +20,7 @@ function load(): any {
 
 export const addon: any = load();
 
-export type IsaName = 'scalar' | 'avx2' | 'neon';
+export type IsaName = 'scalar' | 'avx2' | 'avx512' | 'neon';
 
 export interface IsaInfo {
   detected: IsaName;

@@ -1,14 +1,20 @@
 /**
- * f32 conv and GEMM kernels: the scalar path against naive JS references, and AVX2 against the
- * scalar path, on seeded random shapes swept around the microkernel's tile sizes (kMR = 4
+ * f32 conv and GEMM kernels: the scalar path against naive JS references, and AVX2 and AVX-512
+ * (each skipped, not failed, where the CPU lacks it; AVX2 forced on AVX-512 CPUs) against it, on seeded random shapes swept around the microkernel's tile sizes (kMR = 4
  * output rows, kNR = 24 columns). Errors are relative to sum |products| (XNNPACK style), so a
  * failure means a wrong tap, not float reassociation. Seeds and shapes are in the messages.
  */
 import { isaInfo, setIsa } from '../../src/engine/addon';
 import { ConvParams, PackedConv, PackedGemm, conv2d, convOutputDims, gemm } from '../../src/engine/native-f32';
 
-const hasAvx2 = isaInfo().detected === 'avx2';
+type Isa = 'scalar' | 'avx2' | 'avx512';
+const detected = isaInfo().detected;
+const hasAvx512 = detected === 'avx512';
+const hasAvx2 = detected === 'avx2' || hasAvx512; // AVX-512 CPUs can run (and force) the AVX2 path
 const itAvx2 = hasAvx2 ? it : it.skip;
+const itAvx512 = hasAvx512 ? it : it.skip;
+/** SIMD paths this CPU can run, each compared against scalar. */
+const SIMD_ISAS: Isa[] = [...(hasAvx2 ? (['avx2'] as const) : []), ...(hasAvx512 ? (['avx512'] as const) : [])];
 const TOL = 1e-5;
 
 function rng(seed: number): () => number {
@@ -81,7 +87,7 @@ function expectClose(got: Float32Array, want: Float32Array, mag: Float32Array, w
   }
 }
 
-async function withIsa<T>(isa: 'scalar' | 'avx2', fn: () => Promise<T>): Promise<T> {
+async function withIsa<T>(isa: Isa, fn: () => Promise<T>): Promise<T> {
   const before = isaInfo().active;
   setIsa(isa);
   try {
@@ -91,7 +97,7 @@ async function withIsa<T>(isa: 'scalar' | 'avx2', fn: () => Promise<T>): Promise
   }
 }
 
-async function runConv(isa: 'scalar' | 'avx2', packed: PackedConv, x: Float32Array, xd: number[]): Promise<Float32Array> {
+async function runConv(isa: Isa, packed: PackedConv, x: Float32Array, xd: number[]): Promise<Float32Array> {
   const out = new Float32Array(convOutputDims(xd, packed.wDims, packed.params).reduce((a, b) => a * b, 1)).fill(NaN);
   await withIsa(isa, () => conv2d(packed, x, xd, out));
   return out;
@@ -139,7 +145,7 @@ function convCases(): ConvCase[] {
 
 describe('f32 conv2d', () => {
   const cases = convCases();
-  it.each(cases.map((c, i) => [i, c] as const))('case %i: scalar and AVX2 match the naive conv', async (i, c) => {
+  it.each(cases.map((c, i) => [i, c] as const))('case %i: scalar and SIMD paths match the naive conv', async (i, c) => {
     const seed = 1000 + i;
     const rand = rng(seed);
     const x = randomArray(c.xd.reduce((a, b) => a * b, 1), rand);
@@ -149,7 +155,7 @@ describe('f32 conv2d', () => {
     const [want, mag] = naiveConv(x, c.xd, w, c.wd, bias, c.p);
     const what = `seed ${seed} x [${c.xd}] w [${c.wd}] params ${JSON.stringify(c.p)}`;
     expectClose(await runConv('scalar', packed, x, c.xd), want, mag, `scalar ${what}`);
-    if (hasAvx2) expectClose(await runConv('avx2', packed, x, c.xd), want, mag, `avx2 ${what}`);
+    for (const isa of SIMD_ISAS) expectClose(await runConv(isa, packed, x, c.xd), want, mag, `${isa} ${what}`);
   });
 
   // Real layer shapes (ResNet-20/32 CIFAR, MobileNetV2-w05), batch 2: AVX2 against scalar,
@@ -162,7 +168,7 @@ describe('f32 conv2d', () => {
     { name: 'mobilenet 1x1 48->8', xd: [2, 48, 28, 28], wd: [8, 48, 1, 1], p: { strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1 } },
     { name: 'mobilenet dw 3x3 s2', xd: [2, 48, 56, 56], wd: [48, 1, 3, 3], p: { strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], group: 48, activation: { min: 0, max: 6 } } },
   ];
-  itAvx2.each(layers.map((l) => [l.name, l] as const))('%s: AVX2 matches scalar', async (_name, l) => {
+  itAvx2.each(layers.map((l) => [l.name, l] as const))('%s: AVX2 and AVX-512 match scalar', async (_name, l) => {
     const seed = 77;
     const rand = rng(seed);
     const x = randomArray(l.xd.reduce((a, b) => a * b, 1), rand);
@@ -173,7 +179,36 @@ describe('f32 conv2d', () => {
     const absPacked = PackedConv.create(w.map(Math.abs), l.wd, bias.map(Math.abs), plain);
     const mag = await runConv('scalar', absPacked, x.map(Math.abs), l.xd);
     const want = await runConv('scalar', packed, x, l.xd);
-    expectClose(await runConv('avx2', packed, x, l.xd), want, mag, `seed ${seed} ${l.name}`);
+    for (const isa of SIMD_ISAS) expectClose(await runConv(isa, packed, x, l.xd), want, mag, `${isa} seed ${seed} ${l.name}`);
+  });
+
+  // AVX-512 direct conv tiles: 16-pixel segments, up to 6 per tile, two-row segments for rows of
+  // 8 pixels. Randomized shapes swept around those sizes (output widths 8 +- 1, 16 +- 1, 32,
+  // 48 +- 1, 96 +- 1; odd and even heights; cout around the 4-row A panel; in-place reads).
+  const sweep: Array<{ xd: number[]; wd: number[]; p: ConvParams }> = [];
+  {
+    const rand = rng(4242);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    for (let i = 0; i < 48; i++) {
+      const stride = pick([1, 1, 1, 2] as const), pad = pick([0, 1, 1] as const), k = pick([1, 3, 3] as const);
+      const wo = pick([7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 95, 96, 97] as const), ho = pick([1, 2, 3, 5, 8] as const);
+      const cin = pick([1, 3, 4, 9, 16] as const), cout = pick([1, 3, 4, 5, 8, 12, 13] as const);
+      const h = (ho - 1) * stride + k - 2 * pad, w = (wo - 1) * stride + k - 2 * pad;
+      if (h < 1 || w < 1) continue;
+      sweep.push({ xd: [2, cin, h, w], wd: [cout, cin, k, k], p: { strides: [stride, stride], pads: [pad, pad, pad, pad], dilations: [1, 1], group: 1, activation: i % 3 === 0 ? { min: 0, max: Infinity } : undefined } });
+    }
+  }
+  itAvx512.each(sweep.map((c, i) => [i, c] as const))('AVX-512 sweep %i matches scalar', async (i, c) => {
+    const seed = 5000 + i;
+    const rand = rng(seed);
+    const x = randomArray(c.xd.reduce((a, b) => a * b, 1), rand);
+    const w = randomArray(c.wd.reduce((a, b) => a * b, 1), rand);
+    const bias = randomArray(c.wd[0]!, rand);
+    const packed = PackedConv.create(w, c.wd, bias, c.p);
+    const { activation: _a, ...plain } = c.p;
+    const mag = await runConv('scalar', PackedConv.create(w.map(Math.abs), c.wd, bias.map(Math.abs), plain), x.map(Math.abs), c.xd);
+    const want = await runConv('scalar', packed, x, c.xd);
+    expectClose(await runConv('avx512', packed, x, c.xd), want, mag, `seed ${seed} x [${c.xd}] w [${c.wd}] params ${JSON.stringify(c.p)}`);
   });
 
   it('rejects bad arguments with errors naming the parameter', async () => {
@@ -216,7 +251,7 @@ describe('f32 gemm', () => {
   for (const M of [1, 3, 4, 5, 17])
     for (const K of [1, 7, 64, 100])
       for (const N of [1, 10, 23, 24, 25, 49]) cases.push([M, K, N, (M + K + N) % 2 === 0]);
-  it.each(cases)('M %i K %i N %i transB %s: scalar and AVX2 match the naive GEMM', async (M, K, N, transB) => {
+  it.each(cases)('M %i K %i N %i transB %s: scalar and SIMD paths match the naive GEMM', async (M, K, N, transB) => {
     const seed = M * 10007 + K * 101 + N;
     const rand = rng(seed);
     const a = randomArray(M * K, rand), b = randomArray(K * N, rand);
@@ -225,7 +260,7 @@ describe('f32 gemm', () => {
     const packed = PackedGemm.create(b, transB ? [N, K] : [K, N], transB, bias, alpha, beta);
     expect([packed.K, packed.N]).toEqual([K, N]);
     const [want, mag] = naiveGemm(a, M, K, b, N, transB, bias, alpha, beta);
-    for (const isa of hasAvx2 ? (['scalar', 'avx2'] as const) : (['scalar'] as const)) {
+    for (const isa of ['scalar', ...SIMD_ISAS] as const) {
       const out = new Float32Array(M * N).fill(NaN);
       await withIsa(isa, () => gemm(packed, a, M, out));
       expectClose(out, want, mag, `${isa} seed ${seed} M ${M} K ${K} N ${N} transB ${transB}`);

@@ -1,11 +1,13 @@
 /**
  * f32 elementwise, pooling and softmax kernels against JS references, for every ISA this CPU
- * has (AVX2 skipped, not failed, elsewhere). Seeded inputs; seeds and shapes in the messages.
+ * has (AVX2 / AVX-512 skipped, not failed, elsewhere). Seeded inputs; seeds and shapes in the messages.
  */
 import { isaInfo, setIsa } from '../../src/engine/addon';
 import { BinaryOp, PoolParams, UnaryOp, avgPool2d, binary, globalAvgPool, maxPool2d, poolOutputDims, softmax, unary } from '../../src/engine/native-f32';
 
-const ISAS = isaInfo().detected === 'avx2' ? (['scalar', 'avx2'] as const) : (['scalar'] as const);
+// AVX-512 CPUs run the AVX2 kernels for these ops (forced as 'avx2', and under 'avx512').
+const DETECTED = isaInfo().detected;
+const ISAS = DETECTED === 'avx512' ? (['scalar', 'avx2', 'avx512'] as const) : DETECTED === 'avx2' ? (['scalar', 'avx2'] as const) : (['scalar'] as const);
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

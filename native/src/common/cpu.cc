@@ -22,11 +22,25 @@ bool HasAvx2Fma() {
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
   return b & (1u << 5);
 }
+
+// AVX-512 F + BW + VL + DQ (CPUID.7.0:EBX bits 16, 30, 31, 17) with the OS saving opmask and
+// ZMM state (XCR0 bits 5, 6, 7) besides XMM/YMM (bits 1, 2). Checked after HasAvx2Fma().
+bool HasAvx512() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return false;  // OSXSAVE
+  unsigned xcr0_lo, xcr0_hi;
+  __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  if ((xcr0_lo & 0xE6) != 0xE6) return false;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  const unsigned need = (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31);
+  return (b & need) == need;
+}
 #endif
 
 Isa Detect() {
 #if defined(__x86_64__) || defined(_M_X64)
-  return HasAvx2Fma() ? Isa::kAvx2 : Isa::kScalar;
+  if (!HasAvx2Fma()) return Isa::kScalar;
+  return HasAvx512() ? Isa::kAvx512 : Isa::kAvx2;
 #elif defined(__aarch64__)
   return Isa::kNeon;  // Advanced SIMD is mandatory on AArch64.
 #else
@@ -51,7 +65,8 @@ Isa DetectedIsa() {
 }
 
 bool IsaSupported(Isa isa) {
-  return isa == Isa::kScalar || isa == DetectedIsa();
+  const Isa d = DetectedIsa();
+  return isa == Isa::kScalar || isa == d || (isa == Isa::kAvx2 && d == Isa::kAvx512);
 }
 
 Isa ActiveIsa() {
@@ -76,6 +91,7 @@ bool SetIsa(Isa isa) {
 const char* IsaName(Isa isa) {
   switch (isa) {
     case Isa::kAvx2: return "avx2";
+    case Isa::kAvx512: return "avx512";
     case Isa::kNeon: return "neon";
     default: return "scalar";
   }
@@ -84,6 +100,7 @@ const char* IsaName(Isa isa) {
 bool ParseIsa(const std::string& name, Isa* out) {
   if (name == "scalar") *out = Isa::kScalar;
   else if (name == "avx2") *out = Isa::kAvx2;
+  else if (name == "avx512") *out = Isa::kAvx512;
   else if (name == "neon") *out = Isa::kNeon;
   else return false;
   return true;

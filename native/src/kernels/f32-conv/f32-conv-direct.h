@@ -12,18 +12,30 @@
 namespace layerq {
 namespace f32 {
 
-constexpr size_t kDirectSegments = 3;  // 8-pixel segments per tile (4 x 24 accumulators)
+// Segments of 8 output pixels per tile for the scalar and AVX2 kernels (4 x 24 accumulators).
+constexpr size_t kDirectSegments = 3;
+// AVX-512 kernels: segments of 16 pixels, up to 6 per tile (4 x 96 accumulators, 24 zmm).
+constexpr size_t kDirectSegmentsAvx512 = 6;
+constexpr size_t kMaxDirectSegments = 6;
 
-// A tile: up to kDirectSegments segments of 8 output pixels (of one output row each).
+// A tile: up to kMaxDirectSegments segments of `width` output pixels (8, or 16 for AVX-512) of
+// one output row each, or, for AVX-512 on output rows of at most 8 pixels, "two-row" segments:
+// lanes 0..7 are pixels of one row (b, c, len) and lanes 8..15 of the next row (b2, c2, len2).
 struct DirectTile {
-  size_t count = 0;                       // segments used, 1..kDirectSegments
-  const float* b[kDirectSegments] = {};   // input at tap offset 0 for the segment's first pixel
-  float* c[kDirectSegments] = {};         // output of row 0 (first channel of the A panel)
-  size_t len[kDirectSegments] = {};       // valid pixels of the segment, 1..8
+  size_t count = 0;                          // segments used, 1..kMaxDirectSegments
+  const float* b[kMaxDirectSegments] = {};   // input at tap offset 0 for the segment's first pixel
+  float* c[kMaxDirectSegments] = {};         // output of row 0 (first channel of the A panel)
+  size_t len[kMaxDirectSegments] = {};       // valid pixels of the segment, 1..width
+  // Two-row segments only (else unused): the second row's input, output and valid pixels
+  // (0..8; when 0, b2 repeats b so that the unused lanes still read in bounds).
+  const float* b2[kMaxDirectSegments] = {};
+  float* c2[kMaxDirectSegments] = {};
+  size_t len2[kMaxDirectSegments] = {};
 };
 
 // c[v][r * ldc + j] = clamp(row_bias[r] + sum_k a[k * 4 + r] * b[v][offsets[k] + j], min, max)
-// for r < mr, j < len[v]. Reads 8 floats at every b[v] + offsets[k].
+// for r < mr, j < len[v] (and likewise c2/b2/len2 for two-row segments). Reads `width` floats
+// at every b[v] + offsets[k] (8 floats at b[v] and b2[v] for two-row segments).
 using ConvDirectUkernelFn = void (*)(size_t mr, size_t k, const float* a, const int32_t* offsets,
                                      const DirectTile& tile, size_t ldc, const float* row_bias,
                                      float min, float max);
@@ -33,6 +45,13 @@ void ConvDirectUkernelScalar(size_t mr, size_t k, const float* a, const int32_t*
 #if defined(__x86_64__) || defined(_M_X64)
 void ConvDirectUkernelAvx2(size_t mr, size_t k, const float* a, const int32_t* offsets,
                            const DirectTile& tile, size_t ldc, const float* row_bias, float min, float max);
+// 16-pixel segments, up to kDirectSegmentsAvx512 per tile.
+void ConvDirectUkernelAvx512(size_t mr, size_t k, const float* a, const int32_t* offsets,
+                             const DirectTile& tile, size_t ldc, const float* row_bias, float min, float max);
+// Two-row segments (output rows of <= 8 pixels), up to kDirectSegmentsAvx512 per tile.
+void ConvDirectUkernelAvx512TwoRow(size_t mr, size_t k, const float* a, const int32_t* offsets,
+                                   const DirectTile& tile, size_t ldc, const float* row_bias,
+                                   float min, float max);
 #endif
 
 }  // namespace f32

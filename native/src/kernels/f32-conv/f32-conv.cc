@@ -17,6 +17,8 @@ namespace {
 DwConvPlaneFn ActiveDwConv() {
   switch (ActiveIsa()) {
 #if defined(__x86_64__) || defined(_M_X64)
+    case Isa::kAvx512:
+      return DwConvPlaneAvx512;
     case Isa::kAvx2:
       return DwConvPlaneAvx2;
 #endif
@@ -40,14 +42,25 @@ void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, s
   });
 }
 
-ConvDirectUkernelFn ActiveConvDirect() {
+// Direct conv path of one ISA: the microkernel, its segment width and segments per tile, and
+// (AVX-512) the kernel for two-row segments used when output rows have at most 8 pixels.
+struct DirectKernel {
+  ConvDirectUkernelFn ukernel;
+  ConvDirectUkernelFn two_row;  // null: rows of <= 8 pixels use one (partly empty) segment each
+  size_t width;                 // pixels per segment
+  size_t segments;              // segments per tile
+};
+
+DirectKernel ActiveConvDirect() {
   switch (ActiveIsa()) {
 #if defined(__x86_64__) || defined(_M_X64)
+    case Isa::kAvx512:
+      return {ConvDirectUkernelAvx512, ConvDirectUkernelAvx512TwoRow, 16, kDirectSegmentsAvx512};
     case Isa::kAvx2:
-      return ConvDirectUkernelAvx2;
+      return {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments};
 #endif
     default:
-      return ConvDirectUkernelScalar;
+      return {ConvDirectUkernelScalar, nullptr, 8, kDirectSegments};
   }
 }
 
@@ -59,7 +72,8 @@ struct DirectLayout {
   size_t hph = 0, wph = 0, plane = 0, chan = 0, floats = 0;
 };
 
-DirectLayout MakeDirectLayout(const ConvShape& s, size_t h, size_t w, size_t ho, size_t wo) {
+DirectLayout MakeDirectLayout(const ConvShape& s, size_t h, size_t w, size_t ho, size_t wo, size_t width,
+                              bool two_row) {
   DirectLayout d;
   d.flat = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
   d.h = d.flat ? 1 : h;
@@ -71,8 +85,9 @@ DirectLayout MakeDirectLayout(const ConvShape& s, size_t h, size_t w, size_t ho,
   d.wph = (wpad + s.sw - 1) / s.sw;
   d.plane = d.hph * d.wph;
   d.chan = d.plane * s.sh * s.sw;
-  d.floats = d.chan * (s.cin / s.group) + 8;  // slack: tail segments read up to 7 floats past
-  d.in_place = s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0 && d.wo % 8 == 0;
+  d.floats = d.chan * (s.cin / s.group) + 16;  // slack: tail segments read up to width-1 floats past
+  d.in_place = s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0 &&
+               d.wo % width == 0 && !two_row;
   return d;
 }
 
@@ -104,7 +119,12 @@ void CopyPhaseSplit(const float* x, const ConvShape& s, const DirectLayout& d, s
 void DirectConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, size_t ho,
                   size_t wo, float* out) {
   const ConvShape& s = pc.s;
-  const DirectLayout d = MakeDirectLayout(s, h, w, ho, wo);
+  const DirectKernel dk = ActiveConvDirect();
+  const size_t width = dk.width;
+  const size_t flat_wo = MakeDirectLayout(s, h, w, ho, wo, width, false).wo;
+  const bool two_row = dk.two_row != nullptr && flat_wo <= 8;
+  const DirectLayout d = MakeDirectLayout(s, h, w, ho, wo, width, two_row);
+  const ConvDirectUkernelFn ukernel = two_row ? dk.two_row : dk.ukernel;
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pc.k, pixels = ho * wo;
   // Tap offsets relative to a segment's first pixel, in the (phase-split) input.
   std::vector<int32_t> offsets(k);
@@ -119,13 +139,14 @@ void DirectConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size
       }
     }
   }
-  // Tiles of up to kDirectSegments 8-pixel segments, each within one output row.
-  const size_t segs_per_row = (d.wo + 7) / 8, segs = d.ho * segs_per_row;
-  const size_t tiles = (segs + kDirectSegments - 1) / kDirectSegments;
+  // Tiles of up to dk.segments segments of `width` pixels, each within one output row (or, two-row,
+  // rows 2i and 2i + 1).
+  const size_t segs_per_row = (d.wo + width - 1) / width;
+  const size_t segs = two_row ? (d.ho + 1) / 2 : d.ho * segs_per_row;
+  const size_t tiles = (segs + dk.segments - 1) / dk.segments;
   // Enough tasks for every thread even at batch 1; each task copies its image once.
   const size_t threads = static_cast<size_t>(ThreadCount());
   const size_t splits = std::min(tiles, std::max<size_t>(1, (2 * threads + n - 1) / n));
-  const ConvDirectUkernelFn ukernel = ActiveConvDirect();
   ParallelFor(n * splits, 1, [&](size_t begin, size_t end) {
     std::vector<float> buf(d.in_place ? 0 : d.floats, 0.0f);  // padding stays zero
     for (size_t t = begin; t < end; ++t) {
@@ -142,19 +163,32 @@ void DirectConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size
         float* og = out + (img * s.cout + g * cout_g) * pixels;
         for (size_t tile = tile0; tile < tile1; ++tile) {
           DirectTile dt;
-          for (size_t v = 0; v < kDirectSegments; ++v) {
-            const size_t seg = tile * kDirectSegments + v;
+          for (size_t v = 0; v < dk.segments; ++v) {
+            const size_t seg = tile * dk.segments + v;
             if (seg >= segs) break;
-            const size_t oy = seg / segs_per_row, ox = (seg % segs_per_row) * 8;
-            dt.b[v] = src + oy * wph + ox;
-            dt.c[v] = og + oy * d.wo + ox;
-            dt.len[v] = std::min<size_t>(8, d.wo - ox);
+            if (two_row) {
+              const size_t oy = 2 * seg, oy2 = std::min(oy + 1, d.ho - 1);
+              dt.b[v] = src + oy * wph;
+              dt.c[v] = og + oy * d.wo;
+              dt.len[v] = d.wo;
+              dt.b2[v] = src + oy2 * wph;
+              dt.c2[v] = og + oy2 * d.wo;
+              dt.len2[v] = oy + 1 < d.ho ? d.wo : 0;
+            } else {
+              const size_t oy = seg / segs_per_row, ox = (seg % segs_per_row) * width;
+              dt.b[v] = src + oy * wph + ox;
+              dt.c[v] = og + oy * d.wo + ox;
+              dt.len[v] = std::min(width, d.wo - ox);
+            }
             dt.count = v + 1;
           }
           for (size_t mp = 0; mp < pc.m_panels; ++mp) {
             const size_t panel = g * pc.m_panels + mp, m0 = mp * kMR, mr = std::min(kMR, cout_g - m0);
             DirectTile ct = dt;
-            for (size_t v = 0; v < ct.count; ++v) ct.c[v] += m0 * pixels;
+            for (size_t v = 0; v < ct.count; ++v) {
+              ct.c[v] += m0 * pixels;
+              if (two_row) ct.c2[v] += m0 * pixels;
+            }
             ukernel(mr, k, pc.a.data() + panel * k * kMR, offsets.data(), ct, pixels,
                     pc.bias.data() + panel * kMR, pc.min, pc.max);
           }

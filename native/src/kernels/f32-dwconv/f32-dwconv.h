@@ -18,6 +18,8 @@ void DwConvPlaneScalar(const float* x, size_t h, size_t w, const float* taps, fl
 #if defined(__x86_64__) || defined(_M_X64)
 void DwConvPlaneAvx2(const float* x, size_t h, size_t w, const float* taps, float bias,
                      const ConvShape& s, size_t ho, size_t wo, float min, float max, float* out);
+void DwConvPlaneAvx512(const float* x, size_t h, size_t w, const float* taps, float bias,
+                       const ConvShape& s, size_t ho, size_t wo, float min, float max, float* out);
 #endif
 
 // One output element with full bounds checks (borders of the SIMD path use it too).

@@ -24,6 +24,7 @@ Kernels Active() {
   switch (ActiveIsa()) {
 #if defined(__x86_64__) || defined(_M_X64)
     case Isa::kAvx2:
+    case Isa::kAvx512:  // no AVX-512 variant: the AVX2 kernels
       return {BinarySpanAvx2, UnarySpanAvx2, SoftmaxRowAvx2};
 #endif
     default:

@@ -13,6 +13,8 @@ namespace f32 {
 GemmUkernelFn ActiveGemmUkernel() {
   switch (ActiveIsa()) {
 #if defined(__x86_64__) || defined(_M_X64)
+    case Isa::kAvx512:
+      return GemmUkernel4x24Avx512;
     case Isa::kAvx2:
       return GemmUkernel4x24Avx2;
 #endif

@@ -34,6 +34,8 @@ void GemmUkernel4x24Scalar(size_t mr, size_t nc, size_t k, const float* a, const
 #if defined(__x86_64__) || defined(_M_X64)
 void GemmUkernel4x24Avx2(size_t mr, size_t nc, size_t k, const float* a, const float* b,
                          float* c, size_t ldc, const GemmEpilogue& ep);
+void GemmUkernel4x24Avx512(size_t mr, size_t nc, size_t k, const float* a, const float* b,
+                           float* c, size_t ldc, const GemmEpilogue& ep);
 #endif
 
 // Microkernel for the active ISA (ActiveIsa()).

@@ -17,7 +17,7 @@ constexpr size_t kKcPairs = 256;
 
 const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (isa == Isa::kAvx2) return &kQ8GemmAvx2;
+  if (IsAtLeastAvx2(isa)) return &kQ8GemmAvx2;  // AVX-512 CPUs run the AVX2 kernels
 #endif
   (void)isa;
   return nullptr;

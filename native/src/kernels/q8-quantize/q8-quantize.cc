@@ -42,7 +42,7 @@ void Check(const Q8QuantSpec& q, Q8Storage st) {
 
 const Q8QuantizeUkernels& Q8QuantizeUkernelsFor(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (isa == Isa::kAvx2) return kQ8QuantizeAvx2;
+  if (IsAtLeastAvx2(isa)) return kQ8QuantizeAvx2;  // AVX-512 CPUs run the AVX2 kernels
 #endif
   (void)isa;
   return kQ8QuantizeReference;
