@@ -1,5 +1,6 @@
 /** Human-readable renderings of results for the terminal. */
 import type { EvaluateResult } from '../api/evaluate';
+import type { QuantizeResult } from '../api/quantize';
 
 const pct = (v: number): string => `${v.toFixed(2)}%`;
 
@@ -13,6 +14,22 @@ export function formatEvaluation(r: EvaluateResult): string {
     '',
     'per class:',
     ...r.perClass.map((c) => `  ${c.name.padEnd(14)} ${pct(c.accuracy).padStart(8)}  (${c.correct}/${c.total})`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatQuantize(r: QuantizeResult): string {
+  const { report } = r;
+  const c = report.config;
+  const a = report.accuracy;
+  const lines = [
+    `model        ${report.model}`,
+    `config       W${c.weightBits}A${c.activationBits} ${c.perChannel ? 'per-channel' : 'per-tensor'}, ${c.method} activations, ${c.weightMethod} weights, ${c.scope}`,
+    `data         ${report.data.calibrationImages} calibration, ${report.data.validationImages} validation images (seed ${report.data.seed})`,
+    `validation   FP32 top-1 ${pct(a.fp32.top1)}, quantized top-1 ${pct(a.quantized.top1)} (${(a.quantized.top1 - a.fp32.top1).toFixed(2)} points), same top-1 on ${pct(a.agreement)}`,
+    `wrote        ${r.modelPath}`,
+    `             ${r.reportPath}`,
+    `time         ${Object.entries(report.timings).map(([k, v]) => `${k} ${v.toFixed(1)}s`).join(', ')}`,
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -5,8 +5,11 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { LayerqError } from '../errors';
 import { evaluate } from '../api/evaluate';
+import { quantize } from '../api/quantize';
+import { CalibrationMethod } from '../quant/plan';
+import { ActivationScope } from '../quant/layers';
 import { progressReporter } from './progress';
-import { formatEvaluation } from './format';
+import { formatEvaluation, formatQuantize } from './format';
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -51,6 +54,62 @@ function buildProgram(): Command {
       progress.stop();
       if (result.skipped.length) process.stderr.write(`warning: skipped ${result.skipped.length} unreadable file(s), first: ${result.skipped[0]!.path} (${result.skipped[0]!.reason})\n`);
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatEvaluation(result));
+    });
+
+  program
+    .command('quantize')
+    .description('quantize MODEL to an int8/int4 QDQ ONNX model, calibrated on labelled images')
+    .argument('<model>', 'FP32 ONNX classifier')
+    .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)')
+    .option('--calib-data <dir>', 'calibration pool (with --val-data)')
+    .option('--val-data <dir>', 'validation pool (with --calib-data)')
+    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx and report.json')
+    .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
+    .option('--w-bits <bits>', 'weight bits: 8, 7 (x86 AVX2 targets without VNNI) or 4', Number, 8)
+    .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
+    .option('--per-channel', 'per-output-channel weight scales')
+    .option('--method <name>', 'activation calibration: minmax | percentile | mse | entropy', 'minmax')
+    .option('--weight-method <name>', 'weight range: minmax | mse (default: mse below 8 bits)')
+    .option('--symmetric-activations', 'int8 activations with zero point 0 (default: uint8 with a zero point)')
+    .option('--scope <scope>', 'float-residual (Add/pooling in float) | full-integer (every tensor quantized)', 'float-residual')
+    .option('--calib-per-class <n>', 'calibration images a class', positiveInt('--calib-per-class'), 32)
+    .option('--val-per-class <n>', 'validation images a class (default: 50 from --data, all from --val-data)', positiveInt('--val-per-class'))
+    .option('--seed <n>', 'seed of the data selection', Number, 0)
+    .option('--label-free', "label images by the FP32 model's prediction instead of their folder")
+    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
+    .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'))
+    .option('--json', 'print the report as one JSON object on stdout')
+    .option('--quiet', 'no progress on stderr')
+    .action(async (model: string, opts) => {
+      const progress = progressReporter(Boolean(opts.quiet));
+      const result = await quantize({
+        model,
+        ...(opts.data ? { data: opts.data } : {}),
+        ...(opts.calibData ? { calibData: opts.calibData } : {}),
+        ...(opts.valData ? { valData: opts.valData } : {}),
+        out: opts.out,
+        preset: opts.preset,
+        config: {
+          weightBits: opts.wBits,
+          activationBits: opts.aBits,
+          perChannel: Boolean(opts.perChannel),
+          method: opts.method as CalibrationMethod,
+          weightMethod: opts.weightMethod ?? (opts.wBits < 8 ? 'mse' : 'minmax'),
+          symmetricActivations: Boolean(opts.symmetricActivations),
+          scope: opts.scope as ActivationScope,
+        },
+        calibrationPerClass: opts.calibPerClass,
+        ...(opts.valPerClass ? { validationPerClass: opts.valPerClass } : {}),
+        seed: opts.seed,
+        labelFree: Boolean(opts.labelFree),
+        batchSize: opts.batch,
+        ...(opts.threads ? { threads: opts.threads } : {}),
+        onProgress: progress.report,
+      });
+      progress.stop();
+      const skipped = result.report.data.skipped;
+      if (skipped.length) process.stderr.write(`warning: skipped ${skipped.length} unreadable file(s), first: ${skipped[0]!.path} (${skipped[0]!.reason})\n`);
+      process.stdout.write(opts.json ? `${JSON.stringify(result.report)}\n` : formatQuantize(result));
     });
 
   return program;

@@ -6,6 +6,7 @@
  */
 import { LayerqError, badArgument } from '../errors';
 import { checkSeed, deriveSeed, mulberry32, shuffleInPlace } from './random';
+import { argmaxRows } from '../eval/metrics';
 
 export interface SelectOptions {
   /** Images a class in the calibration set; at least 1. */
@@ -167,19 +168,5 @@ export function predictedLabels(scores: Float32Array, classCount: number): Int32
   if (scores.length % classCount !== 0) {
     throw badArgument('scores.length', `multiple of classCount ${classCount}`, scores.length);
   }
-  const count = scores.length / classCount;
-  const out = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    let best = 0;
-    let bestScore = scores[i * classCount] as number;
-    for (let c = 1; c < classCount; c++) {
-      const s = scores[i * classCount + c] as number;
-      if (s > bestScore) {
-        bestScore = s;
-        best = c;
-      }
-    }
-    out[i] = best;
-  }
-  return out;
+  return argmaxRows(scores, classCount);
 }

@@ -1,0 +1,108 @@
+/**
+ * `layerq quantize`: the pipeline as a list of steps. load -> prepare -> select data ->
+ * calibrate -> (sensitivity, search: coming) -> export -> evaluate -> report.
+ */
+import * as path from 'path';
+import { preprocessPreset } from '../data';
+import { setThreads } from '../engine/addon';
+import { Engine } from '../engine/engine';
+import { quantizedEngine } from '../engine/quantized';
+import { accuracy, agreement } from '../eval/metrics';
+import { toQdq } from '../onnx/qdq';
+import { saveModel } from '../onnx/save';
+import { QuantConfig, checkQuantConfig, collectStatistics, initialPlan } from '../quant/calibration';
+import { findLayers, quantizedTensors } from '../quant/layers';
+import { QuantPlan } from '../quant/plan';
+import { REPORT_VERSION, QuantizeReport, writeFileAtomic } from '../report/report';
+import type { ProgressFn } from './evaluate';
+import { loadClassifier } from './model';
+import { DataOptions, selectData } from './select-data';
+
+export interface QuantizeOptions extends DataOptions {
+  model: string;
+  /** Output folder: model.qdq.onnx and report.json. */
+  out: string;
+  preset: string;
+  config: QuantConfig;
+  batchSize?: number;
+  threads?: number;
+  onProgress?: ProgressFn;
+}
+
+export interface QuantizeResult {
+  report: QuantizeReport;
+  plan: QuantPlan;
+  modelPath: string;
+  reportPath: string;
+}
+
+/** Wall time of each step, in seconds. */
+class Stopwatch {
+  readonly seconds: Record<string, number> = {};
+  private last = performance.now();
+  lap(step: string): void {
+    const now = performance.now();
+    this.seconds[step] = (now - this.last) / 1000;
+    this.last = now;
+  }
+}
+
+export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
+  const config = checkQuantConfig(o.config);
+  const preprocess = preprocessPreset(o.preset);
+  if (o.threads !== undefined) setThreads(o.threads);
+  const batchSize = o.batchSize ?? 64;
+  const progress = (stage: string) => (done: number, total: number) => o.onProgress?.(stage, done, total);
+  const time = new Stopwatch();
+
+  const model = loadClassifier(o.model);
+  time.lap('load');
+  const data = await selectData(model, preprocess, o, o.onProgress);
+  time.lap('selectData');
+
+  const layers = findLayers(model.model.graph);
+  const fp32 = Engine.fp32(model.model);
+  const stats = await collectStatistics(fp32, data.calibration, quantizedTensors(model.model.graph, layers, config.scope), {
+    batchSize,
+    onProgress: progress('calibrate'),
+  });
+  const plan = initialPlan(model.model, layers, stats, config);
+  time.lap('calibrate');
+
+  const modelPath = path.join(o.out, 'model.qdq.onnx');
+  writeFileAtomic(modelPath, saveModel(toQdq(model.model, layers, plan)));
+  time.lap('export');
+
+  const fp32Logits = await fp32.runAll(data.validation, { batchSize, onProgress: progress('evaluate fp32') });
+  const intLogits = await quantizedEngine(model.model, layers, plan, 'int').runAll(data.validation, {
+    batchSize,
+    onProgress: progress('evaluate int8'),
+  });
+  time.lap('evaluate');
+
+  const summarize = (logits: Float32Array): { top1: number; top5: number } => {
+    const a = accuracy(logits, data.validation.labels, data.classes);
+    return { top1: a.top1, top5: a.top5 };
+  };
+  const report: QuantizeReport = {
+    version: REPORT_VERSION,
+    tool: 'layerq',
+    model: o.model,
+    output: modelPath,
+    preprocess,
+    config,
+    data: { ...data.summary, calibrationImages: data.calibration.count, validationImages: data.validation.count },
+    accuracy: {
+      split: 'validation',
+      fp32: summarize(fp32Logits),
+      quantized: summarize(intLogits),
+      agreement: agreement(intLogits, fp32Logits, model.classes),
+    },
+    layers: layers.map((l) => ({ id: l.id, kind: l.kind, macs: l.macs, input: l.input, output: l.output })),
+    plan,
+    timings: time.seconds,
+  };
+  const reportPath = path.join(o.out, 'report.json');
+  writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  return { report, plan, modelPath, reportPath };
+}
