@@ -182,12 +182,14 @@ void DirectConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size
             }
             dt.count = v + 1;
           }
+          // ct: dt with the outputs moved to the A panel's first channel (only the pointers are
+          // rewritten per panel: copying the whole tile per call cost ~5% of a ResNet-20 run).
+          DirectTile ct = dt;
           for (size_t mp = 0; mp < pc.m_panels; ++mp) {
             const size_t panel = g * pc.m_panels + mp, m0 = mp * kMR, mr = std::min(kMR, cout_g - m0);
-            DirectTile ct = dt;
             for (size_t v = 0; v < ct.count; ++v) {
-              ct.c[v] += m0 * pixels;
-              if (two_row) ct.c2[v] += m0 * pixels;
+              ct.c[v] = dt.c[v] + m0 * pixels;
+              if (two_row) ct.c2[v] = dt.c2[v] + m0 * pixels;
             }
             ukernel(mr, k, pc.a.data() + panel * k * kMR, offsets.data(), ct, pixels,
                     pc.bias.data() + panel * kMR, pc.min, pc.max);
