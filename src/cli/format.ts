@@ -1,6 +1,7 @@
 /** Human-readable renderings of results for the terminal. */
 import type { EvaluateResult } from '../api/evaluate';
 import type { QuantizeResult } from '../api/quantize';
+import type { DemoResult } from '../api/demo';
 
 const pct = (v: number): string => `${v.toFixed(2)}%`;
 
@@ -30,6 +31,23 @@ export function formatQuantize(r: QuantizeResult): string {
     `wrote        ${r.modelPath}`,
     `             ${r.reportPath}`,
     `time         ${Object.entries(report.timings).map(([k, v]) => `${k} ${v.toFixed(1)}s`).join(', ')}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatDemo(r: DemoResult): string {
+  const what = r.source === 'shared' ? 'ResNet-20 on CIFAR-10 (../shared)' : 'built-in stripes task (no ../shared found)';
+  const lines = [
+    `layerq demo: ${what}`,
+    `model ${r.model}; test images ${r.testImages}; calibration 32 images a class; per-channel weights`,
+    '',
+    '| config | FP32 top-1 | quantized top-1 | change | same top-1 as FP32 | output |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...r.runs.map((run) =>
+      `| ${run.name} | ${pct(run.fp32.top1)} | ${pct(run.quantized.top1)} | ${(run.quantized.top1 - run.fp32.top1).toFixed(2)} | ${pct(run.agreement)} | ${run.outDir}/model.qdq.onnx |`,
+    ),
+    '',
+    `done in ${r.seconds.toFixed(1)} s`,
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -6,10 +6,11 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { LayerqError } from '../errors';
 import { evaluate } from '../api/evaluate';
 import { quantize } from '../api/quantize';
+import { demo } from '../api/demo';
 import { CalibrationMethod } from '../quant/plan';
 import { ActivationScope } from '../quant/layers';
 import { progressReporter } from './progress';
-import { formatEvaluation, formatQuantize } from './format';
+import { formatDemo, formatEvaluation, formatQuantize } from './format';
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -110,6 +111,25 @@ function buildProgram(): Command {
       const skipped = result.report.data.skipped;
       if (skipped.length) process.stderr.write(`warning: skipped ${skipped.length} unreadable file(s), first: ${skipped[0]!.path} (${skipped[0]!.reason})\n`);
       process.stdout.write(opts.json ? `${JSON.stringify(result.report)}\n` : formatQuantize(result));
+    });
+
+  program
+    .command('demo')
+    .description('quantize a default model (ResNet-20 on ../shared CIFAR-10, else a built-in task) and compare FP32 and int8/int4 test accuracy')
+    .option('--out <dir>', 'output folder', 'layerq-demo')
+    .option('--shared <dir>', 'folder with models/ and datasets/ (default: ../shared beside the repository)')
+    .option('--synthetic', 'use the built-in task even when the shared data is present')
+    .option('--json', 'print one JSON object on stdout')
+    .option('--quiet', 'no progress on stderr')
+    .action(async (opts) => {
+      const progress = progressReporter(Boolean(opts.quiet));
+      const result = await demo({
+        out: opts.out,
+        ...(opts.synthetic ? { shared: '' } : opts.shared ? { shared: opts.shared } : {}),
+        onProgress: progress.report,
+      });
+      progress.stop();
+      process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatDemo(result));
     });
 
   return program;

@@ -1,0 +1,107 @@
+/**
+ * `layerq demo`: quantize a default model end to end and compare FP32 and quantized accuracy on
+ * held-out test images. With the shared CIFAR-10 data beside the repository (../shared) it
+ * quantizes ResNet-20; on a fresh clone without it, a built-in task the repository makes itself.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { ImageSet, listImageFolder, preprocessPreset } from '../data';
+import { Engine } from '../engine/engine';
+import { quantizedEngine } from '../engine/quantized';
+import { accuracy, agreement } from '../eval/metrics';
+import { buildSyntheticModel, writeSplit } from '../demo/synthetic';
+import { findLayers } from '../quant/layers';
+import { QuantConfig } from '../quant/calibration';
+import type { TopK } from '../report/report';
+import type { ProgressFn } from './evaluate';
+import { loadClassifier } from './model';
+import { quantize } from './quantize';
+
+/** The repository root (this file is dist/src/api/demo.js or src/api/demo.ts). */
+const REPO_ROOT = path.resolve(__dirname, '..', '..', ...(path.basename(path.resolve(__dirname, '..', '..')) === 'dist' ? ['..'] : []));
+
+export function defaultSharedDir(): string {
+  return process.env['LAYERQ_SHARED'] ?? path.resolve(REPO_ROOT, '..', 'shared');
+}
+
+export interface DemoRun {
+  name: string;
+  config: QuantConfig;
+  fp32: TopK;
+  quantized: TopK;
+  agreement: number;
+  outDir: string;
+}
+
+export interface DemoResult {
+  source: 'shared' | 'synthetic';
+  model: string;
+  testImages: number;
+  runs: DemoRun[];
+  seconds: number;
+}
+
+interface DemoSource {
+  source: DemoResult['source'];
+  model: string;
+  calib: string;
+  val: string;
+  test: string;
+}
+
+const CONFIGS: { name: string; config: QuantConfig }[] = [
+  { name: 'W8A8', config: { weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual' } },
+  { name: 'W4A8', config: { weightBits: 4, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'mse', symmetricActivations: false, scope: 'float-residual' } },
+];
+
+async function sharedSource(shared: string): Promise<DemoSource | undefined> {
+  const model = path.join(shared, 'models', 'resnet20.onnx');
+  const data = path.join(shared, 'datasets', 'cifar10-jpeg');
+  if (!fs.existsSync(model) || !fs.existsSync(path.join(data, 'test'))) return undefined;
+  return { source: 'shared', model, calib: path.join(data, 'calib-pool'), val: path.join(data, 'val'), test: path.join(data, 'test') };
+}
+
+async function syntheticSource(out: string, onProgress?: ProgressFn): Promise<DemoSource> {
+  const root = path.join(out, 'synthetic');
+  const splits: [string, number, number][] = [['train', 100, 1], ['calib-pool', 64, 2], ['val', 50, 3], ['test', 200, 4]];
+  for (const [i, [split, perClass, seed]] of splits.entries()) {
+    onProgress?.('make images', i, splits.length);
+    if (!fs.existsSync(path.join(root, split))) await writeSplit(path.join(root, split), perClass, seed);
+  }
+  onProgress?.('make images', splits.length, splits.length);
+  const model = path.join(root, 'stripes.onnx');
+  fs.writeFileSync(model, await buildSyntheticModel(path.join(root, 'train')));
+  return { source: 'synthetic', model, calib: path.join(root, 'calib-pool'), val: path.join(root, 'val'), test: path.join(root, 'test') };
+}
+
+export async function demo(options: { out: string; shared?: string; onProgress?: ProgressFn }): Promise<DemoResult> {
+  const t0 = performance.now();
+  const src = (await sharedSource(options.shared ?? defaultSharedDir())) ?? (await syntheticSource(options.out, options.onProgress));
+  const pool = await listImageFolder(src.test);
+  const test = await ImageSet.load(pool.samples, preprocessPreset('cifar'), {
+    onProgress: (d: number, t: number) => options.onProgress?.('decode test', d, t),
+  });
+  const prepared = loadClassifier(src.model);
+  const layers = findLayers(prepared.model.graph);
+  const fp32Logits = await Engine.fp32(prepared.model).runAll(test, { onProgress: (d, t) => options.onProgress?.('test fp32', d, t) });
+  const fp32 = accuracy(fp32Logits, test.labels, pool.classes);
+  const runs: DemoRun[] = [];
+  for (const { name, config } of CONFIGS) {
+    const outDir = path.join(options.out, name.toLowerCase());
+    const q = await quantize({
+      model: src.model, calibData: src.calib, valData: src.val, out: outDir, preset: 'cifar', config,
+      calibrationPerClass: 32, seed: 0, labelFree: false, ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    const logits = await quantizedEngine(prepared.model, layers, q.plan, 'int').runAll(test, {
+      onProgress: (d, t) => options.onProgress?.(`test ${name}`, d, t),
+    });
+    const a = accuracy(logits, test.labels, pool.classes);
+    runs.push({
+      name, config, outDir,
+      fp32: { top1: fp32.top1, top5: fp32.top5 },
+      quantized: { top1: a.top1, top5: a.top5 },
+      agreement: agreement(logits, fp32Logits, pool.classes.length),
+    });
+  }
+  return { source: src.source, model: src.model, testImages: test.count, runs, seconds: (performance.now() - t0) / 1000 };
+}
