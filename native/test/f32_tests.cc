@@ -1,5 +1,5 @@
 // f32 kernels against naive references, on every ISA this CPU supports (the scalar path
-// everywhere; AVX2 on x86, NEON later under qemu). Seeded; failures print seed and shape.
+// everywhere; AVX2 and AVX-512 on x86, NEON later under qemu). Seeded; failures print seed and shape.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -144,8 +144,12 @@ void TestPool(Isa isa, unsigned seed) {
 
 int RunF32Tests() {
   g_failures = 0;
+  // Every path this CPU can run: AVX2 is forced on AVX-512 CPUs too; a missing ISA is skipped.
   std::vector<Isa> isas = {Isa::kScalar};
-  if (DetectedIsa() != Isa::kScalar) isas.push_back(DetectedIsa());
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
+    if (IsaSupported(isa)) isas.push_back(isa);
+    else std::printf("f32: %s not supported here, skipped\n", IsaName(isa));
+  }
   unsigned seed = 1;
   for (Isa isa : isas) {
     auto shape = [](size_t cin, size_t cout, size_t k, size_t s, size_t p, size_t g) {
@@ -162,6 +166,17 @@ int RunF32Tests() {
     TestConv(isa, shape(8, 12, 3, 1, 1, 2), 1, 10, 12, seed++);   // grouped
     for (size_t k : {1, 3, 24, 63, 64, 65, 200})
       for (size_t n : {1, 23, 24, 25, 50}) TestGemm(isa, 5, k, n, (k + n) % 2 == 0, seed++);
+    // Direct conv tiles around the segment sizes (8 pixels; AVX-512: 16 pixels, 6 per tile,
+    // two-row segments on 8-pixel rows): output widths and heights, partial A panels.
+    std::mt19937 pick(seed);
+    for (int i = 0; i < 24; ++i) {
+      static const size_t kWo[] = {8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 49, 95, 96, 97};
+      static const size_t kHo[] = {1, 2, 3, 5, 8};
+      static const size_t kCout[] = {1, 3, 4, 5, 8, 13};
+      const size_t wo = kWo[pick() % 14], ho = kHo[pick() % 5], cout = kCout[pick() % 6], cin = 1 + pick() % 9;
+      const size_t st = pick() % 4 == 0 ? 2 : 1, pad = pick() % 3 == 0 ? 0 : 1;
+      TestConv(isa, shape(cin, cout, 3, st, pad, 1), 2, (ho - 1) * st + 3 - 2 * pad, (wo - 1) * st + 3 - 2 * pad, seed++);
+    }
     TestElementwise(isa, seed++);
     TestPool(isa, seed++);
   }
