@@ -194,3 +194,15 @@ export function quantizedEngine(model: Model, layers: readonly Layer[], plan: Qu
   const steps = lowerQuantized(model, layers, plan, mode);
   return new Engine(new Program(steps, new Set(model.graph.outputs.map((o) => o.name))), model.graph);
 }
+
+/**
+ * The first step a plan change touches: a changed layer's step, or the quantize step of a
+ * changed activation. Steps before it are the same in both plans' programs, so a trial can keep
+ * the values live at that index from an earlier run and re-run only what follows
+ * (`program.run(values, index)`).
+ */
+export function firstAffectedStep(steps: readonly Step[], changed: { layers: string[]; activations: string[] }): number {
+  const names = new Set([...changed.layers, ...changed.activations.map((t) => `${t}/quantize`)]);
+  const i = steps.findIndex((s) => names.has(s.name));
+  return i < 0 ? steps.length : i;
+}

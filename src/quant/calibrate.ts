@@ -210,10 +210,17 @@ export function entropy(hist: HistogramStats, scheme: QuantScheme, targetBins = 
   for (let j = 0; j < n; j++) below[j + 1] = below[j]! + counts[j]!;
   let bestI = n - zero;
   let bestKl = Infinity;
-  for (let i = first; i <= n - zero; i++) {
+  // Each window costs O(its width): try at most ~256 widths (then every width around the best),
+  // so a 2048-bin histogram costs milliseconds, not a second, per tensor.
+  const last = n - zero;
+  const stride = Math.max(1, Math.floor((last - first) / 256));
+  const tryWindow = (i: number): void => {
     const kl = windowDivergence(counts, below, signed ? zero - i : 0, zero + i, targetBins);
     if (kl < bestKl) [bestKl, bestI] = [kl, i];
-  }
+  };
+  for (let i = first; i <= last; i += stride) tryWindow(i);
+  const coarse = bestI;
+  for (let i = Math.max(first, coarse - stride + 1); i <= Math.min(last, coarse + stride - 1); i++) tryWindow(i);
   const t = bestI * width;
   return { min: signed ? Math.max(-t, hist.min) : hist.min, max: Math.min(t, hist.max) };
 }

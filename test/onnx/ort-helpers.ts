@@ -29,6 +29,7 @@ export function seededRandom(n: number, seed: number, lo = 0, hi = 1): Float32Ar
 export function runOrt(
   model: string | Uint8Array,
   feeds: Record<string, { data: Float32Array; dims: number[] }>,
+  options: { exactQdq?: boolean } = {},
 ): Record<string, { data: number[]; dims: number[] }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerq-ort-'));
   try {
@@ -44,7 +45,7 @@ export function runOrt(
       const ort = require('onnxruntime-node'); const fs = require('fs');
       const [modelPath, specJson, dir] = process.argv.slice(1);
       (async () => {
-        const s = await ort.InferenceSession.create(modelPath);
+        const s = await ort.InferenceSession.create(modelPath, JSON.parse(process.argv[4]));
         const feeds = {};
         for (const [k, v] of Object.entries(JSON.parse(specJson))) {
           const b = fs.readFileSync(v.file);
@@ -55,7 +56,9 @@ export function runOrt(
         for (const [k, t] of Object.entries(res)) out[k] = { data: Array.from(t.data, Number), dims: t.dims.map(Number) };
         process.stdout.write(JSON.stringify(out));
       })().catch((e) => { process.stderr.write(String(e && e.message || e)); process.exit(1); });`;
-    const r = spawnSync(process.execPath, ['-e', script, modelPath, JSON.stringify(spec), dir], {
+    // Exact QDQ semantics: ONNX Runtime's fused int8 kernels off (they may saturate on AVX2).
+    const sessionOptions = options.exactQdq ? { extra: { session: { disable_quant_qdq: '1' } } } : {};
+    const r = spawnSync(process.execPath, ['-e', script, modelPath, JSON.stringify(spec), dir, JSON.stringify(sessionOptions)], {
       cwd: path.resolve(__dirname, '../..'),
       encoding: 'utf8',
     });

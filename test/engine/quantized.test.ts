@@ -1,0 +1,103 @@
+/**
+ * The quantized engine against itself (int vs sim), against the QDQ model it exports (run by
+ * ONNX Runtime with exact QDQ semantics), and partial re-runs after a one-layer plan change.
+ */
+import * as path from 'path';
+import { loadClassifier } from '../../src/api/model';
+import { ImageSet, listImageFolder, preprocessPreset } from '../../src/data';
+import { Engine } from '../../src/engine/engine';
+import { firstAffectedStep, lowerQuantized, quantizedEngine } from '../../src/engine/quantized';
+import { Program, Value } from '../../src/engine/runtime';
+import { accuracy, agreement } from '../../src/eval/metrics';
+import { toQdq } from '../../src/onnx/qdq';
+import { saveModel } from '../../src/onnx/save';
+import { QuantConfig, collectStatistics, initialPlan } from '../../src/quant/calibration';
+import { findLayers, quantizedTensors } from '../../src/quant/layers';
+import { clonePlan, diffPlans } from '../../src/quant/plan';
+import { runOrt } from '../onnx/ort-helpers';
+import { CIFAR, modelFile } from '../helpers';
+
+async function subset(split: string, perClass: number): Promise<ImageSet> {
+  const pool = await listImageFolder(path.join(CIFAR, split));
+  const samples = pool.classes.flatMap((_, c) => pool.samples.filter((s) => s.label === c).slice(0, perClass));
+  return ImageSet.load(samples, preprocessPreset('cifar'));
+}
+
+const base: QuantConfig = {
+  weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual',
+};
+const CLASSES = Array.from({ length: 10 }, (_, i) => String(i));
+
+describe('quantized engine', () => {
+  const prepared = loadClassifier(modelFile('resnet20'));
+  const model = prepared.model;
+  const layers = findLayers(model.graph);
+  let calib: ImageSet;
+  let val: ImageSet;
+  let fp32: Float32Array;
+  const planFor = async (config: QuantConfig) => {
+    const stats = await collectStatistics(Engine.fp32(model), calib, quantizedTensors(model.graph, layers, config.scope));
+    return initialPlan(model, layers, stats, config);
+  };
+
+  beforeAll(async () => {
+    calib = await subset('calib-pool', 8);
+    val = await subset('val', 15);
+    fp32 = await Engine.fp32(model).runAll(val);
+  });
+
+  test('ResNet-20 has 19 conv layers and one Gemm; Conv+Relu merged', () => {
+    expect(layers.filter((l) => l.kind === 'conv')).toHaveLength(19);
+    expect(layers.filter((l) => l.kind === 'gemm')).toHaveLength(1);
+    expect(layers.filter((l) => l.activation?.op === 'Relu')).toHaveLength(10);
+  });
+
+  test.each([
+    ['W8A8 per-channel, float residual', base],
+    ['W8A8 per-tensor, symmetric activations', { ...base, perChannel: false, symmetricActivations: true }],
+    ['W4A8 per-channel mse, full integer', { ...base, weightBits: 4, weightMethod: 'mse', scope: 'full-integer' } as QuantConfig],
+    ['W8A4 entropy', { ...base, activationBits: 4, method: 'entropy' } as QuantConfig],
+  ])('%s: int engine = sim engine = exported QDQ in ONNX Runtime', async (_name, config) => {
+    const plan = await planFor(config);
+    const intLogits = await quantizedEngine(model, layers, plan, 'int').runAll(val);
+    const simLogits = await quantizedEngine(model, layers, plan, 'sim').runAll(val);
+    expect(agreement(intLogits, simLogits, 10)).toBeGreaterThanOrEqual(98);
+    const qdq = saveModel(toQdq(model, layers, plan));
+    const ort = runOrt(qdq, { input: { data: val.data, dims: [...val.dims] } }, { exactQdq: true });
+    const ortLogits = Float32Array.from(Object.values(ort)[0]!.data);
+    expect(agreement(intLogits, ortLogits, 10)).toBeGreaterThanOrEqual(98);
+    if (config.weightBits === 8 && config.activationBits === 8) {
+      const drop = accuracy(fp32, val.labels, CLASSES).top1 - accuracy(intLogits, val.labels, CLASSES).top1;
+      expect(drop).toBeLessThan(3);
+    }
+  });
+
+  test('quantizing changes the logits (the test would notice a plan being ignored)', async () => {
+    const plan = await planFor({ ...base, weightBits: 4, activationBits: 4, perChannel: false });
+    const intLogits = await quantizedEngine(model, layers, plan, 'int').runAll(val);
+    let diff = 0;
+    for (let i = 0; i < intLogits.length; i++) diff = Math.max(diff, Math.abs(intLogits[i]! - fp32[i]!));
+    expect(diff).toBeGreaterThan(0.5);
+  });
+
+  test.each(['int', 'sim'] as const)('%s: a one-layer change re-runs only what follows it, with the same result', async (mode) => {
+    const plan = await planFor(base);
+    const changed = clonePlan(plan);
+    const target = changed.layers[7]!;
+    target.weight = { ...target.weight!, scale: target.weight!.scale.map((s) => s * 1.7) };
+    const oldSteps = lowerQuantized(model, layers, plan, mode);
+    const newSteps = lowerQuantized(model, layers, changed, mode);
+    const k = firstAffectedStep(newSteps, diffPlans(plan, changed));
+    expect(newSteps[k]!.name).toBe(target.id);
+    expect(k).toBeGreaterThan(5);
+    const out = model.graph.outputs[0]!.name;
+    const batch = val.batch(0, 32);
+    const input = (): Map<string, Value> => new Map([['input', { kind: 'f32', data: batch.data, dims: [32, 3, 32, 32] }]]);
+    const full = (await new Program(newSteps, new Set([out])).run(input())).get(out)!.data.slice();
+    const prefix = await new Program(oldSteps, new Set([out])).run(input(), 0, k);
+    const rest = (await new Program(newSteps, new Set([out])).run(prefix, k)).get(out)!.data;
+    expect(Array.from(rest)).toEqual(Array.from(full));
+    const unchanged = (await new Program(oldSteps, new Set([out])).run(input())).get(out)!.data;
+    expect(Array.from(unchanged)).not.toEqual(Array.from(full));
+  });
+});
