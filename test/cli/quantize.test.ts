@@ -1,0 +1,84 @@
+/** `layerq quantize` and `layerq demo` end to end, and the bad settings they must refuse. */
+import * as fs from 'fs';
+import * as path from 'path';
+import { CIFAR, modelFile } from '../helpers';
+import { layerq, makeImageFolder, tempDir } from './cli-helpers';
+
+const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+
+function expectOneLineError(r: { code: number; stderr: string }, pattern: RegExp): void {
+  expect(r.code).not.toBe(0);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+}
+
+describe('layerq quantize', () => {
+  const dir = tempDir();
+  const calib = path.join(CIFAR, 'calib-pool');
+  const val = path.join(CIFAR, 'val');
+
+  test('writes model.qdq.onnx and a versioned report.json; --json prints the report', () => {
+    const out = path.join(dir, 'w8a8');
+    const r = layerq(['quantize', modelFile('resnet20'), '--calib-data', calib, '--val-data', val, '--out', out,
+      '--calib-per-class', '4', '--val-per-class', '5', '--per-channel', '--json', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const printed = JSON.parse(r.stdout);
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
+    expect(report).toEqual(printed);
+    expect(report.version).toBe(1);
+    expect(report.config).toMatchObject({ weightBits: 8, activationBits: 8, perChannel: true });
+    expect(report.data).toMatchObject({ calibrationImages: 40, validationImages: 50, seed: 0 });
+    expect(report.plan.layers).toHaveLength(20);
+    expect(report.accuracy.quantized.top1).toBeGreaterThan(50);
+    expect(Math.abs(report.accuracy.quantized.top1 - report.accuracy.fp32.top1)).toBeLessThan(10);
+    expect(fs.statSync(path.join(out, 'model.qdq.onnx')).size).toBeGreaterThan(100000);
+    expect(fs.readdirSync(out).sort()).toEqual(['model.qdq.onnx', 'report.json']); // no temporary files left
+  });
+
+  test('one pool: disjoint sets drawn from it; the same seed gives the same sets', () => {
+    const pool = path.join(dir, 'pool');
+    makeImageFolder(pool, CLASSES, 6, path.join(val, 'horse'));
+    const run = (out: string): unknown => {
+      const r = layerq(['quantize', modelFile('resnet20'), '--data', pool, '--out', out, '--calib-per-class', '2', '--val-per-class', '3', '--json', '--quiet']);
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout).data;
+    };
+    const a = run(path.join(dir, 'a'));
+    expect(a).toMatchObject({ calibrationImages: 20, validationImages: 30 });
+    expect(run(path.join(dir, 'b'))).toEqual(a);
+  });
+
+  test.each([
+    [['--w-bits', '3'], /weight bits/],
+    [['--a-bits', '16'], /activation bits/],
+    [['--method', 'foo'], /minmax, percentile, mse, entropy.*'foo'/],
+    [['--scope', 'half'], /float-residual, full-integer/],
+    [['--calib-per-class', '0'], /positive integer/],
+    [['--calib-per-class', '900'], /class 'airplane' has 500 images in the calibration pool, needs 900/],
+  ])('bad setting %j is one line and a non-zero exit', (extra, pattern) => {
+    const r = layerq(['quantize', modelFile('resnet20'), '--calib-data', calib, '--val-data', val, '--out', path.join(dir, 'bad'), ...extra]);
+    expectOneLineError(r, pattern);
+  });
+
+  test('no data given', () => {
+    expectOneLineError(layerq(['quantize', modelFile('resnet20'), '--out', path.join(dir, 'x')]), /--data/);
+  });
+});
+
+describe('layerq demo', () => {
+  test('built-in task (as on a fresh clone without ../shared): quantizes and reports test accuracy', () => {
+    const out = path.join(tempDir(), 'demo');
+    const r = layerq(['demo', '--synthetic', '--out', out, '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.source).toBe('synthetic');
+    expect(result.runs.map((x: { name: string }) => x.name)).toEqual(['W8A8', 'W4A8']);
+    for (const run of result.runs) {
+      expect(run.fp32.top1).toBeGreaterThan(70); // the built-in model really classifies
+      expect(run.quantized.top1).toBeGreaterThan(run.fp32.top1 - 10);
+      expect(fs.existsSync(path.join(run.outDir, 'model.qdq.onnx'))).toBe(true);
+    }
+  });
+});
