@@ -44,7 +44,7 @@ void CompareIsas(const std::string& what, size_t size, const F& f) {
   std::vector<T> ref(size), fast(size);
   SetIsa(Isa::kScalar);
   f(ref.data());
-  for (Isa isa : {Isa::kAvx2, Isa::kNeon}) {
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
     if (!IsaSupported(isa)) continue;
     SetIsa(isa);
     std::fill(fast.begin(), fast.end(), T(0x5a));
@@ -174,7 +174,7 @@ int RunInt8Tests() {
   }
   for (uint32_t s = 3000; s < 3200; ++s) QuantizeCase(s);
   std::string compared;
-  for (Isa isa : {Isa::kAvx2, Isa::kNeon})
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
     if (IsaSupported(isa)) compared += std::string(" ") + IsaName(isa);
   std::printf("int8 kernels: %s (%d failures; compared with the reference:%s)\n", g_failures ? "FAILED" : "ok",
               g_failures, compared.empty() ? " nothing, scalar only" : compared.c_str());

@@ -9,9 +9,11 @@ import { isaInfo, setIsa, type IsaName } from '../../src/engine/addon';
 import { PackedQConv, PackedQGemm, qconv2d, qgemm, type QConvParams, type QGemmParams } from '../../src/engine/native-int8';
 import { mulberry32, type Rng } from '../../src/data/random';
 
-// AVX-512 CPUs run (and can be forced onto) the AVX2 kernels too.
-const hasAvx2 = (['avx2', 'avx512'] as string[]).includes(isaInfo().detected);
-const itAvx2 = hasAvx2 ? it : it.skip;
+// Fast paths to hold against the reference: AVX2 (vpmaddwd), and on AVX-512 CPUs also the
+// kAvx512 path (vpdpbusd where the CPU has VNNI); AVX-512 CPUs can be forced onto AVX2 too.
+const detected: IsaName = isaInfo().detected;
+const FAST: IsaName[] = detected === 'avx512' ? ['avx2', 'avx512'] : detected === 'avx2' ? ['avx2'] : [];
+const itAvx2 = FAST.length > 0 ? it : it.skip;
 const initialIsa: IsaName = isaInfo().active;
 afterEach(() => setIsa(initialIsa));
 
@@ -167,11 +169,21 @@ describe('q8 conv scalar reference vs naive JS', () => {
   });
 });
 
-describe('q8 conv AVX2 vs scalar (bit-exact)', () => {
+async function expectConvFastPaths(prob: ConvProblem, label = prob.label): Promise<void> {
+  const ref = await runConv(prob, 'scalar');
+  for (const isa of FAST) expectSameBits(await runConv(prob, isa), ref, `${label} [${isa}]`);
+}
+
+async function expectGemmFastPaths(g: GemmProblem): Promise<void> {
+  const ref = await runGemm(g, 'scalar');
+  for (const isa of FAST) expectSameBits(await runGemm(g, isa), ref, `${g.label} [${isa}]`);
+}
+
+describe('q8 conv fast paths vs scalar (bit-exact)', () => {
   itAvx2.each(['general', 'pointwise', 'depthwise', 'grouped'] as ConvKind[])('%s, random shapes', async (kind) => {
     for (let seed = 100; seed < 160; seed++) {
       const prob = randomConv(seed, kind);
-      expectSameBits(await runConv(prob, 'avx2'), await runConv(prob, 'scalar'), prob.label);
+      await expectConvFastPaths(prob);
     }
   });
 
@@ -181,7 +193,7 @@ describe('q8 conv AVX2 vs scalar (bit-exact)', () => {
       // depthwise, grouped with one output channel per group (also the row kernel), general
       const kind: ConvKind = (['depthwise', 'grouped', 'general'] as const)[seed % 3]!;
       const prob = randomConv(seed, kind, kind === 'grouped' ? { hw: 17 + (seed % 24), cout: 1 } : { hw: 17 + (seed % 24) });
-      expectSameBits(await runConv(prob, 'avx2'), await runConv(prob, 'scalar'), prob.label);
+      await expectConvFastPaths(prob);
     }
   });
 
@@ -191,7 +203,7 @@ describe('q8 conv AVX2 vs scalar (bit-exact)', () => {
     for (const cin of [1, 2, 3, 255, 256, 257, 511, 512, 513, 1024, 1025]) {
       for (const kind of ['pointwise', 'general'] as ConvKind[]) {
         const prob = randomConv(seed++, kind, { cin: kind === 'general' ? Math.ceil(cin / 9) : cin, cout: 1 + (seed % 9), hw: 3 + (seed % 6) });
-        expectSameBits(await runConv(prob, 'avx2'), await runConv(prob, 'scalar'), `${prob.label} cin=${cin}`);
+        await expectConvFastPaths(prob, `${prob.label} cin=${cin}`);
       }
     }
   });
@@ -223,17 +235,17 @@ describe('q8 conv at the saturation extremes', () => {
     [255, -128, 511, false],
     [255, 127, 513, true],
     [0, -128, 4096, false],
-  ] as [number, number, number, boolean][])('AVX2 = scalar: x=%d w=%d K=%d uint8=%s', async (x, w, k, u8) => {
+  ] as [number, number, number, boolean][])('fast paths = scalar: x=%d w=%d K=%d uint8=%s', async (x, w, k, u8) => {
     const prob = extremeConv(x, w, k, u8);
-    expectSameBits(await runConv(prob, 'avx2'), await runConv(prob, 'scalar'), prob.label);
+    await expectConvFastPaths(prob);
   });
 
-  itAvx2('AVX2 = scalar: 3x3 conv, all 255 with padding zero point 255', async () => {
+  itAvx2('fast paths = scalar: 3x3 conv, all 255 with padding zero point 255', async () => {
     const prob = extremeConv(255, -128, 455, false);
     prob.wd = [5, 455, 3, 3];
     prob.w = new Int8Array(5 * 455 * 9).map((_, i) => (i % 5 === 0 ? 127 : -128));
     prob.p = { ...prob.p, pads: [1, 1, 1, 1], inputZero: 255 };
-    expectSameBits(await runConv(prob, 'avx2'), await runConv(prob, 'scalar'), `${prob.label} 3x3 padded`);
+    await expectConvFastPaths(prob, `${prob.label} 3x3 padded`);
     const od = [1, 5, 3, 7];
     expectValues(await runConv(prob, 'scalar'), naiveConv(prob.x, prob.xd, prob.w, prob.wd, null, prob.p, od), prob.label);
   });
@@ -287,17 +299,17 @@ describe('q8 GEMM', () => {
     }
   });
 
-  itAvx2('AVX2 = scalar around the tiles and the K block, up to K = 4096', async () => {
+  itAvx2('fast paths = scalar around the tiles and the K block, up to K = 4096', async () => {
     let seed = 1000;
     for (const K of [1, 2, 3, 15, 16, 17, 511, 512, 513, 1024, 4096]) {
       for (const M of [1, 15, 16, 17, 33]) {
         for (const N of [1, 3, 4, 5, 10]) {
           const g = randomGemm(seed++, M, K, N);
-          expectSameBits(await runGemm(g, 'avx2'), await runGemm(g, 'scalar'), g.label);
+          await expectGemmFastPaths(g);
         }
       }
       const e = randomGemm(seed++, 19, K, 7, true);
-      expectSameBits(await runGemm(e, 'avx2'), await runGemm(e, 'scalar'), e.label);
+      await expectGemmFastPaths(e);
     }
   });
 });

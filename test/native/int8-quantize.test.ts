@@ -16,9 +16,10 @@ import {
 } from '../../src/engine/native-int8';
 import { mulberry32, type Rng } from '../../src/data/random';
 
-// AVX-512 CPUs run (and can be forced onto) the AVX2 kernels too.
-const hasAvx2 = (['avx2', 'avx512'] as string[]).includes(isaInfo().detected);
-const itAvx2 = hasAvx2 ? it : it.skip;
+// Fast paths: AVX2, and on AVX-512 CPUs the kAvx512 dispatch as well (it runs the AVX2 rows).
+const detected: IsaName = isaInfo().detected;
+const FAST: IsaName[] = detected === 'avx512' ? ['avx2', 'avx512'] : detected === 'avx2' ? ['avx2'] : [];
+const itAvx2 = FAST.length > 0 ? it : it.skip;
 const initialIsa: IsaName = isaInfo().active;
 afterEach(() => setIsa(initialIsa));
 
@@ -142,10 +143,13 @@ describe('quantize family, AVX2 vs scalar (bit-exact)', () => {
   itAvx2('random tensors, per tensor and per channel', async () => {
     for (let seed = 1000; seed < 1300; seed++) {
       const p = randomProblem(seed);
-      const s = await runAll(p, 'scalar'), v = await runAll(p, 'avx2');
-      expectSameBits(v.q, s.q, `quantize ${p.label}`);
-      expectSameBits(v.d, s.d, `dequantize ${p.label}`);
-      expectSameBits(v.f, s.f, `fakeQuantize ${p.label}`);
+      const s = await runAll(p, 'scalar');
+      for (const isa of FAST) {
+        const v = await runAll(p, isa);
+        expectSameBits(v.q, s.q, `quantize ${p.label} [${isa}]`);
+        expectSameBits(v.d, s.d, `dequantize ${p.label} [${isa}]`);
+        expectSameBits(v.f, s.f, `fakeQuantize ${p.label} [${isa}]`);
+      }
     }
   });
 
@@ -156,7 +160,7 @@ describe('quantize family, AVX2 vs scalar (bit-exact)', () => {
     p.x = new Float32Array(3 * 64 * 57 * 33).map(() => (r() * 2 - 1) * 40);
     p.spec = { scale: new Float32Array(64).map(() => 0.01 + r() * 0.2), zero: new Int32Array(64).fill(3), qmin: 0, qmax: 255, axis: 1 };
     p.signed = false;
-    const s = await runAll(p, 'scalar'), v = await runAll(p, 'avx2');
+    const s = await runAll(p, 'scalar'), v = await runAll(p, FAST[FAST.length - 1]!);
     expectSameBits(v.q, s.q, 'quantize large');
     expectSameBits(v.f, s.f, 'fakeQuantize large');
     expectValues(s.q, jsQuantize(p.x, p.dims, p.spec), 'quantize large vs JS');

@@ -126,7 +126,7 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
     ParallelFor(jobs, 1, [&](size_t begin, size_t end) {
       auto buf = padded_buffer();
       Q8Scratch<int16_t> panel(pw.kpairs() * 2 * kQ8Nr);
-      Q8Scratch<int32_t> acc(pw.mp() * kQ8Nr);
+      Q8Scratch<int32_t> acc(pw.mb() * kQ8Nr);
       for (size_t job = begin; job < end; ++job) {
         if (!direct) pad(job / s.group, job % s.group, buf->get());
         run_panels(job / s.group, job % s.group, buf->get(), 0, units, panel.get(), acc.get());
@@ -139,7 +139,7 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
     if (!direct) pad(job / s.group, job % s.group, buf->get());
     ParallelFor(units, 2, [&](size_t j0, size_t j1) {
       Q8Scratch<int16_t> panel(pw.kpairs() * 2 * kQ8Nr);
-      Q8Scratch<int32_t> acc(pw.mp() * kQ8Nr);
+      Q8Scratch<int32_t> acc(pw.mb() * kQ8Nr);
       run_panels(job / s.group, job % s.group, buf->get(), j0, j1, panel.get(), acc.get());
     });
   }

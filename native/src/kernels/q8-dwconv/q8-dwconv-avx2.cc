@@ -3,7 +3,7 @@
 #include <immintrin.h>
 
 #include "kernels/q8-dwconv/q8-dwconv.h"
-#include "kernels/q8-gemm/q8-output-avx2.h"
+#include "kernels/q8-gemm/q8-avx2-common.h"
 
 namespace layerq {
 namespace {

@@ -4,8 +4,7 @@ namespace layerq {
 
 Q8DwRowFn Q8DwRowFor(Isa isa, size_t stride) {
 #if defined(__x86_64__) || defined(_M_X64)
-  // Whenever the GEMM runs its AVX2 microkernels, so do depthwise rows (one decision point).
-  if (Q8GemmUkernelsFor(isa) == &kQ8GemmAvx2) return Q8DwRowAvx2(stride);
+  if (IsAtLeastAvx2(isa)) return Q8DwRowAvx2(stride);  // AVX-512 CPUs run the AVX2 rows
 #endif
   (void)isa;
   (void)stride;

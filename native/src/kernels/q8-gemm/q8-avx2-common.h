@@ -1,6 +1,7 @@
-// AVX2 helpers shared by the q8 microkernels (include only from *-avx2.cc files): the output
-// stage (requantize or dequantize 16 int32 accumulators, exactly the reference's float
-// operations) and the strided 16-pixel load of the conv paths.
+// AVX2 building blocks shared by the q8 kernels (include only from files compiled for AVX2 or
+// better; everything is TU-local, so each ISA's file gets its own copy): the output stage
+// (requantize or dequantize 16 int32 accumulators, exactly the reference's float operations)
+// and the activation panel packers for both step layouts (int16 pairs, uint8 quads).
 #pragma once
 #include <immintrin.h>
 
@@ -78,6 +79,153 @@ class Q8RequantAvx2 {
   __m256 lo_, hi_, flo_, fhi_;
   __m256i zero_;
 };
+
+// Output stage of an accumulator tile acc[mr][kQ8Nr]: rows [0, mr) x columns [0, np) to
+// out[r * row_stride + p * col_stride].
+inline void Q8StoreAccU8(const int32_t* acc, size_t mr, size_t np, const float* scales, const Q8Output& o,
+                         uint8_t* out, size_t row_stride, size_t col_stride) {
+  const Q8RequantAvx2 rq(o);
+  for (size_t r = 0; r < mr; ++r) {
+    const __m128i b = rq.U8x16(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr)),
+                               _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr + 8)), scales[r]);
+    Q8StoreU8x16(b, np, out + r * row_stride, col_stride);
+  }
+}
+
+inline void Q8StoreAccF32(const int32_t* acc, size_t mr, size_t np, const float* scales, const Q8Output& o,
+                          float* out, size_t row_stride, size_t col_stride) {
+  const Q8RequantAvx2 rq(o);
+  for (size_t r = 0; r < mr; ++r) {
+    rq.StoreF32x16(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr)),
+                   _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr + 8)), scales[r], np,
+                   out + r * row_stride, col_stride);
+  }
+}
+
+// ---- activation panels: 64 bytes per step of kStep k values x 16 pixels ----------------------
+
+// Pairs (vpmaddwd): 16 x (x[k][p], x[k+1][p]) zero-extended to int16, in pixel order.
+struct Q8PairStep {
+  static constexpr size_t kStep = 2;
+  static void Emit(const __m128i* rows, int16_t* out) {
+    const __m128i lo = _mm_unpacklo_epi8(rows[0], rows[1]);  // pixels 0..7
+    const __m128i hi = _mm_unpackhi_epi8(rows[0], rows[1]);  // pixels 8..15
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out), _mm256_cvtepu8_epi16(lo));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out + 16), _mm256_cvtepu8_epi16(hi));
+  }
+};
+
+// Quads (vpdpbusd): 16 x (x[k][p], x[k+1][p], x[k+2][p], x[k+3][p]) as uint8, in pixel order.
+struct Q8QuadStep {
+  static constexpr size_t kStep = 4;
+  static void Emit(const __m128i* rows, int16_t* out) {
+    const __m128i a = _mm_unpacklo_epi8(rows[0], rows[1]), b = _mm_unpackhi_epi8(rows[0], rows[1]);
+    const __m128i c = _mm_unpacklo_epi8(rows[2], rows[3]), d = _mm_unpackhi_epi8(rows[2], rows[3]);
+    __m128i* o = reinterpret_cast<__m128i*>(out);
+    _mm_store_si128(o + 0, _mm_unpacklo_epi16(a, c));  // pixels 0..3
+    _mm_store_si128(o + 1, _mm_unpackhi_epi16(a, c));  // pixels 4..7
+    _mm_store_si128(o + 2, _mm_unpacklo_epi16(b, d));  // pixels 8..11
+    _mm_store_si128(o + 3, _mm_unpackhi_epi16(b, d));  // pixels 12..15
+  }
+};
+
+// Panel from 16 columns of col (uint8 [K][col_stride]); k past K reads as 0, columns past np
+// as 0 (never stored anyway).
+template <class Step>
+void Q8PackPanel(const uint8_t* col, size_t col_stride, size_t k, size_t np, int16_t* panel) {
+  alignas(16) uint8_t t[Step::kStep][kQ8Nr];
+  __m128i rows[Step::kStep];
+  for (size_t s = 0; s * Step::kStep < k; ++s) {
+    for (size_t j = 0; j < Step::kStep; ++j) {
+      const size_t i = s * Step::kStep + j;
+      if (i >= k) {
+        rows[j] = _mm_setzero_si128();
+      } else if (np == kQ8Nr) {
+        rows[j] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(col + i * col_stride));
+      } else {
+        std::memset(t[j], 0, kQ8Nr);
+        std::memcpy(t[j], col + i * col_stride, np);
+        rows[j] = _mm_load_si128(reinterpret_cast<const __m128i*>(t[j]));
+      }
+    }
+    Step::Emit(rows, panel + s * 2 * kQ8Nr);
+  }
+}
+
+// One im2col row of a panel from a padded input: one load per run, merged by byte masks.
+template <int kStride>
+class Q8RunGather {
+ public:
+  explicit Q8RunGather(const Q8PanelRuns& runs) : runs_(runs) {
+    const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (size_t r = 0; r < runs.count; ++r) {
+      mask_[r] = _mm_andnot_si128(_mm_cmplt_epi8(iota, _mm_set1_epi8(static_cast<char>(runs.begin[r]))),
+                                  _mm_cmplt_epi8(iota, _mm_set1_epi8(static_cast<char>(runs.end[r]))));
+    }
+  }
+  __m128i Row(const uint8_t* s) const {
+    __m128i v = Q8LoadPixels16<kStride>(s + runs_.base[0]);
+    for (size_t r = 1; r < runs_.count; ++r) v = _mm_blendv_epi8(v, Q8LoadPixels16<kStride>(s + runs_.base[r]), mask_[r]);
+    return v;
+  }
+
+ private:
+  const Q8PanelRuns& runs_;
+  __m128i mask_[kQ8Nr];
+};
+
+template <class Step, int kStride>
+void Q8PackRuns(const uint8_t* src, const int64_t* koff, size_t k, const Q8PanelRuns& runs, int16_t* panel) {
+  const Q8RunGather<kStride> gather(runs);
+  __m128i rows[Step::kStep];
+  const size_t full = k / Step::kStep;
+  if (runs.count == 1) {  // common case: the panel lies in one output row
+    const int64_t base = runs.base[0];
+    for (size_t s = 0; s < full; ++s) {
+      for (size_t j = 0; j < Step::kStep; ++j) rows[j] = Q8LoadPixels16<kStride>(src + koff[s * Step::kStep + j] + base);
+      Step::Emit(rows, panel + s * 2 * kQ8Nr);
+    }
+  } else {
+    for (size_t s = 0; s < full; ++s) {
+      for (size_t j = 0; j < Step::kStep; ++j) rows[j] = gather.Row(src + koff[s * Step::kStep + j]);
+      Step::Emit(rows, panel + s * 2 * kQ8Nr);
+    }
+  }
+  if (k % Step::kStep) {
+    for (size_t j = 0; j < Step::kStep; ++j) {
+      const size_t i = full * Step::kStep + j;
+      rows[j] = i < k ? gather.Row(src + koff[i]) : _mm_setzero_si128();
+    }
+    Step::Emit(rows, panel + full * 2 * kQ8Nr);
+  }
+}
+
+// Any stride: one byte at a time.
+template <class Step>
+void Q8PackRunsGeneric(const uint8_t* src, const int64_t* koff, size_t k, const Q8PanelRuns& runs, int16_t* panel) {
+  alignas(16) uint8_t t[Step::kStep][kQ8Nr];
+  __m128i rows[Step::kStep];
+  for (size_t s = 0; s * Step::kStep < k; ++s) {
+    for (size_t j = 0; j < Step::kStep; ++j) {
+      std::memset(t[j], 0, kQ8Nr);
+      const size_t i = s * Step::kStep + j;
+      if (i < k) {
+        const uint8_t* row = src + koff[i];
+        for (size_t r = 0; r < runs.count; ++r)
+          for (size_t d = runs.begin[r]; d < runs.end[r]; ++d) t[j][d] = row[runs.base[r] + static_cast<int64_t>(d * runs.stride)];
+      }
+      rows[j] = _mm_load_si128(reinterpret_cast<const __m128i*>(t[j]));
+    }
+    Step::Emit(rows, panel + s * 2 * kQ8Nr);
+  }
+}
+
+template <class Step>
+void Q8PackPanelRuns(const uint8_t* src, const int64_t* koff, size_t k, const Q8PanelRuns& runs, int16_t* panel) {
+  if (runs.stride == 1) return Q8PackRuns<Step, 1>(src, koff, k, runs, panel);
+  if (runs.stride == 2) return Q8PackRuns<Step, 2>(src, koff, k, runs, panel);
+  Q8PackRunsGeneric<Step>(src, koff, k, runs, panel);
+}
 
 }  // namespace
 }  // namespace layerq

@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "kernels/q8-gemm/q8-gemm.h"
-#include "kernels/q8-gemm/q8-output-avx2.h"
+#include "kernels/q8-gemm/q8-avx2-common.h"
 
 namespace layerq {
 namespace {
@@ -90,110 +90,9 @@ void Gemm1x16(size_t kpairs, const int32_t* w, const int16_t* panel, const int32
   _mm256_store_si256(reinterpret_cast<__m256i*>(acc + 8), _mm256_add_epi32(c1, d1));
 }
 
-// 16 uint8 pairs (row0[i], row1[i]) -> 32 int16 in pixel order.
-inline void PackPairs16(__m128i r0, __m128i r1, int16_t* out) {
-  const __m128i lo = _mm_unpacklo_epi8(r0, r1);  // pixels 0..7
-  const __m128i hi = _mm_unpackhi_epi8(r0, r1);  // pixels 8..15
-  _mm256_store_si256(reinterpret_cast<__m256i*>(out), _mm256_cvtepu8_epi16(lo));
-  _mm256_store_si256(reinterpret_cast<__m256i*>(out + 16), _mm256_cvtepu8_epi16(hi));
-}
-
-void PackPanel(const uint8_t* col, size_t col_stride, size_t k, size_t np, int16_t* panel) {
-  const size_t kpairs = (k + 1) / 2;
-  if (np == kQ8Nr) {
-    for (size_t p = 0; p < kpairs; ++p) {
-      const uint8_t* r0 = col + 2 * p * col_stride;
-      const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0));
-      const __m128i v1 = 2 * p + 1 < k
-                             ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + col_stride))
-                             : _mm_setzero_si128();
-      PackPairs16(v0, v1, panel + p * 32);
-    }
-    return;
-  }
-  alignas(16) uint8_t t0[kQ8Nr], t1[kQ8Nr];
-  for (size_t p = 0; p < kpairs; ++p) {
-    std::memset(t0, 0, sizeof t0);
-    std::memset(t1, 0, sizeof t1);
-    std::memcpy(t0, col + 2 * p * col_stride, np);
-    if (2 * p + 1 < k) std::memcpy(t1, col + (2 * p + 1) * col_stride, np);
-    PackPairs16(_mm_load_si128(reinterpret_cast<const __m128i*>(t0)),
-                _mm_load_si128(reinterpret_cast<const __m128i*>(t1)), panel + p * 32);
-  }
-}
-
-// One im2col row of a panel from a padded input: one load per run (Q8LoadPixels16), merged by
-// byte masks.
-template <int kStride>
-void PackRuns(const uint8_t* src, const int64_t* koff, size_t k, const Q8PanelRuns& runs, int16_t* panel) {
-  __m128i mask[kQ8Nr];
-  const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  for (size_t r = 0; r < runs.count; ++r) {
-    mask[r] = _mm_andnot_si128(_mm_cmplt_epi8(iota, _mm_set1_epi8(static_cast<char>(runs.begin[r]))),
-                               _mm_cmplt_epi8(iota, _mm_set1_epi8(static_cast<char>(runs.end[r]))));
-  }
-  const int64_t* base = runs.base;
-  auto row = [&](const uint8_t* s) {
-    __m128i v = Q8LoadPixels16<kStride>(s + base[0]);
-    for (size_t r = 1; r < runs.count; ++r) v = _mm_blendv_epi8(v, Q8LoadPixels16<kStride>(s + base[r]), mask[r]);
-    return v;
-  };
-  const size_t kpairs = (k + 1) / 2;
-  if (runs.count == 1) {  // common case: the panel lies in one output row
-    for (size_t p = 0; p < k / 2; ++p) {
-      PackPairs16(Q8LoadPixels16<kStride>(src + koff[2 * p] + base[0]), Q8LoadPixels16<kStride>(src + koff[2 * p + 1] + base[0]), panel + p * 32);
-    }
-  } else {
-    for (size_t p = 0; p < k / 2; ++p) PackPairs16(row(src + koff[2 * p]), row(src + koff[2 * p + 1]), panel + p * 32);
-  }
-  if (k % 2) PackPairs16(row(src + koff[k - 1]), _mm_setzero_si128(), panel + (kpairs - 1) * 32);
-}
-
-// Any stride: one byte at a time.
-void PackRunsGeneric(const uint8_t* src, const int64_t* koff, size_t k, const Q8PanelRuns& runs, int16_t* panel) {
-  alignas(16) uint8_t t[2][kQ8Nr] = {};
-  for (size_t p = 0; p < (k + 1) / 2; ++p) {
-    for (size_t h = 0; h < 2; ++h) {
-      if (2 * p + h >= k) {
-        std::memset(t[h], 0, kQ8Nr);
-        continue;
-      }
-      const uint8_t* s = src + koff[2 * p + h];
-      for (size_t r = 0; r < runs.count; ++r)
-        for (size_t d = runs.begin[r]; d < runs.end[r]; ++d) t[h][d] = s[runs.base[r] + static_cast<int64_t>(d * runs.stride)];
-    }
-    PackPairs16(_mm_load_si128(reinterpret_cast<const __m128i*>(t[0])), _mm_load_si128(reinterpret_cast<const __m128i*>(t[1])), panel + p * 32);
-  }
-}
-
-void PackPanelRuns(const uint8_t* src, const int64_t* koff, size_t k, const Q8PanelRuns& runs, int16_t* panel) {
-  if (runs.stride == 1) return PackRuns<1>(src, koff, k, runs, panel);
-  if (runs.stride == 2) return PackRuns<2>(src, koff, k, runs, panel);
-  PackRunsGeneric(src, koff, k, runs, panel);
-}
-
-void StoreU8(const int32_t* acc, size_t mr, size_t np, const float* scales, const Q8Output& o,
-             uint8_t* out, size_t row_stride, size_t col_stride) {
-  const Q8RequantAvx2 rq(o);
-  for (size_t r = 0; r < mr; ++r) {
-    const __m128i b = rq.U8x16(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr)),
-                               _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr + 8)), scales[r]);
-    Q8StoreU8x16(b, np, out + r * row_stride, col_stride);
-  }
-}
-
-void StoreF32(const int32_t* acc, size_t mr, size_t np, const float* scales, const Q8Output& o,
-              float* out, size_t row_stride, size_t col_stride) {
-  const Q8RequantAvx2 rq(o);
-  for (size_t r = 0; r < mr; ++r) {
-    rq.StoreF32x16(_mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr)),
-                   _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + r * kQ8Nr + 8)), scales[r], np,
-                   out + r * row_stride, col_stride);
-  }
-}
-
 }  // namespace
 
-const Q8GemmUkernels kQ8GemmAvx2 = {Gemm4x16, Gemm1x16, PackPanel, PackPanelRuns, StoreU8, StoreF32};
+const Q8GemmUkernels kQ8GemmAvx2 = {
+    2, 4, Gemm4x16, Gemm1x16, Q8PackPanel<Q8PairStep>, Q8PackPanelRuns<Q8PairStep>, Q8StoreAccU8, Q8StoreAccF32};
 
 }  // namespace layerq

@@ -24,7 +24,7 @@ uint32_t PackPair(int8_t lo, int8_t hi) {
 
 Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t groups, size_t m,
                                  size_t k, const Q8QuantParams& q)
-    : groups_(groups), m_(m), k_(k), mr_(m == 1 ? 1 : 4), q_(q), blob_(nullptr, std::free) {
+    : groups_(groups), m_(m), k_(k), mr_(m == 1 ? 1 : 4), has_quads_(false), q_(q), blob_(nullptr, std::free) {
   if (groups == 0 || m == 0 || k == 0) throw std::invalid_argument("q8 weights: empty shape");
   if (q.weightScale.size() != 1 && q.weightScale.size() != groups * m) {
     throw std::invalid_argument("q8 weights: weightScale must have 1 or Cout elements");
@@ -35,8 +35,12 @@ Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t gr
     throw std::invalid_argument("q8 weights: output range must be within [0, 255]");
   }
   mp_ = (m + mr_ - 1) / mr_ * mr_;
-  const size_t kp = kpairs();
-  group_bytes_ = ((mp_ + mp_ * kp + mp_) * 4 + 63) / 64 * 64;
+  mb_ = (m + 7) / 8 * 8;
+#if defined(__x86_64__) || defined(_M_X64)
+  has_quads_ = Q8HasAvx512Vnni();
+#endif
+  const size_t kp = kpairs(), kq = kquads();
+  group_bytes_ = ((mb_ + mp_ * kp + mb_ + (has_quads_ ? mb_ * kq : 0)) * 4 + 63) / 64 * 64;
   blob_.reset(AlignedAlloc(groups * group_bytes_));
   std::memset(blob_.get(), 0, groups * group_bytes_);
 
@@ -47,8 +51,9 @@ Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t gr
   for (size_t g = 0; g < groups; ++g) {
     uint8_t* base = blob_.get() + g * group_bytes_;
     int32_t* pb = reinterpret_cast<int32_t*>(base);
-    uint32_t* pw = reinterpret_cast<uint32_t*>(pb + mp_);
+    uint32_t* pw = reinterpret_cast<uint32_t*>(pb + mb_);
     float* ps = reinterpret_cast<float*>(pw + mp_ * kp);
+    uint8_t* pq = reinterpret_cast<uint8_t*>(ps + mb_);
     const int8_t* wg = w + g * m * k;
     for (size_t c = 0; c < m; ++c) {
       int64_t sum = 0;
@@ -71,6 +76,15 @@ Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t gr
           pw[(blk * kp + p) * mr_ + r] = PackPair(lo, hi);
         }
       }
+    }
+    if (has_quads_) {  // [mb / 8][kq][8][4] int8
+      for (size_t blk = 0; blk < mb_ / 8; ++blk)
+        for (size_t p = 0; p < kq; ++p)
+          for (size_t r = 0; r < 8; ++r)
+            for (size_t j = 0; j < 4; ++j) {
+              const size_t c = blk * 8 + r, i = 4 * p + j;
+              pq[((blk * kq + p) * 8 + r) * 4 + j] = static_cast<uint8_t>(c < m && i < k ? wg[c * k + i] : 0);
+            }
     }
   }
 }

@@ -4,20 +4,39 @@
 #include <stdexcept>
 
 #include "common/threadpool.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+#endif
 #include "kernels/q8-gemm/q8-gemm.h"
 
 namespace layerq {
 namespace {
 
-// K pairs per block: a 16-column panel block of 256 pairs is 16 KiB, so it stays in L1 while
+// K steps per block: a 16-column panel block of 256 steps is 16 KiB, so it stays in L1 while
 // every row block of the weights streams past it.
-constexpr size_t kKcPairs = 256;
+constexpr size_t kKcSteps = 256;
 
 }  // namespace
 
+#if defined(__x86_64__) || defined(_M_X64)
+// CPUID.(EAX=7, ECX=0):ECX[11] AVX512_VNNI, on top of the AVX-512 state support that
+// DetectedIsa() == kAvx512 already established (XCR0). Read once.
+bool Q8HasAvx512Vnni() {
+  static const bool has = [] {
+    if (DetectedIsa() != Isa::kAvx512) return false;
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (c & (1u << 11)) != 0;
+  }();
+  return has;
+}
+#endif
+
 const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (IsAtLeastAvx2(isa)) return &kQ8GemmAvx2;  // AVX-512 CPUs run the AVX2 kernels
+  if (isa == Isa::kAvx512 && Q8HasAvx512Vnni()) return &kQ8GemmAvx512Vnni;
+  if (IsAtLeastAvx2(isa)) return &kQ8GemmAvx2;  // AVX-512 without VNNI runs the AVX2 kernels
 #endif
   (void)isa;
   return nullptr;
@@ -26,14 +45,17 @@ const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa) {
 void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, size_t g,
                     const int16_t* panel, size_t np, int32_t* acc, void* out, size_t row_stride,
                     size_t col_stride) {
-  const size_t mr = packed.mr(), blocks = packed.mp() / mr, kpairs = packed.kpairs();
-  const int32_t* w = packed.weights(g);
+  const bool quads = uk.kstep == 4;
+  const size_t mr = quads ? uk.mr : packed.mr();
+  const size_t steps = quads ? packed.kquads() : packed.kpairs();
+  const size_t blocks = (packed.m() + mr - 1) / mr;
+  const int32_t* w = quads ? packed.quads(g) : packed.weights(g);
   const int32_t* bias = packed.bias(g);
-  auto gemm = mr == 4 ? uk.gemm_4x16 : uk.gemm_1x16;
-  for (size_t kb = 0; kb < kpairs; kb += kKcPairs) {
-    const size_t kn = std::min(kKcPairs, kpairs - kb);
+  auto gemm = mr == 1 ? uk.gemm_1x16 : uk.gemm;
+  for (size_t kb = 0; kb < steps; kb += kKcSteps) {
+    const size_t kn = std::min(kKcSteps, steps - kb);
     for (size_t b = 0; b < blocks; ++b) {
-      gemm(kn, w + (b * kpairs + kb) * mr, panel + kb * 2 * kQ8Nr, bias + b * mr,
+      gemm(kn, w + (b * steps + kb) * mr, panel + kb * 2 * kQ8Nr, bias + b * mr,
            acc + b * mr * kQ8Nr, kb == 0);
     }
   }
@@ -61,7 +83,7 @@ void Q8Gemm(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* 
   ParallelFor(panels, 1, [&](size_t begin, size_t end) {
     Q8Scratch<uint8_t> col(k * kQ8Nr);  // A^T for one panel: [K][16]
     Q8Scratch<int16_t> panel(packed.kpairs() * 2 * kQ8Nr);
-    Q8Scratch<int32_t> acc(packed.mp() * kQ8Nr);
+    Q8Scratch<int32_t> acc(packed.mb() * kQ8Nr);
     for (size_t j = begin; j < end; ++j) {
       const size_t r0 = j * kQ8Nr, np = std::min(kQ8Nr, rows - r0);
       for (size_t r = 0; r < np; ++r) {

@@ -9,12 +9,17 @@
 //
 // Packing (once per weight tensor, per group): bias first, then blocked weights, then the
 // per-channel multipliers; the zero-point correction -xZero * sum_k w[c][k] is folded into the
-// packed bias, so the kernels multiply raw (zero-extended) uint8 activations.
-//   bias:    int32 [Mp]                     Mp = M rounded up to the row block
-//   weights: int16x2 [Mp / MR][Kp / 2][MR]  pairs (w[c][k], w[c][k+1]) as one int32 each, so a
-//            vpmaddwd against pair-interleaved activations adds both products exactly
-//   scales:  float [Mp]
-// Kp = K rounded up to even; padded rows and columns are zero.
+// packed bias, so the kernels multiply raw uint8 activations.
+//   bias:    int32 [Mb]                      Mb = M rounded up to 8 (the largest row block)
+//   pairs:   int16x2 [Mp / MR][Kp / 2][MR]   (w[c][k], w[c][k+1]) as one int32 each, so a
+//            vpmaddwd against pair-interleaved int16 activations adds both products exactly;
+//            MR = 4, or 1 when M == 1 (depthwise); Mp = M rounded up to MR
+//   scales:  float [Mb]
+//   quads:   int8x4 [Mb / 8][Kq / 4][8]      only where the CPU has AVX512-VNNI: 4 consecutive
+//            k per int32, for vpdpbusd against quad-interleaved uint8 activations (4 products
+//            summed into int32 without saturation)
+// Kp, Kq = K rounded up to 2, 4; padded rows and columns are zero. Activation panels hold 16
+// pixels x one step of 2 (int16) or 4 (uint8) k values = 64 bytes per step either way.
 #pragma once
 #include <cmath>
 #include <cstddef>
@@ -60,16 +65,22 @@ class Q8PackedWeights {
   size_t groups() const { return groups_; }
   size_t m() const { return m_; }
   size_t k() const { return k_; }
-  size_t mr() const { return mr_; }          // row block: 4, or 1 when M == 1 (depthwise)
+  size_t mr() const { return mr_; }          // pairs row block: 4, or 1 when M == 1 (depthwise)
   size_t mp() const { return mp_; }          // M rounded up to mr
+  size_t mb() const { return mb_; }          // M rounded up to 8: bias, scales, accumulators
   size_t kpairs() const { return (k_ + 1) / 2; }
+  size_t kquads() const { return (k_ + 3) / 4; }
+  bool has_quads() const { return has_quads_; }
   const Q8QuantParams& quant() const { return q_; }
 
   // Packed views of group g.
   const int32_t* bias(size_t g) const { return reinterpret_cast<const int32_t*>(Group(g)); }
-  const int32_t* weights(size_t g) const { return bias(g) + mp_; }
+  const int32_t* weights(size_t g) const { return bias(g) + mb_; }  // pairs
   const float* scales(size_t g) const {
     return reinterpret_cast<const float*>(weights(g) + mp_ * kpairs());
+  }
+  const int32_t* quads(size_t g) const {  // null unless has_quads()
+    return has_quads_ ? reinterpret_cast<const int32_t*>(scales(g) + mb_) : nullptr;
   }
 
   // Unpacked, for the reference: int8 [groups][M][K], int32 [groups * M] (zeros when none),
@@ -81,7 +92,8 @@ class Q8PackedWeights {
  private:
   const uint8_t* Group(size_t g) const { return blob_.get() + g * group_bytes_; }
 
-  size_t groups_, m_, k_, mr_, mp_, group_bytes_;
+  size_t groups_, m_, k_, mr_, mp_, mb_, group_bytes_;
+  bool has_quads_;
   Q8QuantParams q_;
   std::unique_ptr<uint8_t, void (*)(void*)> blob_;
   std::vector<int8_t> raw_w_;
@@ -100,13 +112,16 @@ struct Q8PanelRuns {
 
 // Microkernels and helpers of one ISA, all on the packed layout above.
 struct Q8GemmUkernels {
-  // acc[MR][kQ8Nr] (+)= sum over kpairs of w pairs x panel pairs. init: acc = bias first.
-  void (*gemm_4x16)(size_t kpairs, const int32_t* w, const int16_t* panel, const int32_t* bias,
+  size_t kstep;  // k values per packed step: 2 (int16 pairs) or 4 (uint8 quads)
+  size_t mr;     // rows of `gemm` (the weights' row block for that layout)
+  // acc[mr][kQ8Nr] (+)= sum over `steps` steps of weights x panel. init: start from bias.
+  void (*gemm)(size_t steps, const int32_t* w, const int16_t* panel, const int32_t* bias,
+               int32_t* acc, bool init);
+  // The same for M == 1 (pairs layout with MR = 1); null when `gemm` handles it.
+  void (*gemm_1x16)(size_t steps, const int32_t* w, const int16_t* panel, const int32_t* bias,
                     int32_t* acc, bool init);
-  void (*gemm_1x16)(size_t kpairs, const int32_t* w, const int16_t* panel, const int32_t* bias,
-                    int32_t* acc, bool init);
-  // panel[kp][p][2] (int16) from 16 columns of col (uint8 [K][col_stride], pixels p0..p0+15
-  // starting at col): columns past `np` are filled with 0; an odd K gets a zero last row.
+  // Panel (64 bytes per step) from 16 columns of col (uint8 [K][col_stride]): columns past `np`
+  // are don't-care; k past K is zero.
   void (*pack_panel)(const uint8_t* col, size_t col_stride, size_t k, size_t np, int16_t* panel);
   // The same panel gathered straight from a padded input: row k of the im2col matrix starts at
   // src + koff[k] (channel, ky, kx offsets), its pixels at runs. src must be readable from
@@ -124,6 +139,9 @@ struct Q8GemmUkernels {
 const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa);
 #if defined(__x86_64__) || defined(_M_X64)
 extern const Q8GemmUkernels kQ8GemmAvx2;
+extern const Q8GemmUkernels kQ8GemmAvx512Vnni;
+// AVX-512 with VNNI (vpdpbusd): the kAvx512 path of the q8 GEMM, and the quads layout.
+bool Q8HasAvx512Vnni();
 #endif
 
 // Scratch memory aligned for AVX loads (panels, accumulator tiles, im2col blocks).
@@ -144,7 +162,7 @@ class Q8Scratch {
 
 // Runs every row block of group g against one packed activation panel (np valid columns) and
 // stores the results: output (c, p) goes to out[c * row_stride + p * col_stride], counted in
-// output elements (uint8 or float per the packed output kind). acc: scratch int32 [mp * kQ8Nr].
+// output elements (uint8 or float per the packed output kind). acc: scratch int32 [mb * kQ8Nr].
 void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, size_t g,
                     const int16_t* panel, size_t np, int32_t* acc, void* out, size_t row_stride,
                     size_t col_stride);
