@@ -3,8 +3,15 @@
  * models: top-1 agreement and accuracy on `val`, for 8-bit and 7-bit weights. On x86 AVX2
  * without VNNI the fused kernels saturate in vpmaddubsw (u8 x s8 pairs summed in int16);
  * 7-bit weights ([-63, 63]) keep every pair sum within int16, so both sessions agree.
- * Run: npm run build && node dist/bench/ort-fused.js [model]
+ * With --emulate-cpu MODEL (e.g. Haswell; needs Debian's qemu-user) ONNX Runtime runs under
+ * `qemu-x86_64 -cpu MODEL`, so its kernels are those of a CPU without AVX-512 and VNNI even on a
+ * host that has them (slow: minutes).
+ * Run: npm run build && node dist/bench/ort-fused.js [model] [--emulate-cpu Haswell]
  */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { loadClassifier } from '../src/api/model';
 import { isaInfo } from '../src/engine/addon';
 import { Engine } from '../src/engine/engine';
@@ -16,8 +23,25 @@ import { collectStatistics, initialPlan } from '../src/quant/calibration';
 import { findLayers, quantizedTensors } from '../src/quant/layers';
 import { loadSplit, modelPath, ortLogits, ortSession } from './common';
 
+/** ORT logits in a child process on an emulated CPU. */
+function emulatedLogits(cpuModel: string, bytes: Uint8Array, images: { data: Float32Array; count: number }, mode: 'exact' | 'default'): Float32Array {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerq-ort-'));
+  const [model, input, output] = ['model.onnx', 'images.bin', 'logits.bin'].map((f) => path.join(dir, f)) as [string, string, string];
+  fs.writeFileSync(model, bytes);
+  fs.writeFileSync(input, Buffer.from(images.data.buffer, images.data.byteOffset, images.data.byteLength));
+  const child = path.join(__dirname, 'ort-child.js');
+  const r = spawnSync('qemu-x86_64', ['-cpu', cpuModel, process.execPath, child, model, input, String(images.count), output, mode], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ONNX Runtime under qemu failed: ${r.stderr.split('\n').filter((l) => !l.includes('TCG')).join('\n')}`);
+  const out = fs.readFileSync(output);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return new Float32Array(out.buffer, out.byteOffset, out.length / 4).slice();
+}
+
 async function main(): Promise<void> {
-  const name = process.argv[2] ?? 'mobilenetv2-w05';
+  const args = process.argv.slice(2);
+  const emulateAt = args.indexOf('--emulate-cpu');
+  const emulate = emulateAt >= 0 ? args.splice(emulateAt, 2)[1] : undefined;
+  const name = args[0] ?? 'mobilenetv2-w05';
   const model = loadClassifier(modelPath(name)).model;
   const layers = findLayers(model.graph);
   const calib = await loadSplit('calib-pool', 32);
@@ -28,7 +52,8 @@ async function main(): Promise<void> {
   const fp32Top1 = accuracy(await fp32.runAll(val), val.labels, classes).top1;
   const cpu = (await import('fs')).readFileSync('/proc/cpuinfo', 'utf8');
   const vnni = /avx512_vnni|avx_vnni/.test(cpu);
-  console.log(`${name}, per-channel weights, minmax activations, ${val.count} val images; layerq kernels ${isaInfo().active}; CPU ${vnni ? 'has' : 'lacks'} VNNI`);
+  const where = emulate ? `ONNX Runtime on an emulated ${emulate} CPU (qemu-x86_64: AVX2, no AVX-512, no VNNI)` : `ONNX Runtime on this CPU, which ${vnni ? 'has' : 'lacks'} VNNI`;
+  console.log(`${name}, per-channel weights, minmax activations, ${val.count} val images; layerq kernels ${isaInfo().active}; ${where}`);
   console.log(`FP32 top-1 ${fp32Top1.toFixed(2)}`);
   console.log('| weights | layerq int8 engine | ORT exact QDQ | ORT default (fused) | default vs exact agreement | layerq vs exact agreement |');
   console.log('| --- | --- | --- | --- | --- | --- |');
@@ -38,8 +63,8 @@ async function main(): Promise<void> {
     });
     const ours = await quantizedEngine(model, layers, plan, 'int').runAll(val);
     const bytes = saveModel(toQdq(model, layers, plan));
-    const exact = await ortLogits(await ortSession(bytes, { exactQdq: true }), val);
-    const fused = await ortLogits(await ortSession(bytes), val);
+    const exact = emulate ? emulatedLogits(emulate, bytes, val, 'exact') : await ortLogits(await ortSession(bytes, { exactQdq: true }), val);
+    const fused = emulate ? emulatedLogits(emulate, bytes, val, 'default') : await ortLogits(await ortSession(bytes), val);
     const top1 = (l: Float32Array): string => accuracy(l, val.labels, classes).top1.toFixed(2);
     console.log(`| ${bits}-bit | ${top1(ours)} | ${top1(exact)} | ${top1(fused)} | ${agreement(fused, exact, 10).toFixed(2)}% | ${agreement(ours, exact, 10).toFixed(2)}% |`);
   }
