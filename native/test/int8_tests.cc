@@ -148,6 +148,11 @@ void QuantizeCase(uint32_t seed) {
   if (c.Int(0, 1)) q.qmin = u8 ? 0 : -8, q.qmax = u8 ? 15 : 7;  // 4-bit
   for (size_t i = 0; i < l.channels; ++i) scale[i] = c.Float(0.01f, 0.2f), zero[i] = c.Int(q.qmin, q.qmax);
   for (auto& v : x) v = c.Int(0, 3) ? c.Float(-30, 30) : (c.Int(-300, 300) + 0.5f) * scale[0];  // ties
+  if (x.size() > 4) {  // NaN (-> qmin), infinities and huge values (-> the bounds)
+    x[c.Int(0, static_cast<int>(x.size()) - 1)] = NAN;
+    x[c.Int(0, static_cast<int>(x.size()) - 1)] = c.Int(0, 1) ? INFINITY : -INFINITY;
+    x[c.Int(0, static_cast<int>(x.size()) - 1)] = c.Int(0, 1) ? 1e30f : -3e9f;
+  }
   q.scale = scale.data(), q.zero = zero.data();
   char what[128];
   std::snprintf(what, sizeof what, "quantize seed=%u %zux%zux%zu %s", seed, l.outer, l.channels, l.inner, u8 ? "u8" : "s8");

@@ -38,6 +38,9 @@ const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa) {
   if (isa == Isa::kAvx512 && Q8HasAvx512Vnni()) return &kQ8GemmAvx512Vnni;
   if (IsAtLeastAvx2(isa)) return &kQ8GemmAvx2;  // AVX-512 without VNNI runs the AVX2 kernels
 #endif
+#if defined(__aarch64__)
+  if (isa == Isa::kNeon) return &kQ8GemmNeon;
+#endif
   (void)isa;
   return nullptr;
 }

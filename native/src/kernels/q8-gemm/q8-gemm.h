@@ -19,7 +19,9 @@
 //            k per int32, for vpdpbusd against quad-interleaved uint8 activations (4 products
 //            summed into int32 without saturation)
 // Kp, Kq = K rounded up to 2, 4; padded rows and columns are zero. Activation panels hold 16
-// pixels x one step of 2 (int16) or 4 (uint8) k values = 64 bytes per step either way.
+// pixels x one step of 2 (int16) or 4 (uint8) k values = 64 bytes per step either way; the order
+// inside a step is the ISA's own (AVX2: pixel-major pairs for vpmaddwd; NEON: k-major rows for
+// smlal by element; VNNI: pixel-major quads for vpdpbusd).
 #pragma once
 #include <cmath>
 #include <cstddef>
@@ -142,6 +144,9 @@ extern const Q8GemmUkernels kQ8GemmAvx2;
 extern const Q8GemmUkernels kQ8GemmAvx512Vnni;
 // AVX-512 with VNNI (vpdpbusd): the kAvx512 path of the q8 GEMM, and the quads layout.
 bool Q8HasAvx512Vnni();
+#endif
+#if defined(__aarch64__)
+extern const Q8GemmUkernels kQ8GemmNeon;
 #endif
 
 // Scratch memory aligned for AVX loads (panels, accumulator tiles, im2col blocks).

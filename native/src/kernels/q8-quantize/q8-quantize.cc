@@ -44,6 +44,9 @@ const Q8QuantizeUkernels& Q8QuantizeUkernelsFor(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
   if (IsAtLeastAvx2(isa)) return kQ8QuantizeAvx2;  // AVX-512 CPUs run the AVX2 kernels
 #endif
+#if defined(__aarch64__)
+  if (isa == Isa::kNeon) return kQ8QuantizeNeon;
+#endif
   (void)isa;
   return kQ8QuantizeReference;
 }

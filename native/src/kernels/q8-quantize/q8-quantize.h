@@ -46,6 +46,9 @@ extern const Q8QuantizeUkernels kQ8QuantizeReference;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const Q8QuantizeUkernels kQ8QuantizeAvx2;
 #endif
+#if defined(__aarch64__)
+extern const Q8QuantizeUkernels kQ8QuantizeNeon;
+#endif
 const Q8QuantizeUkernels& Q8QuantizeUkernelsFor(Isa isa);
 
 }  // namespace layerq
