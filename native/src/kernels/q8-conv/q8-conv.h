@@ -1,8 +1,10 @@
 // Quantized 2-D convolution, NCHW in and out: uint8 activations, int8 weights [Cout, Cin/group,
 // kh, kw], int32 bias, requantized uint8 or dequantized float32 output (contract in
-// kernels/q8-gemm/q8-gemm.h). Fast paths run the packed GEMM per group on im2col panels
-// (padding filled with xZero): 1x1 stride-1 unpadded convs read the input directly, groups with
-// one output channel (depthwise) use the one-row microkernel. The scalar path is the reference.
+// kernels/q8-gemm/q8-gemm.h). Fast paths (AVX2, AVX-512 VNNI, NEON) run the packed GEMM of each
+// group on 16-pixel panels gathered from an xZero-padded copy of the input (1x1 stride-1
+// unpadded convs read the input directly); groups with one output channel (depthwise) use
+// direct row kernels where the ISA has them (AVX2), else the one-row GEMM. The scalar path is
+// the reference.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -80,6 +80,7 @@ void Q8Gemm(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* 
   if (packed.groups() != 1) throw std::invalid_argument("q8 gemm: packed weights have groups");
   const Q8GemmUkernels* uk = Q8GemmUkernelsFor(ActiveIsa());
   if (!uk) return Q8GemmReference(packed, a, rows, out);
+  if (uk->kstep == 4 && !packed.has_quads()) throw std::logic_error("q8 gemm: weights packed without the VNNI layout");
   const size_t k = packed.k(), n = packed.m();
   const size_t elem = packed.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
   const size_t panels = (rows + kQ8Nr - 1) / kQ8Nr;
