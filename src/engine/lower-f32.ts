@@ -5,6 +5,7 @@
 import { AttrValue, Graph, Node, Tensor } from '../ir/graph';
 import { LayerqError } from '../errors';
 import * as f32 from './native-f32';
+import { fakeQuantize } from './native-int8';
 import { Step } from './runtime';
 import { concat, padConstant, reshapeDims, slice, transpose } from './tensor-ops';
 
@@ -286,6 +287,32 @@ function softmaxStep(node: Node, opset: number): Step {
   };
 }
 
+/**
+ * The layerq-internal FakeQuantize (a QDQ model's QuantizeLinear -> DequantizeLinear pair, see
+ * src/ir/passes/fuse-qdq.ts): float32 in, float32 on the grid out, into a fresh buffer (the
+ * input may have other readers).
+ */
+function fakeQuantizeStep(node: Node): Step {
+  const spec = {
+    scale: Float32Array.of(attrNum(node, 'scale', NaN)),
+    zero: Int32Array.of(attrNum(node, 'zeroPoint', 0)),
+    qmin: attrNum(node, 'qmin', 0),
+    qmax: attrNum(node, 'qmax', 255),
+  };
+  return {
+    name: node.name,
+    op: node.op,
+    inputs: [node.inputs[0]!],
+    outputs: [node.outputs[0]!],
+    async run(ctx) {
+      const x = ctx.getF32(node.inputs[0]!);
+      const out = ctx.allocF32(x.dims);
+      await fakeQuantize(x.data, x.dims, spec, out);
+      ctx.set(node.outputs[0]!, { kind: 'f32', data: out, dims: [...x.dims] });
+    },
+  };
+}
+
 /** One FP32 step for a node that is not a fused Conv/Gemm layer. */
 export function lowerNodeF32(graph: Graph, node: Node, opset: number): Step {
   switch (node.op) {
@@ -313,6 +340,8 @@ export function lowerNodeF32(graph: Graph, node: Node, opset: number): Step {
       return concatStep(node);
     case 'Softmax':
       return softmaxStep(node, opset);
+    case 'FakeQuantize':
+      return fakeQuantizeStep(node);
     default:
       return layoutStep(graph, node);
   }

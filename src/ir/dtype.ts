@@ -119,3 +119,29 @@ export function unpackNibbles(bytes: Uint8Array, n: number, signed: boolean): nu
   }
   return out;
 }
+
+/** The integer dtypes QuantizeLinear / DequantizeLinear read and write. */
+export type QuantDType = 'uint8' | 'int8' | 'uint4' | 'int4' | 'int32';
+
+export function isQuantDType(dtype: DType): dtype is QuantDType {
+  return dtype === 'uint8' || dtype === 'int8' || dtype === 'uint4' || dtype === 'int4' || dtype === 'int32';
+}
+
+/**
+ * The saturation range of QuantizeLinear into `dtype` (ONNX: the whole type, no narrow range):
+ * uint8 [0, 255], int8 [-128, 127], uint4 [0, 15], int4 [-8, 7], int32 [-2^31, 2^31 - 1].
+ */
+export function quantRange(dtype: QuantDType): { qmin: number; qmax: number } {
+  switch (dtype) {
+    case 'uint8':
+      return { qmin: 0, qmax: 255 };
+    case 'int8':
+      return { qmin: -128, qmax: 127 };
+    case 'uint4':
+      return { qmin: 0, qmax: 15 };
+    case 'int4':
+      return { qmin: -8, qmax: 7 };
+    case 'int32':
+      return { qmin: -2147483648, qmax: 2147483647 };
+  }
+}

@@ -1,12 +1,16 @@
 /** The runtime op set check run after preparation. */
 import { LayerqError } from '../../errors';
 import { Graph } from '../graph';
+import { FAKE_QUANTIZE, qdqProblem } from './fuse-qdq';
 
-/** Ops the engine executes; everything else must be folded away by preparation. */
+/**
+ * Ops the engine executes; everything else must be folded away by preparation. QuantizeLinear /
+ * DequantizeLinear run only as the layerq-internal FakeQuantize that fuseQdqPairs makes of them.
+ */
 export const RUNTIME_OPS: ReadonlySet<string> = new Set([
   'Conv', 'Gemm', 'MatMul', 'Relu', 'Clip', 'Add', 'Mul', 'Sub', 'Div', 'Sigmoid', 'HardSigmoid',
   'HardSwish', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Concat',
-  'Pad', 'Slice', 'Softmax', 'Transpose',
+  'Pad', 'Slice', 'Softmax', 'Transpose', FAKE_QUANTIZE,
 ]);
 
 /** Ops whose inputs after the first are parameters the engine needs as constants. */
@@ -15,10 +19,14 @@ const CONST_PARAMS = new Set(['Reshape', 'Pad', 'Slice']);
 /**
  * Throws LayerqError UNSUPPORTED_OP "unsupported ONNX op 'X' (node 'name')" for the first node
  * outside RUNTIME_OPS, a Clip that still has bound inputs (non-constant min/max), or a
- * Reshape/Pad/Slice whose shape, pads or slice parameters are not initializers.
+ * Reshape/Pad/Slice whose shape, pads or slice parameters are not initializers. A QuantizeLinear
+ * or DequantizeLinear left unfused gets the reason appended ("...: its output 'y' is read by ...").
  */
 export function checkSupported(graph: Graph): void {
   for (const n of graph.nodes) {
+    if (n.op === 'QuantizeLinear' || n.op === 'DequantizeLinear') {
+      throw new LayerqError('UNSUPPORTED_OP', `unsupported ONNX op '${n.op}' (node '${n.name}'): ${qdqProblem(graph, n)}`);
+    }
     if (!RUNTIME_OPS.has(n.op)) {
       throw new LayerqError('UNSUPPORTED_OP', `unsupported ONNX op '${n.op}' (node '${n.name}')`);
     }

@@ -1,5 +1,6 @@
 /**
- * Per-op constant evaluators for small tensors (shape arithmetic and weight preprocessing).
+ * Per-op constant evaluators for small tensors (shape arithmetic and weight preprocessing,
+ * including QDQ models' DequantizeLinear on integer weights and biases: see qdq-params.ts).
  *
  * Unknown dims: a `Shape` of a tensor with a symbolic dim yields NaN at that position (the
  * unknown-dim sentinel, int64 tensors only). Data-moving ops (Gather, Concat, Slice, Unsqueeze,
@@ -12,6 +13,7 @@
 import { DType, Node, Tensor, numel } from '../graph';
 import { allocData, castValue, dtypeFromOnnx, makeTensor } from '../dtype';
 import { broadcastDims, normAxis, reshapeDims, sliceRange, stridesOf } from '../shape-math';
+import { dequantizeTensor, qdqParams, quantizeOutputDType, quantizeTensor } from './qdq-params';
 
 type Inputs = (Tensor | undefined)[];
 
@@ -105,6 +107,15 @@ export function evalNode(node: Node, inputs: Inputs): Tensor[] | undefined {
     }
     case 'Expand':
       return b && !hasNaN(b) ? [expand(x, ints(b))] : undefined;
+    case 'DequantizeLinear': {
+      // Weights and biases of QDQ models: int8/int4 (per-tensor or per-channel) and int32.
+      const p = b ? qdqParams(node, x.dtype, x.dims, b, c) : undefined;
+      return p && typeof p !== 'string' ? [dequantizeTensor(x, p)] : undefined;
+    }
+    case 'QuantizeLinear': {
+      const p = b && x.dtype === 'float32' ? qdqParams(node, quantizeOutputDType(node, c?.dtype), x.dims, b, c) : undefined;
+      return p && typeof p !== 'string' ? [quantizeTensor(x, p)] : undefined;
+    }
     default:
       return undefined;
   }

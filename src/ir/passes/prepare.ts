@@ -7,13 +7,17 @@ import { clipBoundsToAttrs } from './clip-attrs';
 import { eliminateIdentity } from './eliminate-identity';
 import { foldBatchNorm } from './fold-batchnorm';
 import { foldConstants } from './fold-constants';
+import { fuseQdqPairs } from './fuse-qdq';
 import { inferShapes } from './infer-shapes';
 
 /**
  * Model -> prepared model, in order: remove Identity/Dropout; fold constants and shape
- * arithmetic; Clip bounds to attributes; shape inference (lenient, for BN ranks); fold
- * BatchNorm into Conv/Gemm (others to Mul + Add); drop dead code; checkSupported; strict shape
- * inference (every value gets a shape, batch symbolic). Pure: the input model is not modified.
+ * arithmetic (in QDQ models, DequantizeLinear of integer weights and biases becomes float);
+ * fuse runtime QuantizeLinear -> DequantizeLinear pairs into the layerq-internal FakeQuantize
+ * (fuse-qdq.ts: a prepared graph may hold it, so it is for the engine, never for saveModel);
+ * Clip bounds to attributes; shape inference (lenient, for BN ranks); fold BatchNorm into
+ * Conv/Gemm (others to Mul + Add); drop dead code; checkSupported; strict shape inference (every
+ * value gets a shape, batch symbolic). Pure: the input model is not modified.
  *
  * Throws LayerqError UNSUPPORTED_OP (an op outside the runtime set, or shape arithmetic over the
  * symbolic batch reaching a runtime node) or BAD_MODEL (inconsistent or uninferable shapes).
@@ -21,6 +25,7 @@ import { inferShapes } from './infer-shapes';
 export function prepareModel(model: Model): Model {
   let g = eliminateIdentity(model.graph);
   g = foldConstants(g);
+  g = fuseQdqPairs(g);
   g = clipBoundsToAttrs(g);
   g = inferShapes(g, false);
   g = foldBatchNorm(g);

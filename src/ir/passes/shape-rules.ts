@@ -4,6 +4,7 @@
  */
 import { DType, Dim, Node, Tensor, ValueInfo } from '../graph';
 import { dtypeFromOnnx } from '../dtype';
+import { quantizeOutputDType } from './qdq-params';
 import { broadcastDims, dimProduct, isFullSlice, normAxis, reshapeDims, sliceRange, windowOutDim } from '../shape-math';
 
 /** Shape and dtype of a value, as far as known. */
@@ -26,6 +27,7 @@ const constInts = (c: ConstOf, name: string | undefined): number[] | undefined =
 const SAME_SHAPE = new Set([
   'Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Softmax', 'LogSoftmax', 'Identity',
   'Dropout', 'BatchNormalization', 'LeakyRelu', 'Tanh', 'Neg', 'Abs', 'Sqrt', 'Exp', 'Erf',
+  'FakeQuantize', // layerq-internal (fuse-qdq.ts): float32 in, float32 out
 ]);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
 
@@ -157,6 +159,10 @@ export function inferNode(node: Node, shapeOf: ShapeOf, constOf: ConstOf): Value
       return out([xs.length], 'int64');
     case 'Cast':
       return out([...xs], dtypeFromOnnx(num(node, 'to', 1)) ?? 'float32');
+    case 'QuantizeLinear':
+      return out([...xs], quantizeOutputDType(node, ins[2]?.dtype));
+    case 'DequantizeLinear':
+      return out([...xs], 'float32');
     default:
       return undefined;
   }
