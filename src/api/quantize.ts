@@ -4,6 +4,8 @@
  */
 import * as path from 'path';
 import { preprocessPreset } from '../data';
+import { LayerqError } from '../errors';
+import { INTERNAL_OPS } from '../ir/passes';
 import { setThreads } from '../engine/addon';
 import { Engine } from '../engine/engine';
 import { quantizedEngine } from '../engine/quantized';
@@ -56,6 +58,9 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
   const time = new Stopwatch();
 
   const model = loadClassifier(o.model);
+  if (model.model.graph.nodes.some((n) => INTERNAL_OPS.has(n.op))) {
+    throw new LayerqError('BAD_MODEL', `${o.model} is already quantized (it holds QuantizeLinear/DequantizeLinear pairs); give layerq the FP32 model`);
+  }
   time.lap('load');
   const data = await selectData(model, preprocess, o, o.onProgress);
   time.lap('selectData');
@@ -73,7 +78,13 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
   writeFileAtomic(modelPath, saveModel(toQdq(model.model, layers, plan)));
   time.lap('export');
 
+  // The accuracy reported is the written file's, run by layerq's engine (its Q/DQ pairs as
+  // fake-quantize steps); the int8 engine's is reported beside it.
   const fp32Logits = await fp32.runAll(data.validation, { batchSize, onProgress: progress('evaluate fp32') });
+  const fileLogits = await Engine.fp32(loadClassifier(modelPath).model).runAll(data.validation, {
+    batchSize,
+    onProgress: progress('evaluate file'),
+  });
   const intLogits = await quantizedEngine(model.model, layers, plan, 'int').runAll(data.validation, {
     batchSize,
     onProgress: progress('evaluate int8'),
@@ -95,8 +106,10 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
     accuracy: {
       split: 'validation',
       fp32: summarize(fp32Logits),
-      quantized: summarize(intLogits),
-      agreement: agreement(intLogits, fp32Logits, model.classes),
+      quantized: summarize(fileLogits),
+      agreement: agreement(fileLogits, fp32Logits, model.classes),
+      int8Engine: summarize(intLogits),
+      int8EngineAgreement: agreement(intLogits, fileLogits, model.classes),
     },
     layers: layers.map((l) => ({ id: l.id, kind: l.kind, macs: l.macs, input: l.input, output: l.output })),
     plan,

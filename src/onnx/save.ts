@@ -6,6 +6,7 @@ import { onnx } from 'onnx-proto';
 import { LayerqError } from '../errors';
 import { AttrValue, Model, Node, Tensor, ValueInfo } from '../ir/graph';
 import { ONNX_DTYPE, packNibbles } from '../ir/dtype';
+import { INTERNAL_OPS } from '../ir/passes/fuse-qdq';
 
 /**
  * Serializes a model to ONNX bytes.
@@ -21,10 +22,15 @@ import { ONNX_DTYPE, packNibbles } from '../ir/dtype';
  * - Clip whose min/max are attributes (the prepared-IR form) gets them back as scalar inputs
  *   when opset >= 11.
  *
- * Throws LayerqError INTERNAL if an int64 tensor still holds the unknown-dim sentinel (NaN).
+ * Throws LayerqError INTERNAL if an int64 tensor still holds the unknown-dim sentinel (NaN), or
+ * for a layerq-internal op (FakeQuantize: prepared graphs only).
  */
 export function saveModel(model: Model): Uint8Array {
   const g = model.graph;
+  const internal = g.nodes.find((n) => INTERNAL_OPS.has(n.op));
+  if (internal) {
+    throw new LayerqError('INTERNAL', `node '${internal.name}' is layerq's internal op ${internal.op}, which ONNX files never hold`);
+  }
   const extra: onnx.ITensorProto[] = [];
   const taken = new Set<string>([...g.initializers.keys(), ...g.nodes.flatMap((n) => n.outputs)]);
   const nodes = g.nodes.map((n) => nodeToProto(n, model.opset, extra, taken));

@@ -35,9 +35,14 @@ export interface QuantizeReport {
   accuracy: {
     split: 'validation';
     fp32: TopK;
+    /** The written model.qdq.onnx, run by layerq's engine. */
     quantized: TopK;
     /** Percent of validation images with the same top-1 class in FP32 and quantized. */
     agreement: number;
+    /** The same plan on layerq's int8 kernels (integer accumulation, requantization). */
+    int8Engine: TopK;
+    /** Percent of validation images where the int8 engine and the written file agree. */
+    int8EngineAgreement: number;
   };
   layers: { id: string; kind: string; macs: number; input: string; output: string }[];
   plan: QuantPlan;
