@@ -15,7 +15,7 @@
  * Run: npm run build:ts && node dist/bench/accuracy.js [--models resnet20,resnet32]
  *   [--configs w8a8-pt,w8a8-pc,w4a8-pc,w4a4-pc] [--methods minmax,percentile,mse,entropy]
  *   [--calib-per-class 32] [--seed 0] [--split test] [--limit N (images a class)] [--no-ort]
- *   [--threads 2] [--json FILE]
+ *   [--threads 2] [--json FILE] [--weight-method mse|minmax (below 8 bits)]
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -60,6 +60,8 @@ interface Args {
   ort: boolean;
   threads: number;
   json?: string;
+  /** Weight range rule below 8 bits (default mse; minmax at 8 bits always). */
+  weightMethod: 'minmax' | 'mse';
 }
 
 function parseArgs(argv: string[]): Args {
@@ -72,6 +74,7 @@ function parseArgs(argv: string[]): Args {
     split: 'test',
     ort: true,
     threads: 2,
+    weightMethod: 'mse',
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -98,6 +101,7 @@ function parseArgs(argv: string[]): Args {
       case '--no-ort': a.ort = false; break;
       case '--threads': a.threads = Number(value()); break;
       case '--json': a.json = value(); break;
+      case '--weight-method': a.weightMethod = value() as 'minmax' | 'mse'; break;
       default: throw new Error(`unknown argument '${flag}'`);
     }
   }
@@ -163,7 +167,7 @@ async function main(): Promise<void> {
           activationBits: spec.activationBits,
           perChannel: spec.perChannel,
           method,
-          weightMethod: spec.weightBits < 8 ? 'mse' : 'minmax',
+          weightMethod: spec.weightBits < 8 ? args.weightMethod : 'minmax',
           symmetricActivations: false,
           scope,
         };
@@ -190,7 +194,7 @@ async function main(): Promise<void> {
   // Tables.
   console.log(`## layerq, first plan (one rule for every layer), ${args.split} split (${test.count} images)`);
   console.log('');
-  console.log(`Calibration: ${args.calibPerClass} images a class from calib-pool, seed ${args.seed}; weights minmax at 8 bits, mse at 4; activations uint8 asymmetric, float-residual.`);
+  console.log(`Calibration: ${args.calibPerClass} images a class from calib-pool, seed ${args.seed}; weights minmax at 8 bits, ${args.weightMethod} at 4; activations uint8 asymmetric, float-residual.`);
   console.log('Top-1 % of the int8 engine (drop from FP32 in brackets).');
   console.log('');
   for (const name of args.models) {
