@@ -7,8 +7,8 @@
  * with their top-1 agreement. FP32 (layerq's FP32 engine) is the baseline.
  *
  * Calibration as `layerq quantize --calib-data calib-pool --val-data val --calibration-per-class 32
- * --seed 0` selects it (selectData: a seeded class-balanced draw from calib-pool); weights 'mse'
- * below 8 bits, 'minmax' at 8; activations uint8 with a zero point, scope float-residual.
+ * --seed 0` selects it (selectData: a seeded class-balanced draw from calib-pool); weights 'minmax'
+ * (absmax; --weight-method mse to compare); activations uint8 with a zero point, scope float-residual.
  * The ONNX Runtime quantize_static peer is bench/peers/ort_quantize_static.py, fed the same
  * preprocessed tensors by bench/export-tensors.ts.
  *
@@ -60,7 +60,7 @@ interface Args {
   ort: boolean;
   threads: number;
   json?: string;
-  /** Weight range rule below 8 bits (default mse; minmax at 8 bits always). */
+  /** Weight range rule below 8 bits (default minmax; minmax at 8 bits always). */
   weightMethod: 'minmax' | 'mse';
 }
 
@@ -74,7 +74,7 @@ function parseArgs(argv: string[]): Args {
     split: 'test',
     ort: true,
     threads: 2,
-    weightMethod: 'mse',
+    weightMethod: 'minmax',
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;

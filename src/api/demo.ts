@@ -51,7 +51,7 @@ interface DemoSource {
 
 const CONFIGS: { name: string; config: QuantConfig }[] = [
   { name: 'W8A8', config: { weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual' } },
-  { name: 'W4A8', config: { weightBits: 4, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'mse', symmetricActivations: false, scope: 'float-residual' } },
+  { name: 'W4A8', config: { weightBits: 4, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual' } },
 ];
 
 async function sharedSource(shared: string): Promise<DemoSource | undefined> {

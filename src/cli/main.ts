@@ -70,7 +70,7 @@ function buildProgram(): Command {
     .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
     .option('--per-channel', 'per-output-channel weight scales')
     .option('--method <name>', 'activation calibration: minmax | percentile | mse | entropy', 'minmax')
-    .option('--weight-method <name>', 'weight range: minmax | mse (default: mse below 8 bits)')
+    .option('--weight-method <name>', 'weight range: minmax (absmax) | mse (least squared weight error)', 'minmax')
     .option('--symmetric-activations', 'int8 activations with zero point 0 (default: uint8 with a zero point)')
     .option('--scope <scope>', 'float-residual (Add/pooling in float) | full-integer (every tensor quantized)', 'float-residual')
     .option('--calib-per-class <n>', 'calibration images a class', positiveInt('--calib-per-class'), 32)
@@ -95,7 +95,7 @@ function buildProgram(): Command {
           activationBits: opts.aBits,
           perChannel: Boolean(opts.perChannel),
           method: opts.method as CalibrationMethod,
-          weightMethod: opts.weightMethod ?? (opts.wBits < 8 ? 'mse' : 'minmax'),
+          weightMethod: opts.weightMethod,
           symmetricActivations: Boolean(opts.symmetricActivations),
           scope: opts.scope as ActivationScope,
         },
