@@ -25,6 +25,11 @@ export async function loadSplit(split: string, limitPerClass?: number): Promise<
 
 export interface OrtOptions {
   threads?: number;
+  /**
+   * ORT's worker threads spin after each run by default, taking the cores the next runner in an
+   * alternating benchmark needs; throughput benches turn spinning off.
+   */
+  noSpin?: boolean;
   /** Exact QDQ semantics: ONNX Runtime's fused int8 kernels off. */
   exactQdq?: boolean;
 }
@@ -33,7 +38,12 @@ export async function ortSession(model: string | Uint8Array, options: OrtOptions
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: options.threads ?? 2,
     interOpNumThreads: 1,
-    ...(options.exactQdq ? { extra: { session: { disable_quant_qdq: '1' } } } : {}),
+    extra: {
+      session: {
+        ...(options.exactQdq ? { disable_quant_qdq: '1' } : {}),
+        ...(options.noSpin ? { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } : {}),
+      },
+    },
   };
   return typeof model === 'string' ? ort.InferenceSession.create(model, sessionOptions) : ort.InferenceSession.create(model, sessionOptions);
 }

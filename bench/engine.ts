@@ -35,8 +35,8 @@ async function main(): Promise<void> {
     weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual',
   });
   const int8 = quantizedEngine(model, layers, plan, 'int');
-  const session = await ortSession(modelPath(name), { threads: THREADS });
-  const qdqSession = await ortSession(saveModel(toQdq(model, layers, plan)), { threads: THREADS });
+  const session = await ortSession(modelPath(name), { threads: THREADS, noSpin: true });
+  const qdqSession = await ortSession(saveModel(toQdq(model, layers, plan)), { threads: THREADS, noSpin: true });
   const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x.data, [BATCH, 3, 32, 32]) };
   const runners: Record<string, () => Promise<unknown>> = {
     'layerq fp32': () => engine.run(x.data, BATCH),
