@@ -1,14 +1,6 @@
 /** Seeded random data for the quantization tests (mulberry32), replayable from the seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from '../../src/data/random';
+import { mulberry32 as rng } from '../../src/data/random';
 
 export function gaussian(n: number, seed: number, sigma = 1): Float32Array {
   const u = rng(seed);
