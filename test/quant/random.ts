@@ -1,5 +1,4 @@
 /** Seeded random data for the quantization tests (mulberry32), replayable from the seed. */
-export { mulberry32 as rng } from '../../src/data/random';
 import { mulberry32 as rng } from '../../src/data/random';
 
 export function gaussian(n: number, seed: number, sigma = 1): Float32Array {
