@@ -4,7 +4,7 @@
  */
 import { Graph, Model, Node } from '../ir/graph';
 import { consumers as consumersOf } from '../ir/graph-utils';
-import { activationOf, gemmStep, convStep, lowerNodeF32 } from './lower-f32';
+import { activationOf, binaryStep, gemmStep, convStep, lowerNodeF32, sliceChainStep } from './lower-f32';
 import { Program, Step, Value } from './runtime';
 
 /**
@@ -12,12 +12,37 @@ import { Program, Step, Value } from './runtime';
  * not also a graph output.
  */
 export function fusableActivation(graph: Graph, node: Node, consumers: Map<string, Node[]>): Node | undefined {
+  const next = soleConsumer(graph, node, consumers);
+  return next && activationOf(next) ? next : undefined;
+}
+
+/** The only node reading `node`'s output, when that output is not also a graph output. */
+export function soleConsumer(graph: Graph, node: Node, consumers: Map<string, Node[]>): Node | undefined {
   const out = node.outputs[0]!;
   const users = consumers.get(out) ?? [];
   if (users.length !== 1 || graph.outputs.some((o) => o.name === out)) return undefined;
-  const next = users[0]!;
-  return activationOf(next) ? next : undefined;
+  return users[0]!;
 }
+
+/**
+ * The chain Slice -> Slice ... [-> Pad] that starts at a Slice, each link the sole consumer of
+ * the one before (see sliceChainStep); just [node] when nothing follows it.
+ */
+export function sliceChain(graph: Graph, node: Node, consumers: Map<string, Node[]>): Node[] {
+  const chain = [node];
+  for (let cur = node; cur.op === 'Slice';) {
+    const next = soleConsumer(graph, cur, consumers);
+    if (!next || (next.op !== 'Slice' && next.op !== 'Pad') || next.inputs[0] !== cur.outputs[0]) break;
+    chain.push(next);
+    cur = next;
+  }
+  return chain;
+}
+
+/** Ops that take a fused Relu/Clip on their output (the binary kernel's output clamp). */
+export const FUSABLE_ELEMENTWISE = new Set(['Add']);
+
+/** FP32 steps for a whole graph, with Conv/Gemm + Relu/Clip fused. */
 
 /** FP32 steps for a whole graph, with Conv/Gemm + Relu/Clip fused. */
 export function lowerGraphF32(model: Model): Step[] {
@@ -34,6 +59,22 @@ export function lowerGraphF32(model: Model): Step[] {
       const activation = act ? activationOf(act) : undefined;
       steps.push(node.op === 'Conv' ? convStep(graph, node, activation, output) : gemmStep(graph, node, activation, output));
       continue;
+    }
+    if (FUSABLE_ELEMENTWISE.has(node.op)) {
+      const act = fusableActivation(graph, node, consumers);
+      if (act) {
+        fused.add(act);
+        steps.push(binaryStep(graph, node, activationOf(act), act.outputs[0]!));
+        continue;
+      }
+    }
+    if (node.op === 'Slice') {
+      const chain = sliceChain(graph, node, consumers);
+      if (chain.length > 1) {
+        for (const n of chain.slice(1)) fused.add(n);
+        steps.push(sliceChainStep(graph, chain));
+        continue;
+      }
     }
     steps.push(lowerNodeF32(graph, node, model.opset));
   }

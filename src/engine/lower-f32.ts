@@ -7,7 +7,7 @@ import { LayerqError } from '../errors';
 import * as f32 from './native-f32';
 import { fakeQuantize } from './native-int8';
 import { Step } from './runtime';
-import { concat, padConstant, reshapeDims, slice, transpose } from './tensor-ops';
+import { concat, copyView, denseView, padView, reshapeDims, SliceSpec, sliceView, transpose } from './tensor-ops';
 
 export function attrNum(node: Node, name: string, fallback: number): number {
   const v = node.attrs[name];
@@ -83,7 +83,8 @@ function unaryStep(node: Node): Step {
   };
 }
 
-function binaryStep(graph: Graph, node: Node): Step {
+/** Add/Sub/Mul/Div; `activation` is a fused Relu/Clip whose output `output` the step writes. */
+export function binaryStep(graph: Graph, node: Node, activation?: f32.Activation, output = node.outputs[0]!): Step {
   const op = node.op.toLowerCase() as f32.BinaryOp;
   const [a, b] = node.inputs as [string, string];
   const constA = graph.initializers.get(a);
@@ -94,7 +95,7 @@ function binaryStep(graph: Graph, node: Node): Step {
     name: node.name,
     op: node.op,
     inputs: [constA ? '' : a, constB ? '' : b].filter((n) => n),
-    outputs: [node.outputs[0]!],
+    outputs: [output],
     async run(ctx) {
       const x = operand(a, constA, ctx);
       const y = operand(b, constB, ctx);
@@ -102,8 +103,8 @@ function binaryStep(graph: Graph, node: Node): Step {
       const pad = (d: number[]): number[] => [...new Array<number>(rank - d.length).fill(1), ...d];
       const dims = pad(x.dims).map((d, i) => Math.max(d, pad(y.dims)[i]!));
       const out = ctx.allocF32(dims);
-      await f32.binary(op, x.data, x.dims, y.data, y.dims, out);
-      ctx.set(node.outputs[0]!, { kind: 'f32', data: out, dims });
+      await f32.binary(op, x.data, x.dims, y.data, y.dims, out, activation);
+      ctx.set(output, { kind: 'f32', data: out, dims });
     },
   };
 }
@@ -198,7 +199,46 @@ function poolStep(node: Node): Step {
   };
 }
 
-/** Steps that only move memory (views or TypeScript copies). */
+function sliceSpec(graph: Graph, node: Node): SliceSpec {
+  const ints = (i: number): number[] | undefined => (node.inputs[i] ? constantInts(graph, node.inputs[i]!, node) : undefined);
+  const starts = ints(1)!;
+  return { starts, ends: ints(2)!, axes: ints(3) ?? starts.map((_, i) => i), steps: ints(4) ?? starts.map(() => 1) };
+}
+
+function padSpec(graph: Graph, node: Node): { pads: number[]; value: number } {
+  const pads = constantInts(graph, node.inputs[1]!, node);
+  const value = node.inputs[2] ? Number(constant(graph, node.inputs[2], node).data[0] ?? 0) : 0;
+  const mode = node.attrs['mode'] ?? 'constant';
+  if (mode !== 'constant') throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Pad mode '${String(mode)}' is not supported`);
+  if (node.inputs[3]) throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Pad with axes is not supported`);
+  return { pads, value };
+}
+
+/**
+ * One step for a chain Slice -> Slice ... [-> Pad] (each intermediate read only by the next
+ * node): the slices compose into one strided view of the first input, copied once (into the
+ * padded output when the chain ends in a Pad). Writes the last node's output.
+ */
+export function sliceChainStep(graph: Graph, chain: readonly Node[]): Step {
+  const first = chain[0]!, last = chain[chain.length - 1]!;
+  const slices = chain.filter((n) => n.op === 'Slice').map((n) => sliceSpec(graph, n));
+  const pad = last.op === 'Pad' ? padSpec(graph, last) : undefined;
+  const input = first.inputs[0]!, output = last.outputs[0]!;
+  return {
+    name: chain.map((n) => n.name).join('+'),
+    op: chain.map((n) => n.op).join('+'),
+    inputs: [input],
+    outputs: [output],
+    async run(ctx) {
+      const x = ctx.getF32(input);
+      const view = slices.reduce(sliceView, denseView(x.dims));
+      const y = pad ? await padView(x.data, view, pad.pads, pad.value, ctx.allocF32) : await copyView(x.data, view, ctx.allocF32);
+      ctx.set(output, { kind: 'f32', ...y });
+    },
+  };
+}
+
+/** Steps that only move memory (views or strided copies). */
 function layoutStep(graph: Graph, node: Node): Step {
   const input = node.inputs[0]!;
   const output = node.outputs[0]!;
@@ -224,26 +264,32 @@ function layoutStep(graph: Graph, node: Node): Step {
       return view((d) => reshapeDims(d, target));
     }
     case 'Pad': {
-      const pads = constantInts(graph, node.inputs[1]!, node);
-      const value = node.inputs[2] ? Number(constant(graph, node.inputs[2], node).data[0] ?? 0) : 0;
-      const mode = node.attrs['mode'] ?? 'constant';
-      if (mode !== 'constant') throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Pad mode '${String(mode)}' is not supported`);
-      if (node.inputs[3]) throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Pad with axes is not supported`);
-      return { ...base, run: (ctx) => void ctx.set(output, { kind: 'f32', ...padConstant(ctx.getF32(input).data, ctx.getF32(input).dims, pads, value, ctx.allocF32) }) };
+      const { pads, value } = padSpec(graph, node);
+      return {
+        ...base,
+        async run(ctx) {
+          const x = ctx.getF32(input);
+          ctx.set(output, { kind: 'f32', ...(await padView(x.data, denseView(x.dims), pads, value, ctx.allocF32)) });
+        },
+      };
     }
     case 'Slice': {
-      const ints = (i: number): number[] | undefined => (node.inputs[i] ? constantInts(graph, node.inputs[i]!, node) : undefined);
-      const starts = ints(1)!;
-      const spec = { starts, ends: ints(2)!, axes: ints(3) ?? starts.map((_, i) => i), steps: ints(4) ?? starts.map(() => 1) };
-      return { ...base, run: (ctx) => void ctx.set(output, { kind: 'f32', ...slice(ctx.getF32(input).data, ctx.getF32(input).dims, spec, ctx.allocF32) }) };
+      const spec = sliceSpec(graph, node);
+      return {
+        ...base,
+        async run(ctx) {
+          const x = ctx.getF32(input);
+          ctx.set(output, { kind: 'f32', ...(await copyView(x.data, sliceView(denseView(x.dims), spec), ctx.allocF32)) });
+        },
+      };
     }
     case 'Transpose': {
       const perm = node.attrs['perm'] as number[] | undefined;
       return {
         ...base,
-        run(ctx) {
+        async run(ctx) {
           const x = ctx.getF32(input);
-          ctx.set(output, { kind: 'f32', ...transpose(x.data, x.dims, perm ?? x.dims.map((_, i) => x.dims.length - 1 - i), ctx.allocF32) });
+          ctx.set(output, { kind: 'f32', ...await transpose(x.data, x.dims, perm ?? x.dims.map((_, i) => x.dims.length - 1 - i), ctx.allocF32) });
         },
       };
     }

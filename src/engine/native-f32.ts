@@ -230,15 +230,77 @@ export function broadcastDims(aDims: readonly number[], bDims: readonly number[]
   return out;
 }
 
-/** out (the broadcast shape of a and b, numpy rules) = a op b. out may be a (same shape). */
-export function binary(op: BinaryOp, a: Float32Array, aDims: readonly number[], b: Float32Array, bDims: readonly number[], out: Float32Array): Promise<void> {
+/**
+ * out (the broadcast shape of a and b, numpy rules) = a op b, then clamped to
+ * [activation.min, activation.max] when given (a fused Relu / Clip). out may be a (same shape).
+ */
+export function binary(
+  op: BinaryOp, a: Float32Array, aDims: readonly number[], b: Float32Array, bDims: readonly number[], out: Float32Array,
+  activation?: Activation,
+): Promise<void> {
   const code = BINARY_OPS.indexOf(op);
   if (code < 0) throw badArgument('op', `one of ${BINARY_OPS.join(', ')}`, op);
   const ad = dimsOf('aDims', aDims, undefined, false), bd = dimsOf('bDims', bDims, undefined, false);
   float32Array('a', a, product(ad));
   float32Array('b', b, product(bd));
   float32Array('out', out, product(broadcastDims(ad, bd)));
-  return addon.f32Binary(code, a, ad, b, bd, out);
+  if (activation === undefined) return addon.f32Binary(code, a, ad, b, bd, out);
+  const act = activationOf('activation', activation);
+  return addon.f32Binary(code, a, ad, b, bd, out, act.min, act.max);
+}
+
+// ---- strided copy ----------------------------------------------------------------------
+
+function intArray(name: string, v: unknown, length: number): number[] {
+  if (!Array.isArray(v)) throw badArgument(name, 'array of integers', describe(v));
+  if (v.length !== length) throw badArgument(`${name}.length`, `${length} (dims.length)`, v.length);
+  return v.map((s, i) => {
+    if (!isInt(s)) throw badArgument(`${name}[${i}]`, 'integer', s);
+    return s;
+  });
+}
+
+/** [lowest, highest] element offset a view touches, or undefined when a dim is 0. */
+function viewExtent(offset: number, strides: readonly number[], dims: readonly number[]): [number, number] | undefined {
+  if (dims.some((d) => d === 0)) return undefined;
+  let lo = offset, hi = offset;
+  dims.forEach((d, i) => {
+    const span = (d - 1) * strides[i]!;
+    if (span < 0) lo += span;
+    else hi += span;
+  });
+  return [lo, hi];
+}
+
+/**
+ * Copies a strided view (Slice, Pad, Transpose): for every index i within dims,
+ * dst[dstOffset + sum(i[d] * dstStrides[d])] = src[srcOffset + sum(i[d] * srcStrides[d])].
+ * Strides are in elements and may be negative (a reversed slice). With `fill`, all of dst is set
+ * to it first (Pad). Every element touched must lie inside both arrays. Rank <= 8.
+ */
+export function stridedCopy(
+  src: Float32Array, srcOffset: number, srcStrides: readonly number[],
+  dst: Float32Array, dstOffset: number, dstStrides: readonly number[],
+  dims: readonly number[], fill?: number,
+): Promise<void> {
+  const d = dimsOf('dims', dims, undefined, false);
+  float32Array('src', src);
+  float32Array('dst', dst);
+  const ss = intArray('srcStrides', srcStrides, d.length), ds = intArray('dstStrides', dstStrides, d.length);
+  nonNegativeInt('srcOffset', srcOffset);
+  nonNegativeInt('dstOffset', dstOffset);
+  if (fill !== undefined && typeof fill !== 'number') throw badArgument('fill', 'number', describe(fill));
+  const check = (name: string, arr: Float32Array, offset: number, strides: number[]): void => {
+    const e = viewExtent(offset, strides, d);
+    if (!e) return;
+    if (e[0] < 0) throw badArgument(`${name}Strides`, `a view starting at or after element 0 of ${name}`, `[${strides.join(', ')}]`);
+    if (e[1] >= arr.length) throw badArgument(`${name}.length`, `> ${e[1]} (the furthest element of the view)`, arr.length);
+  };
+  check('src', src, srcOffset, ss);
+  check('dst', dst, dstOffset, ds);
+  return fill === undefined
+    ? addon.f32StridedCopy(src, srcOffset, ss, dst, dstOffset, ds, d)
+    : addon.f32StridedCopy(src, srcOffset, ss, dst, dstOffset, ds, d, fill);
 }
 
 /**

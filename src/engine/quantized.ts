@@ -8,9 +8,9 @@
  * Signed (symmetric) activations are carried as uint8 codes shifted by 128.
  */
 import { Graph, Model, Node } from '../ir/graph';
-import { Engine, fusableActivation } from './engine';
+import { Engine, FUSABLE_ELEMENTWISE, fusableActivation, sliceChain } from './engine';
 import { consumers as consumersOf } from '../ir/graph-utils';
-import { activationOf, attrNum, convParams, convStep, gemmStep, lowerNodeF32 } from './lower-f32';
+import { activationOf, attrNum, binaryStep, convParams, convStep, gemmStep, lowerNodeF32, sliceChainStep } from './lower-f32';
 import * as q8 from './native-int8';
 import { Program, Step } from './runtime';
 import { Layer } from '../quant/layers';
@@ -181,6 +181,27 @@ export function lowerQuantized(model: Model, layers: readonly Layer[], plan: Qua
       steps.push(step);
       afterProducer(out, false);
       continue;
+    }
+    // Fusions of float ops, only where the tensor fused away is not quantized by the plan
+    // (its consumers must read DQ(Q(tensor))).
+    if (FUSABLE_ELEMENTWISE.has(node.op)) {
+      const act = fusableActivation(graph, node, consumers);
+      if (act && !quantOf(node.outputs[0]!)) {
+        fused.add(act);
+        steps.push(binaryStep(graph, node, activationOf(act), act.outputs[0]!));
+        afterProducer(act.outputs[0]!, false);
+        continue;
+      }
+    }
+    if (node.op === 'Slice') {
+      const chain = sliceChain(graph, node, consumers);
+      while (chain.length > 1 && chain.slice(0, -1).some((n) => quantOf(n.outputs[0]!))) chain.pop();
+      if (chain.length > 1) {
+        for (const n of chain.slice(1)) fused.add(n);
+        steps.push(sliceChainStep(graph, chain));
+        afterProducer(chain[chain.length - 1]!.outputs[0]!, false);
+        continue;
+      }
     }
     const step = lowerNodeF32(graph, node, model.opset);
     steps.push(step);

@@ -1,36 +1,18 @@
 /**
- * Layout-only ops the engine runs in TypeScript: they move memory, do no arithmetic, and are
- * small next to the convolutions (Slice/Pad/Concat/Transpose on NCHW tensors).
+ * Layout-only ops the engine runs on the addon's strided copy (Slice/Pad/Transpose on NCHW
+ * tensors; Concat with typed-array `set`): they move memory and do no arithmetic.
  */
 import { numel } from '../ir/graph';
+import { stridedCopy } from './native-f32';
 
 /** Allocates an output buffer; the engine passes its buffer pool (contents are garbage). */
 export type Alloc = (dims: readonly number[]) => Float32Array;
 const fresh: Alloc = (dims) => new Float32Array(numel(dims));
 
-function stridesOf(dims: readonly number[]): number[] {
+export function stridesOf(dims: readonly number[]): number[] {
   const s = new Array<number>(dims.length).fill(1);
   for (let i = dims.length - 2; i >= 0; i--) s[i] = s[i + 1]! * dims[i + 1]!;
   return s;
-}
-
-/**
- * Copies a strided view of `src` into `dst` row by row: for every index of the outer dims of
- * `dims`, the innermost dim is one tight loop (or one `set` when both strides are 1).
- */
-function stridedCopy(
-  src: Float32Array, srcOffset: number, srcStrides: readonly number[],
-  dst: Float32Array, dstOffset: number, dstStrides: readonly number[], dims: readonly number[], d = 0,
-): void {
-  const n = dims[d]!;
-  const ss = srcStrides[d]!;
-  const ds = dstStrides[d]!;
-  if (d === dims.length - 1) {
-    if (ss === 1 && ds === 1) dst.set(src.subarray(srcOffset, srcOffset + n), dstOffset);
-    else for (let i = 0; i < n; i++) dst[dstOffset + i * ds] = src[srcOffset + i * ss]!;
-    return;
-  }
-  for (let i = 0; i < n; i++) stridedCopy(src, srcOffset + i * ss, srcStrides, dst, dstOffset + i * ds, dstStrides, dims, d + 1);
 }
 
 export interface SliceSpec {
@@ -67,30 +49,60 @@ export function sliceGeometry(dims: readonly number[], spec: SliceSpec): { outDi
   return { outDims, start, step };
 }
 
-export function slice(x: Float32Array, dims: readonly number[], spec: SliceSpec, alloc: Alloc = fresh): { data: Float32Array; dims: number[] } {
-  const { outDims, start, step } = sliceGeometry(dims, spec);
-  const inStrides = stridesOf(dims);
+/** A strided view of a tensor: element i is data[offset + sum(i[d] * strides[d])]. */
+export interface View {
+  offset: number;
+  strides: number[];
+  dims: number[];
+}
+
+/** The view ONNX Slice takes of `input` (a view of some buffer). */
+export function sliceView(input: View, spec: SliceSpec): View {
+  const { outDims, start, step } = sliceGeometry(input.dims, spec);
+  return {
+    offset: start.reduce((o, st, d) => o + st * input.strides[d]!, input.offset),
+    strides: input.strides.map((s, d) => s * step[d]!),
+    dims: outDims,
+  };
+}
+
+export const denseView = (dims: readonly number[]): View => ({ offset: 0, strides: stridesOf(dims), dims: [...dims] });
+
+/** Materialises a view of `x` into a fresh buffer (contiguous, dims of the view). */
+export async function copyView(x: Float32Array, v: View, alloc: Alloc = fresh): Promise<{ data: Float32Array; dims: number[] }> {
+  const out = alloc(v.dims);
+  if (out.length > 0) await stridedCopy(x, v.offset, v.strides, out, 0, stridesOf(v.dims), v.dims);
+  return { data: out, dims: v.dims };
+}
+
+export function slice(x: Float32Array, dims: readonly number[], spec: SliceSpec, alloc: Alloc = fresh): Promise<{ data: Float32Array; dims: number[] }> {
+  return copyView(x, sliceView(denseView(dims), spec), alloc);
+}
+
+/**
+ * ONNX Pad (constant mode) of a view of `x`; pads = [b_0..b_{r-1}, e_0..e_{r-1}], negative
+ * pads crop. Returns a dense tensor.
+ */
+export async function padView(x: Float32Array, v: View, pads: readonly number[], value: number, alloc: Alloc = fresh): Promise<{ data: Float32Array; dims: number[] }> {
+  const dims = v.dims;
+  const r = dims.length;
+  const outDims = dims.map((d, i) => d + pads[i]! + pads[i + r]!);
   const out = alloc(outDims);
-  if (out.length === 0) return { data: out, dims: outDims };
-  const offset = start.reduce((o, s, d) => o + s * inStrides[d]!, 0);
-  stridedCopy(x, offset, inStrides.map((s, d) => s * step[d]!), out, 0, stridesOf(outDims), outDims);
+  // The part of the input that survives (negative pads crop), and where it lands.
+  const keep = dims.map((d, i) => Math.max(0, d + Math.min(0, pads[i]!) + Math.min(0, pads[i + r]!)));
+  const outStrides = stridesOf(outDims);
+  const srcOffset = dims.reduce((o, _, i) => o + Math.max(0, -pads[i]!) * v.strides[i]!, v.offset);
+  const dstOffset = dims.reduce((o, _, i) => o + Math.max(0, pads[i]!) * outStrides[i]!, 0);
+  if (out.length > 0) {
+    if (keep.some((k) => k === 0)) out.fill(value);
+    else await stridedCopy(x, srcOffset, v.strides, out, dstOffset, outStrides, keep, value);
+  }
   return { data: out, dims: outDims };
 }
 
 /** ONNX Pad, constant mode; pads = [b_0..b_{r-1}, e_0..e_{r-1}], negative pads crop. */
-export function padConstant(x: Float32Array, dims: readonly number[], pads: readonly number[], value: number, alloc: Alloc = fresh): { data: Float32Array; dims: number[] } {
-  const r = dims.length;
-  const outDims = dims.map((d, i) => d + pads[i]! + pads[i + r]!);
-  const out = alloc(outDims).fill(value);
-  // The part of the input that survives (negative pads crop), and where it lands.
-  const keep = dims.map((d, i) => Math.max(0, d + Math.min(0, pads[i]!) + Math.min(0, pads[i + r]!)));
-  if (keep.some((k) => k === 0)) return { data: out, dims: outDims };
-  const inStrides = stridesOf(dims);
-  const outStrides = stridesOf(outDims);
-  const srcOffset = dims.reduce((o, _, i) => o + Math.max(0, -pads[i]!) * inStrides[i]!, 0);
-  const dstOffset = dims.reduce((o, _, i) => o + Math.max(0, pads[i]!) * outStrides[i]!, 0);
-  stridedCopy(x, srcOffset, inStrides, out, dstOffset, outStrides, keep);
-  return { data: out, dims: outDims };
+export function padConstant(x: Float32Array, dims: readonly number[], pads: readonly number[], value: number, alloc: Alloc = fresh): Promise<{ data: Float32Array; dims: number[] }> {
+  return padView(x, denseView(dims), pads, value, alloc);
 }
 
 export function concat(parts: { data: Float32Array; dims: readonly number[] }[], rawAxis: number, alloc: Alloc = fresh): { data: Float32Array; dims: number[] } {
@@ -110,12 +122,9 @@ export function concat(parts: { data: Float32Array; dims: readonly number[] }[],
   return { data: out, dims: outDims };
 }
 
-export function transpose(x: Float32Array, dims: readonly number[], perm: readonly number[], alloc: Alloc = fresh): { data: Float32Array; dims: number[] } {
-  const outDims = perm.map((p) => dims[p]!);
+export async function transpose(x: Float32Array, dims: readonly number[], perm: readonly number[], alloc: Alloc = fresh): Promise<{ data: Float32Array; dims: number[] }> {
   const inStrides = stridesOf(dims);
-  const out = alloc(outDims);
-  stridedCopy(x, 0, perm.map((p) => inStrides[p]!), out, 0, stridesOf(outDims), outDims);
-  return { data: out, dims: outDims };
+  return copyView(x, { offset: 0, strides: perm.map((p) => inStrides[p]!), dims: perm.map((p) => dims[p]!) }, alloc);
 }
 
 /** ONNX Reshape target: 0 copies the input dim (unless allowzero), -1 is inferred. */

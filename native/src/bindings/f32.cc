@@ -1,13 +1,16 @@
 // N-API adapter for the f32 kernels. Arguments are validated in TypeScript
 // (src/engine/native-f32.ts); here we re-check what memory safety depends on (types, sizes,
 // typed-array lengths against shapes) and run the kernels off the event loop.
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "bindings/async.h"
 #include "kernels/f32-conv/f32-conv.h"
+#include "kernels/f32-copy/f32-copy.h"
 #include "kernels/f32-elementwise/f32-elementwise.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/f32-pool/f32-pool.h"
@@ -140,7 +143,7 @@ Napi::Value GemmJs(const Napi::CallbackInfo& info) {
   return RunAsync(info.Env(), [&pg, a, m, out] { f32::Gemm(pg, a, m, out); }, {info[0], info[1], info[3]});
 }
 
-// binary(op, a, aDims, b, bDims, out)
+// binary(op, a, aDims, b, bDims, out[, min, max]): min/max clamp each output (fused Relu/Clip).
 Napi::Value BinaryJs(const Napi::CallbackInfo& info) {
   const size_t op = Size(info[0], "op");
   if (op > 3) throw Napi::RangeError::New(info.Env(), "binary: unknown op");
@@ -153,8 +156,16 @@ Napi::Value BinaryJs(const Napi::CallbackInfo& info) {
   const float* a = F32(info[1], Product(*ad), "a");
   const float* b = F32(info[3], Product(*bd), "b");
   float* out = F32(info[5], Product(std::vector<size_t>(od, od + rank)), "out");
-  return RunAsync(info.Env(), [op, a, b, ad, bd, out] {
-    f32::Binary(static_cast<f32::BinaryOp>(op), a, ad->data(), ad->size(), b, bd->data(), bd->size(), out);
+  const bool has_clamp = info.Length() > 6 && !info[6].IsUndefined();
+  f32::OutputClamp clamp;
+  if (has_clamp) {
+    clamp.min = Float(info[6], "min");
+    clamp.max = Float(info[7], "max");
+    if (!(clamp.min <= clamp.max)) throw Napi::RangeError::New(info.Env(), "binary: expected min <= max");
+  }
+  return RunAsync(info.Env(), [op, a, b, ad, bd, out, has_clamp, clamp] {
+    f32::Binary(static_cast<f32::BinaryOp>(op), a, ad->data(), ad->size(), b, bd->data(), bd->size(), out,
+                has_clamp ? &clamp : nullptr);
   }, {info[1], info[3], info[5]});
 }
 
@@ -213,6 +224,73 @@ Napi::Value SoftmaxJs(const Napi::CallbackInfo& info) {
   return RunAsync(info.Env(), [x, rows, cols, out] { f32::Softmax(x, rows, cols, out); }, {info[0], info[3]});
 }
 
+int64_t Int(const Napi::Value& v, const char* name) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("Expected number for ") + name);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(std::fabs(d) <= 9007199254740991.0) || d != std::floor(d)) {
+    throw Napi::RangeError::New(v.Env(), std::string("Expected integer for ") + name);
+  }
+  return static_cast<int64_t>(d);
+}
+
+// Lowest and highest element offsets of a view; false when it touches nothing (a zero dim).
+// Throws on int64 overflow.
+bool Extent(Napi::Env env, int64_t offset, const std::vector<int64_t>& strides, const std::vector<size_t>& dims,
+            int64_t* lo, int64_t* hi) {
+  for (size_t d : dims) if (d == 0) return false;
+  int64_t l = offset, h = offset;
+  for (size_t d = 0; d < dims.size(); ++d) {
+    int64_t span = 0;
+    if (__builtin_mul_overflow(static_cast<int64_t>(dims[d] - 1), strides[d], &span) ||
+        __builtin_add_overflow(span < 0 ? l : h, span, span < 0 ? &l : &h)) {
+      throw Napi::RangeError::New(env, "stridedCopy: view extent overflows");
+    }
+  }
+  *lo = l;
+  *hi = h;
+  return true;
+}
+
+// stridedCopy(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, dims[, fillValue])
+// dst[dstOffset + i . dstStrides] = src[srcOffset + i . srcStrides] for i within dims; with
+// fillValue, all of dst is set to it first. Every touched element is checked against the arrays.
+Napi::Value StridedCopyJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto dims = Dims(info[6], "dims");
+  const int64_t so = Int(info[1], "srcOffset"), dof = Int(info[4], "dstOffset");
+  auto ints = [&](const Napi::Value& v, const char* name) {
+    if (!v.IsArray() || v.As<Napi::Array>().Length() != dims.size()) {
+      throw Napi::RangeError::New(env, std::string("Expected an array of dims.length integers for ") + name);
+    }
+    Napi::Array arr = v.As<Napi::Array>();
+    std::vector<int64_t> out(arr.Length());
+    for (uint32_t i = 0; i < arr.Length(); ++i) out[i] = Int(arr.Get(i), name);
+    return out;
+  };
+  const auto ss = ints(info[2], "srcStrides"), ds = ints(info[5], "dstStrides");
+  const bool fill = info.Length() > 7 && !info[7].IsUndefined();
+  const float value = fill ? Float(info[7], "fillValue") : 0.0f;
+  int64_t slo = 0, shi = -1, dlo = 0, dhi = -1;
+  const bool touches = Extent(env, so, ss, dims, &slo, &shi);
+  Extent(env, dof, ds, dims, &dlo, &dhi);
+  if (touches && (slo < 0 || dlo < 0)) throw Napi::RangeError::New(env, "stridedCopy: view starts before the array");
+  const float* src = F32(info[0], touches ? static_cast<size_t>(shi) + 1 : 0, "src");
+  float* dst = F32(info[3], touches ? static_cast<size_t>(dhi) + 1 : 0, "dst");
+  const size_t dst_len = info[3].As<Napi::Float32Array>().ElementLength();
+  std::array<size_t, 8> nd{};
+  std::array<int64_t, 8> sa{}, da{};
+  for (size_t d = 0; d < dims.size(); ++d) {
+    nd[d] = dims[d];
+    sa[d] = ss[d];
+    da[d] = ds[d];
+  }
+  const size_t rank = dims.size();
+  // Without `touches` some dim is 0: the kernel only fills.
+  return RunAsync(env, [src, so, sa, dst, dof, da, nd, rank, fill, value, dst_len] {
+    f32::StridedCopy(src, so, sa.data(), dst, dof, da.data(), nd.data(), rank, fill, value, dst_len);
+  }, {info[0], info[3]});
+}
+
 }  // namespace
 
 void InitF32(Napi::Env env, Napi::Object exports) {
@@ -230,6 +308,7 @@ void InitF32(Napi::Env env, Napi::Object exports) {
   exports.Set("f32Pool2d", Napi::Function::New(env, Pool2dJs));
   exports.Set("f32GlobalAvgPool", Napi::Function::New(env, GlobalAvgPoolJs));
   exports.Set("f32Softmax", Napi::Function::New(env, SoftmaxJs));
+  exports.Set("f32StridedCopy", Napi::Function::New(env, StridedCopyJs));
 }
 
 }  // namespace layerq

@@ -9,19 +9,44 @@ namespace layerq {
 namespace f32 {
 namespace {
 
-template <typename V, typename S>
-void Span(const float* a, size_t sa, const float* b, size_t sb, float* out, size_t n, V vf, S sf) {
+// Identity clamp (no fused activation): the compiler drops it.
+struct NoClamp {
+  __m256 operator()(__m256 v) const { return v; }
+  float operator()(float v) const { return v; }
+};
+
+// min(max(v, lo), hi): the same instructions as the unary clip, so fused == Add then Clip.
+struct Clamp {
+  __m256 lo, hi;
+  float slo, shi;
+  explicit Clamp(const OutputClamp& c)
+      : lo(_mm256_set1_ps(c.min)), hi(_mm256_set1_ps(c.max)), slo(c.min), shi(c.max) {}
+  __m256 operator()(__m256 v) const { return _mm256_min_ps(_mm256_max_ps(v, lo), hi); }
+  float operator()(float v) const {
+    return _mm_cvtss_f32(_mm_min_ss(_mm_max_ss(_mm_set_ss(v), _mm_set_ss(slo)), _mm_set_ss(shi)));
+  }
+};
+
+template <typename V, typename S, typename C>
+void SpanClamped(const float* a, size_t sa, const float* b, size_t sb, float* out, size_t n, V vf, S sf, C cl) {
   size_t i = 0;
   if (sa == 1 && sb == 1) {
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, vf(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, cl(vf(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i))));
   } else if (sa == 1) {
     const __m256 vb = _mm256_set1_ps(*b);
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, vf(_mm256_loadu_ps(a + i), vb));
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, cl(vf(_mm256_loadu_ps(a + i), vb)));
   } else if (sb == 1) {
     const __m256 va = _mm256_set1_ps(*a);
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, vf(va, _mm256_loadu_ps(b + i)));
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, cl(vf(va, _mm256_loadu_ps(b + i))));
   }
-  for (; i < n; ++i) out[i] = sf(a[i * sa], b[i * sb]);
+  for (; i < n; ++i) out[i] = cl(sf(a[i * sa], b[i * sb]));
+}
+
+template <typename V, typename S>
+void Span(const float* a, size_t sa, const float* b, size_t sb, float* out, size_t n, V vf, S sf,
+          const OutputClamp* clamp) {
+  if (clamp) SpanClamped(a, sa, b, sb, out, n, vf, sf, Clamp(*clamp));
+  else SpanClamped(a, sa, b, sb, out, n, vf, sf, NoClamp());
 }
 
 template <typename V>
@@ -37,20 +62,20 @@ void UnaryLoop(const float* x, float* out, size_t n, V vf) {
 }  // namespace
 
 void BinarySpanAvx2(BinaryOp op, const float* a, size_t sa, const float* b, size_t sb, float* out,
-                    size_t n) {
+                    size_t n, const OutputClamp* clamp) {
   switch (op) {
     case BinaryOp::kAdd:
       return Span(a, sa, b, sb, out, n, [](__m256 x, __m256 y) { return _mm256_add_ps(x, y); },
-                  [](float x, float y) { return x + y; });
+                  [](float x, float y) { return x + y; }, clamp);
     case BinaryOp::kSub:
       return Span(a, sa, b, sb, out, n, [](__m256 x, __m256 y) { return _mm256_sub_ps(x, y); },
-                  [](float x, float y) { return x - y; });
+                  [](float x, float y) { return x - y; }, clamp);
     case BinaryOp::kMul:
       return Span(a, sa, b, sb, out, n, [](__m256 x, __m256 y) { return _mm256_mul_ps(x, y); },
-                  [](float x, float y) { return x * y; });
+                  [](float x, float y) { return x * y; }, clamp);
     case BinaryOp::kDiv:
       return Span(a, sa, b, sb, out, n, [](__m256 x, __m256 y) { return _mm256_div_ps(x, y); },
-                  [](float x, float y) { return x / y; });
+                  [](float x, float y) { return x / y; }, clamp);
   }
 }
 

@@ -14,12 +14,16 @@ void Span(const float* a, size_t sa, const float* b, size_t sb, float* out, size
 }  // namespace
 
 void BinarySpanScalar(BinaryOp op, const float* a, size_t sa, const float* b, size_t sb, float* out,
-                      size_t n) {
+                      size_t n, const OutputClamp* clamp) {
   switch (op) {
-    case BinaryOp::kAdd: return Span(a, sa, b, sb, out, n, [](float x, float y) { return x + y; });
-    case BinaryOp::kSub: return Span(a, sa, b, sb, out, n, [](float x, float y) { return x - y; });
-    case BinaryOp::kMul: return Span(a, sa, b, sb, out, n, [](float x, float y) { return x * y; });
-    case BinaryOp::kDiv: return Span(a, sa, b, sb, out, n, [](float x, float y) { return x / y; });
+    case BinaryOp::kAdd: Span(a, sa, b, sb, out, n, [](float x, float y) { return x + y; }); break;
+    case BinaryOp::kSub: Span(a, sa, b, sb, out, n, [](float x, float y) { return x - y; }); break;
+    case BinaryOp::kMul: Span(a, sa, b, sb, out, n, [](float x, float y) { return x * y; }); break;
+    case BinaryOp::kDiv: Span(a, sa, b, sb, out, n, [](float x, float y) { return x / y; }); break;
+  }
+  if (clamp) {  // the span is still in cache
+    const float lo = clamp->min, hi = clamp->max;
+    for (size_t i = 0; i < n; ++i) out[i] = std::min(std::max(out[i], lo), hi);
   }
 }
 

@@ -48,7 +48,7 @@ bool BroadcastDims(const size_t* a, size_t a_rank, const size_t* b, size_t b_ran
 }
 
 void Binary(BinaryOp op, const float* a, const size_t* a_dims, size_t a_rank, const float* b,
-            const size_t* b_dims, size_t b_rank, float* out) {
+            const size_t* b_dims, size_t b_rank, float* out, const OutputClamp* clamp) {
   size_t dims[kMaxRank], rank = 0;
   if (std::max(a_rank, b_rank) > kMaxRank || !BroadcastDims(a_dims, a_rank, b_dims, b_rank, dims, &rank)) return;
   // Per-axis dims of a and b aligned to the output rank, and element strides (0 = broadcast).
@@ -95,7 +95,7 @@ void Binary(BinaryOp op, const float* a, const size_t* a_dims, size_t a_rank, co
         off_a += idx * sa[i];
         off_b += idx * sb[i];
       }
-      span(op, a + off_a + c0 * step_a, step_a, b + off_b + c0 * step_b, step_b, out + o * inner + c0, len);
+      span(op, a + off_a + c0 * step_a, step_a, b + off_b + c0 * step_b, step_b, out + o * inner + c0, len, clamp);
     }
   });
 }
