@@ -3,7 +3,7 @@
  * has (AVX2 / AVX-512 skipped, not failed, elsewhere). Seeded inputs; seeds and shapes in the messages.
  */
 import { isaInfo, setIsa } from '../../src/engine/addon';
-import { BinaryOp, PoolParams, UnaryOp, avgPool2d, binary, globalAvgPool, maxPool2d, poolOutputDims, softmax, unary } from '../../src/engine/native-f32';
+import { BinaryOp, PoolParams, UnaryOp, avgPool2d, binary, globalAvgPool, maxPool2d, poolOutputDims, softmax, stridedCopy, unary } from '../../src/engine/native-f32';
 
 // AVX-512 CPUs run the AVX2 kernels for these ops (forced as 'avx2', and under 'avx512').
 const DETECTED = isaInfo().detected;
@@ -99,12 +99,97 @@ describe('f32 binary', () => {
     });
   });
 
+  // The fused output clamp (Add + Relu / Clip) must equal the op followed by the unary clip,
+  // bit for bit, on every ISA: lengths around the 8-lane tails, broadcast spans, in place.
+  it.each([
+    [[3, 37], [3, 37]],
+    [[4, 16, 9, 9], [1, 16, 1, 1]],
+    [[16, 40000], [16, 40000]],
+    [[1], [5, 13]],
+  ])('fused clamp on %j op %j equals the op then unary clip', async (ad, bd) => {
+    const rand = rng(ad.length * 100 + product(ad));
+    const a = randomArray(product(ad), rand), b = randomArray(product(bd), rand);
+    const n = Math.max(a.length, b.length);
+    const outs: Record<string, Float32Array> = {};
+    await forEachIsa(async (isa) => {
+      for (const op of ['add', 'sub', 'mul'] as const) {
+        for (const act of [{ min: 0, max: Infinity }, { min: -0.5, max: 1.5 }]) {
+          const want = new Float32Array(n), got = new Float32Array(n).fill(NaN);
+          await binary(op, a, ad, b, bd, want);
+          await unary('clip', want, want, act);
+          await binary(op, a, ad, b, bd, got, act);
+          expectNear(got, want, 0, `${isa} ${op} clamp [${act.min}, ${act.max}]`);
+          outs[`${isa} ${op} ${act.min}`] = got;
+          if (ad.length === bd.length && product(ad) === product(bd)) {
+            const inPlace = a.slice();
+            await binary(op, inPlace, ad, b, bd, inPlace, act);
+            expectNear(inPlace, want, 0, `${isa} ${op} in place`);
+          }
+        }
+      }
+    });
+    // Scalar and SIMD paths agree exactly with each other too.
+    for (const key of Object.keys(outs)) {
+      const [, op, min] = key.split(' ');
+      expectNear(outs[key]!, outs[`scalar ${op} ${min}`]!, 0, `${key} vs scalar`);
+    }
+  });
+
+  it('rejects a bad activation', () => {
+    const a = new Float32Array(6);
+    expect(() => binary('add', a, [6], a, [6], a, { min: 1, max: 0 })).toThrow('activation.max');
+    expect(() => binary('add', a, [6], a, [6], a, { min: NaN, max: 0 })).toThrow('activation.min');
+  });
+
   it('rejects bad arguments', () => {
     const a = new Float32Array(6);
     expect(() => binary('pow' as BinaryOp, a, [6], a, [6], a)).toThrow("Expected one of add, sub, mul, div for op but received 'pow'");
     expect(() => binary('add', a, [2, 3], new Float32Array(2), [2], a)).toThrow('bDims');
     expect(() => binary('add', a, [2, 3], a, [2, 3], new Float32Array(5))).toThrow('out.length');
     expect(() => binary('add', a, [2, -3], a, [2, 3], a)).toThrow('aDims[1]');
+  });
+});
+
+describe('f32 strided copy', () => {
+  /** JS reference of stridedCopy. */
+  function refCopy(src: Float32Array, so: number, ss: number[], dst: Float32Array, dof: number, ds: number[], dims: number[]): void {
+    const idx = new Array<number>(dims.length).fill(0);
+    const n = product(dims);
+    for (let k = 0; k < n; k++) {
+      dst[dof + idx.reduce((o, v, d) => o + v * ds[d]!, 0)] = src[so + idx.reduce((o, v, d) => o + v * ss[d]!, 0)]!;
+      for (let d = dims.length - 1; d >= 0 && ++idx[d]! === dims[d]!; d--) idx[d] = 0;
+    }
+  }
+  const dense = (dims: number[]): number[] => dims.map((_, i) => product(dims.slice(i + 1)));
+  // [src length, srcOffset, srcStrides, dst length, dstOffset, dstStrides, dims, fill]
+  const cases: Array<[number, number, number[], number, number, number[], number[], number | undefined]> = [
+    [64 * 16 * 32 * 32, 0, [16384, 1024, 64, 2], 64 * 16 * 16 * 16, 0, dense([64, 16, 16, 16]), [64, 16, 16, 16], undefined], // ResNet shortcut slice
+    [8 * 16 * 8 * 8, 0, dense([8, 16, 8, 8]), 8 * 32 * 8 * 8, 8 * 64, dense([8, 32, 8, 8]), [8, 16, 8, 8], 0], // channel pad
+    [2 * 3 * 4 * 5, 0, [60, 1, 15, 5], 120, 0, dense([2, 5, 3, 4]), [2, 5, 3, 4], undefined], // transpose
+    [100, 99, [-10, -1], 100, 0, dense([10, 10]), [10, 10], undefined], // reversed
+    [50, 7, [0, 1], 40, 0, dense([4, 10]), [4, 10], undefined], // broadcast rows
+    [10, 0, [1], 10, 0, [1], [0], 2.5], // empty view, fill only
+    [1 << 20, 3, [1], 1 << 20, 1, [1], [(1 << 20) - 3], undefined], // one big contiguous run
+  ];
+  it.each(cases.map((c, i) => [i, ...c] as const))('case %i matches the reference', async (i, sl, so, ss, dl, dof, ds, dims, fill) => {
+    const rand = rng(1000 + i);
+    const src = randomArray(sl, rand);
+    const want = randomArray(dl, rng(2000 + i));
+    const got = want.slice();
+    if (fill !== undefined) want.fill(fill);
+    refCopy(src, so, ss, want, dof, ds, dims);
+    await stridedCopy(src, so, ss, got, dof, ds, dims, fill);
+    expectNear(got, want, 0, `case ${i}`);
+  });
+
+  it('rejects views outside the arrays', () => {
+    const a = new Float32Array(10);
+    expect(() => stridedCopy(a, 1, [1], a, 0, [1], [10])).toThrow('src.length');
+    expect(() => stridedCopy(a, 0, [1], a, 0, [2], [6])).toThrow('dst.length');
+    expect(() => stridedCopy(a, 0, [-1], a, 0, [1], [2])).toThrow('srcStrides');
+    expect(() => stridedCopy(a, 0, [1, 1], a, 0, [1], [2])).toThrow('srcStrides.length');
+    expect(() => stridedCopy(a, 0.5, [1], a, 0, [1], [2])).toThrow('srcOffset');
+    expect(() => stridedCopy(a, 0, [1], new Float64Array(10) as unknown as Float32Array, 0, [1], [2])).toThrow('dst');
   });
 });
 
