@@ -25,7 +25,7 @@ export function formatQuantize(r: QuantizeResult): string {
   const a = report.accuracy;
   const lines = [
     `model        ${report.model}`,
-    `config       W${c.weightBits}A${c.activationBits} ${c.perChannel ? 'per-channel' : 'per-tensor'}, ${c.method} activations, ${c.weightMethod} weights, ${c.scope}`,
+    `config       W${c.weightBits}A${c.activationBits} ${c.perChannel ? 'per-channel' : 'per-tensor'}, ${c.method} activations, ${c.weightMethod} weights${c.biasCorrection === false ? '' : ', bias correction'}, ${c.scope}`,
     `data         ${report.data.calibrationImages} calibration, ${report.data.validationImages} validation images (seed ${report.data.seed})`,
     `validation   FP32 top-1 ${pct(a.fp32.top1)}, quantized top-1 ${pct(a.quantized.top1)} (${(a.quantized.top1 - a.fp32.top1).toFixed(2)} points, the written file), same top-1 on ${pct(a.agreement)}`,
     `             int8 engine top-1 ${pct(a.int8Engine.top1)}, same top-1 as the file on ${pct(a.int8EngineAgreement)}`,

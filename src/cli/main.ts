@@ -72,6 +72,7 @@ function buildProgram(): Command {
     .option('--method <name>', 'activation calibration: minmax | percentile | mse | entropy', 'minmax')
     .option('--weight-method <name>', 'weight range: minmax (absmax) | mse (least squared weight error)', 'minmax')
     .option('--symmetric-activations', 'int8 activations with zero point 0 (default: uint8 with a zero point)')
+    .option('--no-bias-correction', 'do not add back the output mean shift that weight quantization causes')
     .option('--scope <scope>', 'float-residual (Add/pooling in float) | full-integer (every tensor quantized)', 'float-residual')
     .option('--calib-per-class <n>', 'calibration images a class', positiveInt('--calib-per-class'), 32)
     .option('--val-per-class <n>', 'validation images a class (default: 50 from --data, all from --val-data)', positiveInt('--val-per-class'))
@@ -98,6 +99,7 @@ function buildProgram(): Command {
           weightMethod: opts.weightMethod,
           symmetricActivations: Boolean(opts.symmetricActivations),
           scope: opts.scope as ActivationScope,
+          biasCorrection: opts.biasCorrection !== false,
         },
         calibrationPerClass: opts.calibPerClass,
         ...(opts.valPerClass ? { validationPerClass: opts.valPerClass } : {}),

@@ -9,8 +9,10 @@ import { Value } from '../engine/runtime';
 import { badArgument } from '../errors';
 import { calibrateRange } from './calibrate';
 import { Layer, ActivationScope, quantizedTensors } from './layers';
-import { QuantScheme, qRange, qparamsFromRange, quantizeWeights } from './math';
-import { HistogramObserver, HistogramStats } from './observers';
+import { QuantScheme, dequantize, qRange, qparamsFromRange, quantize, quantizeWeights } from './math';
+import { biasCorrection } from './bias-correction';
+import { weightQParams } from './materialize';
+import { ChannelMeanObserver, HistogramObserver, HistogramStats } from './observers';
 import { CALIBRATION_METHODS, CalibrationMethod, PLAN_VERSION, QuantPlan, TensorQuant, WeightQuant } from './plan';
 
 export interface QuantConfig {
@@ -28,6 +30,8 @@ export interface QuantConfig {
   scope: ActivationScope;
   /** For 'percentile'. */
   percentile?: number;
+  /** Add back the output-channel mean shift that weight quantization causes (default on). */
+  biasCorrection?: boolean;
 }
 
 export const WEIGHT_BITS = [8, 7, 4] as const;
@@ -55,16 +59,27 @@ export function activationScheme(c: Pick<QuantConfig, 'activationBits' | 'symmet
  * Histograms of `tensors` over the calibration set, from FP32 runs of `engine`.
  * Graph inputs are observed as fed; every other tensor as its step writes it.
  */
+export interface CalibrationStatistics {
+  /** Histograms of the quantized tensors. */
+  histograms: Map<string, HistogramStats>;
+  /** Per-channel means of the layer inputs (for bias correction). */
+  channelMeans: Map<string, number[]>;
+}
+
 export async function collectStatistics(
   engine: Engine,
   images: BatchSource,
   tensors: readonly string[],
-  options: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
-): Promise<Map<string, HistogramStats>> {
+  options: { batchSize?: number; onProgress?: (done: number, total: number) => void; meansOf?: readonly string[] } = {},
+): Promise<CalibrationStatistics> {
   const observers = new Map(tensors.map((t) => [t, new HistogramObserver()]));
+  const means = new Map((options.meansOf ?? tensors).map((t) => [t, new ChannelMeanObserver()]));
   const batchSize = options.batchSize ?? 64;
   const observe = (name: string, value: Value): void => {
-    if (value.kind === 'f32') observers.get(name)?.update(value.data.subarray(0, value.dims.reduce((a, b) => a * b, 1)));
+    if (value.kind !== 'f32') return;
+    const data = value.data.subarray(0, value.dims.reduce((a, b) => a * b, 1));
+    observers.get(name)?.update(data);
+    means.get(name)?.update(data, value.dims);
   };
   for (let start = 0; start < images.count; start += batchSize) {
     const b = images.batch(start, Math.min(batchSize, images.count - start));
@@ -74,7 +89,10 @@ export async function collectStatistics(
     await engine.program.run(values, 0, engine.program.steps.length, observe);
     options.onProgress?.(start + b.count, images.count);
   }
-  return new Map([...observers].map(([t, o]) => [t, o.stats()]));
+  return {
+    histograms: new Map([...observers].map(([t, o]) => [t, o.stats()])),
+    channelMeans: new Map([...means].map(([t, o]) => [t, o.means()])),
+  };
 }
 
 /** The activation quantization of one tensor under `config` from its statistics. */
@@ -103,15 +121,30 @@ export function weightQuant(model: Model, layer: Layer, bits: number, perChannel
   return { bits, perChannel, axis: layer.weightAxis, scale: Array.from(qp.scale), qmin, qmax, method };
 }
 
-/** The first plan: every layer quantized by the same rule. */
-export function initialPlan(model: Model, layers: readonly Layer[], stats: Map<string, HistogramStats>, config: QuantConfig): QuantPlan {
+/** Bias correction of one layer under `weight`, from the mean of its input's channels. */
+export function layerBiasCorrection(model: Model, layer: Layer, weight: WeightQuant, inputMeans: readonly number[]): number[] {
+  const w = model.graph.initializers.get(layer.weight)!;
+  const data = w.data instanceof Float32Array ? w.data : Float32Array.from(w.data as ArrayLike<number>);
+  const dq = dequantize(quantize(data, weightQParams(weight), w.dims), weightQParams(weight), w.dims);
+  const group = layer.kind === 'conv' ? Number(layer.node.attrs['group'] ?? 1) : 1;
+  return Array.from(biasCorrection(layer, w.dims, data, dq, inputMeans, group));
+}
+
+/** The first plan: every layer quantized by the same rule (and bias-corrected, by default). */
+export function initialPlan(model: Model, layers: readonly Layer[], stats: CalibrationStatistics, config: QuantConfig): QuantPlan {
   const tensors = quantizedTensors(model.graph, layers, config.scope);
   const activations: Record<string, TensorQuant> = {};
-  for (const t of tensors) activations[t] = tensorQuant(stats.get(t)!, config);
+  for (const t of tensors) activations[t] = tensorQuant(stats.histograms.get(t)!, config);
+  const correct = config.biasCorrection ?? true;
   return {
     version: PLAN_VERSION,
     scope: config.scope,
     activations,
-    layers: layers.map((l) => ({ id: l.id, float: false, weight: weightQuant(model, l, config.weightBits, config.perChannel, config.weightMethod) })),
+    layers: layers.map((l) => {
+      const weight = weightQuant(model, l, config.weightBits, config.perChannel, config.weightMethod);
+      const means = stats.channelMeans.get(l.input);
+      const fix = correct && l.bias && means?.length ? { biasCorrection: layerBiasCorrection(model, l, weight, means) } : {};
+      return { id: l.id, float: false, weight, ...fix };
+    }),
   };
 }

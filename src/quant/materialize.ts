@@ -51,7 +51,9 @@ export function materializeLayer(graph: Graph, layer: Layer, plan: QuantPlan): M
   let biasQ: Int32Array | null = null;
   let biasDQ: Float32Array | null = null;
   if (biasTensor) {
-    biasQ = quantizeBias(floatData(biasTensor), inputQuant.scale, qp.scale);
+    const bias = Float32Array.from(floatData(biasTensor));
+    lp.biasCorrection?.forEach((d, c) => (bias[c] = bias[c]! + d));
+    biasQ = quantizeBias(bias, inputQuant.scale, qp.scale);
     biasDQ = new Float32Array(biasQ.length);
     for (let c = 0; c < biasQ.length; c++) {
       const s = Math.fround(Math.fround(inputQuant.scale) * qp.scale[qp.scale.length === 1 ? 0 : c]!);

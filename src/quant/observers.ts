@@ -257,3 +257,36 @@ export class HistogramObserver {
     return o;
   }
 }
+
+/**
+ * Per-channel means of NCHW (or [N, C]) tensors over every image and position seen: the input
+ * statistics bias correction needs.
+ */
+export class ChannelMeanObserver {
+  private sums: Float64Array | undefined;
+  private positions = 0;
+
+  /** x with dims [N, C, ...spatial]. */
+  update(x: Float32Array, dims: readonly number[]): void {
+    const n = dims[0]!;
+    const c = dims[1]!;
+    let inner = 1;
+    for (let d = 2; d < dims.length; d++) inner *= dims[d]!;
+    if (!this.sums) this.sums = new Float64Array(c);
+    if (this.sums.length !== c) throw badArgument('dims[1]', `${this.sums.length} channels`, c);
+    for (let i = 0; i < n; i++) {
+      for (let ch = 0; ch < c; ch++) {
+        const o = (i * c + ch) * inner;
+        let s = 0;
+        for (let k = 0; k < inner; k++) s += x[o + k]!;
+        this.sums[ch] += s;
+      }
+    }
+    this.positions += n * inner;
+  }
+
+  /** Mean of each channel (empty before data). */
+  means(): number[] {
+    return this.sums ? Array.from(this.sums, (s) => s / this.positions) : [];
+  }
+}

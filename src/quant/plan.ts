@@ -43,6 +43,8 @@ export interface LayerPlan {
   /** Runs in float (last resort of the search). */
   float: boolean;
   weight?: WeightQuant;
+  /** Added to the float bias (one per output channel) before it is quantized: bias correction. */
+  biasCorrection?: number[];
 }
 
 export interface QuantPlan {
