@@ -15,7 +15,7 @@
  * Run: npm run build:ts && node dist/bench/accuracy.js [--models resnet20,resnet32]
  *   [--configs w8a8-pt,w8a8-pc,w4a8-pc,w4a4-pc] [--methods minmax,percentile,mse,entropy]
  *   [--calib-per-class 32] [--seed 0] [--split test] [--limit N (images a class)] [--no-ort]
- *   [--threads 2] [--json FILE] [--weight-method mse|minmax (below 8 bits)]
+ *   [--threads 2] [--json FILE] [--weight-method mse|minmax (below 8 bits)] [--no-bias-correction]
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -62,6 +62,7 @@ interface Args {
   json?: string;
   /** Weight range rule below 8 bits (default minmax; minmax at 8 bits always). */
   weightMethod: 'minmax' | 'mse';
+  biasCorrection: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -75,6 +76,7 @@ function parseArgs(argv: string[]): Args {
     ort: true,
     threads: 2,
     weightMethod: 'minmax',
+    biasCorrection: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -99,6 +101,7 @@ function parseArgs(argv: string[]): Args {
       case '--split': a.split = value(); break;
       case '--limit': a.limit = Number(value()); break;
       case '--no-ort': a.ort = false; break;
+      case '--no-bias-correction': a.biasCorrection = false; break;
       case '--threads': a.threads = Number(value()); break;
       case '--json': a.json = value(); break;
       case '--weight-method': a.weightMethod = value() as 'minmax' | 'mse'; break;
@@ -170,6 +173,7 @@ async function main(): Promise<void> {
           weightMethod: spec.weightBits < 8 ? args.weightMethod : 'minmax',
           symmetricActivations: false,
           scope,
+          biasCorrection: args.biasCorrection,
         };
         const plan = initialPlan(model.model, layers, stats, config);
         const intLogits = await quantizedEngine(model.model, layers, plan, 'int').runAll(test);
