@@ -1,8 +1,16 @@
 /** Paths of the shared data and models, relative to the repository (../shared). */
 import * as path from 'path';
+import { ImageSet, listImageFolder, preprocessPreset } from '../src/data';
 
 export const REPO = path.resolve(__dirname, '..');
 export const SHARED = path.resolve(REPO, '..', 'shared');
 export const MODELS = path.join(SHARED, 'models');
 export const CIFAR = path.join(SHARED, 'datasets', 'cifar10-jpeg');
 export const modelFile = (name: string): string => path.join(MODELS, `${name}.onnx`);
+
+/** The first `perClass` images of each class of a shared CIFAR-10 split, decoded (preset cifar). */
+export async function cifarSubset(split: string, perClass: number): Promise<ImageSet> {
+  const pool = await listImageFolder(path.join(CIFAR, split));
+  const samples = pool.classes.flatMap((_, c) => pool.samples.filter((s) => s.label === c).slice(0, perClass));
+  return ImageSet.load(samples, preprocessPreset('cifar'));
+}

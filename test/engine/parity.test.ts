@@ -1,24 +1,17 @@
 /** The FP32 engine against ONNX Runtime on real CIFAR-10 images (a subset of `val`). */
-import * as path from 'path';
 import { loadClassifier } from '../../src/api/model';
-import { ImageSet, listImageFolder, preprocessPreset } from '../../src/data';
+import { ImageSet } from '../../src/data';
 import { Engine } from '../../src/engine/engine';
 import { argmaxRows } from '../../src/eval/metrics';
 import { runOrt } from '../onnx/ort-helpers';
-import { CIFAR, modelFile } from '../helpers';
+import { CIFAR, modelFile, cifarSubset } from '../helpers';
 
 const PER_CLASS = 10;
-
-async function valSubset(): Promise<ImageSet> {
-  const pool = await listImageFolder(path.join(CIFAR, 'val'));
-  const samples = pool.classes.flatMap((_, c) => pool.samples.filter((s) => s.label === c).slice(0, PER_CLASS));
-  return ImageSet.load(samples, preprocessPreset('cifar'));
-}
 
 describe('FP32 engine parity with ONNX Runtime', () => {
   let images: ImageSet;
   beforeAll(async () => {
-    images = await valSubset();
+    images = await cifarSubset('val', PER_CLASS);
   });
 
   test.each(['resnet20', 'resnet20-bn', 'resnet32', 'mobilenetv2-w05'])('%s: logits within 1e-3, same top-1', async (name) => {

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadClassifier } from '../../src/api/model';
-import { ImageSet, listImageFolder, preprocessPreset } from '../../src/data';
+import { ImageSet } from '../../src/data';
 import { Engine } from '../../src/engine/engine';
 import { quantizedEngine } from '../../src/engine/quantized';
 import { agreement } from '../../src/eval/metrics';
@@ -17,13 +17,7 @@ import { saveModel } from '../../src/onnx/save';
 import { QuantConfig, collectStatistics, initialPlan } from '../../src/quant/calibration';
 import { findLayers, quantizedTensors } from '../../src/quant/layers';
 import { maxAbsDiff, runOrt } from '../onnx/ort-helpers';
-import { CIFAR, modelFile } from '../helpers';
-
-async function subset(split: string, perClass: number): Promise<ImageSet> {
-  const pool = await listImageFolder(path.join(CIFAR, split));
-  const samples = pool.classes.flatMap((_, c) => pool.samples.filter((s) => s.label === c).slice(0, perClass));
-  return ImageSet.load(samples, preprocessPreset('cifar'));
-}
+import { modelFile, cifarSubset } from '../helpers';
 
 const base: QuantConfig = {
   weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual',
@@ -38,8 +32,8 @@ describe('a QDQ model exported by layerq, run by layerq', () => {
   let fp32: Float32Array;
 
   beforeAll(async () => {
-    calib = await subset('calib-pool', 8);
-    val = await subset('val', 10);
+    calib = await cifarSubset('calib-pool', 8);
+    val = await cifarSubset('val', 10);
     fp32 = await Engine.fp32(model).runAll(val);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

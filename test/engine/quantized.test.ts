@@ -2,9 +2,8 @@
  * The quantized engine against itself (int vs sim), against the QDQ model it exports (run by
  * ONNX Runtime with exact QDQ semantics), and partial re-runs after a one-layer plan change.
  */
-import * as path from 'path';
 import { loadClassifier } from '../../src/api/model';
-import { ImageSet, listImageFolder, preprocessPreset } from '../../src/data';
+import { ImageSet } from '../../src/data';
 import { Engine } from '../../src/engine/engine';
 import { firstAffectedStep, lowerQuantized, quantizedEngine } from '../../src/engine/quantized';
 import { Program, Value } from '../../src/engine/runtime';
@@ -15,13 +14,7 @@ import { QuantConfig, collectStatistics, initialPlan } from '../../src/quant/cal
 import { findLayers, quantizedTensors } from '../../src/quant/layers';
 import { clonePlan, diffPlans } from '../../src/quant/plan';
 import { runOrt } from '../onnx/ort-helpers';
-import { CIFAR, modelFile } from '../helpers';
-
-async function subset(split: string, perClass: number): Promise<ImageSet> {
-  const pool = await listImageFolder(path.join(CIFAR, split));
-  const samples = pool.classes.flatMap((_, c) => pool.samples.filter((s) => s.label === c).slice(0, perClass));
-  return ImageSet.load(samples, preprocessPreset('cifar'));
-}
+import { modelFile, cifarSubset } from '../helpers';
 
 const base: QuantConfig = {
   weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual',
@@ -41,8 +34,8 @@ describe('quantized engine', () => {
   };
 
   beforeAll(async () => {
-    calib = await subset('calib-pool', 8);
-    val = await subset('val', 15);
+    calib = await cifarSubset('calib-pool', 8);
+    val = await cifarSubset('val', 15);
     fp32 = await Engine.fp32(model).runAll(val);
   });
 
