@@ -14,34 +14,6 @@ namespace layerq {
 namespace f32 {
 namespace {
 
-DwConvPlaneFn ActiveDwConv() {
-  switch (ActiveIsa()) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case Isa::kAvx512:
-      return DwConvPlaneAvx512;
-    case Isa::kAvx2:
-      return DwConvPlaneAvx2;
-#endif
-    default:
-      return DwConvPlaneScalar;
-  }
-}
-
-void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out) {
-  const ConvShape& s = pc.s;
-  const size_t ho = ConvOutDim(h, s.kh, s.sh, s.pt, s.pb, s.dh);
-  const size_t wo = ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
-  const DwConvPlaneFn plane = ActiveDwConv();
-  const size_t c = s.cout, taps = s.kh * s.kw;
-  ParallelFor(n * c, 1, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      const size_t ch = i % c;
-      plane(x + i * h * w, h, w, pc.a.data() + ch * taps, pc.bias[ch], s, ho, wo, pc.min, pc.max,
-            out + i * ho * wo);
-    }
-  });
-}
-
 // Direct conv path of one ISA: the microkernel, its segment width and segments per tile, and
 // (AVX-512) the kernel for two-row segments used when output rows have at most 8 pixels.
 struct DirectKernel {

@@ -17,7 +17,54 @@ inline __m256 LoadEven(const float* x) {
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(packed), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
+// Lane mask (all-ones int32 lanes) for the low 8 bits of `bits`.
+inline __m256i LaneMask(uint32_t bits) {
+  const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), sel), sel);
+}
+
+// Flat kernel body; kTaps > 0 fixes the tap count (weights held in registers when broadcast).
+template <bool kLaneWeights, size_t kTaps>
+void Flat(const DwFlatPlan& p, const float* src, const float* w, const float* bias, size_t v0, size_t v1,
+          float* out) {
+  const size_t taps = kTaps > 0 ? kTaps : p.taps;
+  const __m256 vmin = _mm256_set1_ps(p.min), vmax = _mm256_set1_ps(p.max);
+  __m256 wv[kTaps > 0 ? kTaps : 1];
+  if (!kLaneWeights && kTaps > 0) {
+    for (size_t t = 0; t < kTaps; ++t) wv[t] = _mm256_set1_ps(w[t]);
+  }
+  for (size_t v = v0; v < v1; ++v) {
+    const float* sv = src + v * p.step;
+    const uint32_t* m = p.masks + v * taps;
+    __m256 acc = kLaneWeights ? _mm256_loadu_ps(bias + v * 8) : _mm256_set1_ps(*bias);
+    const float* wl = w + v * taps * 8;
+    for (size_t t = 0; t < taps; ++t) {
+      const float* ptr = sv + p.offsets[t];
+      const __m256 xv = m[t] == 0xff ? _mm256_loadu_ps(ptr) : _mm256_maskload_ps(ptr, LaneMask(m[t]));
+      const __m256 wt = kLaneWeights ? _mm256_loadu_ps(wl + t * 8) : kTaps > 0 ? wv[t] : _mm256_set1_ps(w[t]);
+      acc = _mm256_fmadd_ps(wt, xv, acc);
+    }
+    acc = _mm256_min_ps(_mm256_max_ps(acc, vmin), vmax);
+    const uint32_t st = p.store[v];
+    if (st == 0xff) {
+      _mm256_storeu_ps(out + v * p.step, acc);
+    } else {
+      _mm256_maskstore_ps(out + v * p.step, LaneMask(st), acc);
+    }
+  }
+}
+
 }  // namespace
+
+void DwConvFlatAvx2(const DwFlatPlan& p, const float* src, const float* w, const float* bias, size_t v0,
+                    size_t v1, float* out) {
+  if (p.lane_weights) {
+    if (p.taps == 9) return Flat<true, 9>(p, src, w, bias, v0, v1, out);
+    return Flat<true, 0>(p, src, w, bias, v0, v1, out);
+  }
+  if (p.taps == 9) return Flat<false, 9>(p, src, w, bias, v0, v1, out);
+  return Flat<false, 0>(p, src, w, bias, v0, v1, out);
+}
 
 void DwConvPlaneAvx2(const float* x, size_t h, size_t w, const float* taps, float bias,
                      const ConvShape& s, size_t ho, size_t wo, float min, float max, float* out) {

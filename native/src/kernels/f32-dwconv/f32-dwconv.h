@@ -1,6 +1,17 @@
-// f32 depthwise Conv2d (group == cin == cout), direct: one output plane from one input plane.
+// f32 depthwise Conv2d (group == cin == cout) over NCHW.
+//
+// Two kernels per ISA:
+// - the plane kernel (DwConvPlane*): one output plane from one input plane, any geometry;
+//   the scalar one is the reference every path is tested against;
+// - the flat kernel (DwConvFlat*): output pixels taken as a flat run of L-lane vectors (L = 16
+//   AVX-512, 8 AVX2), each tap one masked load at a fixed offset from the vector's first pixel,
+//   so image borders cost nothing but a precomputed lane mask. It reads a "phase plane" layout
+//   whose row stride is the output width: the input itself for stride 1 with wo == w, else a
+//   stride-phase split copy (DwConvPhaseSplit*). Planes of fewer than L output pixels pack
+//   several channels into one vector (per-lane weights).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include "kernels/f32-conv/f32-conv.h"
 
@@ -15,14 +26,52 @@ using DwConvPlaneFn = void (*)(const float* x, size_t h, size_t w, const float* 
 
 void DwConvPlaneScalar(const float* x, size_t h, size_t w, const float* taps, float bias,
                        const ConvShape& s, size_t ho, size_t wo, float min, float max, float* out);
+
+// Geometry of the flat kernel, built once per call (f32-dwconv.cc) and shared by all threads.
+// Vector v covers output floats [v * step, v * step + lanes) of a block (lanes whose store bit
+// is clear are not written); tap t of lane l reads src[v * step + offsets[t] + l] when bit l of
+// masks[v * taps + t] is set, else 0.
+struct DwFlatPlan {
+  size_t lanes = 0, taps = 0, step = 0;
+  const int32_t* offsets = nullptr;  // [taps]
+  const uint32_t* masks = nullptr;   // [vectors][taps]
+  const uint32_t* store = nullptr;   // [vectors]
+  // false: w = taps[taps], bias = one float, broadcast to every lane (one channel per block);
+  // true: w = [vectors][taps][lanes] and bias = [vectors][lanes], per-lane (packed channels).
+  bool lane_weights = false;
+  float min = 0, max = 0;
+};
+
+// Vectors [v0, v1) of one block: src and out point at the block's first float.
+using DwConvFlatFn = void (*)(const DwFlatPlan& p, const float* src, const float* w, const float* bias,
+                              size_t v0, size_t v1, float* out);
+
+// Stride-2 phase split of `planes` planes of h x w (plane stride h * w): phase (ry, rx) of plane c
+// goes to dst + (ry * 2 + rx) * phase_stride + c * plane_stride, row r at r * wo, holding
+// x[2r + ry][2c + rx] for c < ceil((w - rx) / 2) (<= wo; other cells are left as they are).
+using DwConvSplit2Fn = void (*)(const float* x, size_t planes, size_t h, size_t w, size_t wo, size_t plane_stride,
+                                size_t phase_stride, float* dst);
+void DwConvSplit2Scalar(const float* x, size_t planes, size_t h, size_t w, size_t wo, size_t plane_stride,
+                        size_t phase_stride, float* dst);
+
 #if defined(__x86_64__) || defined(_M_X64)
 void DwConvPlaneAvx2(const float* x, size_t h, size_t w, const float* taps, float bias,
                      const ConvShape& s, size_t ho, size_t wo, float min, float max, float* out);
 void DwConvPlaneAvx512(const float* x, size_t h, size_t w, const float* taps, float bias,
                        const ConvShape& s, size_t ho, size_t wo, float min, float max, float* out);
+void DwConvFlatAvx2(const DwFlatPlan& p, const float* src, const float* w, const float* bias, size_t v0,
+                    size_t v1, float* out);
+void DwConvFlatAvx512(const DwFlatPlan& p, const float* src, const float* w, const float* bias, size_t v0,
+                      size_t v1, float* out);
+void DwConvSplit2Avx512(const float* x, size_t planes, size_t h, size_t w, size_t wo, size_t plane_stride,
+                        size_t phase_stride, float* dst);
 #endif
 
-// One output element with full bounds checks (borders of the SIMD path use it too).
+// Depthwise conv of a packed depthwise PackedConv (f32-conv.h): x [n, c, h, w] -> out [n, c, ho, wo].
+// Picks the flat kernel of the active ISA when the geometry allows, else the plane kernel.
+void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out);
+
+// One output element with full bounds checks (borders of the SIMD plane paths use it too).
 inline float DwConvPoint(const float* x, size_t h, size_t w, const float* taps, float bias,
                          const ConvShape& s, size_t oy, size_t ox) {
   float acc = bias;

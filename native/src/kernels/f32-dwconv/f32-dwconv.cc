@@ -1,0 +1,241 @@
+// Depthwise Conv2d driver: flat-kernel geometry (tap offsets, lane masks, per-lane weights),
+// stride-phase split copies, and (image, channel) tasks; the plane kernel where the flat
+// layout does not apply.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "common/cpu.h"
+#include "common/threadpool.h"
+#include "kernels/f32-dwconv/f32-dwconv.h"
+
+namespace layerq {
+namespace f32 {
+namespace {
+
+DwConvPlaneFn ActivePlane(Isa isa) {
+  switch (isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case Isa::kAvx512:
+      return DwConvPlaneAvx512;
+    case Isa::kAvx2:
+      return DwConvPlaneAvx2;
+#endif
+    default:
+      return DwConvPlaneScalar;
+  }
+}
+
+struct FlatKernel {
+  DwConvFlatFn flat = nullptr;  // null: no flat kernel on this ISA
+  DwConvSplit2Fn split2 = DwConvSplit2Scalar;
+  size_t lanes = 0;
+};
+
+FlatKernel ActiveFlat(Isa isa) {
+  switch (isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case Isa::kAvx512:
+      return {DwConvFlatAvx512, DwConvSplit2Avx512, 16};
+    case Isa::kAvx2:
+      return {DwConvFlatAvx2, DwConvSplit2Scalar, 8};
+#endif
+    default:
+      return {};
+  }
+}
+
+// floor(a / b) and its remainder in [0, b), for a possibly negative.
+inline void FloorDiv(long a, long b, long* q, long* r) {
+  *q = a >= 0 ? a / b : -((-a + b - 1) / b);
+  *r = a - *q * b;
+}
+
+// Cells of phase r of a dimension of n input cells at stride s: inputs r, r + s, ...
+inline size_t PhaseCells(size_t n, size_t s, size_t r) { return r < n ? (n - r + s - 1) / s : 0; }
+
+// Generic phase split (any stride; stride 1 is a copy to row stride wo), as DwConvSplit2Fn.
+void SplitGeneric(const float* x, size_t planes, size_t h, size_t w, size_t sh, size_t sw, size_t wo,
+                  size_t plane_stride, size_t phase_stride, float* dst) {
+  for (size_t c = 0; c < planes; ++c) {
+    const float* xc = x + c * h * w;
+    for (size_t ry = 0; ry < sh; ++ry) {
+      for (size_t rx = 0; rx < sw; ++rx) {
+        float* d = dst + (ry * sw + rx) * phase_stride + c * plane_stride;
+        const size_t hr = PhaseCells(h, sh, ry), wr = PhaseCells(w, sw, rx);
+        for (size_t r = 0; r < hr; ++r) {
+          const float* row = xc + (r * sh + ry) * w + rx;
+          for (size_t i = 0; i < wr; ++i) d[r * wo + i] = row[i * sw];
+        }
+      }
+    }
+  }
+}
+
+// Everything the flat kernel needs for one conv call.
+struct FlatGeometry {
+  bool ok = false;
+  bool packed = false;  // several channels per vector (ho * wo < lanes)
+  bool copy = false;    // phase split / copy to row stride wo (else read x directly)
+  size_t group = 1;     // channels per vector (packed)
+  size_t vectors = 0;   // per block: per plane, or per image (packed)
+  size_t plane_stride = 0, phase_stride = 0, buffer = 0;  // copy layout (floats)
+  std::vector<int32_t> offsets;
+  std::vector<uint32_t> masks, store;
+  std::vector<float> lane_w, lane_bias;  // packed only
+};
+
+FlatGeometry MakeFlatGeometry(const PackedConv& pc, size_t h, size_t w, size_t ho, size_t wo, size_t lanes) {
+  const ConvShape& s = pc.s;
+  FlatGeometry g;
+  const size_t c = s.cout, taps = s.kh * s.kw, pixels = ho * wo, phases = s.sh * s.sw;
+  g.packed = pixels < lanes;
+  g.group = g.packed ? lanes / pixels : 1;
+  g.copy = !(s.sh == 1 && s.sw == 1 && w == wo && (!g.packed || h == ho));
+  size_t rows = 0;  // phase rows stored per plane (copy)
+  for (size_t r = 0; r < s.sh; ++r) rows = std::max(rows, PhaseCells(h, s.sh, r));
+  if (g.copy) {
+    for (size_t r = 0; r < s.sw; ++r)
+      if (PhaseCells(w, s.sw, r) > wo) return g;  // a phase row would not fit the output row stride
+    if (g.packed && rows > ho) return g;          // channel planes must be ho * wo apart
+    g.plane_stride = g.packed ? pixels : rows * wo;
+    g.phase_stride = g.packed ? c * pixels : rows * wo;
+    g.buffer = phases * (g.packed ? c * pixels : rows * wo);
+  }
+  const long row_stride = static_cast<long>(g.copy ? wo : w);
+  // Taps: phase, phase-plane shift (qy, qx) and the phase's extent.
+  std::vector<long> qy(taps), qx(taps), hr(taps), wr(taps);
+  g.offsets.resize(taps);
+  for (size_t ky = 0, t = 0; ky < s.kh; ++ky) {
+    for (size_t kx = 0; kx < s.kw; ++kx, ++t) {
+      long ry, rx;
+      FloorDiv(static_cast<long>(ky * s.dh) - static_cast<long>(s.pt), static_cast<long>(s.sh), &qy[t], &ry);
+      FloorDiv(static_cast<long>(kx * s.dw) - static_cast<long>(s.pl), static_cast<long>(s.sw), &qx[t], &rx);
+      hr[t] = static_cast<long>(PhaseCells(h, s.sh, ry));
+      wr[t] = static_cast<long>(PhaseCells(w, s.sw, rx));
+      const long phase = ry * static_cast<long>(s.sw) + rx;
+      g.offsets[t] = static_cast<int32_t>(phase * static_cast<long>(g.phase_stride) + qy[t] * row_stride + qx[t]);
+    }
+  }
+  g.vectors = g.packed ? (c + g.group - 1) / g.group : (pixels + lanes - 1) / lanes;
+  g.masks.assign(g.vectors * taps, 0);
+  g.store.assign(g.vectors, 0);
+  for (size_t v = 0; v < g.vectors; ++v) {
+    for (size_t l = 0; l < lanes; ++l) {
+      size_t q;  // pixel of the lane in its plane
+      if (g.packed) {
+        const size_t ch = v * g.group + l / pixels;
+        if (l / pixels >= g.group || ch >= c) continue;
+        q = l % pixels;
+      } else {
+        q = v * lanes + l;
+        if (q >= pixels) continue;
+      }
+      g.store[v] |= 1u << l;
+      const long oy = static_cast<long>(q / wo), ox = static_cast<long>(q % wo);
+      for (size_t t = 0; t < taps; ++t) {
+        const long r = oy + qy[t], col = ox + qx[t];
+        if (r >= 0 && r < hr[t] && col >= 0 && col < wr[t]) g.masks[v * taps + t] |= 1u << l;
+      }
+    }
+  }
+  if (g.packed) {
+    g.lane_w.assign(g.vectors * taps * lanes, 0.0f);
+    g.lane_bias.assign(g.vectors * lanes, 0.0f);
+    for (size_t v = 0; v < g.vectors; ++v) {
+      for (size_t l = 0; l < lanes; ++l) {
+        const size_t ch = v * g.group + l / pixels;
+        if (l / pixels >= g.group || ch >= c) continue;
+        for (size_t t = 0; t < taps; ++t) g.lane_w[(v * taps + t) * lanes + l] = pc.a[ch * taps + t];
+        g.lane_bias[v * lanes + l] = pc.bias[ch];
+      }
+    }
+  }
+  g.ok = true;
+  return g;
+}
+
+bool FlatDepthwise(const FlatKernel& fk, const PackedConv& pc, const float* x, size_t n, size_t h, size_t w,
+                   size_t ho, size_t wo, float* out) {
+  const ConvShape& s = pc.s;
+  const FlatGeometry g = MakeFlatGeometry(pc, h, w, ho, wo, fk.lanes);
+  if (!g.ok) return false;
+  const size_t c = s.cout, taps = s.kh * s.kw, pixels = ho * wo, plane = h * w;
+  DwFlatPlan p;
+  p.lanes = fk.lanes;
+  p.taps = taps;
+  p.step = g.packed ? g.group * pixels : fk.lanes;
+  p.offsets = g.offsets.data();
+  p.masks = g.masks.data();
+  p.store = g.store.data();
+  p.lane_weights = g.packed;
+  p.min = pc.min;
+  p.max = pc.max;
+  const bool split2 = s.sh == 2 && s.sw == 2;
+  auto split = [&](const float* src, size_t planes, float* dst) {
+    if (split2) {
+      fk.split2(src, planes, h, w, wo, g.plane_stride, g.phase_stride, dst);
+    } else {
+      SplitGeneric(src, planes, h, w, s.sh, s.sw, wo, g.plane_stride, g.phase_stride, dst);
+    }
+  };
+  if (!g.packed) {
+    // Tasks: (image, channel) planes, contiguous runs per worker; the copy buffer is per worker.
+    ParallelFor(n * c, 1, [&](size_t begin, size_t end) {
+      std::vector<float> buf(g.buffer);
+      for (size_t i = begin; i < end; ++i) {
+        const size_t ch = i % c;
+        const float* src = x + i * plane;
+        if (g.copy) {
+          split(src, 1, buf.data());
+          src = buf.data();
+        }
+        fk.flat(p, src, pc.a.data() + ch * taps, pc.bias.data() + ch, 0, g.vectors, out + i * pixels);
+      }
+    });
+    return true;
+  }
+  // Packed: tasks are (image, run of vectors); split an image only when there are few images.
+  const size_t threads = static_cast<size_t>(ThreadCount());
+  const size_t parts = std::min(g.vectors, std::max<size_t>(1, (2 * threads + n - 1) / n));
+  ParallelFor(n * parts, 1, [&](size_t begin, size_t end) {
+    std::vector<float> buf(g.buffer);
+    for (size_t t = begin; t < end; ++t) {
+      const size_t img = t / parts, part = t % parts;
+      const size_t v0 = g.vectors * part / parts, v1 = g.vectors * (part + 1) / parts;
+      if (v0 == v1) continue;
+      const float* src = x + img * c * plane;
+      if (g.copy) {
+        const size_t c0 = v0 * g.group, c1 = std::min(c, v1 * g.group);
+        split(src + c0 * plane, c1 - c0, buf.data() + c0 * pixels);
+        src = buf.data();
+      }
+      fk.flat(p, src, g.lane_w.data(), g.lane_bias.data(), v0, v1, out + img * c * pixels);
+    }
+  });
+  return true;
+}
+
+}  // namespace
+
+void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out) {
+  const ConvShape& s = pc.s;
+  const size_t ho = ConvOutDim(h, s.kh, s.sh, s.pt, s.pb, s.dh);
+  const size_t wo = ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
+  if (n == 0 || ho == 0 || wo == 0) return;
+  const Isa isa = ActiveIsa();
+  const FlatKernel fk = ActiveFlat(isa);
+  if (fk.flat != nullptr && FlatDepthwise(fk, pc, x, n, h, w, ho, wo, out)) return;
+  const DwConvPlaneFn plane = ActivePlane(isa);
+  const size_t c = s.cout, taps = s.kh * s.kw;
+  ParallelFor(n * c, 1, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const size_t ch = i % c;
+      plane(x + i * h * w, h, w, pc.a.data() + ch * taps, pc.bias[ch], s, ho, wo, pc.min, pc.max,
+            out + i * ho * wo);
+    }
+  });
+}
+
+}  // namespace f32
+}  // namespace layerq
