@@ -67,8 +67,8 @@ void TestConv(Isa isa, const f32::ConvShape& s, size_t n, size_t h, size_t w, un
   f32::PackedConv pc = f32::PackConv(wt.data(), bias.data(), s, 0.0f, INFINITY);
   f32::Conv2d(pc, x.data(), n, h, w, got.data());
   char what[200];
-  std::snprintf(what, sizeof what, "conv %s seed %u n %zu cin %zu cout %zu %zux%zu k %zux%zu s %zu,%zu g %zu", IsaName(isa),
-                seed, n, s.cin, s.cout, h, w, s.kh, s.kw, s.sh, s.sw, s.group);
+  std::snprintf(what, sizeof what, "conv %s seed %u n %zu cin %zu cout %zu %zux%zu k %zux%zu s %zu,%zu p %zu d %zu g %zu",
+                IsaName(isa), seed, n, s.cin, s.cout, h, w, s.kh, s.kw, s.sh, s.sw, s.pt, s.dh, s.group);
   Check(got, want, mag, 1e-5f, what);
 }
 
@@ -176,6 +176,22 @@ int RunF32Tests() {
       const size_t wo = kWo[pick() % 14], ho = kHo[pick() % 5], cout = kCout[pick() % 6], cin = 1 + pick() % 9;
       const size_t st = pick() % 4 == 0 ? 2 : 1, pad = pick() % 3 == 0 ? 0 : 1;
       TestConv(isa, shape(cin, cout, 3, st, pad, 1), 2, (ho - 1) * st + 3 - 2 * pad, (wo - 1) * st + 3 - 2 * pad, seed++);
+    }
+    // Depthwise (group == cin == cout): sizes around the flat kernels' 8/16-lane vectors (small
+    // planes pack several channels per vector), channels not multiples of 8/16, stride 1/2,
+    // pad 0/1, dilation 1/2; the MobileNetV2-w05 shapes first.
+    for (size_t hw : {16, 8, 4, 2}) {
+      TestConv(isa, shape(96, 96, 3, 1, 1, 96), 2, hw, hw, seed++);
+      TestConv(isa, shape(96, 96, 3, 2, 1, 96), 2, hw, hw, seed++);
+    }
+    for (int i = 0; i < 40; ++i) {
+      static const size_t kHw[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33};
+      static const size_t kC[] = {1, 3, 7, 8, 9, 16, 17, 33, 130, 200};
+      const size_t c = kC[pick() % 10], h = kHw[pick() % 14], w = kHw[pick() % 14];
+      f32::ConvShape d = shape(c, c, 3, 1 + pick() % 2, pick() % 2, c);
+      d.dh = d.dw = 1 + (pick() % 3 == 0 ? 1 : 0);
+      if (f32::ConvOutDim(h, 3, d.sh, d.pt, d.pb, d.dh) == 0 || f32::ConvOutDim(w, 3, d.sw, d.pl, d.pr, d.dw) == 0) continue;
+      TestConv(isa, d, 1 + pick() % 2, h, w, seed++);
     }
     TestElementwise(isa, seed++);
     TestPool(isa, seed++);
