@@ -216,6 +216,102 @@ bool FlatDepthwise(const FlatKernel& fk, const PackedConv& pc, const float* x, s
   return true;
 }
 
+// The 3x3 register-shift kernel (Dw3x3Plan): 3x3, pad 1, stride 1 or 2, dilation 1, output rows
+// of wo | 16 pixels and planes of >= 16 pixels or a divisor of 16. False when it does not apply.
+bool Depthwise3x3(DwConv3x3Fn kernel, DwConvSplit2Fn split2, const PackedConv& pc, const float* x, size_t n,
+                  size_t h, size_t w, size_t ho, size_t wo, float* out) {
+  constexpr size_t kLanes = 16;
+  const ConvShape& s = pc.s;
+  if (s.kh != 3 || s.kw != 3 || s.dh != 1 || s.dw != 1 || s.pt != 1 || s.pl != 1 || s.pb != 1 || s.pr != 1 ||
+      s.sh != s.sw || (s.sh != 1 && s.sh != 2) || kLanes % wo != 0) {
+    return false;
+  }
+  const size_t c = s.cout, pixels = ho * wo, plane = h * w;
+  Dw3x3Plan p;
+  p.wo = wo;
+  p.stride = s.sh;
+  // Packed: whole planes per vector (also one 16-pixel plane per vector: one call per image, not
+  // per plane). wo == 16 with one row stays per plane (the row shifts need wo < 16 when packed).
+  p.packed = pixels < kLanes || (pixels == kLanes && wo < kLanes);
+  p.one_plane = pixels == kLanes;
+  if (p.packed && kLanes % pixels != 0) return false;
+  p.min = pc.min;
+  p.max = pc.max;
+  for (size_t l = 0; l < kLanes; ++l) {
+    const size_t ox = l % wo, q = l % pixels;
+    if (ox != 0) p.left |= 1u << l;
+    if (ox != wo - 1) p.right |= 1u << l;
+    if (q >= wo) p.top |= 1u << l;
+    if (q + wo < pixels) p.bottom |= 1u << l;
+  }
+  const size_t run = p.packed ? c * pixels : pixels;  // floats per block
+  p.vectors = (run + kLanes - 1) / kLanes;
+  p.tail = run - (p.vectors - 1) * kLanes;
+  // Stride 2 on even sizes: each vector regroups its own 64 input floats (no split copy).
+  p.direct = s.sh == 2 && h == 2 * ho && w == 2 * wo;
+  if (p.direct) {
+    for (size_t k = 0; k < 4; ++k) {
+      const size_t ry = k / 2, rx = k % 2;
+      for (size_t l = 0; l < kLanes; ++l) {
+        const size_t q = l % pixels, first = p.packed ? (l / pixels) * plane : 0;
+        const size_t oy = q / wo, ox = q % wo;
+        const size_t f = first + (2 * oy + ry) * w + 2 * ox + rx;  // < 64
+        p.gather[k][l] = static_cast<int32_t>(f & 31);
+        if (f >= 32) p.blend[k] |= 1u << l;
+      }
+    }
+  }
+  const bool split = s.sh == 2 && !p.direct;
+  p.phase_stride = split ? p.vectors * kLanes : 0;
+  const size_t buffer = split ? 4 * p.phase_stride : 0;
+  if (!p.packed) {
+    ParallelFor(n * c, 1, [&](size_t begin, size_t end) {
+      std::vector<float> buf(buffer);  // cells no input maps to stay zero
+      for (size_t i = begin; i < end; ++i) {
+        const size_t ch = i % c;
+        const float* src = x + i * plane;
+        if (split) {
+          split2(src, 1, h, w, wo, 0, p.phase_stride, buf.data());
+          src = buf.data();
+        }
+        kernel(p, src, pc.a.data() + ch * 9, pc.bias.data() + ch, 0, p.vectors, out + i * pixels);
+      }
+    });
+    return true;
+  }
+  // Packed: lanes / pixels whole planes per vector, per-lane weights; tasks (image, vector run).
+  const size_t group = kLanes / pixels;
+  std::vector<float> lane_w(p.one_plane ? 0 : p.vectors * 9 * kLanes, 0.0f);
+  std::vector<float> lane_bias(p.one_plane ? 0 : p.vectors * kLanes, 0.0f);
+  for (size_t v = 0; v < p.vectors && !p.one_plane; ++v) {
+    for (size_t l = 0; l < kLanes; ++l) {
+      const size_t ch = v * group + l / pixels;
+      if (ch >= c) continue;
+      for (size_t t = 0; t < 9; ++t) lane_w[(v * 9 + t) * kLanes + l] = pc.a[ch * 9 + t];
+      lane_bias[v * kLanes + l] = pc.bias[ch];
+    }
+  }
+  const size_t threads = static_cast<size_t>(ThreadCount());
+  const size_t parts = std::min(p.vectors, std::max<size_t>(1, (2 * threads + n - 1) / n));
+  ParallelFor(n * parts, 1, [&](size_t begin, size_t end) {
+    std::vector<float> buf(buffer);
+    for (size_t t = begin; t < end; ++t) {
+      const size_t img = t / parts, part = t % parts;
+      const size_t v0 = p.vectors * part / parts, v1 = p.vectors * (part + 1) / parts;
+      if (v0 == v1) continue;
+      const float* src = x + img * c * plane;
+      if (split) {
+        const size_t c0 = v0 * group, c1 = std::min(c, v1 * group);
+        split2(src + c0 * plane, c1 - c0, h, w, wo, pixels, p.phase_stride, buf.data() + c0 * pixels);
+        src = buf.data();
+      }
+      kernel(p, src, p.one_plane ? pc.a.data() : lane_w.data(), p.one_plane ? pc.bias.data() : lane_bias.data(), v0,
+             v1, out + img * c * pixels);
+    }
+  });
+  return true;
+}
+
 }  // namespace
 
 void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out) {
@@ -224,6 +320,9 @@ void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, s
   const size_t wo = ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
   if (n == 0 || ho == 0 || wo == 0) return;
   const Isa isa = ActiveIsa();
+#if defined(__x86_64__) || defined(_M_X64)
+  if (isa == Isa::kAvx512 && Depthwise3x3(DwConv3x3Avx512, DwConvSplit2Avx512, pc, x, n, h, w, ho, wo, out)) return;
+#endif
   const FlatKernel fk = ActiveFlat(isa);
   if (fk.flat != nullptr && FlatDepthwise(fk, pc, x, n, h, w, ho, wo, out)) return;
   const DwConvPlaneFn plane = ActivePlane(isa);

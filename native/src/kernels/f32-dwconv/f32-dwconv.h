@@ -54,7 +54,35 @@ using DwConvSplit2Fn = void (*)(const float* x, size_t planes, size_t h, size_t 
 void DwConvSplit2Scalar(const float* x, size_t planes, size_t h, size_t w, size_t wo, size_t plane_stride,
                         size_t phase_stride, float* dst);
 
+// 3x3, pad 1, stride 1 or 2 with output rows of wo | lanes pixels (MobileNet's depthwise layers
+// from 16x16 down): each input vector is loaded once and shifted in registers (one output row
+// left/right, one row up/down) instead of one masked unaligned load per tap. Vector v covers
+// output floats [v * lanes, v * lanes + lanes) of a block: one plane (packed = false; src the
+// input plane for stride 1, for stride 2 four stride-phase planes of ho x wo (row stride wo;
+// (0,0), (0,1), (1,0), (1,1), phase_stride floats apart, cells past the input zero)), or
+// lanes / (ho * wo) whole planes (packed = true, per-lane weights as in DwFlatPlan, or the
+// plain taps when a plane fills the vector).
+struct Dw3x3Plan {
+  size_t wo = 0, stride = 1, vectors = 0, phase_stride = 0;
+  size_t tail = 0;  // valid lanes of the last vector (of the plane, or of the image when packed)
+  bool packed = false;
+  bool one_plane = false;  // packed with 16-pixel planes: w = taps [c][9], bias [c], broadcast
+  uint32_t left = 0, right = 0;  // lanes whose left (ox > 0) / right (ox < wo - 1) neighbour exists
+  uint32_t top = 0, bottom = 0;  // packed: lanes whose row above (oy > 0) / below (oy < ho - 1) exists
+  // Stride 2 read directly (h == 2 * ho, w == 2 * wo, no phase split): the input behind vector v
+  // is the 64 floats at src + v * 64; phase vector k lane l is float gather[k][l] of them (bit 4:
+  // which of a pair of 16-float loads; bit 5 of it set in blend[k]: the second pair).
+  bool direct = false;
+  int32_t gather[4][16] = {};
+  uint32_t blend[4] = {};
+  float min = 0, max = 0;
+};
+using DwConv3x3Fn = void (*)(const Dw3x3Plan& p, const float* src, const float* w, const float* bias, size_t v0,
+                             size_t v1, float* out);
+
 #if defined(__x86_64__) || defined(_M_X64)
+void DwConv3x3Avx512(const Dw3x3Plan& p, const float* src, const float* w, const float* bias, size_t v0, size_t v1,
+                     float* out);
 void DwConvPlaneAvx2(const float* x, size_t h, size_t w, const float* taps, float bias,
                      const ConvShape& s, size_t ho, size_t wo, float min, float max, float* out);
 void DwConvPlaneAvx512(const float* x, size_t h, size_t w, const float* taps, float bias,
