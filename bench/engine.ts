@@ -6,8 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { loadClassifier } from '../src/api/model';
 import { isaInfo, setThreads } from '../src/engine/addon';
-import { Engine } from '../src/engine/engine';
-import { quantizedEngine } from '../src/engine/quantized';
+import { Engine, quantizedEngine } from '../src/engine/engine';
 import { toQdq } from '../src/onnx/qdq';
 import { saveModel } from '../src/onnx/save';
 import { collectStatistics, initialPlan } from '../src/quant/calibration';

@@ -16,7 +16,8 @@ export { listImageFolder, readListFile, ImageSet, preprocessPreset, PRESET_NAMES
 
 // engine
 export { Engine } from './engine/engine';
-export { quantizedEngine, type QuantMode } from './engine/quantized';
+export { quantizedEngine } from './engine/engine';
+export type { QuantMode } from './engine/quantized';
 export { isaInfo, setIsa, setThreads } from './engine/addon';
 
 // quantization

@@ -6,8 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ImageSet, listImageFolder, preprocessPreset } from '../data';
-import { Engine } from '../engine/engine';
-import { quantizedEngine } from '../engine/quantized';
+import { Engine, quantizedEngine } from '../engine/engine';
 import { accuracy, agreement } from '../eval/metrics';
 import { buildSyntheticModel, writeSplit } from '../demo/synthetic';
 import { findLayers } from '../quant/layers';

@@ -2,83 +2,19 @@
  * layerq's FP32 engine: compiles a prepared graph into steps on the addon's kernels and runs it
  * batch by batch. Quantized modes build on the same runtime (see ./quantized.ts).
  */
-import { Graph, Model, Node } from '../ir/graph';
-import { consumers as consumersOf } from '../ir/graph-utils';
-import { activationOf, binaryStep, gemmStep, convStep, lowerNodeF32, sliceChainStep } from './lower-f32';
+import { Graph, Model } from '../ir/graph';
+import type { Layer } from '../quant/layers';
+import { PLAN_VERSION, QuantPlan } from '../quant/plan';
+import { QuantMode, lowerQuantized } from './quantized';
 import { Program, Step, Value } from './runtime';
 
 /**
- * The Relu/Clip that a Conv/Gemm can absorb: its output's only consumer, when that output is
- * not also a graph output.
+ * FP32 steps for a whole graph (Conv/Gemm/Add + Relu/Clip fused, slice chains as one copy): the
+ * quantized lowering under a plan that quantizes nothing, so both modes share one loop.
  */
-export function fusableActivation(graph: Graph, node: Node, consumers: Map<string, Node[]>): Node | undefined {
-  const next = soleConsumer(graph, node, consumers);
-  return next && activationOf(next) ? next : undefined;
-}
-
-/** The only node reading `node`'s output, when that output is not also a graph output. */
-export function soleConsumer(graph: Graph, node: Node, consumers: Map<string, Node[]>): Node | undefined {
-  const out = node.outputs[0]!;
-  const users = consumers.get(out) ?? [];
-  if (users.length !== 1 || graph.outputs.some((o) => o.name === out)) return undefined;
-  return users[0]!;
-}
-
-/**
- * The chain Slice -> Slice ... [-> Pad] that starts at a Slice, each link the sole consumer of
- * the one before (see sliceChainStep); just [node] when nothing follows it.
- */
-export function sliceChain(graph: Graph, node: Node, consumers: Map<string, Node[]>): Node[] {
-  const chain = [node];
-  for (let cur = node; cur.op === 'Slice';) {
-    const next = soleConsumer(graph, cur, consumers);
-    if (!next || (next.op !== 'Slice' && next.op !== 'Pad') || next.inputs[0] !== cur.outputs[0]) break;
-    chain.push(next);
-    cur = next;
-  }
-  return chain;
-}
-
-/** Ops that take a fused Relu/Clip on their output (the binary kernel's output clamp). */
-export const FUSABLE_ELEMENTWISE = new Set(['Add']);
-
-/** FP32 steps for a whole graph, with Conv/Gemm + Relu/Clip fused. */
-
-/** FP32 steps for a whole graph, with Conv/Gemm + Relu/Clip fused. */
 export function lowerGraphF32(model: Model): Step[] {
-  const { graph } = model;
-  const consumers = consumersOf(graph);
-  const fused = new Set<Node>();
-  const steps: Step[] = [];
-  for (const node of graph.nodes) {
-    if (fused.has(node)) continue;
-    if (node.op === 'Conv' || node.op === 'Gemm' || node.op === 'MatMul') {
-      const act = fusableActivation(graph, node, consumers);
-      if (act) fused.add(act);
-      const output = act ? act.outputs[0]! : node.outputs[0]!;
-      const activation = act ? activationOf(act) : undefined;
-      steps.push(node.op === 'Conv' ? convStep(graph, node, activation, output) : gemmStep(graph, node, activation, output));
-      continue;
-    }
-    if (FUSABLE_ELEMENTWISE.has(node.op)) {
-      const act = fusableActivation(graph, node, consumers);
-      if (act) {
-        fused.add(act);
-        steps.push(binaryStep(graph, node, activationOf(act), act.outputs[0]!));
-        continue;
-      }
-    }
-    if (node.op === 'Slice') {
-      const chain = sliceChain(graph, node, consumers);
-      if (chain.length > 1) {
-        for (const n of chain.slice(1)) fused.add(n);
-        steps.push(sliceChainStep(graph, chain));
-        continue;
-      }
-    }
-    steps.push(lowerNodeF32(graph, node, model.opset));
-  }
-  return steps;
+  const nothing: QuantPlan = { version: PLAN_VERSION, scope: 'float-residual', activations: {}, layers: [] };
+  return lowerQuantized(model, [], nothing, 'sim');
 }
 
 export interface RunBatchesOptions {
@@ -136,4 +72,10 @@ export class Engine {
     }
     return logits;
   }
+}
+
+/** An engine executing `plan` on `model` (prepared) in `mode` (see ./quantized.ts). */
+export function quantizedEngine(model: Model, layers: readonly Layer[], plan: QuantPlan, mode: QuantMode): Engine {
+  const steps = lowerQuantized(model, layers, plan, mode);
+  return new Engine(new Program(steps, new Set(model.graph.outputs.map((o) => o.name))), model.graph);
 }

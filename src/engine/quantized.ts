@@ -8,11 +8,11 @@
  * Signed (symmetric) activations are carried as uint8 codes shifted by 128.
  */
 import { Graph, Model, Node } from '../ir/graph';
-import { Engine, FUSABLE_ELEMENTWISE, fusableActivation, sliceChain } from './engine';
+import { FUSABLE_ELEMENTWISE, fusableActivation, sliceChain } from './fusion';
 import { consumers as consumersOf } from '../ir/graph-utils';
 import { activationOf, attrNum, binaryStep, convParams, convStep, gemmStep, lowerNodeF32, sliceChainStep } from './lower-f32';
 import * as q8 from './native-int8';
-import { Program, Step } from './runtime';
+import { Step } from './runtime';
 import { Layer } from '../quant/layers';
 import { MaterializedLayer, materializePlan } from '../quant/materialize';
 import { quantizeValue } from '../quant/math';
@@ -210,11 +210,6 @@ export function lowerQuantized(model: Model, layers: readonly Layer[], plan: Qua
   return steps;
 }
 
-/** An engine executing `plan` on `model` (prepared) in `mode`. */
-export function quantizedEngine(model: Model, layers: readonly Layer[], plan: QuantPlan, mode: QuantMode): Engine {
-  const steps = lowerQuantized(model, layers, plan, mode);
-  return new Engine(new Program(steps, new Set(model.graph.outputs.map((o) => o.name))), model.graph);
-}
 
 /**
  * The first step a plan change touches: a changed layer's step, or the quantize step of a

@@ -4,8 +4,8 @@
  */
 import { loadClassifier } from '../../src/api/model';
 import { ImageSet } from '../../src/data';
-import { Engine } from '../../src/engine/engine';
-import { firstAffectedStep, lowerQuantized, quantizedEngine } from '../../src/engine/quantized';
+import { Engine, quantizedEngine } from '../../src/engine/engine';
+import { firstAffectedStep, lowerQuantized } from '../../src/engine/quantized';
 import { Program, Value } from '../../src/engine/runtime';
 import { accuracy, agreement } from '../../src/eval/metrics';
 import { toQdq } from '../../src/onnx/qdq';
