@@ -80,3 +80,19 @@ export function median(xs: number[]): number {
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
+
+/** A conv layer shape for the kernel benches; `count` is how often it occurs in the network. */
+export interface ConvShape { name: string; cin: number; cout: number; hw: number; stride: number; k: number; count: number; group?: number }
+
+/**
+ * ResNet-20's conv shapes: stem, 3 stages of 3 basic blocks (2 convs each); the first conv of
+ * stages 2 and 3 has stride 2.
+ */
+export const RESNET20_CONVS: readonly ConvShape[] = [
+  { name: 'stem 3->16 @32', cin: 3, cout: 16, hw: 32, stride: 1, k: 3, count: 1 },
+  { name: '16->16 @32', cin: 16, cout: 16, hw: 32, stride: 1, k: 3, count: 6 },
+  { name: '16->32 s2 @32', cin: 16, cout: 32, hw: 32, stride: 2, k: 3, count: 1 },
+  { name: '32->32 @16', cin: 32, cout: 32, hw: 16, stride: 1, k: 3, count: 5 },
+  { name: '32->64 s2 @16', cin: 32, cout: 64, hw: 16, stride: 2, k: 3, count: 1 },
+  { name: '64->64 @8', cin: 64, cout: 64, hw: 8, stride: 1, k: 3, count: 5 },
+];

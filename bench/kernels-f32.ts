@@ -13,21 +13,13 @@ import * as path from 'path';
 import { Bench } from 'tinybench';
 import { isaInfo, setIsa, setThreads } from '../src/engine/addon';
 import { ConvParams, PackedConv, conv2d, convOutputDims } from '../src/engine/native-f32';
+import { ConvShape, RESNET20_CONVS } from './common';
 
-interface Layer { name: string; cin: number; cout: number; hw: number; stride: number; k: number; count: number; group?: number }
+type Layer = ConvShape;
 
 const BATCH = 64;
 const THREADS = 2;
-// ResNet-20: stem, 3 stages of 3 basic blocks (2 convs each); the first conv of stages 2 and 3
-// has stride 2. `count` is how often the shape occurs in the network.
-const LAYERS: Layer[] = [
-  { name: 'stem 3->16 @32', cin: 3, cout: 16, hw: 32, stride: 1, k: 3, count: 1 },
-  { name: '16->16 @32', cin: 16, cout: 16, hw: 32, stride: 1, k: 3, count: 6 },
-  { name: '16->32 s2 @32', cin: 16, cout: 32, hw: 32, stride: 2, k: 3, count: 1 },
-  { name: '32->32 @16', cin: 32, cout: 32, hw: 16, stride: 1, k: 3, count: 5 },
-  { name: '32->64 s2 @16', cin: 32, cout: 64, hw: 16, stride: 2, k: 3, count: 1 },
-  { name: '64->64 @8', cin: 64, cout: 64, hw: 8, stride: 1, k: 3, count: 5 },
-];
+const LAYERS: readonly Layer[] = RESNET20_CONVS;
 
 // MobileNetV2-w05 (CIFAR, 32x32 input) depthwise 3x3 convs, pad 1: channels, input size, stride.
 const DW_LAYERS: Layer[] = [
@@ -96,7 +88,7 @@ async function timeOrt(): Promise<number | null> {
 type IsaName = 'scalar' | 'avx2' | 'avx512';
 
 /** Times every layer on every ISA; prints the table and returns the summed best time (s). */
-async function table(layers: Layer[], isas: readonly IsaName[], quick: boolean, peak: number): Promise<number> {
+async function table(layers: readonly Layer[], isas: readonly IsaName[], quick: boolean, peak: number): Promise<number> {
   const peak512 = 2 * peak; // 16 lanes (assumes full-width 512-bit FMA ports, as on Zen 5)
   const rows: string[] = ['| layer (batch 64) | count | scalar GFLOP/s | AVX2 GFLOP/s | AVX2 % of peak | AVX-512 GFLOP/s | AVX-512 % of peak | best ms |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
   let total = 0;

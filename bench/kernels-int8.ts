@@ -11,20 +11,13 @@ import { Bench } from 'tinybench';
 import { isaInfo, setIsa, setThreads, type IsaName } from '../src/engine/addon';
 import { PackedConv, conv2d } from '../src/engine/native-f32';
 import { PackedQConv, fakeQuantize, qconv2d, quantize, type QConvParams, type QuantSpec } from '../src/engine/native-int8';
+import { ConvShape, RESNET20_CONVS } from './common';
 
-interface Layer { name: string; cin: number; cout: number; hw: number; stride: number; k: number; count: number }
+type Layer = ConvShape;
 
 const BATCH = 64;
 const THREADS = 2;
-// ResNet-20: stem, 3 stages of 3 basic blocks (2 convs each); `count` = occurrences.
-const LAYERS: Layer[] = [
-  { name: 'stem 3->16 @32', cin: 3, cout: 16, hw: 32, stride: 1, k: 3, count: 1 },
-  { name: '16->16 @32', cin: 16, cout: 16, hw: 32, stride: 1, k: 3, count: 6 },
-  { name: '16->32 s2 @32', cin: 16, cout: 32, hw: 32, stride: 2, k: 3, count: 1 },
-  { name: '32->32 @16', cin: 32, cout: 32, hw: 16, stride: 1, k: 3, count: 5 },
-  { name: '32->64 s2 @16', cin: 32, cout: 64, hw: 16, stride: 2, k: 3, count: 1 },
-  { name: '64->64 @8', cin: 64, cout: 64, hw: 8, stride: 1, k: 3, count: 5 },
-];
+const LAYERS: readonly Layer[] = RESNET20_CONVS;
 
 function macs(l: Layer): number {
   const out = l.hw / l.stride;
