@@ -4,35 +4,16 @@
  * output rows, kNR = 24 columns). Errors are relative to sum |products| (XNNPACK style), so a
  * failure means a wrong tap, not float reassociation. Seeds and shapes are in the messages.
  */
-import { isaInfo, setIsa } from '../../src/engine/addon';
+import { isaInfo, setIsa, type IsaName } from '../../src/engine/addon';
+import { HAS_AVX2, HAS_AVX512, SIMD_ISAS, randomArray, rng } from './isa';
 import { ConvParams, PackedConv, PackedGemm, conv2d, convOutputDims, gemm } from '../../src/engine/native-f32';
 
-type Isa = 'scalar' | 'avx2' | 'avx512';
-const detected = isaInfo().detected;
-const hasAvx512 = detected === 'avx512';
-const hasAvx2 = detected === 'avx2' || hasAvx512; // AVX-512 CPUs can run (and force) the AVX2 path
-const itAvx2 = hasAvx2 ? it : it.skip;
-const itAvx512 = hasAvx512 ? it : it.skip;
-/** SIMD paths this CPU can run, each compared against scalar. */
-const SIMD_ISAS: Isa[] = [...(hasAvx2 ? (['avx2'] as const) : []), ...(hasAvx512 ? (['avx512'] as const) : [])];
+type Isa = IsaName;
+const itAvx2 = HAS_AVX2 ? it : it.skip;
+const itAvx512 = HAS_AVX512 ? it : it.skip;
 const TOL = 1e-5;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function randomArray(n: number, rand: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
-  return a;
-}
 
 /** Naive conv: returns [y, sum |products| + |bias|] (before the clamp). */
 function naiveConv(x: Float32Array, xd: number[], w: Float32Array, wd: number[], bias: Float32Array | null, p: ConvParams): [Float32Array, Float32Array] {

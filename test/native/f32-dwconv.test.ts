@@ -7,33 +7,15 @@
  * dilations 1/2, with and without bias and clamp; plus MobileNetV2-w05's depthwise layers.
  * Errors are relative to sum |products| (XNNPACK style). Seeds and shapes are in the messages.
  */
-import { isaInfo, setIsa } from '../../src/engine/addon';
+import { isaInfo, setIsa, type IsaName } from '../../src/engine/addon';
+import { SIMD_ISAS, randomArray, rng } from './isa';
 import { ConvParams, PackedConv, conv2d, convOutputDims } from '../../src/engine/native-f32';
 
-type Isa = 'scalar' | 'avx2' | 'avx512';
-const detected = isaInfo().detected;
-const hasAvx512 = detected === 'avx512';
-const hasAvx2 = detected === 'avx2' || hasAvx512;
-const SIMD_ISAS: Isa[] = [...(hasAvx2 ? (['avx2'] as const) : []), ...(hasAvx512 ? (['avx512'] as const) : [])];
+type Isa = IsaName;
 const itSimd = SIMD_ISAS.length > 0 ? it : it.skip;
 const TOL = 1e-5;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function randomArray(n: number, rand: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
-  return a;
-}
 
 async function runConv(isa: Isa, packed: PackedConv, x: Float32Array, xd: number[]): Promise<Float32Array> {
   const out = new Float32Array(convOutputDims(xd, packed.wDims, packed.params).reduce((a, b) => a * b, 1)).fill(NaN);

@@ -3,28 +3,14 @@
  * has (AVX2 / AVX-512 skipped, not failed, elsewhere). Seeded inputs; seeds and shapes in the messages.
  */
 import { isaInfo, setIsa } from '../../src/engine/addon';
+import { ALL_ISAS, randomArray as randomFrom, rng } from './isa';
 import { BinaryOp, PoolParams, UnaryOp, avgPool2d, binary, globalAvgPool, maxPool2d, poolOutputDims, softmax, stridedCopy, unary } from '../../src/engine/native-f32';
 
 // AVX-512 CPUs run the AVX2 kernels for these ops (forced as 'avx2', and under 'avx512').
-const DETECTED = isaInfo().detected;
-const ISAS = DETECTED === 'avx512' ? (['scalar', 'avx2', 'avx512'] as const) : DETECTED === 'avx2' ? (['scalar', 'avx2'] as const) : (['scalar'] as const);
+const ISAS = ALL_ISAS;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function randomArray(n: number, rand: () => number, scale = 4): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * scale;
-  return a;
-}
+const randomArray = (n: number, rand: () => number, scale = 4): Float32Array => randomFrom(n, rand, scale);
 
 async function forEachIsa(fn: (isa: string) => Promise<void>): Promise<void> {
   const before = isaInfo().active;

@@ -8,24 +8,17 @@
 import { isaInfo, setIsa, type IsaName } from '../../src/engine/addon';
 import { PackedQConv, PackedQGemm, qconv2d, qgemm, type QConvParams, type QGemmParams } from '../../src/engine/native-int8';
 import { mulberry32, type Rng } from '../../src/data/random';
+import { SIMD_ISAS, randomInt, roundHalfEven } from './isa';
 
 // Fast paths to hold against the reference: AVX2 (vpmaddwd), and on AVX-512 CPUs also the
 // kAvx512 path (vpdpbusd where the CPU has VNNI); AVX-512 CPUs can be forced onto AVX2 too.
-const detected: IsaName = isaInfo().detected;
-const FAST: IsaName[] = detected === 'avx512' ? ['avx2', 'avx512'] : detected === 'avx2' ? ['avx2'] : [];
+const FAST = SIMD_ISAS;
 const itAvx2 = FAST.length > 0 ? it : it.skip;
 const initialIsa: IsaName = isaInfo().active;
 afterEach(() => setIsa(initialIsa));
 
 // ---- naive JS reference of the contract ------------------------------------------------
 
-/** Round half to even of a float32 value. */
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v), d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
 
 /** Per-channel float32 factor: requantization multiplier (uint8) or dequantization scale. */
 function channelScale(p: QGemmParams, c: number): number {
@@ -81,16 +74,13 @@ function naiveGemm(a: Uint8Array, M: number, K: number, bNK: (n: number, k: numb
 
 // ---- random problems --------------------------------------------------------------------
 
-function int(r: Rng, lo: number, hi: number): number {
-  return lo + Math.floor(r() * (hi - lo + 1));
-}
 
 function randomQuant(r: Rng, channels: number, u8: boolean): QGemmParams {
-  const ws = new Float32Array(int(r, 0, 1) ? channels : 1).map(() => 0.0005 + r() * 0.05);
-  const base = { inputScale: 0.001 + r() * 0.1, inputZero: int(r, 0, 255), weightScale: ws };
-  if (!u8) return { ...base, output: int(r, 0, 1) ? { kind: 'float32', min: 0, max: 6 } : { kind: 'float32' } };
-  const zero = int(r, 0, 255), min = int(r, 0, 1) ? zero : 0;
-  return { ...base, output: { kind: 'uint8', scale: 0.02 + r() * 0.5, zero, min, max: int(r, 0, 1) ? 255 : Math.max(min, 15) } };
+  const ws = new Float32Array(randomInt(r, 0, 1) ? channels : 1).map(() => 0.0005 + r() * 0.05);
+  const base = { inputScale: 0.001 + r() * 0.1, inputZero: randomInt(r, 0, 255), weightScale: ws };
+  if (!u8) return { ...base, output: randomInt(r, 0, 1) ? { kind: 'float32', min: 0, max: 6 } : { kind: 'float32' } };
+  const zero = randomInt(r, 0, 255), min = randomInt(r, 0, 1) ? zero : 0;
+  return { ...base, output: { kind: 'uint8', scale: 0.02 + r() * 0.5, zero, min, max: randomInt(r, 0, 1) ? 255 : Math.max(min, 15) } };
 }
 
 interface ConvProblem {
@@ -107,21 +97,21 @@ type ConvKind = 'general' | 'pointwise' | 'depthwise' | 'grouped';
 
 function randomConv(seed: number, kind: ConvKind, over: Partial<{ cin: number; cout: number; hw: number; u8: boolean }> = {}): ConvProblem {
   const r = mulberry32(seed);
-  const group = kind === 'depthwise' ? int(r, 1, 20) : kind === 'grouped' ? int(r, 2, 4) : 1;
-  const cinG = kind === 'depthwise' ? 1 : over.cin ?? int(r, 1, 24);
-  const coutG = kind === 'depthwise' ? 1 : over.cout ?? int(r, 1, 21);
+  const group = kind === 'depthwise' ? randomInt(r, 1, 20) : kind === 'grouped' ? randomInt(r, 2, 4) : 1;
+  const cinG = kind === 'depthwise' ? 1 : over.cin ?? randomInt(r, 1, 24);
+  const coutG = kind === 'depthwise' ? 1 : over.cout ?? randomInt(r, 1, 21);
   const k1 = kind === 'pointwise';
-  const kh = k1 ? 1 : int(r, 1, 4), kw = k1 ? 1 : int(r, 1, 4);
-  const strides: [number, number] = k1 ? [1, 1] : [int(r, 1, 3), int(r, 1, 2)];
-  const pads: [number, number, number, number] = k1 ? [0, 0, 0, 0] : [int(r, 0, 2), int(r, 0, 2), int(r, 0, 2), int(r, 0, 2)];
-  const dilations: [number, number] = k1 ? [1, 1] : [int(r, 1, 2), int(r, 1, 2)];
-  const N = int(r, 1, 2);
-  const H = Math.max(over.hw ?? int(r, 1, 17), kh * dilations[0]), W = Math.max(over.hw ?? int(r, 1, 19), kw * dilations[1]);
-  const u8 = over.u8 ?? int(r, 0, 1) === 1;
+  const kh = k1 ? 1 : randomInt(r, 1, 4), kw = k1 ? 1 : randomInt(r, 1, 4);
+  const strides: [number, number] = k1 ? [1, 1] : [randomInt(r, 1, 3), randomInt(r, 1, 2)];
+  const pads: [number, number, number, number] = k1 ? [0, 0, 0, 0] : [randomInt(r, 0, 2), randomInt(r, 0, 2), randomInt(r, 0, 2), randomInt(r, 0, 2)];
+  const dilations: [number, number] = k1 ? [1, 1] : [randomInt(r, 1, 2), randomInt(r, 1, 2)];
+  const N = randomInt(r, 1, 2);
+  const H = Math.max(over.hw ?? randomInt(r, 1, 17), kh * dilations[0]), W = Math.max(over.hw ?? randomInt(r, 1, 19), kw * dilations[1]);
+  const u8 = over.u8 ?? randomInt(r, 0, 1) === 1;
   const wd = [coutG * group, cinG, kh, kw], xd = [N, cinG * group, H, W];
-  const w = new Int8Array(wd.reduce((a, b) => a * b)).map(() => int(r, -128, 127));
-  const x = new Uint8Array(xd.reduce((a, b) => a * b)).map(() => int(r, 0, 255));
-  const bias = int(r, 0, 3) ? new Int32Array(wd[0]!).map(() => int(r, -100000, 100000)) : null;
+  const w = new Int8Array(wd.reduce((a, b) => a * b)).map(() => randomInt(r, -128, 127));
+  const x = new Uint8Array(xd.reduce((a, b) => a * b)).map(() => randomInt(r, 0, 255));
+  const bias = randomInt(r, 0, 3) ? new Int32Array(wd[0]!).map(() => randomInt(r, -100000, 100000)) : null;
   const p: QConvParams = { strides, pads, dilations, group, ...randomQuant(r, wd[0]!, u8) };
   const label = `seed=${seed} ${kind} x=[${xd}] w=[${wd}] g=${group} s=[${strides}] p=[${pads}] d=[${dilations}] ${p.output.kind} ws=${p.weightScale.length}`;
   return { label, x, xd, w, wd, bias, p };
@@ -267,11 +257,11 @@ interface GemmProblem {
 
 function randomGemm(seed: number, M: number, K: number, N: number, extreme = false): GemmProblem {
   const r = mulberry32(seed);
-  const transB = int(r, 0, 1) === 1;
-  const p = randomQuant(r, N, int(r, 0, 1) === 1);
-  const b = new Int8Array(K * N).map(() => (extreme ? (int(r, 0, 1) ? 127 : -128) : int(r, -128, 127)));
-  const a = new Uint8Array(M * K).map(() => (extreme ? 255 : int(r, 0, 255)));
-  const bias = int(r, 0, 3) ? new Int32Array(N).map(() => int(r, -100000, 100000)) : null;
+  const transB = randomInt(r, 0, 1) === 1;
+  const p = randomQuant(r, N, randomInt(r, 0, 1) === 1);
+  const b = new Int8Array(K * N).map(() => (extreme ? (randomInt(r, 0, 1) ? 127 : -128) : randomInt(r, -128, 127)));
+  const a = new Uint8Array(M * K).map(() => (extreme ? 255 : randomInt(r, 0, 255)));
+  const bias = randomInt(r, 0, 3) ? new Int32Array(N).map(() => randomInt(r, -100000, 100000)) : null;
   if (extreme) p.inputZero = 0;
   return { label: `seed=${seed} M=${M} K=${K} N=${N} transB=${transB} ${p.output.kind} ws=${p.weightScale.length}${extreme ? ' extreme' : ''}`, a, M, K, N, b, transB, bias, p };
 }

@@ -15,20 +15,14 @@ import {
   type QuantSpec,
 } from '../../src/engine/native-int8';
 import { mulberry32, type Rng } from '../../src/data/random';
+import { SIMD_ISAS, randomInt, roundHalfEven } from './isa';
 
 // Fast paths: AVX2, and on AVX-512 CPUs the kAvx512 dispatch as well (it runs the AVX2 rows).
-const detected: IsaName = isaInfo().detected;
-const FAST: IsaName[] = detected === 'avx512' ? ['avx2', 'avx512'] : detected === 'avx2' ? ['avx2'] : [];
+const FAST = SIMD_ISAS;
 const itAvx2 = FAST.length > 0 ? it : it.skip;
 const initialIsa: IsaName = isaInfo().active;
 afterEach(() => setIsa(initialIsa));
 
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v), d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
 
 /** Channel of flat index i for dims and spec (0 when per tensor). */
 function channelOf(dims: number[], spec: QuantSpec, i: number): number {
@@ -53,9 +47,6 @@ function jsDequantize(q: ArrayLike<number>, dims: number[], spec: QuantSpec): nu
   });
 }
 
-function int(r: Rng, lo: number, hi: number): number {
-  return lo + Math.floor(r() * (hi - lo + 1));
-}
 
 interface Problem {
   label: string;
@@ -67,22 +58,22 @@ interface Problem {
 
 function randomProblem(seed: number): Problem {
   const r = mulberry32(seed);
-  const rank = int(r, 1, 4);
-  const dims = Array.from({ length: rank }, () => int(r, 1, 9));
-  if (int(r, 0, 3) === 0) dims[rank - 1] = int(r, 1, 70);
-  const signed = int(r, 0, 1) === 1, bits4 = int(r, 0, 3) === 0;
+  const rank = randomInt(r, 1, 4);
+  const dims = Array.from({ length: rank }, () => randomInt(r, 1, 9));
+  if (randomInt(r, 0, 3) === 0) dims[rank - 1] = randomInt(r, 1, 70);
+  const signed = randomInt(r, 0, 1) === 1, bits4 = randomInt(r, 0, 3) === 0;
   const [qmin, qmax] = signed ? (bits4 ? [-8, 7] : [-128, 127]) : bits4 ? [0, 15] : [0, 255];
-  const perChannel = int(r, 0, 1) === 1;
-  const axis = int(r, -rank, rank - 1);
+  const perChannel = randomInt(r, 0, 1) === 1;
+  const axis = randomInt(r, -rank, rank - 1);
   const channels = perChannel ? dims[axis < 0 ? axis + rank : axis]! : 1;
   // Power-of-two scales half the time so that (k + 0.5) * scale / scale is an exact tie.
-  const pow2 = int(r, 0, 1) === 1;
-  const scale = new Float32Array(channels).map(() => (pow2 ? 2 ** int(r, -8, 2) : 0.001 + r() * 0.3));
-  const zero = new Int32Array(channels).map(() => int(r, qmin, qmax));
+  const pow2 = randomInt(r, 0, 1) === 1;
+  const scale = new Float32Array(channels).map(() => (pow2 ? 2 ** randomInt(r, -8, 2) : 0.001 + r() * 0.3));
+  const zero = new Int32Array(channels).map(() => randomInt(r, qmin, qmax));
   const n = dims.reduce((p, d) => p * d, 1);
-  const x = new Float32Array(n).map(() => (int(r, 0, 2) ? (r() * 2 - 1) * 300 * scale[0]! : (int(r, -200, 200) + 0.5) * scale[0]!));
-  if (n > 3) x[int(r, 0, n - 1)] = [NaN, Infinity, -Infinity, 1e30][int(r, 0, 3)]!;
-  const spec: QuantSpec = perChannel || int(r, 0, 1) ? { scale, zero, qmin, qmax, axis } : { scale, zero, qmin, qmax };
+  const x = new Float32Array(n).map(() => (randomInt(r, 0, 2) ? (r() * 2 - 1) * 300 * scale[0]! : (randomInt(r, -200, 200) + 0.5) * scale[0]!));
+  if (n > 3) x[randomInt(r, 0, n - 1)] = [NaN, Infinity, -Infinity, 1e30][randomInt(r, 0, 3)]!;
+  const spec: QuantSpec = perChannel || randomInt(r, 0, 1) ? { scale, zero, qmin, qmax, axis } : { scale, zero, qmin, qmax };
   return { label: `seed=${seed} dims=[${dims}] axis=${spec.axis} channels=${channels} q=[${qmin},${qmax}]`, x, dims, spec, signed };
 }
 
