@@ -216,6 +216,7 @@ bool FlatDepthwise(const FlatKernel& fk, const PackedConv& pc, const float* x, s
   return true;
 }
 
+#if defined(__x86_64__) || defined(_M_X64)
 // The 3x3 register-shift kernel (Dw3x3Plan): 3x3, pad 1, stride 1 or 2, dilation 1, output rows
 // of wo | 16 pixels and planes of >= 16 pixels or a divisor of 16. False when it does not apply.
 bool Depthwise3x3(DwConv3x3Fn kernel, DwConvSplit2Fn split2, const PackedConv& pc, const float* x, size_t n,
@@ -311,6 +312,7 @@ bool Depthwise3x3(DwConv3x3Fn kernel, DwConvSplit2Fn split2, const PackedConv& p
   });
   return true;
 }
+#endif  // x86-64: the register-shift kernel is AVX-512 only
 
 }  // namespace
 
