@@ -5,7 +5,7 @@
  * failure means a wrong tap, not float reassociation. Seeds and shapes are in the messages.
  */
 import { isaInfo, setIsa, type IsaName } from '../../src/engine/addon';
-import { HAS_AVX2, HAS_AVX512, SIMD_ISAS, randomArray, rng } from './isa';
+import { HAS_AVX2, HAS_AVX512, SIMD_ISAS, naiveConv, randomArray, rng } from './helpers';
 import { ConvParams, PackedConv, PackedGemm, conv2d, convOutputDims, gemm } from '../../src/engine/native-f32';
 
 type Isa = IsaName;
@@ -15,39 +15,6 @@ const TOL = 1e-5;
 
 
 
-/** Naive conv: returns [y, sum |products| + |bias|] (before the clamp). */
-function naiveConv(x: Float32Array, xd: number[], w: Float32Array, wd: number[], bias: Float32Array | null, p: ConvParams): [Float32Array, Float32Array] {
-  const [N, C, H, W] = xd as [number, number, number, number];
-  const [M, Cg, KH, KW] = wd as [number, number, number, number];
-  const [, , HO, WO] = convOutputDims(xd, wd, p);
-  const Mg = M / p.group;
-  const y = new Float32Array(N * M * HO * WO), mag = new Float32Array(y.length);
-  for (let n = 0; n < N; n++)
-    for (let m = 0; m < M; m++) {
-      const g = Math.floor(m / Mg);
-      for (let oy = 0; oy < HO; oy++)
-        for (let ox = 0; ox < WO; ox++) {
-          let acc = bias ? bias[m]! : 0, abs = bias ? Math.abs(bias[m]!) : 0;
-          for (let c = 0; c < Cg; c++)
-            for (let ky = 0; ky < KH; ky++) {
-              const iy = oy * p.strides[0] - p.pads[0] + ky * p.dilations[0];
-              if (iy < 0 || iy >= H) continue;
-              for (let kx = 0; kx < KW; kx++) {
-                const ix = ox * p.strides[1] - p.pads[1] + kx * p.dilations[1];
-                if (ix < 0 || ix >= W) continue;
-                const prod = x[((n * C + g * Cg + c) * H + iy) * W + ix]! * w[((m * Cg + c) * KH + ky) * KW + kx]!;
-                acc += prod;
-                abs += Math.abs(prod);
-              }
-            }
-          const o = ((n * M + m) * HO + oy) * WO + ox;
-          const a = p.activation;
-          y[o] = a ? Math.min(Math.max(acc, a.min), a.max) : acc;
-          mag[o] = abs;
-        }
-    }
-  return [y, mag];
-}
 
 function maxRelError(got: Float32Array, want: Float32Array, mag: Float32Array): { err: number; at: number } {
   let err = 0, at = -1;

@@ -8,7 +8,7 @@
  * Errors are relative to sum |products| (XNNPACK style). Seeds and shapes are in the messages.
  */
 import { isaInfo, setIsa, type IsaName } from '../../src/engine/addon';
-import { SIMD_ISAS, randomArray, rng } from './isa';
+import { SIMD_ISAS, naiveConv, randomArray, rng } from './helpers';
 import { ConvParams, PackedConv, conv2d, convOutputDims } from '../../src/engine/native-f32';
 
 type Isa = IsaName;
@@ -36,33 +36,10 @@ function expectClose(got: Float32Array, want: Float32Array, mag: Float32Array, w
   }
 }
 
-/** Naive depthwise conv (before the clamp, then clamped): [y, sum |products| + |bias|]. */
+/** Naive depthwise conv: the general naive conv with one channel a group. */
 function naiveDw(x: Float32Array, xd: number[], w: Float32Array, k: [number, number], bias: Float32Array | null, p: ConvParams): [Float32Array, Float32Array] {
-  const [N, C, H, W] = xd as [number, number, number, number];
-  const [KH, KW] = k;
-  const [, , HO, WO] = convOutputDims(xd, [C, 1, KH, KW], p);
-  const y = new Float32Array(N * C * HO * WO), mag = new Float32Array(y.length);
-  for (let n = 0; n < N; n++)
-    for (let c = 0; c < C; c++)
-      for (let oy = 0; oy < HO; oy++)
-        for (let ox = 0; ox < WO; ox++) {
-          let acc = bias ? bias[c]! : 0, abs = Math.abs(acc);
-          for (let ky = 0; ky < KH; ky++) {
-            const iy = oy * p.strides[0] - p.pads[0] + ky * p.dilations[0];
-            if (iy < 0 || iy >= H) continue;
-            for (let kx = 0; kx < KW; kx++) {
-              const ix = ox * p.strides[1] - p.pads[1] + kx * p.dilations[1];
-              if (ix < 0 || ix >= W) continue;
-              const prod = x[((n * C + c) * H + iy) * W + ix]! * w[(c * KH + ky) * KW + kx]!;
-              acc += prod;
-              abs += Math.abs(prod);
-            }
-          }
-          const o = ((n * C + c) * HO + oy) * WO + ox;
-          y[o] = p.activation ? Math.min(Math.max(acc, p.activation.min), p.activation.max) : acc;
-          mag[o] = abs;
-        }
-  return [y, mag];
+  const c = xd[1]!;
+  return naiveConv(x, xd, w, [c, 1, k[0], k[1]], bias, { ...p, group: c });
 }
 
 interface DwCase { n: number; c: number; h: number; w: number; k: [number, number]; p: ConvParams; bias: boolean }

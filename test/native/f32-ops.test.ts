@@ -3,7 +3,7 @@
  * has (AVX2 / AVX-512 skipped, not failed, elsewhere). Seeded inputs; seeds and shapes in the messages.
  */
 import { isaInfo, setIsa } from '../../src/engine/addon';
-import { ALL_ISAS, randomArray as randomFrom, rng } from './isa';
+import { ALL_ISAS, randomArray as randomFrom, rng } from './helpers';
 import { BinaryOp, PoolParams, UnaryOp, avgPool2d, binary, globalAvgPool, maxPool2d, poolOutputDims, softmax, stridedCopy, unary } from '../../src/engine/native-f32';
 
 // AVX-512 CPUs run the AVX2 kernels for these ops (forced as 'avx2', and under 'avx512').

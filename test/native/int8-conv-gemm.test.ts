@@ -8,7 +8,7 @@
 import { isaInfo, setIsa, type IsaName } from '../../src/engine/addon';
 import { PackedQConv, PackedQGemm, qconv2d, qgemm, type QConvParams, type QGemmParams } from '../../src/engine/native-int8';
 import { mulberry32, type Rng } from '../../src/data/random';
-import { SIMD_ISAS, randomInt, roundHalfEven } from './isa';
+import { SIMD_ISAS, randomInt, roundHalfEven } from './helpers';
 
 // Fast paths to hold against the reference: AVX2 (vpmaddwd), and on AVX-512 CPUs also the
 // kAvx512 path (vpdpbusd where the CPU has VNNI); AVX-512 CPUs can be forced onto AVX2 too.

@@ -15,7 +15,7 @@ import {
   type QuantSpec,
 } from '../../src/engine/native-int8';
 import { mulberry32, type Rng } from '../../src/data/random';
-import { SIMD_ISAS, randomInt, roundHalfEven } from './isa';
+import { SIMD_ISAS, randomInt, roundHalfEven } from './helpers';
 
 // Fast paths: AVX2, and on AVX-512 CPUs the kAvx512 dispatch as well (it runs the AVX2 rows).
 const FAST = SIMD_ISAS;
