@@ -62,8 +62,27 @@ export function activationOf(node: Node): f32.Activation | undefined {
   return undefined;
 }
 
+/**
+ * A step whose output has its input's shape: `kernel` reads x and writes a pooled buffer
+ * (unary activations, softmax, fake-quantize).
+ */
+function sameShapeStep(node: Node, kernel: (x: { data: Float32Array; dims: number[] }, out: Float32Array) => Promise<void>): Step {
+  const [input, output] = [node.inputs[0]!, node.outputs[0]!];
+  return {
+    name: node.name,
+    op: node.op,
+    inputs: [input],
+    outputs: [output],
+    async run(ctx) {
+      const x = ctx.getF32(input);
+      const out = ctx.allocF32(x.dims);
+      await kernel(x, out);
+      ctx.set(output, { kind: 'f32', data: out, dims: [...x.dims] });
+    },
+  };
+}
+
 function unaryStep(node: Node): Step {
-  const base = { name: node.name, op: node.op, inputs: [node.inputs[0]!], outputs: [node.outputs[0]!] };
   const op: f32.UnaryOp =
     node.op === 'Relu' ? 'relu' : node.op === 'Clip' ? 'clip' : node.op === 'Sigmoid' ? 'sigmoid' : node.op === 'HardSigmoid' ? 'hardsigmoid' : 'hardswish';
   const params =
@@ -72,15 +91,7 @@ function unaryStep(node: Node): Step {
       : op === 'hardsigmoid'
         ? { alpha: attrNum(node, 'alpha', 0.2), beta: attrNum(node, 'beta', 0.5) }
         : {};
-  return {
-    ...base,
-    async run(ctx) {
-      const x = ctx.getF32(base.inputs[0]!);
-      const out = ctx.allocF32(x.dims);
-      await f32.unary(op, x.data, out, params);
-      ctx.set(base.outputs[0]!, { kind: 'f32', data: out, dims: [...x.dims] });
-    },
-  };
+  return sameShapeStep(node, (x, out) => f32.unary(op, x.data, out, params));
 }
 
 /** Add/Sub/Mul/Div; `activation` is a fused Relu/Clip whose output `output` the step writes. */
@@ -313,24 +324,15 @@ function concatStep(node: Node): Step {
 
 function softmaxStep(node: Node, opset: number): Step {
   const axis = attrNum(node, 'axis', opset >= 13 ? -1 : 1);
-  return {
-    name: node.name,
-    op: node.op,
-    inputs: [node.inputs[0]!],
-    outputs: [node.outputs[0]!],
-    async run(ctx) {
-      const x = ctx.getF32(node.inputs[0]!);
-      const a = axis < 0 ? axis + x.dims.length : axis;
-      // Opset < 13 flattens from `axis`; opset >= 13 needs `axis` to be the last one here.
-      if (opset >= 13 && a !== x.dims.length - 1) {
-        throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Softmax over a non-last axis is not supported`);
-      }
-      const cols = x.dims.slice(a).reduce((p, v) => p * v, 1);
-      const out = ctx.allocF32(x.dims);
-      await f32.softmax(x.data, x.data.length / cols, cols, out);
-      ctx.set(node.outputs[0]!, { kind: 'f32', data: out, dims: [...x.dims] });
-    },
-  };
+  return sameShapeStep(node, (x, out) => {
+    const a = axis < 0 ? axis + x.dims.length : axis;
+    // Opset < 13 flattens from `axis`; opset >= 13 needs `axis` to be the last one here.
+    if (opset >= 13 && a !== x.dims.length - 1) {
+      throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Softmax over a non-last axis is not supported`);
+    }
+    const cols = x.dims.slice(a).reduce((p, v) => p * v, 1);
+    return f32.softmax(x.data, x.data.length / cols, cols, out);
+  });
 }
 
 /**
@@ -345,18 +347,7 @@ function fakeQuantizeStep(node: Node): Step {
     qmin: attrNum(node, 'qmin', 0),
     qmax: attrNum(node, 'qmax', 255),
   };
-  return {
-    name: node.name,
-    op: node.op,
-    inputs: [node.inputs[0]!],
-    outputs: [node.outputs[0]!],
-    async run(ctx) {
-      const x = ctx.getF32(node.inputs[0]!);
-      const out = ctx.allocF32(x.dims);
-      await fakeQuantize(x.data, x.dims, spec, out);
-      ctx.set(node.outputs[0]!, { kind: 'f32', data: out, dims: [...x.dims] });
-    },
-  };
+  return sameShapeStep(node, (x, out) => fakeQuantize(x.data, x.dims, spec, out));
 }
 
 /** One FP32 step for a node that is not a fused Conv/Gemm layer. */
