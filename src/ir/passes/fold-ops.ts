@@ -200,43 +200,38 @@ function concat(ts: Tensor[], axisAttr: number): Tensor {
   return { dtype: first.dtype, dims, data: out };
 }
 
-function slice(x: Tensor, starts: number[], ends: number[], axes: number[], steps: number[]): Tensor {
-  const ranges = x.dims.map((d) => ({ start: 0, step: 1, count: d }));
-  axes.forEach((ax, i) => {
-    const a = normAxis(ax, x.dims.length);
-    ranges[a] = sliceRange(x.dims[a] as number, starts[i] as number, ends[i] as number, steps[i] ?? 1);
-  });
-  const dims = ranges.map((r) => r.count);
-  const inStrides = stridesOf(x.dims);
+/**
+ * A strided view of `x` as a new tensor of `dims`: output element (c_0..c_r) reads input element
+ * offset + sum_k c_k * strides[k] (small shape-arithmetic tensors only).
+ */
+function stridedView(x: Tensor, dims: number[], offset: number, strides: number[]): Tensor {
   const outStrides = stridesOf(dims);
   const out = allocData(x.dtype, numel(dims));
   for (let i = 0; i < out.length; i++) {
-    let j = 0;
+    let j = offset;
     for (let k = 0; k < dims.length; k++) {
-      const r = ranges[k] as { start: number; step: number };
-      const coord = Math.floor(i / (outStrides[k] as number)) % (dims[k] as number);
-      j += (r.start + coord * r.step) * (inStrides[k] as number);
+      j += (Math.floor(i / (outStrides[k] as number)) % (dims[k] as number)) * (strides[k] as number);
     }
     out[i] = x.data[j] as number;
   }
   return { dtype: x.dtype, dims, data: out };
 }
 
+function slice(x: Tensor, starts: number[], ends: number[], axes: number[], steps: number[]): Tensor {
+  const ranges = x.dims.map((d) => ({ start: 0, step: 1, count: d }));
+  axes.forEach((ax, i) => {
+    const a = normAxis(ax, x.dims.length);
+    ranges[a] = sliceRange(x.dims[a] as number, starts[i] as number, ends[i] as number, steps[i] ?? 1);
+  });
+  const inStrides = stridesOf(x.dims);
+  const offset = ranges.reduce((o, r, k) => o + r.start * (inStrides[k] as number), 0);
+  return stridedView(x, ranges.map((r) => r.count), offset, ranges.map((r, k) => r.step * (inStrides[k] as number)));
+}
+
 /** Transpose of a tensor: output axis k is input axis perm[k]. */
 export function transpose(x: Tensor, perm: number[]): Tensor {
-  const dims = perm.map((p) => x.dims[p] as number);
   const inStrides = stridesOf(x.dims);
-  const outStrides = stridesOf(dims);
-  const out = allocData(x.dtype, numel(dims));
-  for (let i = 0; i < out.length; i++) {
-    let j = 0;
-    for (let k = 0; k < dims.length; k++) {
-      const coord = Math.floor(i / (outStrides[k] as number)) % (dims[k] as number);
-      j += coord * (inStrides[perm[k] as number] as number);
-    }
-    out[i] = x.data[j] as number;
-  }
-  return { dtype: x.dtype, dims, data: out };
+  return stridedView(x, perm.map((p) => x.dims[p] as number), 0, perm.map((p) => inStrides[p] as number));
 }
 
 function expand(x: Tensor, shape: number[]): Tensor {
