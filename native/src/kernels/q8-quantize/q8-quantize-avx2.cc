@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/q8-quantize/q8-quantize.h"
+#include "kernels/q8-quantize/q8-quantize-blocks.h"
 
 namespace layerq {
 namespace {
@@ -45,29 +46,10 @@ inline void Store8(__m256i q, Q8Storage st, void* out) {
   _mm_storel_epi64(static_cast<__m128i*>(out), b);
 }
 
-// Runs body(i, count, scale, zero) over n elements in blocks of 8; the last partial block is
-// handed padded copies (x = 0, scale = 1, zero = 0) and writes `count` results only.
-template <typename Body>
-inline void Blocks(size_t n, const float* scale, const int32_t* zero, size_t step, const Body& body) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) body(i, 8, scale + i * step, zero + i * step);
-  if (i < n) {
-    float s[8] = {1, 1, 1, 1, 1, 1, 1, 1};
-    int32_t z[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    if (step) {
-      std::memcpy(s, scale + i, (n - i) * sizeof(float));
-      std::memcpy(z, zero + i, (n - i) * sizeof(int32_t));
-      body(i, n - i, s, z);
-    } else {
-      body(i, n - i, scale, zero);
-    }
-  }
-}
-
 void Quantize(const float* x, size_t n, const float* scale, const int32_t* zero, size_t step,
               int32_t qmin, int32_t qmax, Q8Storage st, void* out) {
   uint8_t* o = static_cast<uint8_t*>(out);
-  Blocks(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
+  QuantizeBlocks<8>(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
     const Params8 p = Load(s, z, step, qmin, qmax);
     if (count == 8) {
       Store8(_mm256_add_epi32(_mm256_cvtps_epi32(Offset8(_mm256_loadu_ps(x + i), p)), p.zero), st, o + i);
@@ -84,7 +66,7 @@ void Quantize(const float* x, size_t n, const float* scale, const int32_t* zero,
 void Dequantize(const void* in, Q8Storage st, size_t n, const float* scale, const int32_t* zero,
                 size_t step, float* out) {
   const uint8_t* q = static_cast<const uint8_t*>(in);
-  Blocks(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
+  QuantizeBlocks<8>(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
     const Params8 p = Load(s, z, step, 0, 0);
     alignas(16) uint8_t b[16] = {};
     std::memcpy(b, q + i, count);
@@ -103,7 +85,7 @@ void Dequantize(const void* in, Q8Storage st, size_t n, const float* scale, cons
 
 void FakeQuantize(const float* x, size_t n, const float* scale, const int32_t* zero, size_t step,
                   int32_t qmin, int32_t qmax, float* out) {
-  Blocks(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
+  QuantizeBlocks<8>(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
     const Params8 p = Load(s, z, step, qmin, qmax);
     if (count == 8) {
       _mm256_storeu_ps(out + i, _mm256_mul_ps(Integral8(Offset8(_mm256_loadu_ps(x + i), p)), p.scale));

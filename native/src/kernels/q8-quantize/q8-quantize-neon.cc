@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernels/q8-quantize/q8-quantize.h"
+#include "kernels/q8-quantize/q8-quantize-blocks.h"
 
 namespace layerq {
 namespace {
@@ -31,29 +32,10 @@ inline int32x4_t Offset4(float32x4_t x, const Params4& p) {
   return vcvtq_s32_f32(vminnmq_f32(vmaxnmq_f32(r, p.lo), p.hi));
 }
 
-// Runs body(i, count, scale, zero) over blocks of 4; the last partial block gets padded
-// parameters (scale 1, zero 0) when they are per element.
-template <typename Body>
-inline void Blocks(size_t n, const float* scale, const int32_t* zero, size_t step, const Body& body) {
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) body(i, 4, scale + i * step, zero + i * step);
-  if (i < n) {
-    float s[4] = {1, 1, 1, 1};
-    int32_t z[4] = {0, 0, 0, 0};
-    if (step) {
-      std::memcpy(s, scale + i, (n - i) * sizeof(float));
-      std::memcpy(z, zero + i, (n - i) * sizeof(int32_t));
-      body(i, n - i, s, z);
-    } else {
-      body(i, n - i, scale, zero);
-    }
-  }
-}
-
 void Quantize(const float* x, size_t n, const float* scale, const int32_t* zero, size_t step,
               int32_t qmin, int32_t qmax, Q8Storage st, void* out) {
   uint8_t* o = static_cast<uint8_t*>(out);
-  Blocks(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
+  QuantizeBlocks<4>(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
     const Params4 p = Load(s, z, step, qmin, qmax);
     float t[4] = {0, 0, 0, 0};
     std::memcpy(t, x + i, count * sizeof(float));
@@ -68,7 +50,7 @@ void Quantize(const float* x, size_t n, const float* scale, const int32_t* zero,
 
 void Dequantize(const void* in, Q8Storage st, size_t n, const float* scale, const int32_t* zero,
                 size_t step, float* out) {
-  Blocks(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
+  QuantizeBlocks<4>(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
     const Params4 p = Load(s, z, step, 0, 0);
     int32_t q[4] = {0, 0, 0, 0};
     for (size_t j = 0; j < count; ++j) {
@@ -82,7 +64,7 @@ void Dequantize(const void* in, Q8Storage st, size_t n, const float* scale, cons
 
 void FakeQuantize(const float* x, size_t n, const float* scale, const int32_t* zero, size_t step,
                   int32_t qmin, int32_t qmax, float* out) {
-  Blocks(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
+  QuantizeBlocks<4>(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
     const Params4 p = Load(s, z, step, qmin, qmax);
     float t[4] = {0, 0, 0, 0};
     std::memcpy(t, x + i, count * sizeof(float));
