@@ -6,7 +6,7 @@ import * as path from 'path';
 import { preprocessPreset } from '../data';
 import { LayerqError } from '../errors';
 import { INTERNAL_OPS } from '../ir/passes';
-import { setThreads } from '../engine/addon';
+import { isaInfo, setThreads } from '../engine/addon';
 import { Engine, quantizedEngine } from '../engine/engine';
 import { accuracy, agreement } from '../eval/metrics';
 import { toQdq } from '../onnx/qdq';
@@ -14,6 +14,7 @@ import { saveModel } from '../onnx/save';
 import { QuantConfig, checkQuantConfig, collectStatistics, initialPlan } from '../quant/calibration';
 import { findLayers, quantizedTensors } from '../quant/layers';
 import { QuantPlan } from '../quant/plan';
+import { macShare, perClassComparison, reportLayers, runInfo } from '../report/summary';
 import { REPORT_VERSION, QuantizeReport, writeFileAtomic } from '../report/report';
 import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
@@ -110,9 +111,12 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
       int8Engine: summarize(intLogits),
       int8EngineAgreement: agreement(intLogits, fileLogits, model.classes),
     },
-    layers: layers.map((l) => ({ id: l.id, kind: l.kind, macs: l.macs, input: l.input, output: l.output })),
+    layers: reportLayers(plan, layers),
     plan,
+    macShare: macShare(plan, layers),
+    perClass: perClassComparison(fp32Logits, fileLogits, data.validation.labels, data.classes),
     timings: time.seconds,
+    run: runInfo(isaInfo().active, isaInfo().threads),
   };
   const reportPath = path.join(o.out, 'report.json');
   writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
