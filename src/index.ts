@@ -22,7 +22,8 @@ export { isaInfo, setIsa, setThreads } from './engine/addon';
 
 // quantization
 export { findLayers, quantizedTensors, type Layer, type ActivationScope } from './quant/layers';
-export { collectStatistics, initialPlan, checkQuantConfig, type QuantConfig } from './quant/calibration';
+export { initialPlan, checkQuantConfig, type QuantConfig } from './quant/first-plan';
+export { calibratePlan, collectStatistics, type Calibration } from './pipeline/calibrate';
 export { type QuantPlan, type LayerPlan, type TensorQuant, type WeightQuant, parsePlan, diffPlans, clonePlan } from './quant/plan';
 export { toQdq } from './onnx/qdq';
 

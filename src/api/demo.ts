@@ -10,7 +10,7 @@ import { Engine, quantizedEngine } from '../engine/engine';
 import { accuracy, agreement } from '../eval/metrics';
 import { buildSyntheticModel, writeSplit } from '../demo/synthetic';
 import { findLayers } from '../quant/layers';
-import { QuantConfig } from '../quant/calibration';
+import { QuantConfig } from '../quant/first-plan';
 import type { TopK } from '../report/report';
 import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';

@@ -11,8 +11,8 @@ import { Engine, quantizedEngine } from '../engine/engine';
 import { accuracy, agreement } from '../eval/metrics';
 import { toQdq } from '../onnx/qdq';
 import { saveModel } from '../onnx/save';
-import { QuantConfig, checkQuantConfig, collectStatistics, initialPlan } from '../quant/calibration';
-import { findLayers, quantizedTensors } from '../quant/layers';
+import { QuantConfig, checkQuantConfig } from '../quant/first-plan';
+import { calibratePlan } from '../pipeline/calibrate';
 import { QuantPlan } from '../quant/plan';
 import { macShare, perClassComparison, reportLayers, runInfo } from '../report/summary';
 import { REPORT_VERSION, QuantizeReport, writeFileAtomic } from '../report/report';
@@ -65,13 +65,8 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
   const data = await selectData(model, preprocess, o, o.onProgress);
   time.lap('selectData');
 
-  const layers = findLayers(model.model.graph);
   const fp32 = Engine.fp32(model.model);
-  const stats = await collectStatistics(fp32, data.calibration, quantizedTensors(model.model.graph, layers, config.scope), {
-    batchSize,
-    onProgress: progress('calibrate'),
-  });
-  const plan = initialPlan(model.model, layers, stats, config);
+  const { layers, plan } = await calibratePlan(model.model, data.calibration, config, { batchSize, onProgress: progress('calibrate') });
   time.lap('calibrate');
 
   const modelPath = path.join(o.out, 'model.qdq.onnx');

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Preprocess } from '../data';
-import type { QuantConfig } from '../quant/calibration';
+import type { QuantConfig } from '../quant/first-plan';
 import type { QuantPlan } from '../quant/plan';
 
 /** Bumped on any change a reader of report.json would notice. */
