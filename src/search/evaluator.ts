@@ -1,0 +1,104 @@
+/**
+ * The search's only door to the engine: measures plans on the validation set, re-running only
+ * what a change can affect. Before the trials of one layer, `focus` keeps the values entering
+ * that layer's part of the network (a snapshot of the base plan's program, taken just before the
+ * step that produces the layer's input); each trial then runs from there. The engine checks that
+ * a trial's program shares the snapshot's prefix (step signatures) and the evaluator falls back
+ * to a whole run when it does not, so a cached prefix can never be silently wrong.
+ * Measurements go through a journal: a resumed search replays them instead of re-running.
+ */
+import { createHash } from 'crypto';
+import { BatchSource, Engine, Snapshot, quantizedEngine } from '../engine/engine';
+import { QuantMode, StepCache, codesOf, stepSignature } from '../engine/quantized';
+import { Model } from '../ir/graph';
+import type { Layer } from '../quant/layers';
+import type { QuantPlan } from '../quant/plan';
+import type { Measurement } from '../report/report';
+import { Journal } from './checkpoint';
+import { Reference, discordantPairs, measure } from './measure';
+
+export interface Measured extends Measurement {
+  /** Images only FP32 gets right, and only this plan gets right (labels, or FP32 in label-free mode). */
+  discordant: [number, number];
+}
+
+export interface EvaluatorOptions {
+  mode: QuantMode;
+  batchSize: number;
+  /** Largest snapshot kept, bytes; above it trials run the whole model. */
+  snapshotBudget: number;
+}
+
+export function planHash(plan: QuantPlan): string {
+  return createHash('sha256').update(JSON.stringify(plan)).digest('hex').slice(0, 16);
+}
+
+export class Evaluator {
+  private readonly cache: StepCache = new Map();
+  private snapshot: Snapshot | undefined;
+  /** Seconds of suffix runs, of whole runs, and how many of each. */
+  readonly time = { suffixSeconds: 0, suffixRuns: 0, wholeSeconds: 0, wholeRuns: 0 };
+
+  constructor(
+    private readonly model: Model,
+    private readonly layers: readonly Layer[],
+    private readonly images: BatchSource,
+    readonly ref: Reference,
+    private readonly options: EvaluatorOptions,
+    private readonly journal: Journal,
+  ) {}
+
+  engine(plan: QuantPlan | null): Engine {
+    return plan ? quantizedEngine(this.model, this.layers, plan, this.options.mode, this.cache) : Engine.fp32(this.model);
+  }
+
+  /**
+   * Keeps the values entering `layer`'s part of `base`'s program (null: FP32), for trials that
+   * change that layer or its input's quantization. Skipped (whole runs) when over the budget.
+   */
+  async focus(base: QuantPlan | null, layer: Layer, key: string): Promise<void> {
+    this.snapshot = undefined;
+    if (this.journal.replaying(key)) return; // measurements of this layer come from the journal
+    const engine = this.engine(base);
+    const at = engine.steps.findIndex((s) => s.outputs.includes(layer.input) || s.outputs.includes(codesOf(layer.input)));
+    if (at <= 0) return;
+    if ((await engine.snapshotBytes(this.images, at)) > this.options.snapshotBudget) return;
+    this.snapshot = await engine.snapshot(this.images, at, { batchSize: this.options.batchSize });
+  }
+
+  /** Drops the snapshot (its memory). */
+  release(): void {
+    this.snapshot = undefined;
+  }
+
+  /** Measures `plan` (null: FP32); `key` names the measurement in the journal. */
+  async measure(plan: QuantPlan | null, key: string): Promise<Measured> {
+    const hash = plan ? planHash(plan) : 'fp32';
+    const recorded = this.journal.recorded(key, hash);
+    if (recorded) return recorded;
+    const engine = this.engine(plan);
+    const t0 = performance.now();
+    const snap = this.snapshot;
+    const suffix = snap !== undefined && snap.prefix.every((sig, i) => engine.steps[i] !== undefined && stepSignature(engine.steps[i]!) === sig);
+    const logits = suffix ? await engine.runFrom(snap) : await engine.runAll(this.images, { batchSize: this.options.batchSize });
+    const seconds = (performance.now() - t0) / 1000;
+    if (suffix) {
+      this.time.suffixSeconds += seconds;
+      this.time.suffixRuns++;
+    } else {
+      this.time.wholeSeconds += seconds;
+      this.time.wholeRuns++;
+    }
+    const m: Measured = { ...measure(this.ref, logits), discordant: discordantPairs(this.ref, this.ref.fp32, logits) };
+    this.journal.record(key, hash, m);
+    return m;
+  }
+
+  /** Seconds of one whole-model run of `plan`, measured now (for the speed-up figure). */
+  async timeWholeRun(plan: QuantPlan): Promise<number> {
+    const engine = this.engine(plan);
+    const t0 = performance.now();
+    await engine.runAll(this.images, { batchSize: this.options.batchSize });
+    return (performance.now() - t0) / 1000;
+  }
+}
