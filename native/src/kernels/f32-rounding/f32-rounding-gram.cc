@@ -51,9 +51,26 @@ void SyrkTile(const double* p, size_t rows, size_t k, size_t i0, double* s) {
   }
 }
 
+// Small K (depthwise convs, K = kh * kw): the whole upper triangle per patch; K fixed at
+// compile time for the common kernel sizes so the loops unroll.
+template <size_t kFixed>
+void SyrkSmall(const double* p, size_t rows, size_t k_arg, double* __restrict s) {
+  const size_t k = kFixed ? kFixed : k_arg;
+  for (size_t r = 0; r < rows; ++r) {
+    const double* __restrict pr = p + r * k;
+    for (size_t i = 0; i < k; ++i) {
+      const double a = pr[i];
+      for (size_t j = i; j < k; ++j) s[i * k + j] += a * pr[j];
+    }
+  }
+}
+
 // s (upper triangle) += P^T P for a block; tiles in parallel when `parallel`. Tile t's work
 // shrinks with t, so chunks take tiles alternately from both ends to balance them.
 void SyrkBlock(const double* p, size_t rows, size_t k, bool parallel, double* s) {
+  if (k == 9) return SyrkSmall<9>(p, rows, k, s);
+  if (k == 25) return SyrkSmall<25>(p, rows, k, s);
+  if (k < 16) return SyrkSmall<0>(p, rows, k, s);
   const size_t tiles = (k + kTile - 1) / kTile;
   auto run = [&](size_t b, size_t e) {
     for (size_t t = b; t < e; ++t) {
