@@ -6,7 +6,7 @@
  * when H = I, a lower reconstruction error than nearest rounding on correlated inputs, and
  * argument errors. Seeds are in the test names.
  */
-import { isaInfo, setThreads } from '../../src/engine/addon';
+import { addon, isaInfo, setThreads } from '../../src/engine/addon';
 import { accumulateConvGram, accumulateGemmGram, fitRounding, type GramConvParams } from '../../src/engine/native-rounding';
 import { mulberry32, type Rng } from '../../src/data/random';
 import { randomArray, randomInt } from './helpers';
@@ -342,5 +342,19 @@ describe('argument errors', () => {
     expect(() => accumulateConvGram(new Float64Array(27 * 27), x, [2, 3, 5, 5], conv(7, 1, 0, 1, 1), 1)).toThrow('kernel extent');
     expect(() => accumulateGemmGram(h, new Float32Array(7), 2, 4, 1)).toThrow('Expected 8 (from the shape) for x.length but received 7');
     expect(() => accumulateGemmGram(new Float32Array(16) as unknown as Float64Array, w, 2, 4, 1)).toThrow('Expected Float64Array for h');
+  });
+
+  it('are re-checked by the addon itself (no memory touched, no C++ exception escapes)', async () => {
+    const codes = new Int8Array(8);
+    expect(() => addon.fitRounding(w, 2, 4, s, -7, 7, new Float64Array(15), 1, 0.01, codes)).toThrow('h: expected at least 16 elements but received 15');
+    expect(() => addon.fitRounding(w, 2, 4, s, -7, 7, h, 1, 0.01, new Uint8Array(8))).toThrow('wrong typed array type for codes');
+    expect(() => addon.fitRounding(w, 2, 4, s, -7, 7, h, 3, 0.01, codes)).toThrow('group must divide cout');
+    expect(() => addon.accumulateGemmGram(h, w, 2, 4e12, 1)).toThrow('shape too large');
+    const p = conv(3, 1, 1, 1, 1);
+    expect(() => addon.accumulateConvGram(new Float64Array(729), new Float32Array(10), [2, 3, 5, 5], p, 1)).toThrow('x: expected at least 150');
+    // Kernel-side checks reject the promise.
+    await expect(addon.accumulateConvGram(new Float64Array(729), new Float32Array(150), [2, 3, 5, 5], p, 0)).rejects.toThrow('position stride');
+    const wide = { ...conv(1, 1, 0, 1, 1), kernel: [1, 7] }; // K 21, wider than the 5-pixel rows
+    await expect(addon.accumulateConvGram(new Float64Array(441), new Float32Array(150), [2, 3, 5, 5], wide, 1)).rejects.toThrow('kernel larger');
   });
 });
