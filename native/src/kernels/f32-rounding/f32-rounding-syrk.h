@@ -8,40 +8,37 @@
 namespace layerq {
 namespace f32 {
 
-constexpr size_t kSyrkTile = 4;  // Gram rows updated together (one patch load feeds four)
+constexpr size_t kSyrkTile = 4;  // Gram rows computed together
+constexpr size_t kSyrkCols = 8;  // columns of the register tile (8 independent FMA chains on AVX2)
 
-// s[i][j] += sum_r p[r][i] p[r][j] for i in [i0, i0 + kSyrkTile), j >= i, r ascending; p is
-// [rows][k], s is [k][k].
+// s[i][j] += sum_r p[r][i] p[r][j] for i in [i0, i0 + kSyrkTile), j >= i0 (entries left of
+// the diagonal inside the tile are written but never read); r ascending into a zeroed
+// accumulator, then added to s. p is [rows][k], s is [k][k].
 using SyrkTileFn = void (*)(const double* p, size_t rows, size_t k, size_t i0, double* s);
 void SyrkTileScalar(const double* p, size_t rows, size_t k, size_t i0, double* s);
 void SyrkTileAvx2(const double* p, size_t rows, size_t k, size_t i0, double* s);
 
 #ifdef LAYERQ_SYRK_TILE_BODY
-// Entries left of the diagonal inside the tile are written but never read.
+// A 4 x 8 block of s summed in registers over the block's patches (32 multiply-adds per patch
+// for 12 loads), then added to s.
 static void SyrkTileBody(const double* p, size_t rows, size_t k, size_t i0, double* s) {
   const size_t ni = std::min(kSyrkTile, k - i0);
-  double* __restrict s0 = s + i0 * k;
-  if (ni == kSyrkTile) {
-    double* __restrict s1 = s0 + k;
-    double* __restrict s2 = s1 + k;
-    double* __restrict s3 = s2 + k;
+  size_t j = i0;
+  for (; ni == kSyrkTile && j + kSyrkCols <= k; j += kSyrkCols) {
+    double acc[kSyrkTile][kSyrkCols] = {};
     for (size_t r = 0; r < rows; ++r) {
-      const double* __restrict pr = p + r * k;
-      const double a0 = pr[i0], a1 = pr[i0 + 1], a2 = pr[i0 + 2], a3 = pr[i0 + 3];
-      for (size_t j = i0; j < k; ++j) {
-        const double v = pr[j];
-        s0[j] += a0 * v, s1[j] += a1 * v, s2[j] += a2 * v, s3[j] += a3 * v;
-      }
+      const double* pr = p + r * k;
+      for (size_t a = 0; a < kSyrkTile; ++a)
+        for (size_t b = 0; b < kSyrkCols; ++b) acc[a][b] += pr[i0 + a] * pr[j + b];
     }
-    return;
+    for (size_t a = 0; a < kSyrkTile; ++a)
+      for (size_t b = 0; b < kSyrkCols; ++b) s[(i0 + a) * k + j + b] += acc[a][b];
   }
-  for (size_t r = 0; r < rows; ++r) {
-    const double* __restrict pr = p + r * k;
-    for (size_t t = 0; t < ni; ++t) {
-      const double a = pr[i0 + t];
-      double* __restrict st = s0 + t * k;
-      for (size_t j = i0 + t; j < k; ++j) st[j] += a * pr[j];
-    }
+  for (; j < k; ++j) {  // last columns, and the last rows when k is not a multiple of the tile
+    double acc[kSyrkTile] = {};
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t a = 0; a < ni; ++a) acc[a] += p[r * k + i0 + a] * p[r * k + j];
+    for (size_t a = 0; a < ni; ++a) s[(i0 + a) * k + j] += acc[a];
   }
 }
 #endif
