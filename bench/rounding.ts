@@ -18,19 +18,35 @@ function wave(n: number, phase = 0): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + phase) * 0.5);
 }
 
-/** Median wall time in ms of `runs` calls after one warm-up call. */
-async function timeMs(fn: () => Promise<unknown>, runs = RUNS): Promise<number> {
-  await fn();
-  const ts: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return ts.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+interface Timing {
+  wall: number;
+  cpu: number;
 }
 
-async function convBaseline(xd: number[], cout: number, group: number): Promise<number> {
+const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Median wall and CPU (all threads of the process) time in ms of `runs` calls after one
+ * warm-up call. On a shared machine the CPU time is the steadier figure.
+ */
+async function timeMs(fn: () => Promise<unknown>, runs = RUNS): Promise<Timing> {
+  await fn();
+  const wall: number[] = [], cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage(), t0 = process.hrtime.bigint();
+    await fn();
+    wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e3);
+  }
+  return { wall: median(wall), cpu: median(cpu) };
+}
+
+function row(what: string, t: Timing, base: Timing): void {
+  console.log(`| ${what} | ${t.wall.toFixed(1)} | ${t.cpu.toFixed(1)} | ${(t.cpu / base.cpu).toFixed(2)} |`);
+}
+
+async function convBaseline(xd: number[], cout: number, group: number): Promise<Timing> {
   const p: ConvParams = { strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group };
   const wd = [cout, xd[1]! / group, 3, 3];
   const packed = PackedConv.create(wave(wd.reduce((a, b) => a * b)), wd, null, p);
@@ -39,27 +55,27 @@ async function convBaseline(xd: number[], cout: number, group: number): Promise<
   return timeMs(() => conv2d(packed, x, xd, out));
 }
 
-async function gramCase(name: string, xd: number[], group: number, stride: number, baseline: number): Promise<void> {
+async function gramCase(name: string, xd: number[], group: number, stride: number, baseline: Timing): Promise<void> {
   const conv: GramConvParams = { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group };
   const K = (xd[1]! / group) * 9, x = wave(xd.reduce((a, b) => a * b)), h = new Float64Array(group * K * K);
   let rows = 0;
-  const ms = await timeMs(async () => (rows = await accumulateConvGram(h, x, xd, conv, stride)));
-  console.log(`| accumulateConvGram ${name}, positionStride ${stride} (${rows} patches, K ${K}) | ${ms.toFixed(2)} | ${(ms / baseline).toFixed(2)} |`);
+  const t = await timeMs(async () => (rows = await accumulateConvGram(h, x, xd, conv, stride)));
+  row(`accumulateConvGram ${name}, positionStride ${stride} (${rows} patches, K ${K})`, t, baseline);
 }
 
 async function main(): Promise<void> {
   setThreads(THREADS);
   const info = isaInfo();
-  console.log(`threads ${info.threads}, conv path ${info.active}\n`);
-  console.log('| call | ms (median of 7) | / f32 conv of the layer |');
-  console.log('| --- | --- | --- |');
+  console.log(`threads ${info.threads}, conv path ${info.active}; medians of ${RUNS} runs\n`);
+  console.log('| call | wall ms | CPU ms | CPU / f32 conv of the layer |');
+  console.log('| --- | --- | --- | --- |');
   const resnet = [64, 16, 32, 32], dw = [64, 96, 16, 16];
   const base = await convBaseline(resnet, 16, 1);
-  console.log(`| f32 conv2d ResNet-20 16->16 3x3, batch 64 @32x32 (baseline) | ${base.toFixed(2)} | 1.00 |`);
+  row('f32 conv2d ResNet-20 16->16 3x3, batch 64 @32x32 (baseline)', base, base);
   await gramCase('ResNet-20 16->16 3x3', resnet, 1, 4, base);
   await gramCase('ResNet-20 16->16 3x3', resnet, 1, 1, base);
   const dwBase = await convBaseline(dw, 96, 96);
-  console.log(`| f32 conv2d depthwise 96 3x3, batch 64 @16x16 (baseline) | ${dwBase.toFixed(2)} | 1.00 |`);
+  row('f32 conv2d depthwise 96 3x3, batch 64 @16x16 (baseline)', dwBase, dwBase);
   await gramCase('depthwise 96 3x3 @16x16', dw, 96, 4, dwBase);
 
   const cout = 64, K = 576, M = 4096;
@@ -68,9 +84,8 @@ async function main(): Promise<void> {
   const w = wave(cout * K, 2);
   const scale = Float32Array.from({ length: cout }, () => 0.5 / 7);
   const conv64 = await convBaseline([64, 64, 8, 8], 64, 1);
-  console.log(`| f32 conv2d ResNet-20 64->64 3x3, batch 64 @8x8 (baseline) | ${conv64.toFixed(2)} | 1.00 |`);
-  const fit = await timeMs(() => fitRounding(w, cout, K, scale, -7, 7, h, 1));
-  console.log(`| fitRounding Cout 64, K 576, 4 bits | ${fit.toFixed(2)} | ${(fit / conv64).toFixed(2)} |`);
+  row('f32 conv2d ResNet-20 64->64 3x3, batch 64 @8x8 (baseline)', conv64, conv64);
+  row('fitRounding Cout 64, K 576, 4 bits, per-channel scales', await timeMs(() => fitRounding(w, cout, K, scale, -7, 7, h, 1)), conv64);
 }
 
 main().catch((e) => {

@@ -6,13 +6,16 @@
  * when H = I, a lower reconstruction error than nearest rounding on correlated inputs, and
  * argument errors. Seeds are in the test names.
  */
-import { addon, isaInfo, setThreads } from '../../src/engine/addon';
+import { addon, isaInfo, setIsa, setThreads, type IsaName } from '../../src/engine/addon';
 import { accumulateConvGram, accumulateGemmGram, fitRounding, type GramConvParams } from '../../src/engine/native-rounding';
 import { mulberry32, type Rng } from '../../src/data/random';
-import { randomArray, randomInt } from './helpers';
+import { ALL_ISAS, randomArray, randomInt } from './helpers';
 
-const initialThreads = isaInfo().threads;
-afterEach(() => setThreads(initialThreads));
+const initial = isaInfo();
+afterEach(() => {
+  setThreads(initial.threads);
+  setIsa(initial.active);
+});
 
 function gaussian(rand: Rng): number {
   const u = Math.max(rand(), 1e-12);
@@ -104,6 +107,17 @@ describe('accumulateConvGram', () => {
       });
     }
   }
+
+  it.each(ALL_ISAS)('matches the oracle on the %s path (K 144 and 72: the tiled Gram kernel)', async (isa: IsaName) => {
+    setIsa(isa);
+    for (const [i, c] of [CONV_CASES[7]!, { name: 'K 72 s2', dims: [2, 8, 11, 11], p: conv(3, 2, 1, 1, 1) }].entries()) {
+      const x = randomArray(c.dims.reduce((a, b) => a * b, 1), mulberry32(200 + i));
+      const want = naiveConvGram(x, c.dims, c.p, 2);
+      const h = new Float64Array(want.h.length);
+      await accumulateConvGram(h, x, c.dims, c.p, 2);
+      expectClose(h, want.h, `${isa} ${c.name}`);
+    }
+  });
 
   it('gives bit-identical results with 1 and 2 threads (grouped and single-group paths)', async () => {
     const cases = [CONV_CASES[7]!, CONV_CASES[6]!, { name: 'K 72', dims: [4, 8, 12, 12], p: conv(3, 1, 1, 1, 1) }];

@@ -7,7 +7,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/cpu.h"
 #include "common/threadpool.h"
+#include "kernels/f32-rounding/f32-rounding-syrk.h"
 #include "kernels/f32-rounding/f32-rounding.h"
 
 namespace layerq {
@@ -15,40 +17,10 @@ namespace f32 {
 namespace {
 
 constexpr size_t kBlockRows = 128;  // patches gathered per block (128 x K doubles)
-constexpr size_t kTile = 4;         // Gram rows updated together (one patch load feeds four)
 
 size_t OutSize(size_t in, size_t pad0, size_t pad1, size_t k, size_t dilation, size_t stride) {
   const size_t span = (k - 1) * dilation + 1, padded = in + pad0 + pad1;
   return padded < span ? 0 : (padded - span) / stride + 1;
-}
-
-// Upper triangle of rows [i0, i0 + kTile) of s (k x k) += sum_r p[r][i] p[r][j], for r in
-// [0, rows) in order. Entries left of the diagonal inside the tile are written but never read.
-void SyrkTile(const double* p, size_t rows, size_t k, size_t i0, double* s) {
-  const size_t ni = std::min(kTile, k - i0);
-  double* __restrict s0 = s + i0 * k;
-  if (ni == kTile) {
-    double* __restrict s1 = s0 + k;
-    double* __restrict s2 = s1 + k;
-    double* __restrict s3 = s2 + k;
-    for (size_t r = 0; r < rows; ++r) {
-      const double* __restrict pr = p + r * k;
-      const double a0 = pr[i0], a1 = pr[i0 + 1], a2 = pr[i0 + 2], a3 = pr[i0 + 3];
-      for (size_t j = i0; j < k; ++j) {
-        const double v = pr[j];
-        s0[j] += a0 * v, s1[j] += a1 * v, s2[j] += a2 * v, s3[j] += a3 * v;
-      }
-    }
-    return;
-  }
-  for (size_t r = 0; r < rows; ++r) {
-    const double* __restrict pr = p + r * k;
-    for (size_t t = 0; t < ni; ++t) {
-      const double a = pr[i0 + t];
-      double* __restrict st = s0 + t * k;
-      for (size_t j = i0 + t; j < k; ++j) st[j] += a * pr[j];
-    }
-  }
 }
 
 // Small K (depthwise convs, K = kh * kw): the whole upper triangle per patch; K fixed at
@@ -65,17 +37,25 @@ void SyrkSmall(const double* p, size_t rows, size_t k_arg, double* __restrict s)
   }
 }
 
+SyrkTileFn ActiveSyrkTile() {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (IsAtLeastAvx2(ActiveIsa())) return SyrkTileAvx2;
+#endif
+  return SyrkTileScalar;
+}
+
 // s (upper triangle) += P^T P for a block; tiles in parallel when `parallel`. Tile t's work
 // shrinks with t, so chunks take tiles alternately from both ends to balance them.
 void SyrkBlock(const double* p, size_t rows, size_t k, bool parallel, double* s) {
   if (k == 9) return SyrkSmall<9>(p, rows, k, s);
   if (k == 25) return SyrkSmall<25>(p, rows, k, s);
   if (k < 16) return SyrkSmall<0>(p, rows, k, s);
-  const size_t tiles = (k + kTile - 1) / kTile;
+  const size_t tiles = (k + kSyrkTile - 1) / kSyrkTile;
+  const SyrkTileFn syrk_tile = ActiveSyrkTile();
   auto run = [&](size_t b, size_t e) {
     for (size_t t = b; t < e; ++t) {
       const size_t tile = t % 2 == 0 ? t / 2 : tiles - 1 - t / 2;
-      SyrkTile(p, rows, k, tile * kTile, s);
+      syrk_tile(p, rows, k, tile * kSyrkTile, s);
     }
   };
   if (parallel && k >= 32) {
