@@ -2,6 +2,8 @@
  * `layerq quantize`: the pipeline as a list of steps. load -> prepare -> select data ->
  * calibrate -> (sensitivity, search: coming) -> export -> evaluate -> report.
  */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
 import * as path from 'path';
 import { preprocessPreset } from '../data';
 import { LayerqError } from '../errors';
@@ -13,6 +15,10 @@ import { toQdq } from '../onnx/qdq';
 import { saveModel } from '../onnx/save';
 import { QuantConfig, checkQuantConfig } from '../quant/first-plan';
 import { calibratePlan } from '../pipeline/calibrate';
+import { findLayers } from '../quant/layers';
+import { DEFAULT_MAX_DROP, GramCollector, SearchOutcome, searchPlan } from '../search';
+import type { Budgets } from '../search';
+import type { SearchTrial } from '../report/report';
 import { QuantPlan } from '../quant/plan';
 import { macShare, perClassComparison, reportLayers, runInfo } from '../report/summary';
 import { REPORT_VERSION, QuantizeReport, writeFileAtomic } from '../report/report';
@@ -20,15 +26,35 @@ import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
 import { DataOptions, selectData } from './select-data';
 
+export interface SearchSettings {
+  /** 'repair' (layerq's: repair sensitive layers, precision last) or 'fallback' (revert layers to float). */
+  strategy: 'repair' | 'fallback';
+  /** Points of validation top-1 (label-free: agreement) the model may lose against FP32. Default 0.5. */
+  maxDrop?: number;
+  /** maxDrop is a percentage of FP32's accuracy instead of points. */
+  relative?: boolean;
+  /** Sensitivity threshold in points (default: noise-aware). */
+  threshold?: number;
+  budgets?: Partial<Budgets>;
+  /** Continue from OUT/search-checkpoint.json when it matches these inputs. */
+  resume?: boolean;
+}
+
 export interface QuantizeOptions extends DataOptions {
   model: string;
   /** Output folder: model.qdq.onnx and report.json. */
   out: string;
   preset: string;
   config: QuantConfig;
+  /** The layer search (default: repair strategy); false keeps the first plan. */
+  search?: SearchSettings | false;
   batchSize?: number;
   threads?: number;
   onProgress?: ProgressFn;
+  /** Each search trial as it is measured. */
+  onTrial?: (trial: SearchTrial) => void;
+  /** Informational messages (what the search did), one line each. */
+  onNote?: (line: string) => void;
 }
 
 export interface QuantizeResult {
@@ -37,6 +63,8 @@ export interface QuantizeResult {
   modelPath: string;
   reportPath: string;
 }
+
+export const CHECKPOINT_FILE = 'search-checkpoint.json';
 
 /** Wall time of each step, in seconds. */
 class Stopwatch {
@@ -66,8 +94,48 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
   time.lap('selectData');
 
   const fp32 = Engine.fp32(model.model);
-  const { layers, plan } = await calibratePlan(model.model, data.calibration, config, { batchSize, onProgress: progress('calibrate') });
+  const search = o.search === undefined ? { strategy: 'repair' as const } : o.search;
+  const grams = search ? new GramCollector(model.model, findLayers(model.model.graph)) : undefined;
+  const calibration = await calibratePlan(model.model, data.calibration, config, {
+    batchSize,
+    onProgress: progress('calibrate'),
+    ...(grams ? { observe: grams.observe } : {}),
+  });
+  const { layers } = calibration;
   time.lap('calibrate');
+
+  const fp32Logits = await fp32.runAll(data.validation, { batchSize, onProgress: progress('evaluate fp32') });
+  time.lap('evaluateFp32');
+
+  let plan = calibration.plan;
+  let outcome: SearchOutcome | undefined;
+  if (search) {
+    const condition = {
+      maxDrop: search.maxDrop ?? DEFAULT_MAX_DROP,
+      relative: Boolean(search.relative),
+      metric: data.summary.labelFree ? ('agreement' as const) : ('top1' as const),
+    };
+    const { resume: _resume, ...searchInputs } = search;
+    const identity = JSON.stringify({ model: fileDigest(o.model), config, data: data.summary, search: searchInputs, condition, preprocess });
+    outcome = await searchPlan(
+      { model: model.model, calibration, fitRounding: grams!.fitter(), validation: data.validation, fp32Logits, classes: model.classes, ...(data.summary.labelFree ? {} : { labels: data.validation.labels }) },
+      {
+        strategy: search.strategy,
+        condition,
+        ...(search.budgets ? { budgets: search.budgets } : {}),
+        ...(search.threshold !== undefined ? { threshold: search.threshold } : {}),
+        batchSize,
+        checkpoint: path.join(o.out, CHECKPOINT_FILE),
+        resume: Boolean(search.resume),
+        identity,
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+        ...(o.onTrial ? { onTrial: o.onTrial } : {}),
+      },
+    );
+    plan = outcome.plan;
+    if (outcome.replayed > 0) o.onNote?.(`resumed: ${outcome.replayed} measurements replayed from ${path.join(o.out, CHECKPOINT_FILE)}`);
+  }
+  time.lap('search');
 
   const modelPath = path.join(o.out, 'model.qdq.onnx');
   writeFileAtomic(modelPath, saveModel(toQdq(model.model, layers, plan)));
@@ -75,7 +143,6 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
 
   // The accuracy reported is the written file's, run by layerq's engine (its Q/DQ pairs as
   // fake-quantize steps); the int8 engine's is reported beside it.
-  const fp32Logits = await fp32.runAll(data.validation, { batchSize, onProgress: progress('evaluate fp32') });
   const fileLogits = await Engine.fp32(loadClassifier(modelPath).model).runAll(data.validation, {
     batchSize,
     onProgress: progress('evaluate file'),
@@ -106,14 +173,22 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
       int8Engine: summarize(intLogits),
       int8EngineAgreement: agreement(intLogits, fileLogits, model.classes),
     },
-    layers: reportLayers(plan, layers),
+    layers: reportLayers(plan, layers, outcome?.candidates),
     plan,
     macShare: macShare(plan, layers),
     perClass: perClassComparison(fp32Logits, fileLogits, data.validation.labels, data.classes),
+    ...(outcome ? { sensitivity: outcome.sensitivity } : {}),
+    ...(outcome?.search ? { search: { ...outcome.search, engine: { mode: outcome.search.engine.mode, agreementWithFile: agreement(intLogits, fileLogits, model.classes) } } } : {}),
     timings: time.seconds,
     run: runInfo(isaInfo().active, isaInfo().threads),
   };
   const reportPath = path.join(o.out, 'report.json');
   writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  fs.rmSync(path.join(o.out, CHECKPOINT_FILE), { force: true });
   return { report, plan, modelPath, reportPath };
+}
+
+/** SHA-256 of a file (identifies the model a checkpoint was written for). */
+function fileDigest(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }

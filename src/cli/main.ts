@@ -5,12 +5,17 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { LayerqError } from '../errors';
 import { evaluate } from '../api/evaluate';
-import { quantize } from '../api/quantize';
+import { CHECKPOINT_FILE, SearchSettings, quantize } from '../api/quantize';
+import { analyze } from '../api/analyze';
+import { DEFAULT_MAX_DROP } from '../search';
+import { DEFAULT_BUDGETS } from '../search/trials';
+import type { SearchTrial } from '../report/report';
 import { demo } from '../api/demo';
 import { CalibrationMethod } from '../quant/plan';
+import type { QuantConfig } from '../quant/first-plan';
 import { ActivationScope } from '../quant/layers';
 import { progressReporter } from './progress';
-import { formatDemo, formatEvaluation, formatQuantize } from './format';
+import { formatAnalysis, formatDemo, formatEvaluation, formatQuantize, formatTrial } from './format';
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -57,7 +62,7 @@ function buildProgram(): Command {
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatEvaluation(result));
     });
 
-  program
+  const quantizeCommand = program
     .command('quantize')
     .description('quantize MODEL to an int8/int4 QDQ ONNX model, calibrated on labelled images')
     .argument('<model>', 'FP32 ONNX classifier')
@@ -79,7 +84,10 @@ function buildProgram(): Command {
     .option('--seed <n>', 'seed of the data selection', Number, 0)
     .option('--label-free', "label images by the FP32 model's prediction instead of their folder")
     .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
-    .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'))
+    .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'));
+  searchOptions(quantizeCommand)
+    .option('--no-search', 'keep the first plan (one calibration rule for every layer): no sensitivity analysis, no search')
+    .option('--resume', `continue an interrupted search from OUT/${CHECKPOINT_FILE}`)
     .option('--json', 'print the report as one JSON object on stdout')
     .option('--quiet', 'no progress on stderr')
     .action(async (model: string, opts) => {
@@ -91,29 +99,73 @@ function buildProgram(): Command {
         ...(opts.valData ? { valData: opts.valData } : {}),
         out: opts.out,
         preset: opts.preset,
-        config: {
-          weightBits: opts.wBits,
-          activationBits: opts.aBits,
-          perChannel: Boolean(opts.perChannel),
-          method: opts.method as CalibrationMethod,
-          weightMethod: opts.weightMethod,
-          symmetricActivations: Boolean(opts.symmetricActivations),
-          scope: opts.scope as ActivationScope,
-          biasCorrection: opts.biasCorrection !== false,
-        },
+        config: quantConfig(opts),
         calibrationPerClass: opts.calibPerClass,
         ...(opts.valPerClass ? { validationPerClass: opts.valPerClass } : {}),
         seed: opts.seed,
         labelFree: Boolean(opts.labelFree),
+        search: opts.search === false ? false : { ...searchSettings(opts), resume: Boolean(opts.resume) },
         batchSize: opts.batch,
         ...(opts.threads ? { threads: opts.threads } : {}),
         onProgress: progress.report,
+        ...(opts.quiet ? {} : { onTrial: (t: SearchTrial) => progress.note(formatTrial(t)), onNote: (line: string) => progress.note(line) }),
       });
       progress.stop();
       const skipped = result.report.data.skipped;
       if (skipped.length) process.stderr.write(`warning: skipped ${skipped.length} unreadable file(s), first: ${skipped[0]!.path} (${skipped[0]!.reason})\n`);
       process.stdout.write(opts.json ? `${JSON.stringify(result.report)}\n` : formatQuantize(result));
     });
+
+  const analyzeCommand = program
+    .command('analyze')
+    .description('sensitivity analysis only: each layer alone quantized, its top-1 drop and smooth loss (weight and activation parts)')
+    .argument('<model>', 'FP32 ONNX classifier')
+    .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)')
+    .option('--calib-data <dir>', 'calibration pool (with --val-data)')
+    .option('--val-data <dir>', 'validation pool (with --calib-data)')
+    .option('--out <file>', 'also write the analysis as JSON to this file')
+    .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
+    .option('--w-bits <bits>', 'weight bits: 8, 7 or 4', Number, 8)
+    .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
+    .option('--per-channel', 'per-output-channel weight scales')
+    .option('--method <name>', 'activation calibration: minmax | percentile | mse | entropy', 'minmax')
+    .option('--weight-method <name>', 'weight range: minmax | mse', 'minmax')
+    .option('--symmetric-activations', 'int8 activations with zero point 0')
+    .option('--no-bias-correction', 'no bias correction')
+    .option('--scope <scope>', 'float-residual | full-integer', 'float-residual')
+    .option('--calib-per-class <n>', 'calibration images a class', positiveInt('--calib-per-class'), 32)
+    .option('--val-per-class <n>', 'validation images a class', positiveInt('--val-per-class'))
+    .option('--seed <n>', 'seed of the data selection', Number, 0)
+    .option('--label-free', "label images by the FP32 model's prediction")
+    .option('--max-drop <points>', 'the accuracy condition the threshold defaults from', nonNegative('--max-drop'), DEFAULT_MAX_DROP)
+    .option('--threshold <points>', 'sensitivity threshold (default: noise-aware)', nonNegative('--threshold'))
+    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
+    .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'))
+    .option('--json', 'print the analysis as one JSON object on stdout')
+    .option('--quiet', 'no progress on stderr');
+  analyzeCommand.action(async (model: string, opts) => {
+    const progress = progressReporter(Boolean(opts.quiet));
+    const result = await analyze({
+      model,
+      ...(opts.data ? { data: opts.data } : {}),
+      ...(opts.calibData ? { calibData: opts.calibData } : {}),
+      ...(opts.valData ? { valData: opts.valData } : {}),
+      ...(opts.out ? { out: opts.out } : {}),
+      preset: opts.preset,
+      config: quantConfig(opts),
+      calibrationPerClass: opts.calibPerClass,
+      ...(opts.valPerClass ? { validationPerClass: opts.valPerClass } : {}),
+      seed: opts.seed,
+      labelFree: Boolean(opts.labelFree),
+      maxDrop: opts.maxDrop,
+      ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+      batchSize: opts.batch,
+      ...(opts.threads ? { threads: opts.threads } : {}),
+      onProgress: progress.report,
+    });
+    progress.stop();
+    process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatAnalysis(result));
+  });
 
   program
     .command('demo')
@@ -135,6 +187,52 @@ function buildProgram(): Command {
     });
 
   return program;
+}
+
+/** The quantization configuration from quantize's and analyze's flags (checked by checkQuantConfig). */
+function quantConfig(opts: Record<string, unknown>): QuantConfig {
+  return {
+    weightBits: opts['wBits'] as number,
+    activationBits: opts['aBits'] as number,
+    perChannel: Boolean(opts['perChannel']),
+    method: opts['method'] as CalibrationMethod,
+    weightMethod: opts['weightMethod'] as QuantConfig['weightMethod'],
+    symmetricActivations: Boolean(opts['symmetricActivations']),
+    scope: opts['scope'] as ActivationScope,
+    biasCorrection: opts['biasCorrection'] !== false,
+  };
+}
+
+/** Options of the accuracy condition, the sensitivity threshold and the search's budgets (quantize, analyze). */
+function searchOptions(cmd: Command): Command {
+  return cmd
+    .option('--strategy <name>', 'repair (repair sensitive layers, raise precision last) | fallback (revert layers to float, as NNCF/INC)', 'repair')
+    .option('--max-drop <points>', `validation top-1 (label-free: agreement) the model may lose against FP32, in points`, nonNegative('--max-drop'), DEFAULT_MAX_DROP)
+    .option('--relative', '--max-drop is a percentage of the FP32 accuracy instead of points')
+    .option('--threshold <points>', 'sensitivity threshold: a layer losing more alone is a target (default: noise-aware)', nonNegative('--threshold'))
+    .option('--tries-per-layer <n>', 'candidates tried per layer and phase', positiveInt('--tries-per-layer'), DEFAULT_BUDGETS.triesPerLayer)
+    .option('--max-trials <n>', 'trials in all', positiveInt('--max-trials'), DEFAULT_BUDGETS.maxTrials)
+    .option('--max-seconds <n>', 'wall time of the search; the best plan so far is delivered', positiveInt('--max-seconds'), DEFAULT_BUDGETS.maxSeconds);
+}
+
+function searchSettings(opts: Record<string, unknown>): SearchSettings {
+  const strategy = opts['strategy'];
+  if (strategy !== 'repair' && strategy !== 'fallback') throw new LayerqError('BAD_ARGUMENT', `Expected one of repair, fallback for --strategy but received ${String(strategy)}`);
+  return {
+    strategy,
+    maxDrop: opts['maxDrop'] as number,
+    relative: Boolean(opts['relative']),
+    ...(opts['threshold'] !== undefined ? { threshold: opts['threshold'] as number } : {}),
+    budgets: { triesPerLayer: opts['triesPerLayer'] as number, maxTrials: opts['maxTrials'] as number, maxSeconds: opts['maxSeconds'] as number },
+  };
+}
+
+function nonNegative(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0 for ${name}`);
+    return n;
+  };
 }
 
 /** Runs the CLI; resolves to the process exit code. */

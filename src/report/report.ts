@@ -140,8 +140,12 @@ export interface SearchReport {
   acceptedByFamily: Record<string, number>;
   /** Layers whose final weight or input bits are above the configuration's, or float. */
   raised: { id: string; weightBits: number | null; activationBits: number | null }[];
-  /** Suffix caching: seconds of the trials, and of the same trials run on the whole model (measured). */
-  speedup: { trialSeconds: number; wholeModelSeconds: number; ratio: number };
+  /**
+   * Suffix caching, measured in the same run: every 10th suffix run is followed by a whole-model
+   * run of the same plan (logits checked equal); seconds of both over those samples and their
+   * ratio; seconds spent taking snapshots; how many measurements ran from a snapshot or whole.
+   */
+  speedup: { trialSeconds: number; wholeModelSeconds: number; ratio: number; sampledRuns: number; snapshotSeconds: number; suffixRuns: number; wholeRuns: number };
   /** Trials ran on this engine mode; agreement (percent) of its top-1 with the written file's. */
   engine: { mode: 'int' | 'sim'; agreementWithFile: number };
   seconds: number;

@@ -37,7 +37,12 @@ export class Evaluator {
   private readonly cache: StepCache = new Map();
   private snapshot: Snapshot | undefined;
   /** Seconds of suffix runs, of whole runs, and how many of each. */
-  readonly time = { suffixSeconds: 0, suffixRuns: 0, wholeSeconds: 0, wholeRuns: 0 };
+  readonly time = { suffixSeconds: 0, suffixRuns: 0, wholeSeconds: 0, wholeRuns: 0, snapshotSeconds: 0 };
+  /**
+   * The speed-up of suffix runs, measured in the same run: every SAMPLE_EVERY-th suffix run is
+   * followed by a whole run of the same plan (same logits, checked), and both are timed.
+   */
+  readonly sample = { suffixSeconds: 0, wholeSeconds: 0, runs: 0 };
 
   constructor(
     private readonly model: Model,
@@ -47,6 +52,11 @@ export class Evaluator {
     private readonly options: EvaluatorOptions,
     private readonly journal: Journal,
   ) {}
+
+  /** Measurements taken from a resumed checkpoint instead of run. */
+  get replayed(): number {
+    return this.journal.replayed;
+  }
 
   engine(plan: QuantPlan | null): Engine {
     return plan ? quantizedEngine(this.model, this.layers, plan, this.options.mode, this.cache) : Engine.fp32(this.model);
@@ -63,7 +73,9 @@ export class Evaluator {
     const at = engine.steps.findIndex((s) => s.outputs.includes(layer.input) || s.outputs.includes(codesOf(layer.input)));
     if (at <= 0) return;
     if ((await engine.snapshotBytes(this.images, at)) > this.options.snapshotBudget) return;
+    const t0 = performance.now();
     this.snapshot = await engine.snapshot(this.images, at, { batchSize: this.options.batchSize });
+    this.time.snapshotSeconds += (performance.now() - t0) / 1000;
   }
 
   /** Drops the snapshot (its memory). */
@@ -85,6 +97,7 @@ export class Evaluator {
     if (suffix) {
       this.time.suffixSeconds += seconds;
       this.time.suffixRuns++;
+      if (this.time.suffixRuns % SAMPLE_EVERY === 1) await this.sampleWholeRun(engine, logits, seconds);
     } else {
       this.time.wholeSeconds += seconds;
       this.time.wholeRuns++;
@@ -94,11 +107,16 @@ export class Evaluator {
     return m;
   }
 
-  /** Seconds of one whole-model run of `plan`, measured now (for the speed-up figure). */
-  async timeWholeRun(plan: QuantPlan): Promise<number> {
-    const engine = this.engine(plan);
+  private async sampleWholeRun(engine: Engine, suffixLogits: Float32Array, suffixSeconds: number): Promise<void> {
     const t0 = performance.now();
-    await engine.runAll(this.images, { batchSize: this.options.batchSize });
-    return (performance.now() - t0) / 1000;
+    const whole = await engine.runAll(this.images, { batchSize: this.options.batchSize });
+    this.sample.wholeSeconds += (performance.now() - t0) / 1000;
+    this.sample.suffixSeconds += suffixSeconds;
+    this.sample.runs++;
+    for (let i = 0; i < whole.length; i++) {
+      if (whole[i] !== suffixLogits[i]) throw new Error('engine: a suffix run differs from the whole run of the same plan');
+    }
   }
 }
+
+const SAMPLE_EVERY = 10;

@@ -1,10 +1,12 @@
 /**
  * The repair strategy (layerq's): for each target layer, most sensitive first, try candidates
- * with the layer alone in an FP32 model and accept as soon as the per-layer condition holds; then
- * check the whole quantized model and repair in its context, layer by layer in order of
- * sensitivity, family by family (the best candidate of a family by the smooth loss, accepted on
- * accuracy), until the condition holds; last, raise precision (8-bit input, 8-bit weights,
- * float) one step at a time where it buys the most.
+ * with the layer alone in an FP32 model and accept as soon as the per-layer condition holds. Then
+ * check the whole quantized model; when it fails the condition, repair in its context: every
+ * layer in order of sensitivity, family by family (the best candidate of a family by the smooth
+ * loss, accepted on accuracy). Repairs cost no precision, so this pass runs to its end rather
+ * than stopping at the first plan that passes (a margin against the validation set's noise).
+ * Last, while the condition fails, raise precision (8-bit input, 8-bit weights, float) one step
+ * a layer per pass, most sensitive layers first.
  */
 import type { Layer } from '../quant/layers';
 import type { QuantPlan } from '../quant/plan';
@@ -78,13 +80,14 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
   if (plan !== s.plan) cur = await ev.measure(plan, 'model/after-layer-phase');
 
   // 2. The whole model: repair in context, most sensitive layers first, family by family.
-  for (const [layer, row] of order) {
-    if (stopped()) break;
+  const repairInContext = !holds(condition, fp32, cur);
+  for (const [layer, row] of repairInContext ? order : []) {
+    if (trials.exhausted()) break;
     await ev.focus(plan, layer, `focus/model/${layer.id}`);
     let tries = 0;
     const families = groupByFamily(repairOrder(row.weightLoss, row.activationLoss));
     for (const group of families) {
-      if (stopped() || tries >= trials.budgets.triesPerLayer) break;
+      if (trials.exhausted() || tries >= trials.budgets.triesPerLayer) break;
       let best: { plan: QuantPlan; m: Measured; name: string; trial: number } | undefined;
       for (const cand of group) {
         if (tries >= trials.budgets.triesPerLayer || trials.exhausted()) break;
