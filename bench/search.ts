@@ -6,7 +6,7 @@
  * MACs at low bit widths, raised layers, trials, wall time, and the suffix-caching speed-up.
  *
  * Run: npm run build:ts && node dist/bench/search.js [--models resnet20] [--configs w4a8,w4a4,w8a8]
- *   [--strategies repair,fallback,none] [--max-drop 0.5] [--limit N (test images a class)] [--json FILE]
+ *   [--strategies repair,fallback,repair-noprecision,none] [--max-drop 0.5] [--limit N (test images a class)] [--json FILE]
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -69,7 +69,8 @@ async function main(): Promise<void> {
           out,
           preset: 'cifar',
           config: { ...CONFIGS[c]!, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual' },
-          search: strategy === 'none' ? false : { strategy: strategy as 'repair' | 'fallback', maxDrop },
+          // 'repair-noprecision': repairs only (ablation); 'none': the first plan.
+          search: strategy === 'none' ? false : { strategy: strategy === 'fallback' ? 'fallback' : 'repair', maxDrop, ...(strategy === 'repair-noprecision' ? { precision: false } : {}) },
           calibrationPerClass: 32,
           seed: 0,
           labelFree: false,

@@ -38,6 +38,8 @@ export interface SearchSettings {
   budgets?: Partial<Budgets>;
   /** Continue from OUT/search-checkpoint.json when it matches these inputs. */
   resume?: boolean;
+  /** false: repairs only, no layer raised to a higher bit width or float (ablation). */
+  precision?: boolean;
 }
 
 export interface QuantizeOptions extends DataOptions {
@@ -122,6 +124,7 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
       {
         strategy: search.strategy,
         condition,
+        ...(search.precision === false ? { precision: false } : {}),
         ...(search.budgets ? { budgets: search.budgets } : {}),
         ...(search.threshold !== undefined ? { threshold: search.threshold } : {}),
         batchSize,

@@ -25,6 +25,8 @@ export type { Budgets } from './trials';
 export interface SearchOptions {
   strategy: 'repair' | 'fallback';
   condition: AccuracyCondition;
+  /** false: the repair strategy never raises precision (ablation). Default true. */
+  precision?: boolean;
   budgets?: Partial<Budgets>;
   /** Sensitivity threshold in points (default: noise-aware, see analyzeSensitivity). */
   threshold?: number;
@@ -115,7 +117,7 @@ export async function searchPlan(input: SearchInput, o: SearchOptions): Promise<
     fitRounding: input.fitRounding ?? (async () => null),
   };
   const strategy = o.strategy === 'fallback' ? fallbackSearch : repairSearch;
-  const result = await strategy({ ev, trials, ctx, condition: o.condition, sensitivity, fp32, plan: cal.plan, measured: first });
+  const result = await strategy({ ev, trials, ctx, condition: o.condition, sensitivity, fp32, plan: cal.plan, measured: first, ...(o.precision === false ? { precision: false } : {}) });
 
   // Suffix caching against whole-model trials: sampled pairs of runs of the same plans.
   const { sample } = ev;

@@ -27,6 +27,8 @@ export interface StrategyInput {
   /** The first plan and its whole-model measurement. */
   plan: QuantPlan;
   measured: Measured;
+  /** false: repairs only, never a higher bit width or float (ablation). */
+  precision?: boolean;
 }
 
 export interface StrategyResult {
@@ -107,7 +109,7 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
   }
 
   // 3. Precision, one step a layer per pass, where the layer's loss is largest, until the condition holds.
-  for (let changed = true; changed && !stopped();) {
+  for (let changed = s.precision !== false; changed && !stopped();) {
     changed = false;
     for (const [layer] of order) {
       if (stopped()) break;

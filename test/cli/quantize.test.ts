@@ -27,7 +27,11 @@ describe('layerq quantize', () => {
     const printed = JSON.parse(r.stdout);
     const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
     expect(report).toEqual(printed);
-    expect(report.version).toBe(1);
+    expect(report.version).toBe(2);
+    // The search ran (the default): a sensitivity row per layer, and a search record.
+    expect(report.sensitivity.layers).toHaveLength(20);
+    expect(report.search.strategy).toBe('repair');
+    expect(report.macShare.weightBits['8'] + (report.macShare.weightBits['float'] ?? 0)).toBeCloseTo(100, 6);
     expect(report.config).toMatchObject({ weightBits: 8, activationBits: 8, perChannel: true });
     expect(report.data).toMatchObject({ calibrationImages: 40, validationImages: 50, seed: 0 });
     expect(report.plan.layers).toHaveLength(20);
