@@ -14,8 +14,9 @@ import { saveModel } from '../onnx/save';
 import { QuantConfig, checkQuantConfig, collectStatistics, initialPlan } from '../quant/calibration';
 import { findLayers, quantizedTensors } from '../quant/layers';
 import { QuantPlan } from '../quant/plan';
-import { macShare, perClassComparison, reportLayers, runInfo } from '../report/summary';
+import { fileSizes, macShare, perClassComparison, reportLayers, runInfo } from '../report/summary';
 import { REPORT_VERSION, QuantizeReport, writeFileAtomic } from '../report/report';
+import { writeReportHtml } from './report';
 import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
 import { DataOptions, selectData } from './select-data';
@@ -29,6 +30,8 @@ export interface QuantizeOptions extends DataOptions {
   batchSize?: number;
   threads?: number;
   onProgress?: ProgressFn;
+  /** Also write report.html beside report.json (default true). */
+  html?: boolean;
 }
 
 export interface QuantizeResult {
@@ -36,6 +39,8 @@ export interface QuantizeResult {
   plan: QuantPlan;
   modelPath: string;
   reportPath: string;
+  /** report.html, unless `html: false`. */
+  htmlPath?: string;
 }
 
 /** Wall time of each step, in seconds. */
@@ -117,8 +122,10 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
     perClass: perClassComparison(fp32Logits, fileLogits, data.validation.labels, data.classes),
     timings: time.seconds,
     run: runInfo(isaInfo().active, isaInfo().threads),
+    files: fileSizes(o.model, modelPath),
   };
   const reportPath = path.join(o.out, 'report.json');
   writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
-  return { report, plan, modelPath, reportPath };
+  const html = o.html === false ? {} : { htmlPath: writeReportHtml(reportPath).htmlPath };
+  return { report, plan, modelPath, reportPath, ...html };
 }

@@ -30,7 +30,7 @@ export function formatQuantize(r: QuantizeResult): string {
     `validation   FP32 top-1 ${pct(a.fp32.top1)}, quantized top-1 ${pct(a.quantized.top1)} (${(a.quantized.top1 - a.fp32.top1).toFixed(2)} points, the written file), same top-1 on ${pct(a.agreement)}`,
     `             int8 engine top-1 ${pct(a.int8Engine.top1)}, same top-1 as the file on ${pct(a.int8EngineAgreement)}`,
     `wrote        ${r.modelPath}`,
-    `             ${r.reportPath}`,
+    `             ${r.reportPath}${r.htmlPath ? `, ${r.htmlPath}` : ''}`,
     `time         ${Object.entries(report.timings).map(([k, v]) => `${k} ${v.toFixed(1)}s`).join(', ')}`,
   ];
   return `${lines.join('\n')}\n`;

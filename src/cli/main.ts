@@ -7,6 +7,7 @@ import { LayerqError } from '../errors';
 import { evaluate } from '../api/evaluate';
 import { quantize } from '../api/quantize';
 import { demo } from '../api/demo';
+import { writeReportHtml } from '../api/report';
 import { CalibrationMethod } from '../quant/plan';
 import { ActivationScope } from '../quant/layers';
 import { progressReporter } from './progress';
@@ -64,7 +65,7 @@ function buildProgram(): Command {
     .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)')
     .option('--calib-data <dir>', 'calibration pool (with --val-data)')
     .option('--val-data <dir>', 'validation pool (with --calib-data)')
-    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx and report.json')
+    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx, report.json and report.html')
     .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
     .option('--w-bits <bits>', 'weight bits: 8, 7 (x86 AVX2 targets without VNNI) or 4', Number, 8)
     .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
@@ -80,11 +81,13 @@ function buildProgram(): Command {
     .option('--label-free', "label images by the FP32 model's prediction instead of their folder")
     .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
     .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'))
+    .option('--no-html', 'do not write report.html beside report.json')
     .option('--json', 'print the report as one JSON object on stdout')
     .option('--quiet', 'no progress on stderr')
     .action(async (model: string, opts) => {
       const progress = progressReporter(Boolean(opts.quiet));
       const result = await quantize({
+        html: opts.html !== false,
         model,
         ...(opts.data ? { data: opts.data } : {}),
         ...(opts.calibData ? { calibData: opts.calibData } : {}),
@@ -113,6 +116,17 @@ function buildProgram(): Command {
       const skipped = result.report.data.skipped;
       if (skipped.length) process.stderr.write(`warning: skipped ${skipped.length} unreadable file(s), first: ${skipped[0]!.path} (${skipped[0]!.reason})\n`);
       process.stdout.write(opts.json ? `${JSON.stringify(result.report)}\n` : formatQuantize(result));
+    });
+
+  program
+    .command('report')
+    .description('draw REPORT (a report.json of any layerq version) as one self-contained HTML page')
+    .argument('<report>', 'report.json written by layerq quantize')
+    .option('--out <file>', 'the page to write (default: report.html beside REPORT)')
+    .option('--json', 'print one JSON object on stdout')
+    .action((report: string, opts) => {
+      const result = writeReportHtml(report, opts.out);
+      process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `wrote ${result.htmlPath} (${(result.bytes / 1024).toFixed(0)} KiB, report version ${result.version})\n`);
     });
 
   program
