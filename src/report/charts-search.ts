@@ -4,7 +4,7 @@
  * the FP32 and target levels.
  */
 import type { Measurement, SearchReport } from './report';
-import { circle, line, linear, path, rect, shorten, svg, text, ticks, xAxis, yAxis } from './svg';
+import { circle, line, linear, path, rect, svg, text, ticks, xAxis, yAxis } from './svg';
 
 const WIDTH = 900;
 const HEIGHT = 300;
@@ -25,6 +25,13 @@ export function conditionLevels(search: SearchReport, fp32Top1: number): { fp32:
   return { fp32, target: c.relative ? fp32 * (1 - c.maxDrop / 100) : fp32 - c.maxDrop };
 }
 
+/** `name` cut to `max` characters keeping its end, after `prefix` ("#7 …3.2/conv2"). */
+function tail(name: string, max: number, prefix: string): string {
+  if (name.length <= max) return name;
+  const room = max - prefix.length - 1;
+  return room > 2 ? `${prefix}…${name.slice(name.length - room)}` : prefix.trim();
+}
+
 /** Runs of consecutive trials on the same layer: [layer, first index, count]. */
 function layerRuns(search: SearchReport): [string, number, number][] {
   const runs: [string, number, number][] = [];
@@ -36,7 +43,11 @@ function layerRuns(search: SearchReport): [string, number, number][] {
   return runs;
 }
 
-export function searchChart(search: SearchReport, fp32Top1: number): string {
+/**
+ * `order`: the layer ids in network order; a band is labelled with its layer's number there
+ * (the plan table's #) and as much of the id's end as fits.
+ */
+export function searchChart(search: SearchReport, fp32Top1: number, order: readonly string[]): string {
   const trials = search.trials;
   const value = (m: Measurement): number => conditionValue(search, m);
   const levels = conditionLevels(search, fp32Top1);
@@ -50,7 +61,9 @@ export function searchChart(search: SearchReport, fp32Top1: number): string {
   const bands = layerRuns(search).map(([layer, first, count], k) => {
     const bx = x(first - 0.5);
     const w = count * step;
-    const label = w >= 30 ? text(bx + 3, TOP - 6, shorten(layer, Math.floor(w / 6)), 'band-label') : '';
+    const number = order.indexOf(layer) + 1;
+    const name = `${number ? `#${number} ` : ''}${layer.replace(/\/(Conv|Gemm|MatMul)$/, '')}`;
+    const label = w >= 22 ? text(bx + 3, TOP - 6, tail(name, Math.floor((w - 4) / 6.2), number ? `#${number} ` : ''), 'band-label') : '';
     return rect(bx, TOP, w, HEIGHT - BOTTOM - TOP, `band${k % 2 ? ' odd' : ''}`, `${layer}: trials ${first}..${first + count - 1}`) + label;
   });
 

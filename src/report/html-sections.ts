@@ -7,10 +7,20 @@ import type { ReadableReport } from './upgrade';
 import { layerStrip, profileChart, sensitivityChart } from './charts-layers';
 import { conditionLevels, conditionValue, searchChart } from './charts-search';
 import { macShareBars, perClassChart } from './charts-summary';
-import { bitLabel, bytes, facts, figure, legend, macs, pct, points, seconds, section, table } from './html-parts';
+import { bitClass, bitLabel, bytes, facts, figure, legend, macs, pct, points, seconds, section, table } from './html-parts';
 import { esc } from './svg';
 
-const BIT_LEGEND: [string, string][] = [['b8', '8-bit'], ['b7', '7-bit'], ['b4', '4-bit'], ['bfloat', 'float']];
+/** Colour keys of the bit widths the report's layers use, widest first, float last. */
+function bitLegend(r: ReadableReport): string {
+  const used = new Set(r.layers.flatMap((l) => [bitClass(l.weightBits), bitClass(l.activationBits)]));
+  const keys: [string, string][] = [['b8', '8-bit'], ['b7', '7-bit'], ['b4', '4-bit'], ['bother', 'other'], ['bfloat', 'float']];
+  return legend(keys.filter(([cls]) => used.has(cls)));
+}
+
+function preprocessLine(p: ReadableReport['preprocess']): string {
+  const list = (v: number[]): string => v.map((x) => Number(x.toPrecision(4))).join(', ');
+  return `${p.name}: ${p.resize ? `resize ${p.resize}, centre-crop` : 'resize to'} ${p.crop[0]}x${p.crop[1]}, scale ${Number(p.scale.toPrecision(4))}, mean [${list(p.mean)}], std [${list(p.std)}]`;
+}
 
 export function headline(r: ReadableReport): string {
   const a = r.accuracy;
@@ -21,6 +31,7 @@ export function headline(r: ReadableReport): string {
     figure('same top-1 as FP32', pct(a.agreement), 'agreement'),
     figure('int8 engine top-1', pct(a.int8Engine.top1), 'int8-top1', `same top-1 as the file on ${pct(a.int8EngineAgreement)}`),
     r.files ? figure('model size', bytes(r.files.outputBytes), 'output-bytes', `FP32 ${bytes(r.files.modelBytes)} (${(r.files.modelBytes / r.files.outputBytes).toFixed(1)}x smaller)`) : '',
+    r.search ? figure('search', r.search.reached ? 'condition reached' : 'not reached', 'search-reached', esc(`${r.search.trials.length} trials in ${seconds(r.search.seconds)}, stopped by ${r.search.stoppedBy}`)) : '',
     figure('wall time', seconds(total), 'wall-seconds', esc(Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '))),
   ];
   const run = r.run;
@@ -28,13 +39,13 @@ export function headline(r: ReadableReport): string {
     `<div class="figures">${figures.join('')}</div>`,
     '<h3>Share of multiply-accumulates by bit width</h3>',
     macShareBars(r.macShare),
-    legend(BIT_LEGEND),
+    bitLegend(r),
     facts([
       ['command', run ? `<code>${esc(run.command)}</code>` : '<span class="muted">not recorded (report version 1)</span>'],
       ...(run ? ([['versions', esc(`layerq ${run.layerqVersion}, Node ${run.node}, kernels ${run.isa}, ${run.threads} threads, ${run.cpu}`)]] as [string, string][]) : []),
       ['configuration', esc(configLine(r))],
       ['data', esc(`${r.data.calibrationImages} calibration images (${r.data.calibrationPerClass} a class) from ${r.data.calibrationPool}; ${r.data.validationImages} validation images from ${r.data.validationPool}; seed ${r.data.seed}${r.data.labelFree ? '; label-free' : ''}${r.data.skipped.length ? `; ${r.data.skipped.length} unreadable files skipped` : ''}`)],
-      ['preprocessing', esc(JSON.stringify(r.preprocess))],
+      ['preprocessing', esc(preprocessLine(r.preprocess))],
       ['model', esc(`${r.model} -> ${r.output}`)],
     ]),
   ].join('\n'));
@@ -87,7 +98,7 @@ export function searchSection(r: ReadableReport, s: SearchReport): string {
       ['trials ran on', esc(`the ${s.engine.mode === 'int' ? 'int8' : 'simulated'} engine, same top-1 as the written file on ${pct(s.engine.agreementWithFile)}`)],
       ['suffix caching', esc(`trials ${seconds(s.speedup.trialSeconds)} against ${seconds(s.speedup.wholeModelSeconds)} on the whole model (${s.speedup.ratio.toFixed(1)}x)`)],
     ]),
-    searchChart(s, r.accuracy.fp32.top1),
+    searchChart(s, r.accuracy.fp32.top1, r.layers.map((l) => l.id)),
     legend([['trial model', 'whole-model trial'], ['trial layer', 'layer-alone trial'], ['trial accepted', 'accepted'], ['model-level', 'whole model as accepted'], ['ref-target', 'target']]),
     `<p class="muted">${esc(`The condition is on ${s.condition.metric === 'agreement' ? 'agreement with FP32' : 'top-1'}; the first plan scored ${conditionValue(s, s.before).toFixed(2)}.`)}</p>`,
     families.length ? `<h3>Accepted by kind of adjustment</h3>${table(['adjustment', 'accepted'], families, [1])}` : '',
@@ -110,7 +121,7 @@ export function planSection(r: ReadableReport): string {
   const head = ['#', 'layer', 'kind', 'MACs', 'MAC %', 'weights', 'input', 'candidate', ...(r.sensitivity ? ['drop alone'] : [])];
   return section('plan', 'Final plan, in network order', [
     layerStrip(r.layers),
-    legend(BIT_LEGEND),
+    bitLegend(r),
     table(head, rows, [0, 3, 4, 8], 'layers'),
   ].join('\n'));
 }

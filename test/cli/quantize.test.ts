@@ -27,14 +27,14 @@ describe('layerq quantize', () => {
     const printed = JSON.parse(r.stdout);
     const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
     expect(report).toEqual(printed);
-    expect(report.version).toBe(1);
+    expect(report.version).toBe(2);
     expect(report.config).toMatchObject({ weightBits: 8, activationBits: 8, perChannel: true });
     expect(report.data).toMatchObject({ calibrationImages: 40, validationImages: 50, seed: 0 });
     expect(report.plan.layers).toHaveLength(20);
     expect(report.accuracy.quantized.top1).toBeGreaterThan(50);
     expect(Math.abs(report.accuracy.quantized.top1 - report.accuracy.fp32.top1)).toBeLessThan(10);
     expect(fs.statSync(path.join(out, 'model.qdq.onnx')).size).toBeGreaterThan(100000);
-    expect(fs.readdirSync(out).sort()).toEqual(['model.qdq.onnx', 'report.json']); // no temporary files left
+    expect(fs.readdirSync(out).sort()).toEqual(['model.qdq.onnx', 'report.html', 'report.json']); // no temporary files left
     expect(report.accuracy.int8EngineAgreement).toBeGreaterThanOrEqual(96);
     // Quantizing the output again is refused: it is not an FP32 model.
     const again = layerq(['quantize', path.join(out, 'model.qdq.onnx'), '--data', val, '--out', path.join(dir, 'again')]);
