@@ -77,11 +77,12 @@ export function searchChart(search: SearchReport, fp32Top1: number, order: reado
   });
   steps.push([x(trials.length - 0.5), y(level)]);
 
+  const radius = Math.max(1.5, Math.min(3, step / 2.5)); // dots may touch, not hide each other
   const dots = trials.map((t, i) => {
     const cls = `trial ${t.phase}${t.accepted ? ' accepted' : ''}`;
     const title = `trial ${t.index}: ${t.layer}, ${t.candidate} (${t.family}, ${t.phase === 'layer' ? 'layer alone' : 'whole model'}): `
       + `top-1 ${t.result.top1.toFixed(2)}, agreement ${t.result.agreement.toFixed(2)}, loss ${t.result.loss.toExponential(2)}${t.accepted ? ', accepted' : ''}`;
-    return circle(x(i), y(value(t.result)), t.accepted ? 4.5 : 3, cls, title, ` data-trial="${t.index}"`);
+    return circle(x(i), y(value(t.result)), t.accepted ? radius * 1.5 : radius, cls, title, ` data-trial="${t.index}"`);
   });
 
   const levelLine = (v: number, cls: string, label: string): string =>

@@ -10,6 +10,11 @@ import { macShareBars, perClassChart } from './charts-summary';
 import { bitClass, bitLabel, bytes, facts, figure, legend, macs, pct, points, seconds, section, table } from './html-parts';
 import { esc } from './svg';
 
+/** Why a search stopped, for people. */
+const STOPPED_BY: Record<SearchReport['stoppedBy'], string> = {
+  condition: 'the condition held', trials: 'the trial budget', time: 'the time budget', exhausted: 'no candidates left',
+};
+
 /** Colour keys of the bit widths the report's layers use, widest first, float last. */
 function bitLegend(r: ReadableReport): string {
   const used = new Set(r.layers.flatMap((l) => [bitClass(l.weightBits), bitClass(l.activationBits)]));
@@ -31,7 +36,7 @@ export function headline(r: ReadableReport): string {
     figure('same top-1 as FP32', pct(a.agreement), 'agreement'),
     figure('int8 engine top-1', pct(a.int8Engine.top1), 'int8-top1', `same top-1 as the file on ${pct(a.int8EngineAgreement)}`),
     r.files ? figure('model size', bytes(r.files.outputBytes), 'output-bytes', `FP32 ${bytes(r.files.modelBytes)} (${(r.files.modelBytes / r.files.outputBytes).toFixed(1)}x smaller)`) : '',
-    r.search ? figure('search', r.search.reached ? 'condition reached' : 'not reached', 'search-reached', esc(`${r.search.trials.length} trials in ${seconds(r.search.seconds)}, stopped by ${r.search.stoppedBy}`)) : '',
+    r.search ? figure('search', r.search.reached ? 'condition reached' : 'not reached', 'search-reached', esc(`${r.search.trials.length} trials in ${seconds(r.search.seconds)}, stopped by ${STOPPED_BY[r.search.stoppedBy] ?? r.search.stoppedBy}`)) : '',
     figure('wall time', seconds(total), 'wall-seconds', esc(Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '))),
   ];
   const run = r.run;
@@ -91,7 +96,7 @@ export function searchSection(r: ReadableReport, s: SearchReport): string {
   return section('search', `Search (${s.strategy})`, [
     facts([
       ['condition', esc(`${conditionText(s)}: ${levels.target.toFixed(2)}`)],
-      ['result', s.reached ? '<b class="yes">reached</b>' : `<b class="no">not reached</b> (stopped by ${esc(s.stoppedBy)})`],
+      ['result', s.reached ? '<b class="yes">reached</b>' : `<b class="no">not reached</b> (stopped by ${esc(STOPPED_BY[s.stoppedBy] ?? s.stoppedBy)})`],
       ['before search', esc(measured(s.before))],
       ['after search', esc(measured(s.after))],
       ['budget used', esc(`${s.trials.length} of ${s.budgets.maxTrials} trials; ${seconds(s.seconds)} of ${seconds(s.budgets.maxSeconds)}; at most ${mostTries} of ${s.budgets.triesPerLayer} tries on one layer`)],

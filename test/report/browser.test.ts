@@ -123,4 +123,18 @@ async function expectDrawn(png: string): Promise<void> {
     expect(dark.result['chartWidth']).toBeLessThan(600); // charts shrink to a narrow window
     expect(dark.errors).toEqual([]);
   });
+
+  test('a search at its trial budget (ResNet-20 sized: 20 layers, 400 trials): under 1 MB, drawn in under 2 s', async () => {
+    const report = syntheticReport({ layers: 20, triesPerTarget: 50 });
+    report.search!.trials = report.search!.trials.slice(0, report.search!.budgets.maxTrials);
+    expect(report.search!.trials).toHaveLength(400);
+    const html = path.join(dir, 'budget.html');
+    fs.writeFileSync(html, renderReportHtml(report));
+    const visit = await visitPage(html, async (page) => page.locator('#search circle.trial').count());
+    expect(visit.result).toBe(400);
+    expect(fs.statSync(html).size).toBeLessThan(MAX_BYTES);
+    expect(visit.renderMs).toBeLessThan(MAX_RENDER_MS);
+    expect(visit.errors).toEqual([]);
+    process.stdout.write(`report.html of a 400-trial search: ${(fs.statSync(html).size / 1024).toFixed(1)} KiB, drawn in ${visit.renderMs.toFixed(0)} ms\n`);
+  });
 });
