@@ -40,14 +40,16 @@ export function headline(r: ReadableReport): string {
     figure('wall time', seconds(total), 'wall-seconds', esc(Object.entries(r.timings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '))),
   ];
   const run = r.run;
+  const runFacts: [string, string][] = run
+    ? [['command', `<code>${esc(run.command)}</code>`], ['versions', esc(`layerq ${run.layerqVersion}, Node ${run.node}, kernels ${run.isa}, ${run.threads} threads, ${run.cpu}`)]]
+    : [['command', '<span class="muted">not recorded (report version 1)</span>']];
   return section('headline', 'Headline', [
     `<div class="figures">${figures.join('')}</div>`,
     '<h3>Share of multiply-accumulates by bit width</h3>',
     macShareBars(r.macShare),
     bitLegend(r),
     facts([
-      ['command', run ? `<code>${esc(run.command)}</code>` : '<span class="muted">not recorded (report version 1)</span>'],
-      ...(run ? ([['versions', esc(`layerq ${run.layerqVersion}, Node ${run.node}, kernels ${run.isa}, ${run.threads} threads, ${run.cpu}`)]] as [string, string][]) : []),
+      ...runFacts,
       ['configuration', esc(configLine(r))],
       ['data', esc(`${r.data.calibrationImages} calibration images (${r.data.calibrationPerClass} a class) from ${r.data.calibrationPool}; ${r.data.validationImages} validation images from ${r.data.validationPool}; seed ${r.data.seed}${r.data.labelFree ? '; label-free' : ''}${r.data.skipped.length ? `; ${r.data.skipped.length} unreadable files skipped` : ''}`)],
       ['preprocessing', esc(preprocessLine(r.preprocess))],
