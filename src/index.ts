@@ -31,5 +31,8 @@ export { toQdq } from './onnx/qdq';
 export { evaluate, type EvaluateOptions, type EvaluateResult } from './api/evaluate';
 export { quantize, type QuantizeOptions, type QuantizeResult } from './api/quantize';
 export { demo, type DemoResult } from './api/demo';
+export { writeReportHtml, type ReportHtmlResult } from './api/report';
+export { renderReportHtml } from './report/html';
+export { parseReport, type ReadableReport } from './report/upgrade';
 export { accuracy, agreement, type Accuracy } from './eval/metrics';
 export type { QuantizeReport } from './report/report';

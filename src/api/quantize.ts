@@ -20,8 +20,9 @@ import { DEFAULT_MAX_DROP, GramCollector, SearchOutcome, searchPlan } from '../s
 import type { Budgets } from '../search';
 import type { SearchTrial } from '../report/report';
 import { QuantPlan } from '../quant/plan';
-import { macShare, perClassComparison, reportLayers, runInfo } from '../report/summary';
+import { fileSizes, macShare, perClassComparison, reportLayers, runInfo } from '../report/summary';
 import { REPORT_VERSION, QuantizeReport, writeFileAtomic } from '../report/report';
+import { writeReportHtml } from './report';
 import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
 import { DataOptions, selectData } from './select-data';
@@ -57,6 +58,8 @@ export interface QuantizeOptions extends DataOptions {
   onTrial?: (trial: SearchTrial) => void;
   /** Informational messages (what the search did), one line each. */
   onNote?: (line: string) => void;
+  /** Also write report.html beside report.json (default true). */
+  html?: boolean;
 }
 
 export interface QuantizeResult {
@@ -64,6 +67,8 @@ export interface QuantizeResult {
   plan: QuantPlan;
   modelPath: string;
   reportPath: string;
+  /** report.html, unless `html: false`. */
+  htmlPath?: string;
 }
 
 export const CHECKPOINT_FILE = 'search-checkpoint.json';
@@ -184,11 +189,13 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
     ...(outcome?.search ? { search: { ...outcome.search, engine: { mode: outcome.search.engine.mode, agreementWithFile: agreement(intLogits, fileLogits, model.classes) } } } : {}),
     timings: time.seconds,
     run: runInfo(isaInfo().active, isaInfo().threads),
+    files: fileSizes(o.model, modelPath),
   };
   const reportPath = path.join(o.out, 'report.json');
   writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   fs.rmSync(path.join(o.out, CHECKPOINT_FILE), { force: true });
-  return { report, plan, modelPath, reportPath };
+  const html = o.html === false ? {} : { htmlPath: writeReportHtml(reportPath).htmlPath };
+  return { report, plan, modelPath, reportPath, ...html };
 }
 
 /** SHA-256 of a file (identifies the model a checkpoint was written for). */

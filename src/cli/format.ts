@@ -48,7 +48,7 @@ export function formatQuantize(r: QuantizeResult): string {
         ]
       : []),
     `wrote        ${r.modelPath}`,
-    `             ${r.reportPath}`,
+    `             ${r.reportPath}${r.htmlPath ? `, ${r.htmlPath}` : ''}`,
     `time         ${Object.entries(report.timings).map(([k, v]) => `${k} ${v.toFixed(1)}s`).join(', ')}`,
   ];
   return `${lines.join('\n')}\n`;

@@ -11,6 +11,7 @@ import { DEFAULT_MAX_DROP } from '../search';
 import { DEFAULT_BUDGETS } from '../search/trials';
 import type { SearchTrial } from '../report/report';
 import { demo } from '../api/demo';
+import { writeReportHtml } from '../api/report';
 import { CalibrationMethod } from '../quant/plan';
 import type { QuantConfig } from '../quant/first-plan';
 import { ActivationScope } from '../quant/layers';
@@ -69,7 +70,7 @@ function buildProgram(): Command {
     .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)')
     .option('--calib-data <dir>', 'calibration pool (with --val-data)')
     .option('--val-data <dir>', 'validation pool (with --calib-data)')
-    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx and report.json')
+    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx, report.json and report.html')
     .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
     .option('--w-bits <bits>', 'weight bits: 8, 7 (x86 AVX2 targets without VNNI) or 4', Number, 8)
     .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
@@ -87,12 +88,14 @@ function buildProgram(): Command {
     .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'));
   searchOptions(quantizeCommand)
     .option('--no-search', 'keep the first plan (one calibration rule for every layer): no sensitivity analysis, no search')
+    .option('--no-html', 'do not write report.html beside report.json')
     .option('--resume', `continue an interrupted search from OUT/${CHECKPOINT_FILE}`)
     .option('--json', 'print the report as one JSON object on stdout')
     .option('--quiet', 'no progress on stderr')
     .action(async (model: string, opts) => {
       const progress = progressReporter(Boolean(opts.quiet));
       const result = await quantize({
+        html: opts.html !== false,
         model,
         ...(opts.data ? { data: opts.data } : {}),
         ...(opts.calibData ? { calibData: opts.calibData } : {}),
@@ -166,6 +169,17 @@ function buildProgram(): Command {
     progress.stop();
     process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatAnalysis(result));
   });
+
+  program
+    .command('report')
+    .description('draw REPORT (a report.json of any layerq version) as one self-contained HTML page')
+    .argument('<report>', 'report.json written by layerq quantize')
+    .option('--out <file>', 'the page to write (default: report.html beside REPORT)')
+    .option('--json', 'print one JSON object on stdout')
+    .action((report: string, opts) => {
+      const result = writeReportHtml(report, opts.out);
+      process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `wrote ${result.htmlPath} (${(result.bytes / 1024).toFixed(0)} KiB, report version ${result.version})\n`);
+    });
 
   program
     .command('demo')

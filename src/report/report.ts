@@ -58,6 +58,10 @@ export interface QuantizeReport {
   timings: Record<string, number>;
   /** The exact command line and versions (tool, Node, addon ISA path, CPU). */
   run: { command: string; layerqVersion: string; node: string; isa: string; cpu: string; threads: number };
+  /** Sizes (bytes) of the FP32 model given and of the written model.qdq.onnx. */
+  files?: { modelBytes: number; outputBytes: number };
+  /** Per-layer time, FP32 against int8 kernels, in network order (where `layerq bench --profile` ran; ms a batch). */
+  profile?: { layers: { id: string; fp32Ms: number; int8Ms: number }[] };
 }
 
 export interface ReportLayer {

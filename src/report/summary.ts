@@ -9,8 +9,11 @@ import type { QuantizeReport, ReportLayer } from './report';
 
 const BIT_KEY = (bits: number | null): string => (bits === null ? 'float' : String(bits));
 
+/** What the bit and MAC figures need of a layer (a `Layer`, or a report's layer entry). */
+type LayerRef = Pick<Layer, 'id' | 'input' | 'macs'>;
+
 /** Weight bits (null: float layer) and input activation bits (null: float input) of one layer. */
-export function layerBits(plan: QuantPlan, layer: Layer): { weightBits: number | null; activationBits: number | null } {
+export function layerBits(plan: QuantPlan, layer: LayerRef): { weightBits: number | null; activationBits: number | null } {
   const lp = plan.layers.find((l) => l.id === layer.id);
   const weightBits = lp && !lp.float && lp.weight ? lp.weight.bits : null;
   const input = plan.activations[layer.input];
@@ -18,7 +21,7 @@ export function layerBits(plan: QuantPlan, layer: Layer): { weightBits: number |
 }
 
 /** Percent of conv/Gemm MACs at each weight width and at each input width. */
-export function macShare(plan: QuantPlan, layers: readonly Layer[]): QuantizeReport['macShare'] {
+export function macShare(plan: QuantPlan, layers: readonly LayerRef[]): QuantizeReport['macShare'] {
   const total = layers.reduce((s, l) => s + l.macs, 0) || 1;
   const weightBits: Record<string, number> = {};
   const activationBits: Record<string, number> = {};
@@ -76,6 +79,11 @@ export function runInfo(isa: string, threads: number): QuantizeReport['run'] {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     threads,
   };
+}
+
+/** Bytes of the FP32 model given and of the written QDQ model. */
+export function fileSizes(model: string, output: string): NonNullable<QuantizeReport['files']> {
+  return { modelBytes: fs.statSync(model).size, outputBytes: fs.statSync(output).size };
 }
 
 /** layerq's version, from the package.json above this file (src/ under ts-jest, dist/src/ when built). */

@@ -38,7 +38,7 @@ describe('layerq quantize', () => {
     expect(report.accuracy.quantized.top1).toBeGreaterThan(50);
     expect(Math.abs(report.accuracy.quantized.top1 - report.accuracy.fp32.top1)).toBeLessThan(10);
     expect(fs.statSync(path.join(out, 'model.qdq.onnx')).size).toBeGreaterThan(100000);
-    expect(fs.readdirSync(out).sort()).toEqual(['model.qdq.onnx', 'report.json']); // no temporary files left
+    expect(fs.readdirSync(out).sort()).toEqual(['model.qdq.onnx', 'report.html', 'report.json']); // no temporary files left
     expect(report.accuracy.int8EngineAgreement).toBeGreaterThanOrEqual(96);
     // Quantizing the output again is refused: it is not an FP32 model.
     const again = layerq(['quantize', path.join(out, 'model.qdq.onnx'), '--data', val, '--out', path.join(dir, 'again')]);
