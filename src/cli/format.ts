@@ -60,10 +60,10 @@ export function formatDemo(r: DemoResult): string {
     `layerq demo: ${what}`,
     `model ${r.model}; test images ${r.testImages}; calibration 32 images a class; per-channel weights`,
     '',
-    '| config | FP32 top-1 | quantized top-1 | change | same top-1 as FP32 | output |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| config | search | FP32 top-1 | quantized top-1 | change | same top-1 as FP32 | MACs at the low width | trials | output |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...r.runs.map((run) =>
-      `| ${run.name} | ${pct(run.fp32.top1)} | ${pct(run.quantized.top1)} | ${(run.quantized.top1 - run.fp32.top1).toFixed(2)} | ${pct(run.agreement)} | ${run.outDir}/model.qdq.onnx |`,
+      `| ${run.name} | ${run.search ? 'yes' : 'no'} | ${pct(run.fp32.top1)} | ${pct(run.quantized.top1)} | ${(run.quantized.top1 - run.fp32.top1).toFixed(2)} | ${pct(run.agreement)} | ${run.lowBitShare.toFixed(1)}% | ${run.trials} | ${run.outDir}/model.qdq.onnx |`,
     ),
     '',
     `done in ${r.seconds.toFixed(1)} s`,

@@ -82,7 +82,8 @@ describe('layerq demo', () => {
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result.source).toBe('synthetic');
-    expect(result.runs.map((x: { name: string }) => x.name)).toEqual(['W8A8', 'W4A8']);
+    expect(result.runs.map((x: { name: string }) => x.name)).toEqual(['W8A8', 'W4A8-first-plan', 'W4A8']);
+    expect(result.runs.map((x: { search: boolean }) => x.search)).toEqual([true, false, true]);
     for (const run of result.runs) {
       expect(run.fp32.top1).toBeGreaterThan(70); // the built-in model really classifies
       expect(run.quantized.top1).toBeGreaterThan(run.fp32.top1 - 10);
