@@ -18,6 +18,22 @@ import { Engine } from '../src/engine/engine';
 import { accuracy } from '../src/eval/metrics';
 import { findLayers } from '../src/quant/layers';
 import { lowBitShare } from '../src/report/summary';
+import { toQdq } from '../src/onnx/qdq';
+import { saveModel } from '../src/onnx/save';
+import { loadModel } from '../src/onnx/load';
+import { prepareModel } from '../src/ir/passes';
+import type { Model } from '../src/ir/graph';
+import type { Layer } from '../src/quant/layers';
+import type { QuantPlan } from '../src/quant/plan';
+
+/** A plan exported to QDQ and read back as layerq reads a file (what model.qdq.onnx would hold). */
+function prepareQdq(model: Model, layers: readonly Layer[], plan: QuantPlan): Model {
+  const file = path.join(os.tmpdir(), `layerq-ablation-${process.pid}.onnx`);
+  fs.writeFileSync(file, saveModel(toQdq(model, layers, plan)));
+  const m = prepareModel(loadModel(file));
+  fs.rmSync(file);
+  return m;
+}
 import { CIFAR, loadSplit, modelPath } from './common';
 
 const CONFIGS: Record<string, { weightBits: number; activationBits: number }> = {
@@ -78,6 +94,8 @@ async function main(): Promise<void> {
         });
         const seconds = (performance.now() - t0) / 1000;
         const q = accuracy(await Engine.fp32(loadClassifier(r.modelPath).model).runAll(test), test.labels, classes).top1;
+        // The ablation "search without precision changes": the same run's plan before any layer was raised.
+        const repaired = r.repairedPlan ? accuracy(await Engine.fp32(prepareQdq(prepared.model, layers, r.repairedPlan)).runAll(test), test.labels, classes).top1 : undefined;
         const s = r.report.search;
         const row = {
           model: name, config: c, strategy, fp32Test, quantizedTest: q, testDrop: fp32Test - q,
@@ -86,11 +104,16 @@ async function main(): Promise<void> {
           raised: s?.raised.map((x) => `${x.id}:${x.weightBits ?? 'f'}/${x.activationBits ?? 'f'}`) ?? [],
           trials: s?.trials.length ?? 0, seconds, speedup: s?.speedup.ratio ?? 1,
           acceptedByFamily: s?.acceptedByFamily ?? {}, reached: s?.reached ?? null,
+          repairsOnly: repaired === undefined ? null : { testDrop: fp32Test - repaired, share4: lowBitShare(r.repairedPlan!, layers, 4), share4in: lowBitShare(r.repairedPlan!, layers, 4, CONFIGS[c]!.activationBits) },
+          firstPlanValDrop: s ? r.report.sensitivity!.fp32.top1 - s.before.top1 : null,
+          valImages: r.report.data.validationImages,
         };
         rows.push(row);
         const f = (x: number) => x.toFixed(2);
         console.log(`| ${name} | ${c} | ${strategy} | ${f(fp32Test)} | ${f(q)} | ${f(row.testDrop)} | ${f(row.valDrop)} | ${row.share4.toFixed(1)}% | ${row.share4in.toFixed(1)}% | ${row.raised.join(' ') || '-'} | ${row.trials} | ${seconds.toFixed(0)} | ${row.speedup.toFixed(2)}x |`);
-        console.error(`  accepted by family: ${JSON.stringify(row.acceptedByFamily)}; reached: ${row.reached}; stopped: ${s?.stoppedBy}`);
+        console.log(`  accepted by family: ${JSON.stringify(row.acceptedByFamily)}; reached: ${row.reached}; stopped: ${s?.stoppedBy}` +
+          (row.repairsOnly ? `; repairs only (before precision): test drop ${f(row.repairsOnly.testDrop)} at ${row.repairsOnly.share4.toFixed(1)}% / ${row.repairsOnly.share4in.toFixed(1)}%` : '') +
+          (s ? `; suffix runs ${s.speedup.suffixRuns}, whole ${s.speedup.wholeRuns}, sampled ${s.speedup.sampledRuns}: ${f(s.speedup.wholeModelSeconds)} s whole vs ${f(s.speedup.trialSeconds)} s suffix` : ''));
         fs.rmSync(out, { recursive: true, force: true });
       }
     }

@@ -65,6 +65,8 @@ export interface QuantizeOptions extends DataOptions {
 export interface QuantizeResult {
   report: QuantizeReport;
   plan: QuantPlan;
+  /** The search's plan before any precision was raised (repair strategy), for ablations. */
+  repairedPlan?: QuantPlan;
   modelPath: string;
   reportPath: string;
   /** report.html, unless `html: false`. */
@@ -195,7 +197,7 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
   writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   fs.rmSync(path.join(o.out, CHECKPOINT_FILE), { force: true });
   const html = o.html === false ? {} : { htmlPath: writeReportHtml(reportPath).htmlPath };
-  return { report, plan, modelPath, reportPath, ...html };
+  return { report, plan, modelPath, reportPath, ...html, ...(outcome?.repaired ? { repairedPlan: outcome.repaired } : {}) };
 }
 
 /** SHA-256 of a file (identifies the model a checkpoint was written for). */

@@ -67,6 +67,8 @@ export interface SearchOutcome {
   candidates: Map<string, string>;
   /** Measurements replayed from a checkpoint. */
   replayed: number;
+  /** Repair strategy: the plan before any precision was raised (ablations). */
+  repaired?: QuantPlan;
 }
 
 function evaluatorFor(input: SearchInput, o: SearchOptions): Evaluator {
@@ -152,5 +154,5 @@ export async function searchPlan(input: SearchInput, o: SearchOptions): Promise<
     engine: { mode: o.mode ?? 'int', agreementWithFile: NaN },
     seconds: (performance.now() - t0) / 1000,
   };
-  return { plan: result.plan, sensitivity, search, candidates: result.candidates, replayed: ev.replayed };
+  return { plan: result.plan, sensitivity, search, candidates: result.candidates, replayed: ev.replayed, ...(result.repaired ? { repaired: result.repaired } : {}) };
 }

@@ -37,6 +37,8 @@ export interface StrategyResult {
   stoppedBy: StopReason;
   /** The candidate each changed layer holds last. */
   candidates: Map<string, string>;
+  /** The plan after the repairs, before any precision was raised (for ablations). */
+  repaired?: QuantPlan;
 }
 
 /** Whether `m` is better than `cur`: a lower smooth loss, and top-1 not lower beyond the noise of the pair. */
@@ -109,6 +111,7 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
   }
 
   // 3. Precision, one step a layer per pass, where the layer's loss is largest, until the condition holds.
+  const repaired = plan;
   for (let changed = s.precision !== false; changed && !stopped();) {
     changed = false;
     for (const [layer] of order) {
@@ -127,7 +130,7 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
     }
   }
   ev.release();
-  return { plan, measured: cur, stoppedBy: stopped() ?? 'exhausted', candidates };
+  return { plan, measured: cur, stoppedBy: stopped() ?? 'exhausted', candidates, repaired };
 }
 
 async function firstApplicable(steps: readonly Candidate[], plan: QuantPlan, layer: Layer, ctx: CandidateContext): Promise<{ cand: Candidate; plan: QuantPlan } | null> {
