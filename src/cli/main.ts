@@ -14,6 +14,7 @@ import { demo } from '../api/demo';
 import { writeReportHtml } from '../api/report';
 import { CalibrationMethod } from '../quant/plan';
 import type { QuantConfig } from '../quant/first-plan';
+import type { DataOptions } from '../api/select-data';
 import { ActivationScope } from '../quant/layers';
 import { progressReporter } from './progress';
 import { formatAnalysis, formatDemo, formatEvaluation, formatQuantize, formatTrial } from './format';
@@ -67,25 +68,8 @@ function buildProgram(): Command {
     .command('quantize')
     .description('quantize MODEL to an int8/int4 QDQ ONNX model, calibrated on labelled images')
     .argument('<model>', 'FP32 ONNX classifier')
-    .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)')
-    .option('--calib-data <dir>', 'calibration pool (with --val-data)')
-    .option('--val-data <dir>', 'validation pool (with --calib-data)')
-    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx, report.json and report.html')
-    .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
-    .option('--w-bits <bits>', 'weight bits: 8, 7 (x86 AVX2 targets without VNNI) or 4', Number, 8)
-    .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
-    .option('--per-channel', 'per-output-channel weight scales')
-    .option('--method <name>', 'activation calibration: minmax | percentile | mse | entropy', 'minmax')
-    .option('--weight-method <name>', 'weight range: minmax (absmax) | mse (least squared weight error)', 'minmax')
-    .option('--symmetric-activations', 'int8 activations with zero point 0 (default: uint8 with a zero point)')
-    .option('--no-bias-correction', 'do not add back the output mean shift that weight quantization causes')
-    .option('--scope <scope>', 'float-residual (Add/pooling in float) | full-integer (every tensor quantized)', 'float-residual')
-    .option('--calib-per-class <n>', 'calibration images a class', positiveInt('--calib-per-class'), 32)
-    .option('--val-per-class <n>', 'validation images a class (default: 50 from --data, all from --val-data)', positiveInt('--val-per-class'))
-    .option('--seed <n>', 'seed of the data selection', Number, 0)
-    .option('--label-free', "label images by the FP32 model's prediction instead of their folder")
-    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
-    .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'));
+    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx, report.json and report.html');
+  dataAndConfigOptions(quantizeCommand);
   searchOptions(quantizeCommand)
     .option('--no-search', 'keep the first plan (one calibration rule for every layer): no sensitivity analysis, no search')
     .option('--no-html', 'do not write report.html beside report.json')
@@ -97,19 +81,9 @@ function buildProgram(): Command {
       const result = await quantize({
         html: opts.html !== false,
         model,
-        ...(opts.data ? { data: opts.data } : {}),
-        ...(opts.calibData ? { calibData: opts.calibData } : {}),
-        ...(opts.valData ? { valData: opts.valData } : {}),
+        ...dataAndConfig(opts),
         out: opts.out,
-        preset: opts.preset,
-        config: quantConfig(opts),
-        calibrationPerClass: opts.calibPerClass,
-        ...(opts.valPerClass ? { validationPerClass: opts.valPerClass } : {}),
-        seed: opts.seed,
-        labelFree: Boolean(opts.labelFree),
         search: opts.search === false ? false : { ...searchSettings(opts), resume: Boolean(opts.resume) },
-        batchSize: opts.batch,
-        ...(opts.threads ? { threads: opts.threads } : {}),
         onProgress: progress.report,
         ...(opts.quiet ? {} : { onTrial: (t: SearchTrial) => progress.note(formatTrial(t)), onNote: (line: string) => progress.note(line) }),
       });
@@ -123,47 +97,20 @@ function buildProgram(): Command {
     .command('analyze')
     .description('sensitivity analysis only: each layer alone quantized, its top-1 drop and smooth loss (weight and activation parts)')
     .argument('<model>', 'FP32 ONNX classifier')
-    .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)')
-    .option('--calib-data <dir>', 'calibration pool (with --val-data)')
-    .option('--val-data <dir>', 'validation pool (with --calib-data)')
-    .option('--out <file>', 'also write the analysis as JSON to this file')
-    .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
-    .option('--w-bits <bits>', 'weight bits: 8, 7 or 4', Number, 8)
-    .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
-    .option('--per-channel', 'per-output-channel weight scales')
-    .option('--method <name>', 'activation calibration: minmax | percentile | mse | entropy', 'minmax')
-    .option('--weight-method <name>', 'weight range: minmax | mse', 'minmax')
-    .option('--symmetric-activations', 'int8 activations with zero point 0')
-    .option('--no-bias-correction', 'no bias correction')
-    .option('--scope <scope>', 'float-residual | full-integer', 'float-residual')
-    .option('--calib-per-class <n>', 'calibration images a class', positiveInt('--calib-per-class'), 32)
-    .option('--val-per-class <n>', 'validation images a class', positiveInt('--val-per-class'))
-    .option('--seed <n>', 'seed of the data selection', Number, 0)
-    .option('--label-free', "label images by the FP32 model's prediction")
+    .option('--out <file>', 'also write the analysis as JSON to this file');
+  dataAndConfigOptions(analyzeCommand)
     .option('--max-drop <points>', 'the accuracy condition the threshold defaults from', nonNegative('--max-drop'), DEFAULT_MAX_DROP)
     .option('--threshold <points>', 'sensitivity threshold (default: noise-aware)', nonNegative('--threshold'))
-    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
-    .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'))
     .option('--json', 'print the analysis as one JSON object on stdout')
     .option('--quiet', 'no progress on stderr');
   analyzeCommand.action(async (model: string, opts) => {
     const progress = progressReporter(Boolean(opts.quiet));
     const result = await analyze({
       model,
-      ...(opts.data ? { data: opts.data } : {}),
-      ...(opts.calibData ? { calibData: opts.calibData } : {}),
-      ...(opts.valData ? { valData: opts.valData } : {}),
+      ...dataAndConfig(opts),
       ...(opts.out ? { out: opts.out } : {}),
-      preset: opts.preset,
-      config: quantConfig(opts),
-      calibrationPerClass: opts.calibPerClass,
-      ...(opts.valPerClass ? { validationPerClass: opts.valPerClass } : {}),
-      seed: opts.seed,
-      labelFree: Boolean(opts.labelFree),
       maxDrop: opts.maxDrop,
       ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
-      batchSize: opts.batch,
-      ...(opts.threads ? { threads: opts.threads } : {}),
       onProgress: progress.report,
     });
     progress.stop();
@@ -201,6 +148,46 @@ function buildProgram(): Command {
     });
 
   return program;
+}
+
+/** Image pools, preprocessing, configuration, set sizes and engine options (quantize, analyze). */
+function dataAndConfigOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)')
+    .option('--calib-data <dir>', 'calibration pool (with --val-data)')
+    .option('--val-data <dir>', 'validation pool (with --calib-data)')
+    .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
+    .option('--w-bits <bits>', 'weight bits: 8, 7 (x86 AVX2 targets without VNNI) or 4', Number, 8)
+    .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
+    .option('--per-channel', 'per-output-channel weight scales')
+    .option('--method <name>', 'activation calibration: minmax | percentile | mse | entropy', 'minmax')
+    .option('--weight-method <name>', 'weight range: minmax (absmax) | mse (least squared weight error)', 'minmax')
+    .option('--symmetric-activations', 'int8 activations with zero point 0 (default: uint8 with a zero point)')
+    .option('--no-bias-correction', 'do not add back the output mean shift that weight quantization causes')
+    .option('--scope <scope>', 'float-residual (Add/pooling in float) | full-integer (every tensor quantized)', 'float-residual')
+    .option('--calib-per-class <n>', 'calibration images a class', positiveInt('--calib-per-class'), 32)
+    .option('--val-per-class <n>', 'validation images a class (default: 50 from --data, all from --val-data)', positiveInt('--val-per-class'))
+    .option('--seed <n>', 'seed of the data selection', Number, 0)
+    .option('--label-free', "label images by the FP32 model's prediction instead of their folder")
+    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
+    .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'));
+}
+
+/** The library options dataAndConfigOptions' flags give. */
+function dataAndConfig(opts: Record<string, unknown>): DataOptions & { preset: string; config: QuantConfig; batchSize: number; threads?: number } {
+  return {
+    ...(opts['data'] ? { data: opts['data'] as string } : {}),
+    ...(opts['calibData'] ? { calibData: opts['calibData'] as string } : {}),
+    ...(opts['valData'] ? { valData: opts['valData'] as string } : {}),
+    preset: opts['preset'] as string,
+    config: quantConfig(opts),
+    calibrationPerClass: opts['calibPerClass'] as number,
+    ...(opts['valPerClass'] ? { validationPerClass: opts['valPerClass'] as number } : {}),
+    seed: opts['seed'] as number,
+    labelFree: Boolean(opts['labelFree']),
+    batchSize: opts['batch'] as number,
+    ...(opts['threads'] ? { threads: opts['threads'] as number } : {}),
+  };
 }
 
 /** The quantization configuration from quantize's and analyze's flags (checked by checkQuantConfig). */

@@ -16,7 +16,7 @@ describe('layerq quantize: search, kill -9, --resume', () => {
   const calib = path.join(dir, 'calib');
   const val = path.join(dir, 'val');
   beforeAll(() => {
-    for (const [root, split, n] of [[calib, 'calib-pool', 4], [val, 'val', 12]] as const) {
+    for (const [root, split, n] of [[calib, 'calib-pool', 4], [val, 'val', 8]] as const) {
       fs.mkdirSync(root, { recursive: true });
       for (const c of CLASSES) {
         fs.mkdirSync(path.join(root, c), { recursive: true });
@@ -28,7 +28,7 @@ describe('layerq quantize: search, kill -9, --resume', () => {
 
   const args = (out: string): string[] => [
     'quantize', modelFile('resnet20'), '--calib-data', calib, '--val-data', val, '--out', out,
-    '--w-bits', '4', '--a-bits', '4', '--per-channel', '--max-drop', '0.5', '--max-trials', '40', '--seed', '0', '--calib-per-class', '4', '--quiet',
+    '--w-bits', '4', '--a-bits', '4', '--per-channel', '--max-drop', '0.5', '--max-trials', '25', '--seed', '0', '--calib-per-class', '4', '--quiet',
   ];
   const planOf = (out: string): string => JSON.stringify(JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')).plan);
 
