@@ -34,7 +34,7 @@ export function planHash(plan: QuantPlan): string {
 }
 
 export class Evaluator {
-  private readonly cache: StepCache = new Map();
+  private cache: StepCache = new Map();
   private snapshot: Snapshot | undefined;
   /** Seconds of suffix runs, of whole runs, and how many of each. */
   readonly time = { suffixSeconds: 0, suffixRuns: 0, wholeSeconds: 0, wholeRuns: 0, snapshotSeconds: 0 };
@@ -70,6 +70,8 @@ export class Evaluator {
     this.snapshot = undefined;
     if (this.journal.replaying(key)) return; // measurements of this layer come from the journal
     const engine = this.engine(base);
+    // Keep the packed steps of the base program only: those of rejected candidates go.
+    this.cache = new Map(engine.steps.map((step) => [stepSignature(step), step]));
     const at = engine.steps.findIndex((s) => s.outputs.includes(layer.input) || s.outputs.includes(codesOf(layer.input)));
     if (at <= 0) return;
     if ((await engine.snapshotBytes(this.images, at)) > this.options.snapshotBudget) return;
