@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'BAD_MODEL_INPUT' // input is not an image tensor [N, C, H, W]
   | 'BAD_DATA' // data folder missing, empty, empty class, bad list file
   | 'CLASS_MISMATCH' // dataset classes differ from model outputs
+  | 'NO_NATIVE_ADDON' // no prebuilt addon fits this platform and none was built from source
+  | 'NATIVE_BUILD' // layerq build-native: tools missing or the build failed
   | 'INTERNAL';
 
 export class LayerqError extends Error {

@@ -18,7 +18,7 @@ export { listImageFolder, readListFile, ImageSet, preprocessPreset, PRESET_NAMES
 export { Engine } from './engine/engine';
 export { quantizedEngine } from './engine/engine';
 export type { QuantMode } from './engine/quantized';
-export { isaInfo, setIsa, setThreads } from './engine/addon';
+export { isaInfo, setIsa, setThreads, nativeAddonPath } from './engine/addon';
 
 // quantization
 export { findLayers, quantizedTensors, type Layer, type ActivationScope } from './quant/layers';

@@ -16,12 +16,14 @@ import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
 import { quantize } from './quantize';
 import { lowBitShare } from '../report/summary';
+import { isInstalledPackage, packageRoot } from '../package';
 
-/** The repository root (this file is dist/src/api/demo.js or src/api/demo.ts). */
-const REPO_ROOT = path.resolve(__dirname, '..', '..', ...(path.basename(path.resolve(__dirname, '..', '..')) === 'dist' ? ['..'] : []));
-
+/**
+ * The shared data folder: $LAYERQ_SHARED, else ../shared beside a checkout. An installed package
+ * (node_modules/layerq) has none: its demo is the built-in task unless --shared names one.
+ */
 export function defaultSharedDir(): string {
-  return process.env['LAYERQ_SHARED'] ?? path.resolve(REPO_ROOT, '..', 'shared');
+  return process.env['LAYERQ_SHARED'] ?? (isInstalledPackage() ? '' : path.resolve(packageRoot(), '..', 'shared'));
 }
 
 export interface DemoRun {
@@ -64,6 +66,7 @@ const CONFIGS: { name: string; config: QuantConfig; search: boolean }[] = [
 ];
 
 async function sharedSource(shared: string): Promise<DemoSource | undefined> {
+  if (!shared) return undefined;
   const model = path.join(shared, 'models', 'resnet20.onnx');
   const data = path.join(shared, 'datasets', 'cifar10-jpeg');
   if (!fs.existsSync(model) || !fs.existsSync(path.join(data, 'test'))) return undefined;

@@ -55,7 +55,7 @@ export function formatQuantize(r: QuantizeResult): string {
 }
 
 export function formatDemo(r: DemoResult): string {
-  const what = r.source === 'shared' ? 'ResNet-20 on CIFAR-10 (../shared)' : 'built-in stripes task (no ../shared found)';
+  const what = r.source === 'shared' ? 'ResNet-20 on CIFAR-10 (../shared)' : 'built-in stripes task (synthetic images and a small CNN made on the spot)';
   const lines = [
     `layerq demo: ${what}`,
     `model ${r.model}; test images ${r.testImages}; calibration 32 images a class; per-channel weights`,

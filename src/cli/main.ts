@@ -3,7 +3,10 @@
  * JSON object), progress and errors on stderr; bad input is one line and a non-zero exit code.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import * as path from 'path';
 import { LayerqError } from '../errors';
+import { isaInfo, nativeAddonPath } from '../engine/addon';
+import { packageRoot, packageVersion } from '../package';
 import { evaluate } from '../api/evaluate';
 import { CHECKPOINT_FILE, SearchSettings, quantize } from '../api/quantize';
 import { analyze } from '../api/analyze';
@@ -35,7 +38,8 @@ function buildProgram(): Command {
     .description('Accuracy-guided per-layer quantization of ONNX image classifiers')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    .version(packageVersion(), '-V, --version');
 
   program
     .command('evaluate')
@@ -147,6 +151,16 @@ function buildProgram(): Command {
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatDemo(result));
     });
 
+  program
+    .command('build-native')
+    .description("build the native addon from the package's sources (cmake and a C++17 compiler), for platforms without a prebuilt one")
+    .option('--jobs <n>', 'parallel compile jobs (default: all cores)', positiveInt('--jobs'))
+    .action((opts) => {
+      const file = buildNativeAddon(opts.jobs);
+      const info = isaInfo();
+      process.stdout.write(`native addon built: ${file} (kernels: ${info.detected}); layerq uses it from now on\n`);
+    });
+
   return program;
 }
 
@@ -234,6 +248,23 @@ function nonNegative(name: string): (v: string) => number {
     if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0 for ${name}`);
     return n;
   };
+}
+
+/** Runs scripts/build-native.js (shipped in the package) into build/Release; returns the addon path. */
+function buildNativeAddon(jobs: number | undefined): string {
+  const script = path.join(packageRoot(), 'scripts', 'build-native.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildNative, BuildError } = require(script) as { buildNative: (o: object) => string; BuildError: new () => Error };
+  let file: string;
+  try {
+    file = buildNative(jobs ? { jobs } : {});
+  } catch (e) {
+    if (e instanceof BuildError) throw new LayerqError('NATIVE_BUILD', e.message);
+    throw e;
+  }
+  const loaded = nativeAddonPath();
+  if (path.resolve(loaded) !== path.resolve(file)) throw new LayerqError('NATIVE_BUILD', `built ${file}, but ${loaded} was loaded instead`);
+  return file;
 }
 
 /** Runs the CLI; resolves to the process exit code. */
