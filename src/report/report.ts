@@ -133,7 +133,7 @@ export interface SearchReport {
   /** The accuracy condition: drop of top-1 (label-free: agreement) against FP32 at most maxDrop points (relative: percent of FP32). */
   condition: { maxDrop: number; relative: boolean; metric: 'top1' | 'agreement' };
   budgets: { triesPerLayer: number; maxTrials: number; maxSeconds: number };
-  /** The whole quantized model before and after the search. */
+  /** The whole quantized model before the search (trial engine) and after it (the written file's semantics). */
   before: Measurement;
   after: Measurement;
   /** Whether the condition holds at the end; when not, why the search stopped. */

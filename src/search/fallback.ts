@@ -15,8 +15,10 @@ export async function fallbackSearch(s: StrategyInput): Promise<StrategyResult> 
   let plan = s.plan;
   let cur = s.measured;
   const candidates = new Map<string, string>();
-  const stopped = (): StopReason | null => (holds(condition, fp32, cur) ? 'condition' : trials.exhausted());
-  if (stopped()) return { plan, measured: cur, stoppedBy: stopped()!, candidates };
+  const stopped = async (): Promise<StopReason | null> =>
+    holds(condition, fp32, cur) && holds(condition, fp32, await ev.confirm(plan)) ? 'condition' : trials.exhausted();
+  const first = await stopped();
+  if (first) return { plan, measured: cur, stoppedBy: first, candidates };
 
   const ranked: { id: string; top1: number; loss: number }[] = [];
   for (const layer of ctx.layers) {
@@ -28,7 +30,7 @@ export async function fallbackSearch(s: StrategyInput): Promise<StrategyResult> 
   ev.release();
   ranked.sort((a, b) => b.top1 - a.top1 || a.loss - b.loss || a.id.localeCompare(b.id));
   for (const r of ranked) {
-    if (stopped()) break;
+    if (await stopped()) break;
     const layer = ctx.layers.find((l) => l.id === r.id)!;
     const next = toFloat(plan, layer, ctx.layers);
     const { m, trial } = await trials.run('model', layer, FLOAT, next);
@@ -37,5 +39,5 @@ export async function fallbackSearch(s: StrategyInput): Promise<StrategyResult> 
     cur = m;
     candidates.set(layer.id, 'float');
   }
-  return { plan, measured: cur, stoppedBy: stopped() ?? 'exhausted', candidates };
+  return { plan, measured: cur, stoppedBy: (await stopped()) ?? 'exhausted', candidates };
 }

@@ -130,7 +130,8 @@ export async function searchPlan(input: SearchInput, o: SearchOptions): Promise<
     condition: o.condition,
     budgets,
     before: strip(first),
-    after: strip(result.measured),
+    // Measured with the written file's semantics (see Evaluator.confirm).
+    after: strip(await ev.confirm(result.plan)),
     reached: result.stoppedBy === 'condition',
     stoppedBy: result.stoppedBy,
     trials: trials.list,

@@ -54,7 +54,9 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
   const candidates = new Map<string, string>();
   let plan = s.plan;
   let cur = s.measured;
-  const stopped = (): StopReason | null => (holds(condition, fp32, cur) ? 'condition' : trials.exhausted());
+  // The condition holds when the trial engine says so and the file's semantics confirm it.
+  const conditionHolds = async (): Promise<boolean> => holds(condition, fp32, cur) && holds(condition, fp32, await ev.confirm(plan));
+  const stopped = async (): Promise<StopReason | null> => ((await conditionHolds()) ? 'condition' : trials.exhausted());
   const order = sensitivity.layers.map((r) => [byId.get(r.id)!, r] as const);
 
   // 1. Target layers alone (rest FP32), most sensitive first: accept as soon as the layer's drop is under the threshold.
@@ -84,7 +86,7 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
   if (plan !== s.plan) cur = await ev.measure(plan, 'model/after-layer-phase');
 
   // 2. The whole model: repair in context, most sensitive layers first, family by family.
-  const repairInContext = !holds(condition, fp32, cur);
+  const repairInContext = !(await conditionHolds());
   for (const [layer, row] of repairInContext ? order : []) {
     if (trials.exhausted()) break;
     await ev.focus(plan, layer, `focus/model/${layer.id}`);
@@ -112,10 +114,10 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
 
   // 3. Precision, one step a layer per pass, where the layer's loss is largest, until the condition holds.
   const repaired = plan;
-  for (let changed = s.precision !== false; changed && !stopped();) {
+  for (let changed = s.precision !== false; changed && !(await stopped());) {
     changed = false;
     for (const [layer] of order) {
-      if (stopped()) break;
+      if (await stopped()) break;
       const step = await firstApplicable(PRECISION_STEPS, plan, layer, ctx);
       if (!step) continue;
       await ev.focus(plan, layer, `focus/precision/${layer.id}/${step.cand.name}`);
@@ -130,7 +132,7 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
     }
   }
   ev.release();
-  return { plan, measured: cur, stoppedBy: stopped() ?? 'exhausted', candidates, repaired };
+  return { plan, measured: cur, stoppedBy: (await stopped()) ?? 'exhausted', candidates, repaired };
 }
 
 async function firstApplicable(steps: readonly Candidate[], plan: QuantPlan, layer: Layer, ctx: CandidateContext): Promise<{ cand: Candidate; plan: QuantPlan } | null> {
