@@ -2,7 +2,6 @@
  * `layerq quantize`: the pipeline as a list of steps. load -> prepare -> select data ->
  * calibrate -> (sensitivity, search: coming) -> export -> evaluate -> report.
  */
-import * as path from 'path';
 import { preprocessPreset } from '../data';
 import { LayerqError } from '../errors';
 import { INTERNAL_OPS } from '../ir/passes';
@@ -14,10 +13,11 @@ import { saveModel } from '../onnx/save';
 import { QuantConfig, checkQuantConfig, collectStatistics, initialPlan } from '../quant/calibration';
 import { findLayers, quantizedTensors } from '../quant/layers';
 import { QuantPlan } from '../quant/plan';
-import { REPORT_VERSION, QuantizeReport, writeFileAtomic } from '../report/report';
+import { OutputDir } from '../report/output-dir';
+import { REPORT_VERSION, QuantizeReport } from '../report/report';
 import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
-import { DataOptions, selectData } from './select-data';
+import { DataOptions, checkDataOptions, selectData } from './select-data';
 
 export interface QuantizeOptions extends DataOptions {
   model: string;
@@ -48,7 +48,21 @@ class Stopwatch {
   }
 }
 
+/**
+ * Opens the output folder first (a bad or busy --out fails before any data work), runs the
+ * pipeline into it, and releases it whatever happens (see src/report/output-dir.ts).
+ */
 export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
+  checkDataOptions(o);
+  const out = OutputDir.open(o.out);
+  try {
+    return await quantizeInto(o, out);
+  } finally {
+    out.close();
+  }
+}
+
+async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<QuantizeResult> {
   const config = checkQuantConfig(o.config);
   const preprocess = preprocessPreset(o.preset);
   if (o.threads !== undefined) setThreads(o.threads);
@@ -73,14 +87,14 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
   const plan = initialPlan(model.model, layers, stats, config);
   time.lap('calibrate');
 
-  const modelPath = path.join(o.out, 'model.qdq.onnx');
-  writeFileAtomic(modelPath, saveModel(toQdq(model.model, layers, plan)));
+  const modelPath = out.finalPath('model.qdq.onnx');
+  const written = out.write('model.qdq.onnx', saveModel(toQdq(model.model, layers, plan)));
   time.lap('export');
 
   // The accuracy reported is the written file's, run by layerq's engine (its Q/DQ pairs as
   // fake-quantize steps); the int8 engine's is reported beside it.
   const fp32Logits = await fp32.runAll(data.validation, { batchSize, onProgress: progress('evaluate fp32') });
-  const fileLogits = await Engine.fp32(loadClassifier(modelPath).model).runAll(data.validation, {
+  const fileLogits = await Engine.fp32(loadClassifier(written.path).model).runAll(data.validation, {
     batchSize,
     onProgress: progress('evaluate file'),
   });
@@ -99,6 +113,7 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
     tool: 'layerq',
     model: o.model,
     output: modelPath,
+    outputSha256: written.sha256,
     preprocess,
     config,
     data: { ...data.summary, calibrationImages: data.calibration.count, validationImages: data.validation.count },
@@ -114,7 +129,8 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
     plan,
     timings: time.seconds,
   };
-  const reportPath = path.join(o.out, 'report.json');
-  writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  const reportPath = out.finalPath('report.json');
+  out.write('report.json', `${JSON.stringify(report, null, 2)}\n`);
+  out.commit();
   return { report, plan, modelPath, reportPath };
 }

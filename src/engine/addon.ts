@@ -3,6 +3,10 @@
  * reaches native code through the typed wrappers in this folder, never through `addon` directly.
  */
 import * as path from 'path';
+import { badArgument } from '../errors';
+
+/** Most kernel threads layerq runs (the native pool clamps to the same bound). */
+export const MAX_THREADS = 256;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 function load(): any {
@@ -37,9 +41,10 @@ export function setIsa(isa: IsaName): void {
   addon.setIsa(isa);
 }
 
+/** Sets the kernel thread count: an integer in [1, MAX_THREADS], else BAD_ARGUMENT. */
 export function setThreads(threads: number): void {
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new RangeError(`Expected positive integer for threads but received ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw badArgument('threads', `an integer between 1 and ${MAX_THREADS}`, threads);
   }
   addon.setThreads(threads);
 }

@@ -11,6 +11,7 @@ import { findLayers, quantizedTensors } from '../../src/quant/layers';
 import { PLAN_VERSION, QuantPlan } from '../../src/quant/plan';
 import { weightQuant } from '../../src/quant/calibration';
 import { modelFile } from '../helpers';
+import { pythonOnnx, testWithTool } from '../tools';
 
 const prepared = loadClassifier(modelFile('resnet20'));
 const model = prepared.model;
@@ -33,7 +34,6 @@ function planOf(wBits: number, aBits: number, perChannel: boolean, floatLayer?: 
   };
 }
 
-const pythonOnnx = spawnSync('python3', ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
 
 function checker(bytes: Uint8Array): { status: number | null; stderr: string } {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'layerq-qdq-')), 'model.onnx');
@@ -79,7 +79,7 @@ describe('QDQ export', () => {
     expect(qdq.graph.initializers.has(`${layers[5]!.weight}_quantized`)).toBe(false);
   });
 
-  (pythonOnnx ? test : test.skip).each([
+  testWithTool(pythonOnnx, "Python's onnx (onnx.checker)").each([
     [8, 8, true],
     [8, 8, false],
     [4, 8, true],
