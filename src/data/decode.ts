@@ -10,7 +10,7 @@
  */
 import sharp from 'sharp';
 import { LayerqError, badArgument, escapeText, quote } from '../errors';
-import { FILE_LIMITS } from '../util/limits';
+import { FILE_LIMITS, checkAllocation } from '../util/limits';
 import { readRegularFile } from '../util/read-file';
 import { Preprocess, checkPreprocess, imageSize, normalizationTable } from './preprocess';
 
@@ -138,6 +138,7 @@ export async function decodeImages(
   if (!Number.isInteger(threads) || threads < 1) throw badArgument('sharpThreads', 'positive integer', threads);
   const size = imageSize(preprocess);
   const offset = options.offset ?? 0;
+  if (!options.out) checkAllocation(`${paths.length} decoded images of [3, ${preprocess.crop.join(', ')}]`, offset + paths.length * size, 4);
   const out = options.out ?? new Float32Array(offset + paths.length * size);
   checkOut(out, offset, paths.length, preprocess);
   sharp.concurrency(threads);

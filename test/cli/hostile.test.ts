@@ -139,6 +139,17 @@ describe('silent wrong results are refused', () => {
     expect(direct.signal).toBeNull();
     expect(Number(direct.stdout)).toBeLessThanOrEqual(256);
   });
+
+  test('threads the system refuses to create: the pool runs with those it got (no SIGABRT)', () => {
+    // 64 MB thread stacks in 4 GB of address space: Node starts, but pthread_create fails long
+    // before 256 threads (on today's main: std::system_error, std::terminate, SIGABRT).
+    const script = `const a = require('./dist/src/engine/addon'); a.addon.setThreads(100000); console.log(a.isaInfo().threads)`;
+    const r = spawnSync('bash', ['-c', `ulimit -s 65536 && ulimit -v 4000000 && exec "${process.execPath}" -e "${script.replace(/"/g, '\\"')}"`], { cwd: REPO, encoding: 'utf8', timeout: 60000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+    expect(Number(r.stdout)).toBeGreaterThanOrEqual(1);
+    expect(Number(r.stdout)).toBeLessThan(256);
+  });
 });
 
 describe('only regular files of bounded size are read', () => {

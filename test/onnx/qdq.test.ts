@@ -54,11 +54,16 @@ describe('QDQ export', () => {
     expect(w.dtype).toBe('int8');
     const dq = qdq.graph.nodes.find((n) => n.name === `${layers[0]!.weight}_DequantizeLinear`)!;
     expect(dq.attrs['axis']).toBe(0);
-    // Every consumer of a quantized tensor reads its dequantized copy.
+    // Every consumer of a quantized tensor reads its dequantized copy: only its QuantizeLinear
+    // reads the tensor itself, or, where the Relu producing it is redundant under the
+    // quantization (range [0, 4], zero point 0) and left out, the Relu's input.
     for (const t of Object.keys(plan.activations)) {
       const readers = qdq.graph.nodes.filter((n) => n.inputs.includes(t));
-      expect(readers.map((n) => n.op)).toEqual(['QuantizeLinear']);
+      expect(readers.every((n) => n.name === `${t}_QuantizeLinear`)).toBe(true);
+      expect(qdq.graph.nodes.filter((n) => n.inputs.includes(`${t}_dequantized`)).length).toBeGreaterThan(0);
     }
+    const relus = (m: typeof model): number => m.graph.nodes.filter((n) => n.op === 'Relu').length;
+    expect(relus(qdq)).toBeLessThan(relus(model));
   });
 
   test('4-bit weights and activations: INT4/UINT4 tensors, opset 21, survives a save/load round trip', () => {
