@@ -50,9 +50,9 @@ function installWarningPrinter(): void {
   const seen = new Set<string>();
   process.removeAllListeners('warning');
   process.on('warning', (w) => {
-    if (w.name !== 'LayerqWarning' || seen.has(w.message)) return;
-    seen.add(w.message);
-    process.stderr.write(`layerq: warning: ${safeLine(w.message)}\n`);
+    if (seen.has(`${w.name}: ${w.message}`)) return;
+    seen.add(`${w.name}: ${w.message}`);
+    process.stderr.write(w.name === 'LayerqWarning' ? `layerq: warning: ${safeLine(w.message)}\n` : `(node) ${w.name}: ${safeLine(w.message)}\n`);
   });
 }
 

@@ -17,16 +17,22 @@ export function temporaryName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${crypto.randomBytes(12).toString('hex')}.tmp`);
 }
 
-/** Creates `file` exclusively (never through a link) and writes all of `data` to it, flushed. */
+/**
+ * Creates `file` exclusively (never through a link) and writes all of `data` to it, flushed. A
+ * failed write removes the file it created; a failed open created nothing and removes nothing.
+ */
 export function writeNewFile(file: string, data: Uint8Array | string, mode = 0o644): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const fd = fs.openSync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  let written = false;
   try {
     let off = 0;
     while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
     fs.fsyncSync(fd);
+    written = true;
   } finally {
     fs.closeSync(fd);
+    if (!written) fs.rmSync(file, { force: true });
   }
 }
 
@@ -39,20 +45,11 @@ export function writeNewFile(file: string, data: Uint8Array | string, mode = 0o6
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = temporaryName(file);
-  let created = false;
+  writeNewFile(tmp, data);
   try {
-    writeNewFile(tmp, data);
-    created = true;
     fs.renameSync(tmp, file);
   } catch (e) {
-    // Only a file this call created is removed (an EEXIST open created nothing).
-    if (created || fs.existsSync(tmp)) {
-      try {
-        if (fs.lstatSync(tmp).isFile()) fs.unlinkSync(tmp);
-      } catch {
-        // already gone
-      }
-    }
+    fs.rmSync(tmp, { force: true });
     throw e;
   }
 }
