@@ -9,8 +9,8 @@ import { isaInfo, setThreads } from '../src/engine/addon';
 import { Engine, quantizedEngine } from '../src/engine/engine';
 import { toQdq } from '../src/onnx/qdq';
 import { saveModel } from '../src/onnx/save';
-import { collectStatistics, initialPlan } from '../src/quant/calibration';
-import { findLayers, quantizedTensors } from '../src/quant/layers';
+import { calibratePlan } from '../src/pipeline/calibrate';
+import { findLayers } from '../src/quant/layers';
 import { loadSplit, median, modelPath, ortSession } from './common';
 
 const BATCH = 64;
@@ -29,8 +29,7 @@ async function main(): Promise<void> {
   // W8A8 per-channel plan, calibrated on 32 images a class, for the int8 engine and the QDQ model.
   const layers = findLayers(model.graph);
   const calib = await loadSplit('calib-pool', 32);
-  const stats = await collectStatistics(engine, calib, quantizedTensors(model.graph, layers, 'float-residual'));
-  const plan = initialPlan(model, layers, stats, {
+  const { plan } = await calibratePlan(model, calib, {
     weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual',
   });
   const int8 = quantizedEngine(model, layers, plan, 'int');

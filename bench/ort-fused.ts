@@ -18,7 +18,8 @@ import { Engine, quantizedEngine } from '../src/engine/engine';
 import { accuracy, agreement } from '../src/eval/metrics';
 import { toQdq } from '../src/onnx/qdq';
 import { saveModel } from '../src/onnx/save';
-import { collectStatistics, initialPlan } from '../src/quant/calibration';
+import { initialPlan } from '../src/quant/first-plan';
+import { collectStatistics } from '../src/pipeline/calibrate';
 import { findLayers, quantizedTensors } from '../src/quant/layers';
 import { loadSplit, modelPath, ortLogits, ortSession } from './common';
 

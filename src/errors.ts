@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'BAD_OUTPUT' // the output folder cannot be created or written
   | 'OUTPUT_BUSY' // another live layerq process holds the output folder's lock
   | 'TOO_LARGE' // a size declared by a file or an option exceeds the data or the memory budget
+  | 'NO_NATIVE_ADDON' // no prebuilt addon fits this platform and none was built from source
+  | 'NATIVE_BUILD' // layerq build-native: tools missing or the build failed
   | 'INTERNAL';
 
 export class LayerqError extends Error {

@@ -18,11 +18,12 @@ export { listImageFolder, readListFile, ImageSet, preprocessPreset, PRESET_NAMES
 export { Engine } from './engine/engine';
 export { quantizedEngine } from './engine/engine';
 export type { QuantMode } from './engine/quantized';
-export { isaInfo, setIsa, setThreads } from './engine/addon';
+export { isaInfo, setIsa, setThreads, nativeAddonPath } from './engine/addon';
 
 // quantization
 export { findLayers, quantizedTensors, type Layer, type ActivationScope } from './quant/layers';
-export { collectStatistics, initialPlan, checkQuantConfig, type QuantConfig } from './quant/calibration';
+export { initialPlan, checkQuantConfig, type QuantConfig } from './quant/first-plan';
+export { calibratePlan, collectStatistics, type Calibration } from './pipeline/calibrate';
 export { type QuantPlan, type LayerPlan, type TensorQuant, type WeightQuant, parsePlan, diffPlans, clonePlan } from './quant/plan';
 export { toQdq } from './onnx/qdq';
 
@@ -30,5 +31,8 @@ export { toQdq } from './onnx/qdq';
 export { evaluate, type EvaluateOptions, type EvaluateResult } from './api/evaluate';
 export { quantize, type QuantizeOptions, type QuantizeResult } from './api/quantize';
 export { demo, type DemoResult } from './api/demo';
+export { writeReportHtml, type ReportHtmlResult } from './api/report';
+export { renderReportHtml } from './report/html';
+export { parseReport, type ReadableReport } from './report/upgrade';
 export { accuracy, agreement, type Accuracy } from './eval/metrics';
 export type { QuantizeReport } from './report/report';

@@ -10,24 +10,32 @@ import { Engine, quantizedEngine } from '../engine/engine';
 import { accuracy, agreement } from '../eval/metrics';
 import { buildSyntheticModel, writeSplit } from '../demo/synthetic';
 import { findLayers } from '../quant/layers';
-import { QuantConfig } from '../quant/calibration';
+import { QuantConfig } from '../quant/first-plan';
 import { badArgument } from '../errors';
 import { writeFileAtomic } from '../report/atomic';
 import type { TopK } from '../report/report';
 import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
 import { quantize } from './quantize';
+import { lowBitShare } from '../report/summary';
+import { isInstalledPackage, packageRoot } from '../package';
 
-/** The repository root (this file is dist/src/api/demo.js or src/api/demo.ts). */
-const REPO_ROOT = path.resolve(__dirname, '..', '..', ...(path.basename(path.resolve(__dirname, '..', '..')) === 'dist' ? ['..'] : []));
-
+/**
+ * The shared data folder: $LAYERQ_SHARED, else ../shared beside a checkout. An installed package
+ * (node_modules/layerq) has none: its demo is the built-in task unless --shared names one.
+ */
 export function defaultSharedDir(): string {
-  return process.env['LAYERQ_SHARED'] ?? path.resolve(REPO_ROOT, '..', 'shared');
+  return process.env['LAYERQ_SHARED'] ?? (isInstalledPackage() ? '' : path.resolve(packageRoot(), '..', 'shared'));
 }
 
 export interface DemoRun {
   name: string;
   config: QuantConfig;
+  /** Whether the layer search ran (else: the first plan). */
+  search: boolean;
+  /** Percent of conv/Gemm MACs at the configuration's weight width; search trials. */
+  lowBitShare: number;
+  trials: number;
   fp32: TopK;
   quantized: TopK;
   agreement: number;
@@ -50,12 +58,17 @@ interface DemoSource {
   test: string;
 }
 
-const CONFIGS: { name: string; config: QuantConfig }[] = [
-  { name: 'W8A8', config: { weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual' } },
-  { name: 'W4A8', config: { weightBits: 4, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual' } },
+const W8A8: QuantConfig = { weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual' };
+const W4A8: QuantConfig = { ...W8A8, weightBits: 4 };
+/** W4A8 twice: the first plan alone, then the layer search, to show what the search buys. */
+const CONFIGS: { name: string; config: QuantConfig; search: boolean }[] = [
+  { name: 'W8A8', config: W8A8, search: true },
+  { name: 'W4A8-first-plan', config: W4A8, search: false },
+  { name: 'W4A8', config: W4A8, search: true },
 ];
 
 async function sharedSource(shared: string): Promise<DemoSource | undefined> {
+  if (!shared) return undefined;
   const model = path.join(shared, 'models', 'resnet20.onnx');
   const data = path.join(shared, 'datasets', 'cifar10-jpeg');
   if (!fs.existsSync(model) || !fs.existsSync(path.join(data, 'test'))) return undefined;
@@ -88,18 +101,21 @@ export async function demo(options: { out: string; shared?: string; onProgress?:
   const fp32Logits = await Engine.fp32(prepared.model).runAll(test, { onProgress: (d, t) => options.onProgress?.('test fp32', d, t) });
   const fp32 = accuracy(fp32Logits, test.labels, pool.classes);
   const runs: DemoRun[] = [];
-  for (const { name, config } of CONFIGS) {
+  for (const { name, config, search } of CONFIGS) {
     const outDir = path.join(options.out, name.toLowerCase());
     const q = await quantize({
       model: src.model, calibData: src.calib, valData: src.val, out: outDir, preset: 'cifar', config,
-      calibrationPerClass: 32, seed: 0, labelFree: false, ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      calibrationPerClass: 32, seed: 0, labelFree: false, search: search ? { strategy: 'repair' } : false,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     const logits = await quantizedEngine(prepared.model, layers, q.plan, 'int').runAll(test, {
       onProgress: (d, t) => options.onProgress?.(`test ${name}`, d, t),
     });
     const a = accuracy(logits, test.labels, pool.classes);
     runs.push({
-      name, config, outDir,
+      name, config, outDir, search,
+      lowBitShare: lowBitShare(q.plan, layers, config.weightBits),
+      trials: q.report.search?.trials.length ?? 0,
       fp32: { top1: fp32.top1, top5: fp32.top5 },
       quantized: { top1: a.top1, top5: a.top5 },
       agreement: agreement(logits, fp32Logits, pool.classes.length),

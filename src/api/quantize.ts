@@ -2,22 +2,47 @@
  * `layerq quantize`: the pipeline as a list of steps. load -> prepare -> select data ->
  * calibrate -> (sensitivity, search: coming) -> export -> evaluate -> report.
  */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import { preprocessPreset } from '../data';
 import { LayerqError } from '../errors';
 import { INTERNAL_OPS } from '../ir/passes';
-import { setThreads } from '../engine/addon';
+import { isaInfo, setThreads } from '../engine/addon';
 import { Engine, quantizedEngine } from '../engine/engine';
 import { accuracy, agreement } from '../eval/metrics';
 import { toQdq } from '../onnx/qdq';
 import { saveModel } from '../onnx/save';
-import { QuantConfig, checkQuantConfig, collectStatistics, initialPlan } from '../quant/calibration';
-import { findLayers, quantizedTensors } from '../quant/layers';
+import { QuantConfig, checkQuantConfig } from '../quant/first-plan';
+import { calibratePlan } from '../pipeline/calibrate';
+import { findLayers } from '../quant/layers';
+import { DEFAULT_MAX_DROP, GramCollector, SearchOutcome, searchPlan } from '../search';
+import type { Budgets } from '../search';
+import type { SearchTrial } from '../report/report';
 import { QuantPlan } from '../quant/plan';
+import { fileSizes, macShare, perClassComparison, reportLayers, runInfo } from '../report/summary';
 import { OutputDir } from '../report/output-dir';
 import { REPORT_VERSION, QuantizeReport } from '../report/report';
+import { reportHtml } from './report';
 import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
 import { DataOptions, checkDataOptions, selectData } from './select-data';
+
+export interface SearchSettings {
+  /** 'repair' (layerq's: repair sensitive layers, precision last) or 'fallback' (revert layers to float). */
+  strategy: 'repair' | 'fallback';
+  /** Points of validation top-1 (label-free: agreement) the model may lose against FP32. Default 0.5. */
+  maxDrop?: number;
+  /** maxDrop is a percentage of FP32's accuracy instead of points. */
+  relative?: boolean;
+  /** Sensitivity threshold in points (default: noise-aware). */
+  threshold?: number;
+  budgets?: Partial<Budgets>;
+  /** Continue from OUT/search-checkpoint.json when it matches these inputs. */
+  resume?: boolean;
+  /** false: repairs only, no layer raised to a higher bit width or float (ablation). */
+  precision?: boolean;
+}
 
 export interface QuantizeOptions extends DataOptions {
   model: string;
@@ -25,17 +50,31 @@ export interface QuantizeOptions extends DataOptions {
   out: string;
   preset: string;
   config: QuantConfig;
+  /** The layer search (default: repair strategy); false keeps the first plan. */
+  search?: SearchSettings | false;
   batchSize?: number;
   threads?: number;
   onProgress?: ProgressFn;
+  /** Each search trial as it is measured. */
+  onTrial?: (trial: SearchTrial) => void;
+  /** Informational messages (what the search did), one line each. */
+  onNote?: (line: string) => void;
+  /** Also write report.html beside report.json (default true). */
+  html?: boolean;
 }
 
 export interface QuantizeResult {
   report: QuantizeReport;
   plan: QuantPlan;
+  /** The search's plan before any precision was raised (repair strategy), for ablations. */
+  repairedPlan?: QuantPlan;
   modelPath: string;
   reportPath: string;
+  /** report.html, unless `html: false`. */
+  htmlPath?: string;
 }
+
+export const CHECKPOINT_FILE = 'search-checkpoint.json';
 
 /** Wall time of each step, in seconds. */
 class Stopwatch {
@@ -78,14 +117,50 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
   const data = await selectData(model, preprocess, o, o.onProgress);
   time.lap('selectData');
 
-  const layers = findLayers(model.model.graph);
   const fp32 = Engine.fp32(model.model);
-  const stats = await collectStatistics(fp32, data.calibration, quantizedTensors(model.model.graph, layers, config.scope), {
+  const search = o.search === undefined ? { strategy: 'repair' as const } : o.search;
+  const grams = search ? new GramCollector(model.model, findLayers(model.model.graph)) : undefined;
+  const calibration = await calibratePlan(model.model, data.calibration, config, {
     batchSize,
     onProgress: progress('calibrate'),
+    ...(grams ? { observe: grams.observe } : {}),
   });
-  const plan = initialPlan(model.model, layers, stats, config);
+  const { layers } = calibration;
   time.lap('calibrate');
+
+  const fp32Logits = await fp32.runAll(data.validation, { batchSize, onProgress: progress('evaluate fp32') });
+  time.lap('evaluateFp32');
+
+  let plan = calibration.plan;
+  let outcome: SearchOutcome | undefined;
+  if (search) {
+    const condition = {
+      maxDrop: search.maxDrop ?? DEFAULT_MAX_DROP,
+      relative: Boolean(search.relative),
+      metric: data.summary.labelFree ? ('agreement' as const) : ('top1' as const),
+    };
+    const { resume: _resume, ...searchInputs } = search;
+    const identity = JSON.stringify({ model: fileDigest(o.model), config, data: data.summary, search: searchInputs, condition, preprocess });
+    outcome = await searchPlan(
+      { model: model.model, calibration, fitRounding: grams!.fitter(), validation: data.validation, fp32Logits, classes: model.classes, ...(data.summary.labelFree ? {} : { labels: data.validation.labels }) },
+      {
+        strategy: search.strategy,
+        condition,
+        ...(search.precision === false ? { precision: false } : {}),
+        ...(search.budgets ? { budgets: search.budgets } : {}),
+        ...(search.threshold !== undefined ? { threshold: search.threshold } : {}),
+        batchSize,
+        checkpoint: path.join(o.out, CHECKPOINT_FILE),
+        resume: Boolean(search.resume),
+        identity,
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+        ...(o.onTrial ? { onTrial: o.onTrial } : {}),
+      },
+    );
+    plan = outcome.plan;
+    if (outcome.replayed > 0) o.onNote?.(`resumed: ${outcome.replayed} measurements replayed from ${path.join(o.out, CHECKPOINT_FILE)}`);
+  }
+  time.lap('search');
 
   const modelPath = out.finalPath('model.qdq.onnx');
   const written = out.write('model.qdq.onnx', saveModel(toQdq(model.model, layers, plan)));
@@ -93,7 +168,6 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
 
   // The accuracy reported is the written file's, run by layerq's engine (its Q/DQ pairs as
   // fake-quantize steps); the int8 engine's is reported beside it.
-  const fp32Logits = await fp32.runAll(data.validation, { batchSize, onProgress: progress('evaluate fp32') });
   const fileLogits = await Engine.fp32(loadClassifier(written.path).model).runAll(data.validation, {
     batchSize,
     onProgress: progress('evaluate file'),
@@ -125,12 +199,28 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
       int8Engine: summarize(intLogits),
       int8EngineAgreement: agreement(intLogits, fileLogits, model.classes),
     },
-    layers: layers.map((l) => ({ id: l.id, kind: l.kind, macs: l.macs, input: l.input, output: l.output })),
+    layers: reportLayers(plan, layers, outcome?.candidates),
     plan,
+    macShare: macShare(plan, layers),
+    perClass: perClassComparison(fp32Logits, fileLogits, data.validation.labels, data.classes),
+    ...(outcome ? { sensitivity: outcome.sensitivity } : {}),
+    ...(outcome?.search ? { search: { ...outcome.search, engine: { mode: outcome.search.engine.mode, agreementWithFile: agreement(intLogits, fileLogits, model.classes) } } } : {}),
     timings: time.seconds,
+    run: runInfo(isaInfo().active, isaInfo().threads),
+    files: fileSizes(o.model, written.path),
   };
   const reportPath = out.finalPath('report.json');
-  out.write('report.json', `${JSON.stringify(report, null, 2)}\n`);
+  const reportText = `${JSON.stringify(report, null, 2)}\n`;
+  // report.html before report.json: the report is committed last, the mark of a complete folder.
+  if (o.html !== false) out.write('report.html', reportHtml(reportText, reportPath));
+  out.write('report.json', reportText);
   out.commit();
-  return { report, plan, modelPath, reportPath };
+  fs.rmSync(path.join(o.out, CHECKPOINT_FILE), { force: true });
+  const html = o.html === false ? {} : { htmlPath: out.finalPath('report.html') };
+  return { report, plan, modelPath, reportPath, ...html, ...(outcome?.repaired ? { repairedPlan: outcome.repaired } : {}) };
+}
+
+/** SHA-256 of a file (identifies the model a checkpoint was written for). */
+function fileDigest(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }

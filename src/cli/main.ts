@@ -3,15 +3,24 @@
  * JSON object), progress and errors on stderr; bad input is one line and a non-zero exit code.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import * as path from 'path';
 import { LayerqError, escapeText, userErrno } from '../errors';
-import { MAX_THREADS } from '../engine/addon';
+import { MAX_THREADS, isaInfo, nativeAddonPath } from '../engine/addon';
+import { packageRoot, packageVersion } from '../package';
 import { evaluate } from '../api/evaluate';
-import { quantize } from '../api/quantize';
+import { CHECKPOINT_FILE, SearchSettings, quantize } from '../api/quantize';
+import { analyze } from '../api/analyze';
+import { DEFAULT_MAX_DROP } from '../search';
+import { DEFAULT_BUDGETS } from '../search/trials';
+import type { SearchTrial } from '../report/report';
 import { demo } from '../api/demo';
+import { writeReportHtml } from '../api/report';
 import { CalibrationMethod } from '../quant/plan';
+import type { QuantConfig } from '../quant/first-plan';
+import type { DataOptions } from '../api/select-data';
 import { ActivationScope } from '../quant/layers';
 import { progressReporter } from './progress';
-import { formatDemo, formatEvaluation, formatQuantize } from './format';
+import { formatAnalysis, formatDemo, formatEvaluation, formatQuantize, formatTrial } from './format';
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -61,7 +70,8 @@ function buildProgram(): Command {
     .description('Accuracy-guided per-layer quantization of ONNX image classifiers')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    .version(packageVersion(), '-V, --version');
 
   program
     .command('evaluate')
@@ -90,62 +100,68 @@ function buildProgram(): Command {
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatEvaluation(result));
     });
 
-  program
+  const quantizeCommand = program
     .command('quantize')
     .description('quantize MODEL to an int8/int4 QDQ ONNX model, calibrated on labelled images')
     .argument('<model>', 'FP32 ONNX classifier')
-    .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)', nonEmpty('--data'))
-    .option('--calib-data <dir>', 'calibration pool (with --val-data)', nonEmpty('--calib-data'))
-    .option('--val-data <dir>', 'validation pool (with --calib-data)', nonEmpty('--val-data'))
-    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx and report.json', nonEmpty('--out'))
-    .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
-    .option('--w-bits <bits>', 'weight bits: 8, 7 (x86 AVX2 targets without VNNI) or 4', Number, 8)
-    .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
-    .option('--per-channel', 'per-output-channel weight scales')
-    .option('--method <name>', 'activation calibration: minmax | percentile | mse | entropy', 'minmax')
-    .option('--weight-method <name>', 'weight range: minmax (absmax) | mse (least squared weight error)', 'minmax')
-    .option('--symmetric-activations', 'int8 activations with zero point 0 (default: uint8 with a zero point)')
-    .option('--no-bias-correction', 'do not add back the output mean shift that weight quantization causes')
-    .option('--scope <scope>', 'float-residual (Add/pooling in float) | full-integer (every tensor quantized)', 'float-residual')
-    .option('--calib-per-class <n>', 'calibration images a class', positiveInt('--calib-per-class'), 32)
-    .option('--val-per-class <n>', 'validation images a class (default: 50 from --data, all from --val-data)', positiveInt('--val-per-class'))
-    .option('--seed <n>', 'seed of the data selection', Number, 0)
-    .option('--label-free', "label images by the FP32 model's prediction instead of their folder")
-    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
-    .option('--threads <n>', 'threads for the kernels (default: all cores)', threadCount)
+    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx, report.json and report.html', nonEmpty('--out'));
+  dataAndConfigOptions(quantizeCommand);
+  searchOptions(quantizeCommand)
+    .option('--no-search', 'keep the first plan (one calibration rule for every layer): no sensitivity analysis, no search')
+    .option('--no-html', 'do not write report.html beside report.json')
+    .option('--resume', `continue an interrupted search from OUT/${CHECKPOINT_FILE}`)
     .option('--json', 'print the report as one JSON object on stdout')
     .option('--quiet', 'no progress on stderr')
     .action(async (model: string, opts) => {
       const progress = progressReporter(Boolean(opts.quiet));
       const result = await quantize({
+        html: opts.html !== false,
         model,
-        ...(opts.data !== undefined ? { data: opts.data } : {}),
-        ...(opts.calibData !== undefined ? { calibData: opts.calibData } : {}),
-        ...(opts.valData !== undefined ? { valData: opts.valData } : {}),
+        ...dataAndConfig(opts),
         out: opts.out,
-        preset: opts.preset,
-        config: {
-          weightBits: opts.wBits,
-          activationBits: opts.aBits,
-          perChannel: Boolean(opts.perChannel),
-          method: opts.method as CalibrationMethod,
-          weightMethod: opts.weightMethod,
-          symmetricActivations: Boolean(opts.symmetricActivations),
-          scope: opts.scope as ActivationScope,
-          biasCorrection: opts.biasCorrection !== false,
-        },
-        calibrationPerClass: opts.calibPerClass,
-        ...(opts.valPerClass ? { validationPerClass: opts.valPerClass } : {}),
-        seed: opts.seed,
-        labelFree: Boolean(opts.labelFree),
-        batchSize: opts.batch,
-        ...(opts.threads ? { threads: opts.threads } : {}),
+        search: opts.search === false ? false : { ...searchSettings(opts), resume: Boolean(opts.resume) },
         onProgress: progress.report,
+        ...(opts.quiet ? {} : { onTrial: (t: SearchTrial) => progress.note(formatTrial(t)), onNote: (line: string) => progress.note(line) }),
       });
       progress.stop();
       const skipped = result.report.data.skipped;
       if (skipped.length) process.stderr.write(safeLine(`warning: skipped ${skipped.length} unreadable file(s), first: ${skipped[0]!.path} (${skipped[0]!.reason})`) + '\n');
       process.stdout.write(opts.json ? `${JSON.stringify(result.report)}\n` : formatQuantize(result));
+    });
+
+  const analyzeCommand = program
+    .command('analyze')
+    .description('sensitivity analysis only: each layer alone quantized, its top-1 drop and smooth loss (weight and activation parts)')
+    .argument('<model>', 'FP32 ONNX classifier')
+    .option('--out <file>', 'also write the analysis as JSON to this file');
+  dataAndConfigOptions(analyzeCommand)
+    .option('--max-drop <points>', 'the accuracy condition the threshold defaults from', nonNegative('--max-drop'), DEFAULT_MAX_DROP)
+    .option('--threshold <points>', 'sensitivity threshold (default: noise-aware)', nonNegative('--threshold'))
+    .option('--json', 'print the analysis as one JSON object on stdout')
+    .option('--quiet', 'no progress on stderr');
+  analyzeCommand.action(async (model: string, opts) => {
+    const progress = progressReporter(Boolean(opts.quiet));
+    const result = await analyze({
+      model,
+      ...dataAndConfig(opts),
+      ...(opts.out ? { out: opts.out } : {}),
+      maxDrop: opts.maxDrop,
+      ...(opts.threshold !== undefined ? { threshold: opts.threshold } : {}),
+      onProgress: progress.report,
+    });
+    progress.stop();
+    process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatAnalysis(result));
+  });
+
+  program
+    .command('report')
+    .description('draw REPORT (a report.json of any layerq version) as one self-contained HTML page')
+    .argument('<report>', 'report.json written by layerq quantize')
+    .option('--out <file>', 'the page to write (default: report.html beside REPORT)')
+    .option('--json', 'print one JSON object on stdout')
+    .action((report: string, opts) => {
+      const result = writeReportHtml(report, opts.out);
+      process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `wrote ${result.htmlPath} (${(result.bytes / 1024).toFixed(0)} KiB, report version ${result.version})\n`);
     });
 
   program
@@ -167,7 +183,120 @@ function buildProgram(): Command {
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatDemo(result));
     });
 
+  program
+    .command('build-native')
+    .description("build the native addon from the package's sources (cmake and a C++17 compiler), for platforms without a prebuilt one")
+    .option('--jobs <n>', 'parallel compile jobs (default: all cores)', positiveInt('--jobs'))
+    .action((opts) => {
+      const file = buildNativeAddon(opts.jobs);
+      const info = isaInfo();
+      process.stdout.write(`native addon built: ${file} (kernels: ${info.detected}); layerq uses it from now on\n`);
+    });
+
   return program;
+}
+
+/** Image pools, preprocessing, configuration, set sizes and engine options (quantize, analyze). */
+function dataAndConfigOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)', nonEmpty('--data'))
+    .option('--calib-data <dir>', 'calibration pool (with --val-data)', nonEmpty('--calib-data'))
+    .option('--val-data <dir>', 'validation pool (with --calib-data)', nonEmpty('--val-data'))
+    .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
+    .option('--w-bits <bits>', 'weight bits: 8, 7 (x86 AVX2 targets without VNNI) or 4', Number, 8)
+    .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
+    .option('--per-channel', 'per-output-channel weight scales')
+    .option('--method <name>', 'activation calibration: minmax | percentile | mse | entropy', 'minmax')
+    .option('--weight-method <name>', 'weight range: minmax (absmax) | mse (least squared weight error)', 'minmax')
+    .option('--symmetric-activations', 'int8 activations with zero point 0 (default: uint8 with a zero point)')
+    .option('--no-bias-correction', 'do not add back the output mean shift that weight quantization causes')
+    .option('--scope <scope>', 'float-residual (Add/pooling in float) | full-integer (every tensor quantized)', 'float-residual')
+    .option('--calib-per-class <n>', 'calibration images a class', positiveInt('--calib-per-class'), 32)
+    .option('--val-per-class <n>', 'validation images a class (default: 50 from --data, all from --val-data)', positiveInt('--val-per-class'))
+    .option('--seed <n>', 'seed of the data selection', Number, 0)
+    .option('--label-free', "label images by the FP32 model's prediction instead of their folder")
+    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
+    .option('--threads <n>', 'threads for the kernels (default: all cores)', threadCount);
+}
+
+/** The library options dataAndConfigOptions' flags give. */
+function dataAndConfig(opts: Record<string, unknown>): DataOptions & { preset: string; config: QuantConfig; batchSize: number; threads?: number } {
+  return {
+    ...(opts['data'] !== undefined ? { data: opts['data'] as string } : {}),
+    ...(opts['calibData'] !== undefined ? { calibData: opts['calibData'] as string } : {}),
+    ...(opts['valData'] !== undefined ? { valData: opts['valData'] as string } : {}),
+    preset: opts['preset'] as string,
+    config: quantConfig(opts),
+    calibrationPerClass: opts['calibPerClass'] as number,
+    ...(opts['valPerClass'] ? { validationPerClass: opts['valPerClass'] as number } : {}),
+    seed: opts['seed'] as number,
+    labelFree: Boolean(opts['labelFree']),
+    batchSize: opts['batch'] as number,
+    ...(opts['threads'] ? { threads: opts['threads'] as number } : {}),
+  };
+}
+
+/** The quantization configuration from quantize's and analyze's flags (checked by checkQuantConfig). */
+function quantConfig(opts: Record<string, unknown>): QuantConfig {
+  return {
+    weightBits: opts['wBits'] as number,
+    activationBits: opts['aBits'] as number,
+    perChannel: Boolean(opts['perChannel']),
+    method: opts['method'] as CalibrationMethod,
+    weightMethod: opts['weightMethod'] as QuantConfig['weightMethod'],
+    symmetricActivations: Boolean(opts['symmetricActivations']),
+    scope: opts['scope'] as ActivationScope,
+    biasCorrection: opts['biasCorrection'] !== false,
+  };
+}
+
+/** Options of the accuracy condition, the sensitivity threshold and the search's budgets (quantize, analyze). */
+function searchOptions(cmd: Command): Command {
+  return cmd
+    .option('--strategy <name>', 'repair (repair sensitive layers, raise precision last) | fallback (revert layers to float, as NNCF/INC)', 'repair')
+    .option('--max-drop <points>', `validation top-1 (label-free: agreement) the model may lose against FP32, in points`, nonNegative('--max-drop'), DEFAULT_MAX_DROP)
+    .option('--relative', '--max-drop is a percentage of the FP32 accuracy instead of points')
+    .option('--threshold <points>', 'sensitivity threshold: a layer losing more alone is a target (default: noise-aware)', nonNegative('--threshold'))
+    .option('--tries-per-layer <n>', 'candidates tried per layer and phase', positiveInt('--tries-per-layer'), DEFAULT_BUDGETS.triesPerLayer)
+    .option('--max-trials <n>', 'trials in all', positiveInt('--max-trials'), DEFAULT_BUDGETS.maxTrials)
+    .option('--max-seconds <n>', 'wall time of the search; the best plan so far is delivered', positiveInt('--max-seconds'), DEFAULT_BUDGETS.maxSeconds);
+}
+
+function searchSettings(opts: Record<string, unknown>): SearchSettings {
+  const strategy = opts['strategy'];
+  if (strategy !== 'repair' && strategy !== 'fallback') throw new LayerqError('BAD_ARGUMENT', `Expected one of repair, fallback for --strategy but received ${String(strategy)}`);
+  return {
+    strategy,
+    maxDrop: opts['maxDrop'] as number,
+    relative: Boolean(opts['relative']),
+    ...(opts['threshold'] !== undefined ? { threshold: opts['threshold'] as number } : {}),
+    budgets: { triesPerLayer: opts['triesPerLayer'] as number, maxTrials: opts['maxTrials'] as number, maxSeconds: opts['maxSeconds'] as number },
+  };
+}
+
+function nonNegative(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number >= 0 for ${name}`);
+    return n;
+  };
+}
+
+/** Runs scripts/build-native.js (shipped in the package) into build/Release; returns the addon path. */
+function buildNativeAddon(jobs: number | undefined): string {
+  const script = path.join(packageRoot(), 'scripts', 'build-native.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildNative, BuildError } = require(script) as { buildNative: (o: object) => string; BuildError: new () => Error };
+  let file: string;
+  try {
+    file = buildNative(jobs ? { jobs } : {});
+  } catch (e) {
+    if (e instanceof BuildError) throw new LayerqError('NATIVE_BUILD', e.message);
+    throw e;
+  }
+  const loaded = nativeAddonPath();
+  if (path.resolve(loaded) !== path.resolve(file)) throw new LayerqError('NATIVE_BUILD', `built ${file}, but ${loaded} was loaded instead`);
+  return file;
 }
 
 /** Runs the CLI; resolves to the process exit code. */

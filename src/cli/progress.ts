@@ -6,8 +6,15 @@ import { SingleBar, Presets } from 'cli-progress';
 
 export type ProgressFn = (stage: string, done: number, total: number) => void;
 
-export function progressReporter(quiet: boolean): { report: ProgressFn; stop: () => void } {
-  if (quiet) return { report: () => undefined, stop: () => undefined };
+export interface ProgressReporter {
+  report: ProgressFn;
+  /** A line of its own (a search trial, a notice), printed above a running bar. */
+  note: (line: string) => void;
+  stop: () => void;
+}
+
+export function progressReporter(quiet: boolean): ProgressReporter {
+  if (quiet) return { report: () => undefined, note: () => undefined, stop: () => undefined };
   let bar: SingleBar | undefined;
   let stage = '';
   let lastDecile = -1;
@@ -37,5 +44,12 @@ export function progressReporter(quiet: boolean): { report: ProgressFn; stop: ()
       process.stderr.write(`${stage}: ${done}/${total}\n`);
     }
   };
-  return { report, stop };
+  const note = (line: string): void => {
+    if (bar) {
+      // Clear the bar's line, print, and let the next update redraw it.
+      process.stderr.write(`\r\x1b[K${line}\n`);
+      bar.render();
+    } else process.stderr.write(`${line}\n`);
+  };
+  return { report, note, stop };
 }

@@ -5,7 +5,7 @@
 import { Graph, Model } from '../ir/graph';
 import type { Layer } from '../quant/layers';
 import { PLAN_VERSION, QuantPlan } from '../quant/plan';
-import { QuantMode, lowerQuantized } from './quantized';
+import { QuantMode, StepCache, firstDifference, lowerQuantized, stepSignature } from './quantized';
 import { Program, Step, Value } from './runtime';
 
 /**
@@ -27,6 +27,25 @@ export interface RunBatchesOptions {
 export interface BatchSource {
   readonly count: number;
   batch(start: number, size: number): { data: Float32Array; count: number };
+}
+
+/**
+ * The values live before step `at` of a program, for every batch of an image source: a cached
+ * prefix. Its buffers are owned by the snapshot (never recycled by a run), so one snapshot feeds
+ * any number of suffix runs of any program whose first `at` steps have the same signatures.
+ */
+export interface Snapshot {
+  readonly at: number;
+  /** Signatures of the steps [0, at) it was computed with. */
+  readonly prefix: readonly string[];
+  readonly count: number;
+  readonly batches: readonly { count: number; values: ReadonlyMap<string, Value> }[];
+  /** Bytes held. */
+  readonly bytes: number;
+}
+
+function cloneValue(v: Value): Value {
+  return v.kind === 'f32' ? { kind: 'f32', data: v.data.slice(), dims: [...v.dims] } : { kind: 'u8', data: v.data.slice(), dims: [...v.dims] };
 }
 
 export class Engine {
@@ -72,10 +91,100 @@ export class Engine {
     }
     return logits;
   }
+
+  /** The compiled steps (read-only: compare programs with firstDifference). */
+  get steps(): readonly Step[] {
+    return this.program.steps;
+  }
+
+  private inputValues(b: { data: Float32Array; count: number }): Map<string, Value> {
+    const dims = [b.count, ...this.inputShape.slice(1).map(Number)];
+    return new Map<string, Value>([[this.inputName, { kind: 'f32', data: b.data, dims }]]);
+  }
+
+  /**
+   * Runs every image of `source`; `observe` sees the input and every value a step writes, before
+   * dead values are recycled (it must copy what it keeps). Calibration statistics use it.
+   */
+  async observe(source: BatchSource, observe: (name: string, value: Value) => void | Promise<void>, options: RunBatchesOptions = {}): Promise<void> {
+    const batchSize = options.batchSize ?? 64;
+    for (let start = 0; start < source.count; start += batchSize) {
+      const values = this.inputValues(source.batch(start, Math.min(batchSize, source.count - start)));
+      for (const [name, v] of values) await observe(name, v);
+      await this.program.run(values, 0, this.program.steps.length, observe);
+      const out = values.get(this.outputName);
+      if (out) this.program.recycle(out);
+      options.onProgress?.(Math.min(start + batchSize, source.count), source.count);
+    }
+  }
+
+  /** Bytes a snapshot before step `at` would hold for `images` images (measured on one image). */
+  async snapshotBytes(source: BatchSource, at: number): Promise<number> {
+    const one = await this.snapshot({ count: 1, batch: (s, n) => source.batch(s, n) }, at);
+    return one.bytes * source.count;
+  }
+
+  /** Runs steps [0, at) on every batch of `source` and keeps the values live before step `at`. */
+  async snapshot(source: BatchSource, at: number, options: RunBatchesOptions = {}): Promise<Snapshot> {
+    if (!Number.isInteger(at) || at < 0 || at > this.program.steps.length) throw new RangeError(`Expected step index in [0, ${this.program.steps.length}] for at but received ${at}`);
+    const batchSize = options.batchSize ?? 64;
+    const batches: { count: number; values: Map<string, Value> }[] = [];
+    let bytes = 0;
+    for (let start = 0; start < source.count; start += batchSize) {
+      const b = source.batch(start, Math.min(batchSize, source.count - start));
+      const live = await this.program.run(this.inputValues(b), 0, at);
+      const values = new Map<string, Value>();
+      // The input is the source's own view; the rest came from the pool, aliases share a buffer.
+      const returned = new Set<ArrayBufferLike>([b.data.buffer]);
+      for (const [name, v] of live) {
+        const n = v.dims.reduce((x, y) => x * y, 1);
+        const copy = cloneValue({ ...v, data: v.data.subarray(0, n) } as Value);
+        values.set(name, copy);
+        bytes += copy.data.byteLength;
+        if (!returned.has(v.data.buffer)) this.program.recycle(v);
+        returned.add(v.data.buffer);
+      }
+      batches.push({ count: b.count, values });
+      options.onProgress?.(start + b.count, source.count);
+    }
+    return { at, prefix: this.program.steps.slice(0, at).map(stepSignature), count: source.count, batches, bytes };
+  }
+
+  /**
+   * Logits of every image of a snapshot, running only steps [snapshot.at, end). Throws when this
+   * program's first steps differ from the snapshot's (its values would not be this program's).
+   */
+  async runFrom(snapshot: Snapshot): Promise<Float32Array> {
+    const steps = this.program.steps;
+    const ok = snapshot.at <= steps.length && snapshot.prefix.every((sig, i) => sig === stepSignature(steps[i]!));
+    if (!ok) throw new Error('engine: the snapshot was taken with a program whose prefix differs from this one');
+    const logits = new Float32Array(snapshot.count * this.classCount);
+    let offset = 0;
+    for (const b of snapshot.batches) {
+      // Suffix steps may write in place (fake-quantize) and recycle what they free: they get copies.
+      const values = new Map<string, Value>();
+      for (const [name, v] of b.values) values.set(name, this.program.copyIntoPool(v));
+      await this.program.run(values, snapshot.at);
+      const out = values.get(this.outputName);
+      if (!out || out.kind !== 'f32') throw new Error(`engine: output '${this.outputName}' was not produced`);
+      logits.set(out.data.subarray(0, b.count * this.classCount), offset);
+      offset += b.count * this.classCount;
+      this.program.recycle(out);
+    }
+    return logits;
+  }
 }
 
-/** An engine executing `plan` on `model` (prepared) in `mode` (see ./quantized.ts). */
-export function quantizedEngine(model: Model, layers: readonly Layer[], plan: QuantPlan, mode: QuantMode): Engine {
-  const steps = lowerQuantized(model, layers, plan, mode);
+/** Where two engines of the same model start to differ (see firstDifference). */
+export function divergence(a: Engine, b: Engine): number {
+  return firstDifference(a.steps, b.steps);
+}
+
+/**
+ * An engine executing `plan` on `model` (prepared) in `mode` (see ./quantized.ts). Steps found in
+ * `cache` (by signature) are reused, so engines of plans that differ in one layer share the rest.
+ */
+export function quantizedEngine(model: Model, layers: readonly Layer[], plan: QuantPlan, mode: QuantMode, cache?: StepCache): Engine {
+  const steps = lowerQuantized(model, layers, plan, mode, cache);
   return new Engine(new Program(steps, new Set(model.graph.outputs.map((o) => o.name))), model.graph);
 }

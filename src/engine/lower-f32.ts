@@ -55,13 +55,6 @@ export function convParams(node: Node, wDims: readonly number[], xDims: readonly
   return { strides, pads, dilations, group: attrNum(node, 'group', 1) };
 }
 
-/** The fused activation of a Relu or Clip node, or undefined for other ops. */
-export function activationOf(node: Node): f32.Activation | undefined {
-  if (node.op === 'Relu') return { min: 0, max: Infinity };
-  if (node.op === 'Clip') return { min: attrNum(node, 'min', -Infinity), max: attrNum(node, 'max', Infinity) };
-  return undefined;
-}
-
 /**
  * A step whose output has its input's shape: `kernel` reads x and writes a pooled buffer
  * (unary activations, softmax, fake-quantize).

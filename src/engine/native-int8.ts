@@ -13,6 +13,7 @@
  */
 import { addon } from './addon';
 import { badArgument } from '../errors';
+import { describe, dimsOf, intIn, nonNegativeInt, outDim, positiveInt, positiveScale, product, tuple, typed } from './validate';
 
 export interface QConvParams {
   strides: [number, number];
@@ -45,61 +46,9 @@ export interface QuantSpec {
 
 // ---- validation predicates -------------------------------------------------------------
 
-function describe(v: unknown): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  const type = (v as object).constructor?.name ?? 'object';
-  return { toString: () => type };
-}
-
-function intIn(name: string, v: unknown, lo: number, hi: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < lo || v > hi) throw badArgument(name, `integer in [${lo}, ${hi}]`, v);
-  return v;
-}
-
-function positiveInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw badArgument(name, 'positive integer', v);
-  return v;
-}
-
-function nonNegativeInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw badArgument(name, 'non-negative integer', v);
-  return v;
-}
-
-/** A positive finite number that stays positive and finite as a float32. */
-function positiveScale(name: string, v: unknown): number {
-  const f = typeof v === 'number' ? Math.fround(v) : NaN;
-  if (!(f > 0) || !Number.isFinite(f)) throw badArgument(name, 'positive finite float32', v);
-  return f;
-}
-
 function clampBound(name: string, v: unknown): number {
   if (typeof v !== 'number' || Number.isNaN(v)) throw badArgument(name, 'number (or +-Infinity)', v);
   return v;
-}
-
-type TypedCtor<T> = { new (n: number): T; name: string };
-
-function typed<T extends ArrayLike<number>>(name: string, v: unknown, ctor: TypedCtor<T>, length?: number): T {
-  if (!(v instanceof ctor)) throw badArgument(name, ctor.name, describe(v));
-  if (length !== undefined && (v as T).length !== length) throw badArgument(`${name}.length`, `${length} (from the shape)`, (v as T).length);
-  return v as T;
-}
-
-function dimsOf(name: string, v: unknown, rank?: number, positive = true): number[] {
-  if (!Array.isArray(v)) throw badArgument(name, 'array of dimensions', describe(v));
-  if (rank !== undefined && v.length !== rank) throw badArgument(`${name}.length`, String(rank), v.length);
-  if (v.length > 8) throw badArgument(`${name}.length`, 'at most 8', v.length);
-  return v.map((d, i) => (positive ? positiveInt(`${name}[${i}]`, d) : nonNegativeInt(`${name}[${i}]`, d)));
-}
-
-function tuple(name: string, v: unknown, n: number, check: (name: string, v: unknown) => number): number[] {
-  if (!Array.isArray(v) || v.length !== n) throw badArgument(name, `array of ${n} integers`, describe(v));
-  return v.map((x, i) => check(`${name}[${i}]`, x));
-}
-
-function product(dims: readonly number[]): number {
-  return dims.reduce((p, d) => p * d, 1);
 }
 
 /** Validated copy of the quantization part of QConvParams, as the addon reads it. */
@@ -137,12 +86,6 @@ function quantOf(p: QGemmParams, channels: number): QGemmParams {
 
 function outputArray(kind: 'uint8' | 'float32', v: unknown, length: number): Uint8Array | Float32Array {
   return kind === 'uint8' ? typed('out', v, Uint8Array, length) : typed('out', v, Float32Array, length);
-}
-
-function outDim(name: string, input: number, k: number, stride: number, pad0: number, pad1: number, dilation: number): number {
-  const span = (k - 1) * dilation + 1, padded = input + pad0 + pad1;
-  if (padded < span) throw badArgument(name, `input size + pads >= kernel extent ${span}`, padded);
-  return Math.floor((padded - span) / stride) + 1;
 }
 
 // ---- convolution -----------------------------------------------------------------------

@@ -8,15 +8,15 @@
  * Signed (symmetric) activations are carried as uint8 codes shifted by 128.
  */
 import { Graph, Model, Node } from '../ir/graph';
-import { FUSABLE_ELEMENTWISE, fusableActivation, sliceChain } from './fusion';
+import { FUSABLE_ELEMENTWISE, activationOf, fusableActivation, sliceChain } from '../ir/fusion';
 import { consumers as consumersOf } from '../ir/graph-utils';
-import { activationOf, attrNum, binaryStep, convParams, convStep, gemmStep, lowerNodeF32, sliceChainStep } from './lower-f32';
+import { attrNum, binaryStep, convParams, convStep, gemmStep, lowerNodeF32, sliceChainStep } from './lower-f32';
 import * as q8 from './native-int8';
 import { Step } from './runtime';
 import { Layer } from '../quant/layers';
-import { MaterializedLayer, materializePlan } from '../quant/materialize';
+import { MaterializedLayer, materializeLayer } from '../quant/materialize';
 import { quantizeValue } from '../quant/math';
-import type { QuantPlan, TensorQuant } from '../quant/plan';
+import type { LayerPlan, QuantPlan, TensorQuant } from '../quant/plan';
 
 export type QuantMode = 'sim' | 'int';
 
@@ -93,7 +93,7 @@ function outputSpec(outQuant: TensorQuant | undefined, act: Node | undefined): q
 /** One quantized Conv/Gemm (+ activation) on the int8 kernels. */
 function intLayerStep(graph: Graph, m: MaterializedLayer, outQuant: TensorQuant | undefined): Step {
   const { layer } = m;
-  const input = codeSpec(m.inputQuant);
+  const input = codeSpec(m.inputQuant!);
   const output = outputSpec(outQuant, layer.activation);
   const quant = { inputScale: input.scale, inputZero: input.zero, weightScale: m.weightScale, output };
   const outName = outQuant ? codesOf(layer.output) : layer.output;
@@ -130,33 +130,64 @@ function intLayerStep(graph: Graph, m: MaterializedLayer, outQuant: TensorQuant 
   };
 }
 
-/** The graph with quantized layers' weights and biases replaced by their dequantized values. */
-function dequantizedGraph(graph: Graph, mats: Map<string, MaterializedLayer>): Graph {
+/** The graph with one layer's weight and bias replaced by their dequantized values (sim mode). */
+function dequantizedGraph(graph: Graph, m: MaterializedLayer): Graph {
   const initializers = new Map(graph.initializers);
-  for (const m of mats.values()) {
-    initializers.set(m.layer.weight, { dtype: 'float32', dims: m.weightDims, data: m.weightDQ });
-    if (m.layer.bias && m.biasDQ) initializers.set(m.layer.bias, { dtype: 'float32', dims: [m.biasDQ.length], data: m.biasDQ });
-  }
+  initializers.set(m.layer.weight, { dtype: 'float32', dims: m.weightDims, data: m.weightDQ });
+  if (m.layer.bias && m.biasDQ) initializers.set(m.layer.bias, { dtype: 'float32', dims: [m.biasDQ.length], data: m.biasDQ });
   return { ...graph, initializers };
 }
 
-/** Steps for `model` under `plan` in `mode`; layer steps are named by layer id. */
-export function lowerQuantized(model: Model, layers: readonly Layer[], plan: QuantPlan, mode: QuantMode): Step[] {
+/**
+ * Steps already built for earlier plans of the same model, by signature. A step is a pure
+ * function of its signature (packed weights included), so lowering a plan that differs in one
+ * layer re-materializes and re-packs that layer only.
+ */
+export type StepCache = Map<string, Step>;
+
+/**
+ * Steps for `model` under `plan` in `mode`; layer steps are named by layer id. Every step carries
+ * a signature: the plan entries it was built from (a layer's LayerPlan, the TensorQuant of the
+ * tensors it quantizes, reads or requantizes into) and the consumer modes that decide its
+ * outputs, so two programs of one model compute the same until their first differing signature
+ * (see firstDifference).
+ */
+export function lowerQuantized(model: Model, layers: readonly Layer[], plan: QuantPlan, mode: QuantMode, cache?: StepCache): Step[] {
   const { graph } = model;
-  const mats = materializePlan(graph, layers, plan);
-  const simGraph = dequantizedGraph(graph, mats);
-  const layerOfNode = new Map(layers.filter((l) => mats.has(l.id)).map((l) => [l.node, l]));
+  const layerOfNode = new Map(
+    layers.filter((l) => plan.layers.some((lp) => lp.id === l.id && !lp.float)).map((l) => [l.node, l]),
+  );
   const consumers = consumersOf(graph);
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
-  const intConsumer = (tensor: string, n: Node): boolean => mode === 'int' && layerOfNode.get(n)?.input === tensor;
+  const quantOf = (t: string): TensorQuant | undefined => plan.activations[t];
+  // A layer runs on the int8 kernels when its input is quantized; weight-only quantized layers
+  // (input in float, as in sensitivity's weight part) run in float on dequantized weights.
+  const isIntLayer = (l: Layer | undefined): boolean => mode === 'int' && l !== undefined && quantOf(l.input) !== undefined;
+  const intConsumer = (tensor: string, n: Node): boolean => {
+    const l = layerOfNode.get(n);
+    return isIntLayer(l) && l!.input === tensor;
+  };
   const needsCodes = (t: string): boolean => (consumers.get(t) ?? []).some((n) => intConsumer(t, n));
   const needsFloat = (t: string): boolean => graphOutputs.has(t) || (consumers.get(t) ?? []).some((n) => !intConsumer(t, n));
-  const quantOf = (t: string): TensorQuant | undefined => plan.activations[t];
+  const layerPlanOf = (l: Layer): LayerPlan => plan.layers.find((lp) => lp.id === l.id)!;
 
   const steps: Step[] = [];
+  /** The cached step of this signature, or a new one. */
+  const add = (signature: string, build: () => Step): void => {
+    let step = cache?.get(signature);
+    if (!step) {
+      step = build();
+      step.signature = signature;
+      cache?.set(signature, step);
+    }
+    steps.push(step);
+  };
+  const sig = (...parts: unknown[]): string => JSON.stringify(parts);
   const afterProducer = (tensor: string, copy: boolean): void => {
     const t = quantOf(tensor);
-    if (t) steps.push(quantizeStep(tensor, t, { codes: needsCodes(tensor), fake: needsFloat(tensor), copy }));
+    if (!t) return;
+    const opts = { codes: needsCodes(tensor), fake: needsFloat(tensor), copy };
+    add(sig('quantize', tensor, t, opts), () => quantizeStep(tensor, t, opts));
   };
   for (const input of graph.inputs) afterProducer(input.name, true);
 
@@ -168,17 +199,23 @@ export function lowerQuantized(model: Model, layers: readonly Layer[], plan: Qua
       const act = fusableActivation(graph, node, consumers);
       if (act) fused.add(act);
       const out = act ? act.outputs[0]! : node.outputs[0]!;
-      if (layer && mode === 'int') {
+      if (layer && isIntLayer(layer)) {
         const outQuant = quantOf(out);
-        steps.push(intLayerStep(graph, mats.get(layer.id)!, outQuant));
-        if (outQuant && needsFloat(out)) steps.push(dequantizeStep(out, outQuant));
+        const inQuant = quantOf(layer.input);
+        add(sig('int-layer', layer.id, layerPlanOf(layer), inQuant, outQuant), () =>
+          intLayerStep(graph, materializeLayer(graph, layer, plan), outQuant),
+        );
+        if (outQuant && needsFloat(out)) add(sig('dequantize', out, outQuant), () => dequantizeStep(out, outQuant));
         continue;
       }
-      const g = layer ? simGraph : graph;
       const a = act ? activationOf(act) : undefined;
-      const step = node.op === 'Conv' ? convStep(g, node, a, out) : gemmStep(g, node, a, out);
-      if (layer) step.name = layer.id;
-      steps.push(step);
+      const built = layer ? [layerPlanOf(layer), quantOf(layer.input) ?? null] : [];
+      add(sig('float-layer', node.name, out, ...built), () => {
+        const g = layer ? dequantizedGraph(graph, materializeLayer(graph, layer, plan)) : graph;
+        const step = node.op === 'Conv' ? convStep(g, node, a, out) : gemmStep(g, node, a, out);
+        if (layer) step.name = layer.id;
+        return step;
+      });
       afterProducer(out, false);
       continue;
     }
@@ -188,7 +225,7 @@ export function lowerQuantized(model: Model, layers: readonly Layer[], plan: Qua
       const act = fusableActivation(graph, node, consumers);
       if (act && !quantOf(node.outputs[0]!)) {
         fused.add(act);
-        steps.push(binaryStep(graph, node, activationOf(act), act.outputs[0]!));
+        add(sig('fused', node.name, act.name), () => binaryStep(graph, node, activationOf(act), act.outputs[0]!));
         afterProducer(act.outputs[0]!, false);
         continue;
       }
@@ -198,27 +235,30 @@ export function lowerQuantized(model: Model, layers: readonly Layer[], plan: Qua
       while (chain.length > 1 && chain.slice(0, -1).some((n) => quantOf(n.outputs[0]!))) chain.pop();
       if (chain.length > 1) {
         for (const n of chain.slice(1)) fused.add(n);
-        steps.push(sliceChainStep(graph, chain));
+        add(sig('chain', chain.map((n) => n.name)), () => sliceChainStep(graph, chain));
         afterProducer(chain[chain.length - 1]!.outputs[0]!, false);
         continue;
       }
     }
-    const step = lowerNodeF32(graph, node, model.opset);
-    steps.push(step);
+    add(sig('node', node.name), () => lowerNodeF32(graph, node, model.opset));
+    const step = steps[steps.length - 1]!;
     for (const out of step.outputs) afterProducer(out, Boolean(step.aliases));
   }
   return steps;
 }
 
-
 /**
- * The first step a plan change touches: a changed layer's step, or the quantize step of a
- * changed activation. Steps before it are the same in both plans' programs, so a trial can keep
- * the values live at that index from an earlier run and re-run only what follows
- * (`program.run(values, index)`).
+ * The first index at which two programs of the same model differ (by step signature): steps
+ * before it compute the same values in both, so values live at that index in a run of `a` can
+ * feed a run of `b` from that index. `min(a.length, b.length)` when one is a prefix of the other.
  */
-export function firstAffectedStep(steps: readonly Step[], changed: { layers: string[]; activations: string[] }): number {
-  const names = new Set([...changed.layers, ...changed.activations.map((t) => `${t}/quantize`)]);
-  const i = steps.findIndex((s) => names.has(s.name));
-  return i < 0 ? steps.length : i;
+export function firstDifference(a: readonly Step[], b: readonly Step[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i] && stepSignature(a[i]!) !== stepSignature(b[i]!)) return i;
+  return n;
+}
+
+/** A step's signature; steps built outside a lowering (tests) fall back to their names and wiring. */
+export function stepSignature(s: Step): string {
+  return s.signature ?? JSON.stringify(['unsigned', s.name, s.op, s.inputs, s.outputs]);
 }

@@ -27,6 +27,11 @@ export interface Step {
   outputs: string[];
   /** Outputs that share memory with inputs[0] (Reshape, Flatten): kept alive together. */
   aliases?: boolean;
+  /**
+   * What the step computes, as a string: its node(s) and the plan entries it was built from (see
+   * lowerQuantized). Equal signatures mean equal steps; partial re-runs are checked with it.
+   */
+  signature?: string;
   run(ctx: StepContext): Promise<void> | void;
 }
 
@@ -68,7 +73,7 @@ export class Program {
     values: Map<string, Value>,
     from = 0,
     to = this.steps.length,
-    observe?: (name: string, value: Value) => void,
+    observe?: (name: string, value: Value) => void | Promise<void>,
   ): Promise<Map<string, Value>> {
     const pool = this.pool;
     let current = '';
@@ -98,7 +103,7 @@ export class Program {
       const step = this.steps[i]!;
       current = step.name;
       await step.run(ctx);
-      if (observe) for (const name of step.outputs) observe(name, values.get(name)!);
+      if (observe) for (const name of step.outputs) await observe(name, values.get(name)!);
       for (const { name, recycle } of this.freeAfter[i]!) {
         const v = values.get(name);
         if (v && recycle) pool.give(v);
@@ -106,6 +111,18 @@ export class Program {
       }
     }
     return values;
+  }
+
+  /** A copy of `v` in a pool buffer (the copy is the run's to recycle). */
+  copyIntoPool(v: Value): Value {
+    if (v.kind === 'f32') {
+      const data = this.pool.takeF32(v.data.length);
+      data.set(v.data);
+      return { kind: 'f32', data, dims: [...v.dims] };
+    }
+    const data = this.pool.takeU8(v.data.length);
+    data.set(v.data);
+    return { kind: 'u8', data, dims: [...v.dims] };
   }
 
   /** Returns a value's buffer to the pool once the caller has read it. */

@@ -93,10 +93,15 @@ export function toQdq(model: Model, layers: readonly Layer[], plan: QuantPlan): 
     });
     const node = graph.nodes.find((n) => n.name === layer.node.name)!;
     node.inputs[1] = `${wName}_dequantized`;
-    if (layer.bias && m.biasQ) {
+    if (layer.bias && !m.biasQ && m.biasDQ) {
+      // Weight-only quantized layer: its (corrected) bias stays float.
+      graph.initializers.set(layer.bias, tensor('float32', [m.biasDQ.length], m.biasDQ));
+    }
+    if (layer.bias && m.biasQ && m.inputQuant) {
       const bName = layer.bias;
       const n = m.biasQ.length;
-      const scales = Array.from({ length: n }, (_, c) => Math.fround(Math.fround(m.inputQuant.scale) * m.weightScale[perChannel ? c : 0]!));
+      const inputScale = m.inputQuant.scale;
+      const scales = Array.from({ length: n }, (_, c) => Math.fround(Math.fround(inputScale) * m.weightScale[perChannel ? c : 0]!));
       graph.initializers.delete(bName);
       graph.initializers.set(`${bName}_quantized`, tensor('int32', [n], m.biasQ));
       graph.initializers.set(`${bName}_scale`, tensor('float32', [n], scales));

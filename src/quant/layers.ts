@@ -3,7 +3,7 @@
  * Gemm/MatMul with a constant weight. And the activation tensors a plan quantizes.
  */
 import { Graph, Node } from '../ir/graph';
-import { fusableActivation } from '../engine/fusion';
+import { fusableActivation } from '../ir/fusion';
 import { consumers as consumersOf } from '../ir/graph-utils';
 
 export interface Layer {

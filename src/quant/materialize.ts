@@ -20,7 +20,8 @@ export function weightQParams(w: WeightQuant): QParams {
 
 export interface MaterializedLayer {
   layer: Layer;
-  inputQuant: TensorQuant;
+  /** Undefined for a weight-only quantized layer (its input stays float; its bias too). */
+  inputQuant: TensorQuant | undefined;
   weightDims: number[];
   /** Weight codes, same layout as the float weight. */
   weightQ: Int8Array;
@@ -42,10 +43,9 @@ export function materializeLayer(graph: Graph, layer: Layer, plan: QuantPlan): M
   const lp = plan.layers.find((l) => l.id === layer.id);
   const inputQuant = plan.activations[layer.input];
   if (!lp || lp.float || !lp.weight) throw new LayerqError('INTERNAL', `layer '${layer.id}' is not quantized in this plan`);
-  if (!inputQuant) throw new LayerqError('INTERNAL', `layer '${layer.id}': input '${layer.input}' has no quantization in the plan`);
   const w = graph.initializers.get(layer.weight)!;
   const qp = weightQParams(lp.weight);
-  const weightQ = Int8Array.from(quantize(floatData(w), qp, w.dims));
+  const weightQ = lp.codes ? decodeCodes(lp.codes, w.data.length, lp.weight, layer.id) : Int8Array.from(quantize(floatData(w), qp, w.dims));
   const weightDQ = dequantize(weightQ, qp, w.dims);
   const biasTensor = layer.bias ? graph.initializers.get(layer.bias) : undefined;
   let biasQ: Int32Array | null = null;
@@ -53,6 +53,7 @@ export function materializeLayer(graph: Graph, layer: Layer, plan: QuantPlan): M
   if (biasTensor) {
     const bias = Float32Array.from(floatData(biasTensor));
     lp.biasCorrection?.forEach((d, c) => (bias[c] = bias[c]! + d));
+    if (!inputQuant) return { layer, inputQuant, weightDims: [...w.dims], weightQ, weightScale: qp.scale, biasQ: null, biasDQ: bias, weightDQ };
     biasQ = quantizeBias(bias, inputQuant.scale, qp.scale);
     biasDQ = new Float32Array(biasQ.length);
     for (let c = 0; c < biasQ.length; c++) {
@@ -71,4 +72,17 @@ export function materializePlan(graph: Graph, layers: readonly Layer[], plan: Qu
     if (lp && !lp.float) out.set(layer.id, materializeLayer(graph, layer, plan));
   }
   return out;
+}
+
+/** Fitted weight codes of a plan, checked against the weight's size and grid. */
+export function decodeCodes(base64: string, size: number, w: WeightQuant, id: string): Int8Array {
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length !== size) throw new LayerqError('BAD_ARGUMENT', `layer '${id}': plan holds ${bytes.length} weight codes, the weight has ${size}`);
+  const codes = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length).slice();
+  for (const c of codes) if (c < w.qmin || c > w.qmax) throw new LayerqError('BAD_ARGUMENT', `layer '${id}': weight code ${c} outside [${w.qmin}, ${w.qmax}]`);
+  return codes;
+}
+
+export function encodeCodes(codes: Int8Array): string {
+  return Buffer.from(codes.buffer, codes.byteOffset, codes.length).toString('base64');
 }

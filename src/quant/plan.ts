@@ -45,6 +45,11 @@ export interface LayerPlan {
   weight?: WeightQuant;
   /** Added to the float bias (one per output channel) before it is quantized: bias correction. */
   biasCorrection?: number[];
+  /**
+   * Weight codes chosen by fitted rounding (the search's local reconstruction) instead of
+   * round-to-nearest: base64 of an Int8Array in the weight's layout, on `weight`'s grid.
+   */
+  codes?: string;
 }
 
 export interface QuantPlan {

@@ -28,14 +28,18 @@ describe('layerq quantize', () => {
     const printed = JSON.parse(r.stdout);
     const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
     expect(report).toEqual(printed);
-    expect(report.version).toBe(1);
+    expect(report.version).toBe(2);
+    // The search ran (the default): a sensitivity row per layer, and a search record.
+    expect(report.sensitivity.layers).toHaveLength(20);
+    expect(report.search.strategy).toBe('repair');
+    expect(report.macShare.weightBits['8'] + (report.macShare.weightBits['float'] ?? 0)).toBeCloseTo(100, 6);
     expect(report.config).toMatchObject({ weightBits: 8, activationBits: 8, perChannel: true });
     expect(report.data).toMatchObject({ calibrationImages: 40, validationImages: 50, seed: 0 });
     expect(report.plan.layers).toHaveLength(20);
     expect(report.accuracy.quantized.top1).toBeGreaterThan(50);
     expect(Math.abs(report.accuracy.quantized.top1 - report.accuracy.fp32.top1)).toBeLessThan(10);
     expect(fs.statSync(path.join(out, 'model.qdq.onnx')).size).toBeGreaterThan(100000);
-    expect(fs.readdirSync(out).sort()).toEqual(['model.qdq.onnx', 'report.json']); // no temporary files, lock or staging left
+    expect(fs.readdirSync(out).sort()).toEqual(['model.qdq.onnx', 'report.html', 'report.json']); // no temporary files, lock or staging left
     // The report names the model it describes.
     expect(report.output).toBe(path.join(out, 'model.qdq.onnx'));
     expect(report.outputSha256).toBe(crypto.createHash('sha256').update(fs.readFileSync(path.join(out, 'model.qdq.onnx'))).digest('hex'));
@@ -82,7 +86,8 @@ describe('layerq demo', () => {
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result.source).toBe('synthetic');
-    expect(result.runs.map((x: { name: string }) => x.name)).toEqual(['W8A8', 'W4A8']);
+    expect(result.runs.map((x: { name: string }) => x.name)).toEqual(['W8A8', 'W4A8-first-plan', 'W4A8']);
+    expect(result.runs.map((x: { search: boolean }) => x.search)).toEqual([true, false, true]);
     for (const run of result.runs) {
       expect(run.fp32.top1).toBeGreaterThan(70); // the built-in model really classifies
       expect(run.quantized.top1).toBeGreaterThan(run.fp32.top1 - 10);

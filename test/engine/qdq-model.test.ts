@@ -13,8 +13,9 @@ import { Engine, quantizedEngine } from '../../src/engine/engine';
 import { agreement } from '../../src/eval/metrics';
 import { toQdq } from '../../src/onnx/qdq';
 import { saveModel } from '../../src/onnx/save';
-import { QuantConfig, collectStatistics, initialPlan } from '../../src/quant/calibration';
-import { findLayers, quantizedTensors } from '../../src/quant/layers';
+import { QuantConfig } from '../../src/quant/first-plan';
+import { calibratePlan } from '../../src/pipeline/calibrate';
+import { findLayers } from '../../src/quant/layers';
 import { maxAbsDiff, runOrt } from '../onnx/ort-helpers';
 import { modelFile, cifarSubset } from '../helpers';
 
@@ -42,8 +43,7 @@ describe('a QDQ model exported by layerq, run by layerq', () => {
     ['W4A8 per-channel mse, full integer', { ...base, weightBits: 4, weightMethod: 'mse', scope: 'full-integer' } as QuantConfig],
     ['W8A8 per-tensor, symmetric int8 activations', { ...base, perChannel: false, symmetricActivations: true }],
   ])('%s: FP32 engine on the file = sim engine; = ONNX Runtime exact QDQ', async (_name, config) => {
-    const stats = await collectStatistics(Engine.fp32(model), calib, quantizedTensors(model.graph, layers, config.scope));
-    const plan = initialPlan(model, layers, stats, config);
+    const { plan } = await calibratePlan(model, calib, config);
     const file = path.join(dir, 'model.qdq.onnx');
     const bytes = saveModel(toQdq(model, layers, plan));
     fs.writeFileSync(file, bytes);

@@ -9,7 +9,7 @@ import { toQdq } from '../../src/onnx/qdq';
 import { saveModel } from '../../src/onnx/save';
 import { findLayers, quantizedTensors } from '../../src/quant/layers';
 import { PLAN_VERSION, QuantPlan } from '../../src/quant/plan';
-import { weightQuant } from '../../src/quant/calibration';
+import { weightQuant } from '../../src/quant/first-plan';
 import { modelFile } from '../helpers';
 import { pythonOnnx, testWithTool } from '../tools';
 

@@ -15,8 +15,13 @@ class PromiseWorker : public Napi::AsyncWorker {
  public:
   // `keep` are the JS values (typed arrays, packed weights) the job touches: referenced until
   // the promise settles so the GC cannot free their memory under the job.
-  PromiseWorker(Napi::Env env, std::function<void()> job, const std::vector<Napi::Value>& keep)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), job_(std::move(job)) {
+  // The promise resolves to the number `job` returns when `resolve_number`, else undefined.
+  PromiseWorker(Napi::Env env, std::function<double()> job, const std::vector<Napi::Value>& keep,
+                bool resolve_number = false)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        job_(std::move(job)),
+        resolve_number_(resolve_number) {
     for (const auto& v : keep) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
@@ -26,7 +31,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   // rejection.
   void Execute() override {
     try {
-      job_();
+      result_ = job_();
     } catch (const std::bad_alloc&) {
       SetError("out of memory in a native kernel");
     } catch (const std::exception& e) {
@@ -35,19 +40,32 @@ class PromiseWorker : public Napi::AsyncWorker {
       SetError("unknown native exception");
     }
   }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnOK() override {
+    deferred_.Resolve(resolve_number_ ? Napi::Number::New(Env(), result_) : Env().Undefined());
+  }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   Napi::Promise::Deferred deferred_;
-  std::function<void()> job_;
+  std::function<double()> job_;
+  bool resolve_number_;
+  double result_ = 0;
   std::vector<Napi::ObjectReference> refs_;
 };
 
 // Queues `job` off the event loop; returns the promise it settles.
 inline Napi::Value RunAsync(Napi::Env env, std::function<void()> job,
                             const std::vector<Napi::Value>& keep) {
-  auto* worker = new PromiseWorker(env, std::move(job), keep);
+  auto* worker = new PromiseWorker(env, [job = std::move(job)] { job(); return 0.0; }, keep);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// As RunAsync, the promise resolving to the number `job` returns.
+inline Napi::Value RunAsyncNumber(Napi::Env env, std::function<double()> job,
+                                  const std::vector<Napi::Value>& keep) {
+  auto* worker = new PromiseWorker(env, std::move(job), keep, true);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -74,5 +92,6 @@ inline float* F32(const Napi::Value& v, size_t n, const char* name) {
 void InitCommon(Napi::Env env, Napi::Object exports);
 void InitF32(Napi::Env env, Napi::Object exports);
 void InitInt8(Napi::Env env, Napi::Object exports);
+void InitRounding(Napi::Env env, Napi::Object exports);
 
 }  // namespace layerq

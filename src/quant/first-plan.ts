@@ -1,18 +1,16 @@
 /**
- * Step "calibrate": run the FP32 model over the calibration set, let observers reduce every
- * quantized tensor to statistics, then turn statistics into the first QuantPlan (one rule for
- * every layer; the search refines it later).
+ * The first QuantPlan from calibration statistics: one rule for every layer (the search refines
+ * it later), and the per-tensor and per-layer rules the search's candidates reuse. Pure: the
+ * statistics come from src/pipeline/calibrate.ts.
  */
 import { Model } from '../ir/graph';
-import { Engine, BatchSource } from '../engine/engine';
-import { Value } from '../engine/runtime';
 import { badArgument } from '../errors';
 import { calibrateRange } from './calibrate';
 import { Layer, ActivationScope, quantizedTensors } from './layers';
 import { QuantScheme, dequantize, qRange, qparamsFromRange, quantize, quantizeWeights } from './math';
 import { biasCorrection } from './bias-correction';
 import { weightQParams } from './materialize';
-import { ChannelMeanObserver, HistogramObserver, HistogramStats } from './observers';
+import { HistogramStats } from './observers';
 import { CALIBRATION_METHODS, CalibrationMethod, PLAN_VERSION, QuantPlan, TensorQuant, WeightQuant } from './plan';
 
 export interface QuantConfig {
@@ -55,44 +53,12 @@ export function activationScheme(c: Pick<QuantConfig, 'activationBits' | 'symmet
     : { bits: c.activationBits, signed: false, narrow: false, symmetric: false };
 }
 
-/**
- * Histograms of `tensors` over the calibration set, from FP32 runs of `engine`.
- * Graph inputs are observed as fed; every other tensor as its step writes it.
- */
+/** What calibration observed: the input of calibratePlan's first-plan rules. */
 export interface CalibrationStatistics {
   /** Histograms of the quantized tensors. */
   histograms: Map<string, HistogramStats>;
   /** Per-channel means of the layer inputs (for bias correction). */
   channelMeans: Map<string, number[]>;
-}
-
-export async function collectStatistics(
-  engine: Engine,
-  images: BatchSource,
-  tensors: readonly string[],
-  options: { batchSize?: number; onProgress?: (done: number, total: number) => void; meansOf?: readonly string[] } = {},
-): Promise<CalibrationStatistics> {
-  const observers = new Map(tensors.map((t) => [t, new HistogramObserver()]));
-  const means = new Map((options.meansOf ?? tensors).map((t) => [t, new ChannelMeanObserver()]));
-  const batchSize = options.batchSize ?? 64;
-  const observe = (name: string, value: Value): void => {
-    if (value.kind !== 'f32') return;
-    const data = value.data.subarray(0, value.dims.reduce((a, b) => a * b, 1));
-    observers.get(name)?.update(data);
-    means.get(name)?.update(data, value.dims);
-  };
-  for (let start = 0; start < images.count; start += batchSize) {
-    const b = images.batch(start, Math.min(batchSize, images.count - start));
-    const dims = [b.count, ...engine.inputShape.slice(1).map(Number)];
-    observe(engine.inputName, { kind: 'f32', data: b.data, dims });
-    const values = new Map<string, Value>([[engine.inputName, { kind: 'f32', data: b.data, dims }]]);
-    await engine.program.run(values, 0, engine.program.steps.length, observe);
-    options.onProgress?.(start + b.count, images.count);
-  }
-  return {
-    histograms: new Map([...observers].map(([t, o]) => [t, o.stats()])),
-    channelMeans: new Map([...means].map(([t, o]) => [t, o.means()])),
-  };
 }
 
 /** The activation quantization of one tensor under `config` from its statistics. */

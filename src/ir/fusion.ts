@@ -1,9 +1,20 @@
 /**
- * Graph patterns the engine runs as one step: a Conv/Gemm/Add with the Relu/Clip after it, and a
- * Slice -> Slice ... [-> Pad] chain. Pure functions of the graph.
+ * Graph patterns run as one unit: a Conv/Gemm/Add with the Relu/Clip after it (the engine's fused
+ * step, and the quantization unit "layer"), and a Slice -> Slice ... [-> Pad] chain. Pure
+ * functions of the graph: the engine and quant/ both use them, neither owns them.
  */
-import { Graph, Node } from '../ir/graph';
-import { activationOf } from './lower-f32';
+import { Graph, Node } from './graph';
+
+/** The output bounds of a Relu/Clip node (what a fused clamp applies); undefined for other ops. */
+export function activationOf(node: Node): { min: number; max: number } | undefined {
+  const num = (name: string, fallback: number): number => {
+    const v = node.attrs[name];
+    return typeof v === 'number' ? v : fallback;
+  };
+  if (node.op === 'Relu') return { min: 0, max: Infinity };
+  if (node.op === 'Clip') return { min: num('min', -Infinity), max: num('max', Infinity) };
+  return undefined;
+}
 
 /**
  * The Relu/Clip that a Conv/Gemm can absorb: its output's only consumer, when that output is

@@ -1,0 +1,122 @@
+/**
+ * What a trial measures, from logits: pure functions over plain arrays. Top-1 decides (it is what
+ * users state their condition in); the mean KL divergence from FP32 ranks (it moves smoothly
+ * where top-1 on a few thousand images is noise); standard errors say how much of a difference
+ * is noise.
+ */
+import { argmaxRows } from '../eval/metrics';
+import type { Measurement } from '../report/report';
+
+/** The reference a plan is measured against: FP32 logits and, when labelled, the labels. */
+export interface Reference {
+  classes: number;
+  fp32: Float32Array;
+  fp32Top1: Int32Array;
+  /** Row-wise softmax of the FP32 logits, [n, classes]. */
+  fp32Prob: Float64Array;
+  /** Labels, or the FP32 predictions in label-free mode. */
+  labels: Int32Array;
+}
+
+export function reference(fp32: Float32Array, classes: number, labels?: Int32Array): Reference {
+  const fp32Top1 = argmaxRows(fp32, classes);
+  const n = fp32Top1.length;
+  const fp32Prob = new Float64Array(fp32.length);
+  for (let i = 0; i < n; i++) softmaxRow(fp32, i * classes, classes, fp32Prob);
+  return { classes, fp32, fp32Top1, fp32Prob, labels: labels ?? fp32Top1 };
+}
+
+function softmaxRow(x: Float32Array, o: number, k: number, out: Float64Array): void {
+  let max = -Infinity;
+  for (let c = 0; c < k; c++) max = Math.max(max, x[o + c]!);
+  let sum = 0;
+  for (let c = 0; c < k; c++) sum += (out[o + c] = Math.exp(x[o + c]! - max));
+  for (let c = 0; c < k; c++) out[o + c]! /= sum;
+}
+
+/** Mean over images of KL(softmax(fp32) || softmax(logits)), in nats. */
+export function meanKl(ref: Reference, logits: Float32Array): number {
+  const k = ref.classes;
+  const n = ref.fp32Top1.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * k;
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) max = Math.max(max, logits[o + c]!);
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += Math.exp(logits[o + c]! - max);
+    const logZ = max + Math.log(sum);
+    let kl = 0;
+    for (let c = 0; c < k; c++) {
+      const p = ref.fp32Prob[o + c]!;
+      if (p > 0) kl += p * (Math.log(p) - (logits[o + c]! - logZ));
+    }
+    total += kl;
+  }
+  return n ? total / n : 0;
+}
+
+export function measure(ref: Reference, logits: Float32Array): Measurement {
+  const top = argmaxRows(logits, ref.classes);
+  let correct = 0;
+  let same = 0;
+  for (let i = 0; i < top.length; i++) {
+    if (top[i] === ref.labels[i]) correct++;
+    if (top[i] === ref.fp32Top1[i]) same++;
+  }
+  const n = top.length || 1;
+  return { top1: (100 * correct) / n, agreement: (100 * same) / n, loss: meanKl(ref, logits) };
+}
+
+/** The FP32 model measured against itself. */
+export function fp32Measurement(ref: Reference): Measurement {
+  return measure(ref, ref.fp32);
+}
+
+/** Standard error (points) of a top-1 accuracy of `percent` on n images (binomial). */
+export function accuracyStandardError(percent: number, n: number): number {
+  const p = percent / 100;
+  return n > 0 ? 100 * Math.sqrt((p * (1 - p)) / n) : 0;
+}
+
+/**
+ * Standard error (points) of the paired difference of two classifiers' top-1 on the same n
+ * images, from the discordant pairs: b images only the first gets right, c only the second.
+ * Var(diff) = (b + c - (b - c)^2 / n) / n^2.
+ */
+export function pairedStandardError(b: number, c: number, n: number): number {
+  return n > 0 ? (100 * Math.sqrt(Math.max(0, b + c - ((b - c) * (b - c)) / n))) / n : 0;
+}
+
+/** Discordant pairs of two logit sets against the labels: [only a right, only b right]. */
+export function discordantPairs(ref: Reference, a: Float32Array, b: Float32Array): [number, number] {
+  const ta = argmaxRows(a, ref.classes);
+  const tb = argmaxRows(b, ref.classes);
+  let onlyA = 0;
+  let onlyB = 0;
+  for (let i = 0; i < ta.length; i++) {
+    const ra = ta[i] === ref.labels[i];
+    const rb = tb[i] === ref.labels[i];
+    if (ra && !rb) onlyA++;
+    if (rb && !ra) onlyB++;
+  }
+  return [onlyA, onlyB];
+}
+
+/** The user's accuracy condition: the metric may drop at most maxDrop points (or percent of FP32 when relative). */
+export interface AccuracyCondition {
+  maxDrop: number;
+  relative: boolean;
+  metric: 'top1' | 'agreement';
+}
+
+/** Points (or percent) lost against FP32 under the condition's metric; positive = worse. */
+export function drop(condition: AccuracyCondition, fp32: Measurement, m: Measurement): number {
+  const a = fp32[condition.metric];
+  const b = m[condition.metric];
+  return condition.relative ? (100 * (a - b)) / (a || 1) : a - b;
+}
+
+export function holds(condition: AccuracyCondition, fp32: Measurement, m: Measurement): boolean {
+  return drop(condition, fp32, m) <= condition.maxDrop + 1e-9;
+}

@@ -1,0 +1,155 @@
+/**
+ * The repair strategy (layerq's): for each target layer, most sensitive first, try candidates
+ * with the layer alone in an FP32 model and accept as soon as the per-layer condition holds. Then
+ * check the whole quantized model; when it fails the condition, repair in its context: every
+ * layer in order of sensitivity, family by family (the best candidate of a family by the smooth
+ * loss, accepted on accuracy). Repairs cost no precision, so this pass runs to its end rather
+ * than stopping at the first plan that passes (a margin against the validation set's noise).
+ * Last, while the condition fails, raise precision (8-bit input, 8-bit weights, float) one step
+ * a layer per pass, most sensitive layers first.
+ */
+import type { Layer } from '../quant/layers';
+import type { QuantPlan } from '../quant/plan';
+import type { LayerSensitivity, SensitivityReport } from '../report/report';
+import { Candidate, CandidateContext, Family, PRECISION_STEPS, repairOrder } from './candidates';
+import type { Evaluator, Measured } from './evaluator';
+import { AccuracyCondition, drop, holds, pairedStandardError } from './measure';
+import { onlyLayer } from './sensitivity';
+import { StopReason, Trials } from './trials';
+
+export interface StrategyInput {
+  ev: Evaluator;
+  trials: Trials;
+  ctx: CandidateContext;
+  condition: AccuracyCondition;
+  sensitivity: SensitivityReport;
+  fp32: Measured;
+  /** The first plan and its whole-model measurement. */
+  plan: QuantPlan;
+  measured: Measured;
+  /** false: repairs only, never a higher bit width or float (ablation). */
+  precision?: boolean;
+}
+
+export interface StrategyResult {
+  plan: QuantPlan;
+  measured: Measured;
+  stoppedBy: StopReason;
+  /** The candidate each changed layer holds last. */
+  candidates: Map<string, string>;
+  /** The plan after the repairs, before any precision was raised (for ablations). */
+  repaired?: QuantPlan;
+}
+
+/** Whether `m` is better than `cur`: a lower smooth loss, and top-1 not lower beyond the noise of the pair. */
+function improves(cur: Measured, m: Measured, n: number): boolean {
+  const noise = pairedStandardError(m.discordant[1] + cur.discordant[0], m.discordant[0] + cur.discordant[1], n);
+  return m.loss < cur.loss * 0.995 && m.top1 >= cur.top1 - noise;
+}
+
+export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
+  const { ev, trials, ctx, condition, sensitivity, fp32 } = s;
+  const n = ev.ref.labels.length;
+  const byId = new Map(ctx.layers.map((l) => [l.id, l]));
+  const candidates = new Map<string, string>();
+  let plan = s.plan;
+  let cur = s.measured;
+  const stopped = (): StopReason | null => (holds(condition, fp32, cur) ? 'condition' : trials.exhausted());
+  const order = sensitivity.layers.map((r) => [byId.get(r.id)!, r] as const);
+
+  // 1. Target layers alone (rest FP32), most sensitive first: accept as soon as the layer's drop is under the threshold.
+  for (const [layer, row] of order.filter(([, r]) => r.target)) {
+    if (trials.exhausted()) break;
+    await ev.focus(null, layer, `focus/layer/${layer.id}`);
+    let alone: Measured = { ...row.alone, discordant: [0, 0] };
+    let best: { plan: QuantPlan; m: Measured; name: string; trial: number } | undefined;
+    let tries = 0;
+    for (const cand of repairOrder(row.weightLoss, row.activationLoss)) {
+      if (tries >= trials.budgets.triesPerLayer || trials.exhausted()) break;
+      const next = await cand.apply(plan, layer, ctx);
+      if (!next) continue;
+      tries++;
+      const { m, trial } = await trials.run('layer', layer, cand, onlyLayer(next, layer, { weights: true, input: true }));
+      if (m.loss < (best?.m.loss ?? alone.loss)) best = { plan: next, m, name: cand.name, trial: trial.index };
+      if (m.loss < alone.loss && drop({ ...condition, relative: false }, fp32, m) <= sensitivity.threshold) break;
+    }
+    if (best && improves(alone, best.m, n)) {
+      trials.list[best.trial]!.accepted = true;
+      plan = best.plan;
+      alone = best.m;
+      candidates.set(layer.id, best.name);
+    }
+  }
+  ev.release();
+  if (plan !== s.plan) cur = await ev.measure(plan, 'model/after-layer-phase');
+
+  // 2. The whole model: repair in context, most sensitive layers first, family by family.
+  const repairInContext = !holds(condition, fp32, cur);
+  for (const [layer, row] of repairInContext ? order : []) {
+    if (trials.exhausted()) break;
+    await ev.focus(plan, layer, `focus/model/${layer.id}`);
+    let tries = 0;
+    const families = groupByFamily(repairOrder(row.weightLoss, row.activationLoss));
+    for (const group of families) {
+      if (trials.exhausted() || tries >= trials.budgets.triesPerLayer) break;
+      let best: { plan: QuantPlan; m: Measured; name: string; trial: number } | undefined;
+      for (const cand of group) {
+        if (tries >= trials.budgets.triesPerLayer || trials.exhausted()) break;
+        const next = await cand.apply(plan, layer, ctx);
+        if (!next) continue;
+        tries++;
+        const { m, trial } = await trials.run('model', layer, cand, next);
+        if (m.loss < (best?.m.loss ?? Infinity)) best = { plan: next, m, name: cand.name, trial: trial.index };
+      }
+      if (best && improves(cur, best.m, n)) {
+        trials.list[best.trial]!.accepted = true;
+        plan = best.plan;
+        cur = best.m;
+        candidates.set(layer.id, best.name);
+      }
+    }
+  }
+
+  // 3. Precision, one step a layer per pass, where the layer's loss is largest, until the condition holds.
+  const repaired = plan;
+  for (let changed = s.precision !== false; changed && !stopped();) {
+    changed = false;
+    for (const [layer] of order) {
+      if (stopped()) break;
+      const step = await firstApplicable(PRECISION_STEPS, plan, layer, ctx);
+      if (!step) continue;
+      await ev.focus(plan, layer, `focus/precision/${layer.id}/${step.cand.name}`);
+      const { m, trial } = await trials.run('model', layer, step.cand, step.plan);
+      if (m.loss < cur.loss) {
+        trial.accepted = true;
+        plan = step.plan;
+        cur = m;
+        candidates.set(layer.id, step.cand.name);
+        changed = true;
+      }
+    }
+  }
+  ev.release();
+  return { plan, measured: cur, stoppedBy: stopped() ?? 'exhausted', candidates, repaired };
+}
+
+async function firstApplicable(steps: readonly Candidate[], plan: QuantPlan, layer: Layer, ctx: CandidateContext): Promise<{ cand: Candidate; plan: QuantPlan } | null> {
+  for (const cand of steps) {
+    const next = await cand.apply(plan, layer, ctx);
+    if (next) return { cand, plan: next };
+  }
+  return null;
+}
+
+function groupByFamily(list: readonly Candidate[]): Candidate[][] {
+  const groups: Candidate[][] = [];
+  let last: Family | undefined;
+  for (const c of list) {
+    if (c.family !== last) groups.push([]);
+    groups[groups.length - 1]!.push(c);
+    last = c.family;
+  }
+  return groups;
+}
+
+export type { LayerSensitivity };
