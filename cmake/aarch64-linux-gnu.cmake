@@ -4,4 +4,8 @@ set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_CXX_COMPILER aarch64-linux-gnu-g++)
 set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu)
-set(CMAKE_EXE_LINKER_FLAGS "-static")
+# Static, so qemu-aarch64 runs it without a sysroot; sanitizer runtimes need dynamic linking
+# (run with qemu-aarch64 -L /usr/aarch64-linux-gnu).
+if(NOT LAYERQ_SANITIZE)
+  set(CMAKE_EXE_LINKER_FLAGS "-static")
+endif()

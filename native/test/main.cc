@@ -5,11 +5,13 @@
 namespace layerq {
 __attribute__((weak)) int RunF32Tests();
 __attribute__((weak)) int RunInt8Tests();
+__attribute__((weak)) int RunThreadpoolTests();
 }  // namespace layerq
 
 int main() {
   struct Suite { const char* name; int (*run)(); };
-  const Suite suites[] = {{"f32", layerq::RunF32Tests}, {"int8", layerq::RunInt8Tests}};
+  const Suite suites[] = {{"f32", layerq::RunF32Tests}, {"int8", layerq::RunInt8Tests},
+                          {"threadpool", layerq::RunThreadpoolTests}};
   int failed = 0;
   for (const Suite& s : suites) {
     if (s.run == nullptr) continue;

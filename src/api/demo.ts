@@ -11,6 +11,8 @@ import { accuracy, agreement } from '../eval/metrics';
 import { buildSyntheticModel, writeSplit } from '../demo/synthetic';
 import { findLayers } from '../quant/layers';
 import { QuantConfig } from '../quant/first-plan';
+import { badArgument } from '../errors';
+import { writeFileAtomic } from '../report/atomic';
 import type { TopK } from '../report/report';
 import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
@@ -82,11 +84,12 @@ async function syntheticSource(out: string, onProgress?: ProgressFn): Promise<De
   }
   onProgress?.('make images', splits.length, splits.length);
   const model = path.join(root, 'stripes.onnx');
-  fs.writeFileSync(model, await buildSyntheticModel(path.join(root, 'train')));
+  writeFileAtomic(model, await buildSyntheticModel(path.join(root, 'train')));
   return { source: 'synthetic', model, calib: path.join(root, 'calib-pool'), val: path.join(root, 'val'), test: path.join(root, 'test') };
 }
 
 export async function demo(options: { out: string; shared?: string; onProgress?: ProgressFn }): Promise<DemoResult> {
+  if (typeof options.out !== 'string' || options.out.trim() === '') throw badArgument('out', 'an output folder path', options.out);
   const t0 = performance.now();
   const src = (await sharedSource(options.shared ?? defaultSharedDir())) ?? (await syntheticSource(options.out, options.onProgress));
   const pool = await listImageFolder(src.test);

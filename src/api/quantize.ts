@@ -21,11 +21,12 @@ import type { Budgets } from '../search';
 import type { SearchTrial } from '../report/report';
 import { QuantPlan } from '../quant/plan';
 import { fileSizes, macShare, perClassComparison, reportLayers, runInfo } from '../report/summary';
-import { REPORT_VERSION, QuantizeReport, writeFileAtomic } from '../report/report';
-import { writeReportHtml } from './report';
+import { OutputDir } from '../report/output-dir';
+import { REPORT_VERSION, QuantizeReport } from '../report/report';
+import { reportHtml } from './report';
 import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
-import { DataOptions, selectData } from './select-data';
+import { DataOptions, checkDataOptions, selectData } from './select-data';
 
 export interface SearchSettings {
   /** 'repair' (layerq's: repair sensitive layers, precision last) or 'fallback' (revert layers to float). */
@@ -86,7 +87,21 @@ class Stopwatch {
   }
 }
 
+/**
+ * Opens the output folder first (a bad or busy --out fails before any data work), runs the
+ * pipeline into it, and releases it whatever happens (see src/report/output-dir.ts).
+ */
 export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
+  checkDataOptions(o);
+  const out = OutputDir.open(o.out);
+  try {
+    return await quantizeInto(o, out);
+  } finally {
+    out.close();
+  }
+}
+
+async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<QuantizeResult> {
   const config = checkQuantConfig(o.config);
   const preprocess = preprocessPreset(o.preset);
   if (o.threads !== undefined) setThreads(o.threads);
@@ -147,13 +162,13 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
   }
   time.lap('search');
 
-  const modelPath = path.join(o.out, 'model.qdq.onnx');
-  writeFileAtomic(modelPath, saveModel(toQdq(model.model, layers, plan)));
+  const modelPath = out.finalPath('model.qdq.onnx');
+  const written = out.write('model.qdq.onnx', saveModel(toQdq(model.model, layers, plan)));
   time.lap('export');
 
   // The accuracy reported is the written file's, run by layerq's engine (its Q/DQ pairs as
   // fake-quantize steps); the int8 engine's is reported beside it.
-  const fileLogits = await Engine.fp32(loadClassifier(modelPath).model).runAll(data.validation, {
+  const fileLogits = await Engine.fp32(loadClassifier(written.path).model).runAll(data.validation, {
     batchSize,
     onProgress: progress('evaluate file'),
   });
@@ -172,6 +187,7 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
     tool: 'layerq',
     model: o.model,
     output: modelPath,
+    outputSha256: written.sha256,
     preprocess,
     config,
     data: { ...data.summary, calibrationImages: data.calibration.count, validationImages: data.validation.count },
@@ -191,12 +207,16 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
     ...(outcome?.search ? { search: { ...outcome.search, engine: { mode: outcome.search.engine.mode, agreementWithFile: agreement(intLogits, fileLogits, model.classes) } } } : {}),
     timings: time.seconds,
     run: runInfo(isaInfo().active, isaInfo().threads),
-    files: fileSizes(o.model, modelPath),
+    files: fileSizes(o.model, written.path),
   };
-  const reportPath = path.join(o.out, 'report.json');
-  writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  const reportPath = out.finalPath('report.json');
+  const reportText = `${JSON.stringify(report, null, 2)}\n`;
+  // report.html before report.json: the report is committed last, the mark of a complete folder.
+  if (o.html !== false) out.write('report.html', reportHtml(reportText, reportPath));
+  out.write('report.json', reportText);
+  out.commit();
   fs.rmSync(path.join(o.out, CHECKPOINT_FILE), { force: true });
-  const html = o.html === false ? {} : { htmlPath: writeReportHtml(reportPath).htmlPath };
+  const html = o.html === false ? {} : { htmlPath: out.finalPath('report.html') };
   return { report, plan, modelPath, reportPath, ...html, ...(outcome?.repaired ? { repairedPlan: outcome.repaired } : {}) };
 }
 

@@ -1,7 +1,9 @@
 /** `layerq report`: draws report.json (any version) as a self-contained report.html. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { LayerqError } from '../errors';
+import { LayerqError, fsError, quote } from '../errors';
+import { FILE_LIMITS } from '../util/limits';
+import { UnreadableFileError, readRegularFileSync } from '../util/read-file';
 import { renderReportHtml } from '../report/html';
 import { writeFileAtomic } from '../report/report';
 import { parseReport } from '../report/upgrade';
@@ -20,10 +22,21 @@ export interface ReportHtmlResult {
  */
 export function writeReportHtml(reportPath: string, htmlPath = path.join(path.dirname(reportPath), 'report.html')): ReportHtmlResult {
   if (!fs.existsSync(reportPath) || !fs.statSync(reportPath).isFile()) {
-    throw new LayerqError('FILE_NOT_FOUND', `report file not found: ${reportPath}`);
+    throw new LayerqError('FILE_NOT_FOUND', `report file not found: ${quote(reportPath, 200)}`);
   }
-  const report = parseReport(fs.readFileSync(reportPath, 'utf8'), reportPath);
-  const html = renderReportHtml(report);
+  let text: string;
+  try {
+    text = readRegularFileSync(reportPath, FILE_LIMITS.listFile).toString('utf8');
+  } catch (e) {
+    if (e instanceof UnreadableFileError) throw new LayerqError('BAD_ARGUMENT', `report file ${quote(reportPath, 200)}: ${e.reason}`);
+    throw fsError(e, 'BAD_ARGUMENT', 'cannot read the report file', reportPath);
+  }
+  const html = reportHtml(text, reportPath);
   writeFileAtomic(htmlPath, html);
-  return { htmlPath, bytes: Buffer.byteLength(html), version: report.version };
+  return { htmlPath, bytes: Buffer.byteLength(html), version: parseReport(text, reportPath).version };
+}
+
+/** The page of a report.json's text (`where` names it in errors). */
+export function reportHtml(reportText: string, where: string): string {
+  return renderReportHtml(parseReport(reportText, where));
 }

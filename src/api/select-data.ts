@@ -5,7 +5,7 @@
 import { Dataset, ImageSet, Preprocess, Sample, predictedLabels, selectBalancedSamples, selectBalancedSeparate } from '../data';
 import { Engine } from '../engine/engine';
 import { LayerqError } from '../errors';
-import { checkClasses, openPool } from './data';
+import { checkClasses, checkSamePoolClasses, openPool } from './data';
 import type { PreparedModel } from './model';
 import type { ProgressFn } from './evaluate';
 
@@ -56,10 +56,22 @@ function smallestClass(pool: Dataset): number {
   return Math.min(...counts);
 }
 
-export async function selectData(model: PreparedModel, preprocess: Preprocess, o: DataOptions, onProgress?: ProgressFn): Promise<SelectedData> {
+/**
+ * Throws BAD_ARGUMENT unless the data options name exactly one source: `data`, or both
+ * `calibData` and `valData` (never `data` with either: one of them would be silently dropped).
+ */
+export function checkDataOptions(o: Pick<DataOptions, 'data' | 'calibData' | 'valData'>): void {
+  const given = (v: string | undefined): boolean => v !== undefined;
+  if (given(o.data) && (given(o.calibData) || given(o.valData))) {
+    throw new LayerqError('BAD_ARGUMENT', 'give either --data DIR or --calib-data DIR with --val-data DIR, not both');
+  }
   if (!o.data && !(o.calibData && o.valData)) {
     throw new LayerqError('BAD_ARGUMENT', 'give --data DIR, or both --calib-data DIR and --val-data DIR');
   }
+}
+
+export async function selectData(model: PreparedModel, preprocess: Preprocess, o: DataOptions, onProgress?: ProgressFn): Promise<SelectedData> {
+  checkDataOptions(o);
   const open = async (dir: string): Promise<Dataset> => {
     const pool = await openPool(dir);
     checkClasses(pool, model);
@@ -68,6 +80,8 @@ export async function selectData(model: PreparedModel, preprocess: Preprocess, o
   const calibPool = await open(o.calibData ?? o.data!);
   const valPool = o.valData ? await open(o.valData) : calibPool;
   const separate = valPool !== calibPool;
+  // Label-free pools are labelled by the model, so their folder names carry no meaning.
+  if (separate && !o.labelFree) checkSamePoolClasses(calibPool, valPool);
   const validationPerClass = o.validationPerClass ?? (separate ? smallestClass(valPool) : DEFAULT_VAL_PER_CLASS);
   const opts = { calibrationPerClass: o.calibrationPerClass, validationPerClass, seed: o.seed, classes: calibPool.classes };
   let calibSamples: Sample[];

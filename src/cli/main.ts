@@ -4,8 +4,8 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import * as path from 'path';
-import { LayerqError } from '../errors';
-import { isaInfo, nativeAddonPath } from '../engine/addon';
+import { LayerqError, escapeText, userErrno } from '../errors';
+import { MAX_THREADS, isaInfo, nativeAddonPath } from '../engine/addon';
 import { packageRoot, packageVersion } from '../package';
 import { evaluate } from '../api/evaluate';
 import { CHECKPOINT_FILE, SearchSettings, quantize } from '../api/quantize';
@@ -33,6 +33,38 @@ function positiveInt(name: string): (v: string) => number {
   };
 }
 
+function threadCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new InvalidArgumentError(`expected an integer between 1 and ${MAX_THREADS} for --threads`);
+  }
+  return n;
+}
+
+/** An option value that must not be empty ("" would mean the working directory). */
+function nonEmpty(name: string): (v: string) => string {
+  return (v) => {
+    if (v.trim() === '') throw new InvalidArgumentError(`expected a non-empty path for ${name}`);
+    return v;
+  };
+}
+
+/** A message from layerq or from a file it read, as one safe line for a terminal. */
+function safeLine(message: string): string {
+  return escapeText(message.replace(/\r?\n/g, ' '), 2000);
+}
+
+/** Prints each distinct warning once as "layerq: warning: ..." (not Node's "(node:PID)" form). */
+function installWarningPrinter(): void {
+  const seen = new Set<string>();
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (seen.has(`${w.name}: ${w.message}`)) return;
+    seen.add(`${w.name}: ${w.message}`);
+    process.stderr.write(w.name === 'LayerqWarning' ? `layerq: warning: ${safeLine(w.message)}\n` : `(node) ${w.name}: ${safeLine(w.message)}\n`);
+  });
+}
+
 function buildProgram(): Command {
   const program = new Command('layerq')
     .description('Accuracy-guided per-layer quantization of ONNX image classifiers')
@@ -45,10 +77,10 @@ function buildProgram(): Command {
     .command('evaluate')
     .description('FP32 top-1/top-5/per-class accuracy and throughput of MODEL on labelled images')
     .argument('<model>', 'FP32 ONNX classifier')
-    .requiredOption('--data <dir>', 'ImageFolder tree root/<class>/*.jpg, or a list file of path,label lines')
+    .requiredOption('--data <dir>', 'ImageFolder tree root/<class>/*.jpg, or a list file of path,label lines', nonEmpty('--data'))
     .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
     .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
-    .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'))
+    .option('--threads <n>', 'threads for the kernels (default: all cores)', threadCount)
     .option('--limit <n>', 'only the first N images of each class', positiveInt('--limit'))
     .option('--json', 'print one JSON object on stdout')
     .option('--quiet', 'no progress on stderr')
@@ -64,7 +96,7 @@ function buildProgram(): Command {
         onProgress: progress.report,
       });
       progress.stop();
-      if (result.skipped.length) process.stderr.write(`warning: skipped ${result.skipped.length} unreadable file(s), first: ${result.skipped[0]!.path} (${result.skipped[0]!.reason})\n`);
+      if (result.skipped.length) process.stderr.write(safeLine(`warning: skipped ${result.skipped.length} unreadable file(s), first: ${result.skipped[0]!.path} (${result.skipped[0]!.reason})`) + '\n');
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatEvaluation(result));
     });
 
@@ -72,7 +104,7 @@ function buildProgram(): Command {
     .command('quantize')
     .description('quantize MODEL to an int8/int4 QDQ ONNX model, calibrated on labelled images')
     .argument('<model>', 'FP32 ONNX classifier')
-    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx, report.json and report.html');
+    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx, report.json and report.html', nonEmpty('--out'));
   dataAndConfigOptions(quantizeCommand);
   searchOptions(quantizeCommand)
     .option('--no-search', 'keep the first plan (one calibration rule for every layer): no sensitivity analysis, no search')
@@ -93,7 +125,7 @@ function buildProgram(): Command {
       });
       progress.stop();
       const skipped = result.report.data.skipped;
-      if (skipped.length) process.stderr.write(`warning: skipped ${skipped.length} unreadable file(s), first: ${skipped[0]!.path} (${skipped[0]!.reason})\n`);
+      if (skipped.length) process.stderr.write(safeLine(`warning: skipped ${skipped.length} unreadable file(s), first: ${skipped[0]!.path} (${skipped[0]!.reason})`) + '\n');
       process.stdout.write(opts.json ? `${JSON.stringify(result.report)}\n` : formatQuantize(result));
     });
 
@@ -135,7 +167,7 @@ function buildProgram(): Command {
   program
     .command('demo')
     .description('quantize a default model (ResNet-20 on ../shared CIFAR-10, else a built-in task) and compare FP32 and int8/int4 test accuracy')
-    .option('--out <dir>', 'output folder', 'layerq-demo')
+    .option('--out <dir>', 'output folder', nonEmpty('--out'), 'layerq-demo')
     .option('--shared <dir>', 'folder with models/ and datasets/ (default: ../shared beside the repository)')
     .option('--synthetic', 'use the built-in task even when the shared data is present')
     .option('--json', 'print one JSON object on stdout')
@@ -167,9 +199,9 @@ function buildProgram(): Command {
 /** Image pools, preprocessing, configuration, set sizes and engine options (quantize, analyze). */
 function dataAndConfigOptions(cmd: Command): Command {
   return cmd
-    .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)')
-    .option('--calib-data <dir>', 'calibration pool (with --val-data)')
-    .option('--val-data <dir>', 'validation pool (with --calib-data)')
+    .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)', nonEmpty('--data'))
+    .option('--calib-data <dir>', 'calibration pool (with --val-data)', nonEmpty('--calib-data'))
+    .option('--val-data <dir>', 'validation pool (with --calib-data)', nonEmpty('--val-data'))
     .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
     .option('--w-bits <bits>', 'weight bits: 8, 7 (x86 AVX2 targets without VNNI) or 4', Number, 8)
     .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
@@ -184,15 +216,15 @@ function dataAndConfigOptions(cmd: Command): Command {
     .option('--seed <n>', 'seed of the data selection', Number, 0)
     .option('--label-free', "label images by the FP32 model's prediction instead of their folder")
     .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
-    .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'));
+    .option('--threads <n>', 'threads for the kernels (default: all cores)', threadCount);
 }
 
 /** The library options dataAndConfigOptions' flags give. */
 function dataAndConfig(opts: Record<string, unknown>): DataOptions & { preset: string; config: QuantConfig; batchSize: number; threads?: number } {
   return {
-    ...(opts['data'] ? { data: opts['data'] as string } : {}),
-    ...(opts['calibData'] ? { calibData: opts['calibData'] as string } : {}),
-    ...(opts['valData'] ? { valData: opts['valData'] as string } : {}),
+    ...(opts['data'] !== undefined ? { data: opts['data'] as string } : {}),
+    ...(opts['calibData'] !== undefined ? { calibData: opts['calibData'] as string } : {}),
+    ...(opts['valData'] !== undefined ? { valData: opts['valData'] as string } : {}),
     preset: opts['preset'] as string,
     config: quantConfig(opts),
     calibrationPerClass: opts['calibPerClass'] as number,
@@ -269,6 +301,7 @@ function buildNativeAddon(jobs: number | undefined): string {
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  installWarningPrinter();
   try {
     await buildProgram().parseAsync(argv);
     return 0;
@@ -278,11 +311,17 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     if (e instanceof LayerqError) {
-      process.stderr.write(`layerq: error: ${e.message}\n`);
+      process.stderr.write(`layerq: error: ${safeLine(e.message)}\n`);
+      return EXIT_ERROR;
+    }
+    // A file-system error a user causes (EACCES, ENOSPC...) reached here without a friendlier
+    // message: still the user's, not layerq's.
+    if (userErrno(e) !== undefined) {
+      process.stderr.write(`layerq: error: ${safeLine((e as Error).message)}\n`);
       return EXIT_ERROR;
     }
     const err = e as Error;
-    process.stderr.write(`layerq: internal error: ${err.message}${process.env['LAYERQ_DEBUG'] ? `\n${err.stack}` : ''}\n`);
+    process.stderr.write(`layerq: internal error: ${safeLine(String(err?.message ?? err))}${process.env['LAYERQ_DEBUG'] ? `\n${err?.stack}` : ''}\n`);
     return EXIT_ERROR;
   }
 }

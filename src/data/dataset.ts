@@ -4,7 +4,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { LayerqError } from '../errors';
+import { LayerqError, escapeText, fsError, quote } from '../errors';
+import { FILE_LIMITS } from '../util/limits';
+import { UnreadableFileError, readRegularFile } from '../util/read-file';
 import { comparePaths } from './select';
 
 /** One labelled image: an absolute path and a class index into `Dataset.classes`. */
@@ -36,35 +38,46 @@ export function isImageFile(file: string): boolean {
 
 const EXTENSION_LIST = 'jpg, jpeg, png, webp, tif, tiff, avif; bmp and gif are not supported';
 
-async function statOrNull(p: string): Promise<fs.Stats | null> {
+async function statOrNull(p: string, what: string): Promise<fs.Stats | null> {
   try {
     return await fs.promises.stat(p);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new LayerqError('BAD_DATA', `cannot read ${p}: ${(e as Error).message}`);
+    throw fsError(e, 'BAD_DATA', `cannot read ${what}`, p);
   }
 }
 
 async function checkFolder(root: string, what: string): Promise<void> {
-  const st = await statOrNull(root);
-  if (st === null) throw new LayerqError('BAD_DATA', `${what} not found: ${root}`);
-  if (!st.isDirectory()) throw new LayerqError('BAD_DATA', `${what} is not a folder: ${root}`);
+  const st = await statOrNull(root, what);
+  if (st === null) throw new LayerqError('BAD_DATA', `${what} not found: ${quote(root, 200)}`);
+  if (!st.isDirectory()) throw new LayerqError('BAD_DATA', `${what} is not a folder: ${quote(root, 200)}`);
 }
 
-/** Entries of a folder that are folders (following symlinks), hidden ones left out, sorted. */
-async function listEntries(dir: string, want: 'dir' | 'file'): Promise<string[]> {
-  const entries = await fs.promises.readdir(dir, { withFileTypes: true });
+/**
+ * Entries of a folder, hidden ones left out, sorted: with `want` 'dir' the folders (following
+ * symlinks), with 'file' everything else. Non-regular entries (a FIFO, a device, a dangling link
+ * or a symlink loop) are listed as files on purpose: decoding refuses to read them and reports
+ * each as skipped, so they are counted instead of hanging or aborting the run.
+ */
+async function listEntries(dir: string, want: 'dir' | 'file', what: string): Promise<string[]> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    throw fsError(e, 'BAD_DATA', `cannot read ${what}`, dir);
+  }
   const out: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     let isDir = e.isDirectory();
-    let isFile = e.isFile();
     if (e.isSymbolicLink()) {
-      const st = await statOrNull(path.join(dir, e.name));
-      isDir = st?.isDirectory() ?? false;
-      isFile = st?.isFile() ?? false;
+      try {
+        isDir = (await fs.promises.stat(path.join(dir, e.name))).isDirectory();
+      } catch {
+        isDir = false; // dangling, a loop, or unreadable: a "file" that decoding will skip
+      }
     }
-    if (want === 'dir' ? isDir : isFile) out.push(e.name);
+    if (want === 'dir' ? isDir : !isDir) out.push(e.name);
   }
   return out.sort(comparePaths);
 }
@@ -79,16 +92,16 @@ async function listEntries(dir: string, want: 'dir' | 'file'): Promise<string[]>
 export async function listImageFolder(root: string): Promise<Dataset> {
   const abs = path.resolve(root);
   await checkFolder(abs, 'data folder');
-  const classes = await listEntries(abs, 'dir');
+  const classes = await listEntries(abs, 'dir', 'the data folder');
   if (classes.length === 0) {
-    throw new LayerqError('BAD_DATA', `data folder has no class folders (expected ${abs}/<class>/<image>): ${abs}`);
+    throw new LayerqError('BAD_DATA', `data folder has no class folders (expected <folder>/<class>/<image>): ${quote(abs, 200)}`);
   }
   const samples: Sample[] = [];
   for (let label = 0; label < classes.length; label++) {
     const dir = path.join(abs, classes[label] as string);
-    const images = (await listEntries(dir, 'file')).filter(isImageFile);
+    const images = (await listEntries(dir, 'file', `class folder ${quote(classes[label] as string, 80)}`)).filter(isImageFile);
     if (images.length === 0) {
-      throw new LayerqError('BAD_DATA', `class folder '${classes[label]}' has no images (${EXTENSION_LIST}): ${dir}`);
+      throw new LayerqError('BAD_DATA', `class folder ${quote(classes[label] as string, 80)} has no images (${EXTENSION_LIST}): ${quote(dir, 200)}`);
     }
     for (const name of images) samples.push({ path: path.join(dir, name), label });
   }
@@ -127,24 +140,31 @@ const INTEGER = /^\d+$/;
  */
 export async function readListFile(file: string, options: ListFileOptions = {}): Promise<Dataset> {
   const abs = path.resolve(file);
-  const st = await statOrNull(abs);
-  if (st === null) throw new LayerqError('BAD_DATA', `list file not found: ${abs}`);
-  if (!st.isFile()) throw new LayerqError('BAD_DATA', `list file is not a file: ${abs}`);
+  const shown = quote(abs, 200);
+  const st = await statOrNull(abs, 'the list file');
+  if (st === null) throw new LayerqError('BAD_DATA', `list file not found: ${shown}`);
+  if (!st.isFile()) throw new LayerqError('BAD_DATA', `list file is not a file: ${shown}`);
   const root = path.dirname(abs);
-  const text = await fs.promises.readFile(abs, 'utf8');
+  let text: string;
+  try {
+    text = (await readRegularFile(abs, FILE_LIMITS.listFile)).toString('utf8');
+  } catch (e) {
+    if (e instanceof UnreadableFileError) throw new LayerqError('BAD_DATA', `list file ${shown}: ${e.reason}`);
+    throw fsError(e, 'BAD_DATA', 'cannot read the list file', abs);
+  }
   const rows: { path: string; label: string; line: number }[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
+  text.split(/\r\n|\n|\r/).forEach((raw, i) => {
     const line = raw.replace(/^\uFEFF/, '').trim();
     if (line === '' || line.startsWith('#')) return;
     const fields = splitLine(line);
-    const where = `${abs}:${i + 1}`;
+    const where = `${escapeText(abs, 200)}:${i + 1}`;
     if (fields === null) {
-      throw new LayerqError('BAD_DATA', `${where}: expected 'path,label' but found '${line}'`);
+      throw new LayerqError('BAD_DATA', `${where}: expected 'path,label' but found ${quote(line, 80)}`);
     }
     if (rows.length === 0 && fields[0].toLowerCase() === 'path' && fields[1].toLowerCase() === 'label') return;
     rows.push({ path: path.resolve(root, fields[0]), label: fields[1], line: i + 1 });
   });
-  if (rows.length === 0) throw new LayerqError('BAD_DATA', `list file has no entries: ${abs}`);
+  if (rows.length === 0) throw new LayerqError('BAD_DATA', `list file has no entries: ${shown}`);
 
   let classes: string[];
   if (options.classes !== undefined) {
@@ -153,11 +173,16 @@ export async function readListFile(file: string, options: ListFileOptions = {}):
     const max = Math.max(...rows.map((r) => Number(r.label)));
     classes = Array.from({ length: max + 1 }, (_, i) => String(i));
   } else {
-    const mixed = rows.find((r) => INTEGER.test(r.label));
-    if (mixed !== undefined) {
+    // Labels of both kinds: the odd one out is the likely mistake, so the error names the
+    // first line of the minority kind (an index among names, or a name among indices).
+    const indices = rows.filter((r) => INTEGER.test(r.label));
+    if (indices.length > 0) {
+      const names = rows.filter((r) => !INTEGER.test(r.label));
+      const odd = indices.length <= names.length ? indices[0]! : names[0]!;
+      const kind = odd === indices[0] ? 'an index but other labels are names' : 'a name but other labels are indices';
       throw new LayerqError(
         'BAD_DATA',
-        `${abs}:${mixed.line}: label '${mixed.label}' is an index but other labels are names; pass the class list`,
+        `${escapeText(abs, 200)}:${odd.line}: label ${quote(odd.label, 80)} is ${kind} (${indices.length} indices, ${names.length} names); pass the class list or fix the line`,
       );
     }
     classes = [...new Set(rows.map((r) => r.label))].sort(comparePaths);
@@ -169,7 +194,7 @@ export async function readListFile(file: string, options: ListFileOptions = {}):
     if (label === undefined) {
       throw new LayerqError(
         'BAD_DATA',
-        `${abs}:${r.line}: unknown label '${r.label}' (classes: ${classes.length <= 12 ? classes.join(', ') : `${classes.length} classes`})`,
+        `${escapeText(abs, 200)}:${r.line}: unknown label ${quote(r.label, 80)} (classes: ${classes.length <= 12 ? classes.map((c) => escapeText(c, 40)).join(', ') : `${classes.length} classes`})`,
       );
     }
     return { path: r.path, label };

@@ -8,9 +8,10 @@
  * first, and one pass in JS from 8-bit pixels to normalized floats through a lookup table,
  * written in place (no per-image float arrays). Decode once and keep the tensor (ImageSet).
  */
-import * as fs from 'fs';
 import sharp from 'sharp';
-import { LayerqError, badArgument } from '../errors';
+import { LayerqError, badArgument, escapeText, quote } from '../errors';
+import { FILE_LIMITS, checkAllocation } from '../util/limits';
+import { readRegularFile } from '../util/read-file';
 import { Preprocess, checkPreprocess, imageSize, normalizationTable } from './preprocess';
 
 export interface DecodeOptions {
@@ -66,6 +67,9 @@ export function writeNormalized(
   }
 }
 
+/** Largest decoded image (pixels) layerq accepts: 8192 x 8192. */
+export const MAX_IMAGE_PIXELS = 8192 * 8192;
+
 /** Decodes one file with a prepared lookup table; rejects with sharp's or fs's error. */
 async function decodeWithTable(
   file: string,
@@ -74,8 +78,10 @@ async function decodeWithTable(
   out: Float32Array,
   offset: number,
 ): Promise<void> {
-  const bytes = await fs.promises.readFile(file);
-  let pipeline = sharp(bytes, { failOn: 'error', sequentialRead: true });
+  // Regular files of bounded size only: a FIFO or a device in a list file would hang the read.
+  const bytes = await readRegularFile(file, FILE_LIMITS.image);
+  // A decompression bomb (a small file declaring a huge image) is refused before decoding.
+  let pipeline = sharp(bytes, { failOn: 'error', sequentialRead: true, limitInputPixels: MAX_IMAGE_PIXELS });
   const [h, w] = pre.crop;
   pipeline =
     pre.resize !== undefined
@@ -105,12 +111,13 @@ export async function decodeImageInto(file: string, preprocess: Preprocess, out:
   try {
     await decodeWithTable(file, preprocess, normalizationTable(preprocess), out, offset);
   } catch (e) {
-    throw new LayerqError('BAD_DATA', `cannot decode ${file}: ${oneLine(e)}`);
+    throw new LayerqError('BAD_DATA', `cannot decode ${quote(file, 200)}: ${oneLine(e)}`);
   }
 }
 
+/** The first line of an error's message, escaped and shortened (it may quote file content). */
 function oneLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.trim();
+  return escapeText((e instanceof Error ? e.message : String(e)).split('\n')[0]!.trim(), 200);
 }
 
 /**
@@ -131,6 +138,7 @@ export async function decodeImages(
   if (!Number.isInteger(threads) || threads < 1) throw badArgument('sharpThreads', 'positive integer', threads);
   const size = imageSize(preprocess);
   const offset = options.offset ?? 0;
+  if (!options.out) checkAllocation(`${paths.length} decoded images of [3, ${preprocess.crop.join(', ')}]`, offset + paths.length * size, 4);
   const out = options.out ?? new Float32Array(offset + paths.length * size);
   checkOut(out, offset, paths.length, preprocess);
   sharp.concurrency(threads);

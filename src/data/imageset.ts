@@ -4,7 +4,7 @@
  * as subarray views makes each evaluation pay for inference only. Memory: 4 * 3 * H * W bytes
  * an image (12 KiB for 32x32: 2,000 CIFAR images = 24 MB; 588 KiB for 224x224).
  */
-import { LayerqError, badArgument } from '../errors';
+import { LayerqError, badArgument, quote } from '../errors';
 import type { Sample } from './dataset';
 import { DecodeOptions, decodeImages } from './decode';
 import { Preprocess, imageSize } from './preprocess';
@@ -67,7 +67,7 @@ export class ImageSet {
       const first = skipped[0];
       throw new LayerqError(
         'BAD_DATA',
-        `none of the ${samples.length} images could be decoded (first: ${first?.path}: ${first?.reason})`,
+        `none of the ${samples.length} images could be decoded (first: ${quote(first?.path ?? '', 200)}: ${first?.reason})`,
       );
     }
     const labels = new Int32Array(kept);

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
+import { writeFileAtomic } from '../report/atomic';
 import { Graph, Model, Node, Tensor } from '../ir/graph';
 import { ImageSet, listImageFolder, preprocessPreset, mulberry32 } from '../data';
 import { Engine } from '../engine/engine';
@@ -50,9 +51,8 @@ export async function writeSplit(root: string, perClass: number, seed: number): 
     fs.mkdirSync(dir, { recursive: true });
     for (let i = 0; i < perClass; i++) {
       const pixels = stripeImage(label, rng);
-      await sharp(Buffer.from(pixels), { raw: { width: SIZE, height: SIZE, channels: 3 } })
-        .png()
-        .toFile(path.join(dir, `${String(i).padStart(4, '0')}.png`));
+      const png = await sharp(Buffer.from(pixels), { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toBuffer();
+      writeFileAtomic(path.join(dir, `${String(i).padStart(4, '0')}.png`), png);
     }
   }
 }

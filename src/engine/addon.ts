@@ -11,8 +11,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { LayerqError } from '../errors';
+import { LayerqError, badArgument } from '../errors';
 import { packageRoot } from '../package';
+
+/** Most kernel threads layerq runs (the native pool clamps to the same bound). */
+export const MAX_THREADS = 256;
 
 export const ADDON_FILE = 'layerq_native.node';
 const BUILD_HINT = "build one from source with 'npx layerq build-native' (needs cmake and a C++17 compiler)";
@@ -104,9 +107,10 @@ export function setIsa(isa: IsaName): void {
   addon.setIsa(isa);
 }
 
+/** Sets the kernel thread count: an integer in [1, MAX_THREADS], else BAD_ARGUMENT. */
 export function setThreads(threads: number): void {
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new RangeError(`Expected positive integer for threads but received ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw badArgument('threads', `an integer between 1 and ${MAX_THREADS}`, threads);
   }
   addon.setThreads(threads);
 }

@@ -3,7 +3,8 @@
  * order on one batch, recycling buffers once a value is dead (liveness computed at compile time),
  * so a forward pass allocates almost nothing after the first batch.
  */
-import { numel } from '../ir/graph';
+import { quote } from '../errors';
+import { checkAllocation } from '../util/limits';
 
 /** A runtime value: float32 NCHW data, or uint8 codes with their quantization (integer mode). */
 export type Value =
@@ -75,6 +76,14 @@ export class Program {
     observe?: (name: string, value: Value) => void | Promise<void>,
   ): Promise<Map<string, Value>> {
     const pool = this.pool;
+    let current = '';
+    // Sizes come from the model and the batch: checked before allocating (one-line TOO_LARGE).
+    const size = (dims: readonly number[], bytes: number): number => {
+      let n = 1;
+      for (const d of dims) n *= d;
+      checkAllocation(`step ${quote(current, 80)}'s output (batch ${dims[0]})`, n, bytes, dims);
+      return n;
+    };
     const ctx: StepContext = {
       get: (name) => {
         const v = values.get(name);
@@ -87,11 +96,12 @@ export class Program {
         return v;
       },
       set: (name, value) => void values.set(name, value),
-      allocF32: (dims) => pool.takeF32(numel(dims)),
-      allocU8: (dims) => pool.takeU8(numel(dims)),
+      allocF32: (dims) => pool.takeF32(size(dims, 4)),
+      allocU8: (dims) => pool.takeU8(size(dims, 1)),
     };
     for (let i = from; i < to; i++) {
       const step = this.steps[i]!;
+      current = step.name;
       await step.run(ctx);
       if (observe) for (const name of step.outputs) await observe(name, values.get(name)!);
       for (const { name, recycle } of this.freeAfter[i]!) {

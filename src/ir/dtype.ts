@@ -3,6 +3,7 @@
  * data-type numbers, typed storage, and small tensor constructors.
  */
 import { DType, Tensor, TensorData, numel } from './graph';
+import { checkAllocation } from '../util/limits';
 
 /**
  * ONNX `TensorProto.DataType` numbers of the IR dtypes. 21 (UINT4) and 22 (INT4) came after
@@ -33,8 +34,17 @@ export function dtypeFromOnnx(code: number): DType | undefined {
   return undefined;
 }
 
-/** Zeroed storage of `n` elements of `dtype` (int64 as Float64Array, bool as Uint8Array). */
+/** Bytes of storage per element of `dtype`. */
+export function storageBytes(dtype: DType): number {
+  return dtype === 'int64' ? 8 : dtype === 'float32' || dtype === 'int32' ? 4 : 1;
+}
+
+/**
+ * Zeroed storage of `n` elements of `dtype` (int64 as Float64Array, bool as Uint8Array). Throws
+ * TOO_LARGE when `n` is not a size or is over the memory budget (src/util/limits.ts).
+ */
 export function allocData(dtype: DType, n: number): TensorData {
+  checkAllocation('a tensor', n, storageBytes(dtype));
   switch (dtype) {
     case 'float32':
       return new Float32Array(n);
@@ -110,8 +120,8 @@ export function packNibbles(values: ArrayLike<number>): Uint8Array {
 }
 
 /** Inverse of `packNibbles`: `n` values, sign-extended from 4 bits when `signed`. */
-export function unpackNibbles(bytes: Uint8Array, n: number, signed: boolean): number[] {
-  const out = new Array<number>(n);
+export function unpackNibbles(bytes: Uint8Array, n: number, signed: boolean): Int8Array {
+  const out = new Int8Array(n);
   for (let i = 0; i < n; i++) {
     const b = bytes[i >> 1] ?? 0;
     const nib = i & 1 ? (b >> 4) & 0x0f : b & 0x0f;

@@ -9,8 +9,15 @@
  * Raising the opset keeps the runtime op set valid: Conv, Gemm, MatMul, the activations,
  * pooling, Flatten, Reshape, Concat, Slice, Transpose and Softmax have the same signature from
  * 13 to 21, Pad only gained an optional `axes` input (18), and Clip keeps its bounds as inputs.
+ *
+ * A Relu or Clip whose output is quantized is not written where the quantization makes it
+ * redundant (see `activationBeforeQuantize`): the file computes exactly the same, and ONNX
+ * Runtime's Clip -> QuantizeLinear fusion, which rejects 4-bit zero points ("Unexpected data
+ * type for QuantizeLinear input y_zero_point of 21"), never sees the pattern.
  */
 import { DType, Graph, Model, Node, Tensor } from '../ir/graph';
+import { QuantDType, quantRange } from '../ir/dtype';
+import { quantizeValue } from '../quant/math';
 import { cloneGraph } from '../ir/graph-utils';
 import { Layer } from '../quant/layers';
 import { materializePlan } from '../quant/materialize';
@@ -32,6 +39,30 @@ function storage(dtype: DType, values: ArrayLike<number>): Int8Array | Uint8Arra
 
 function tensor(dtype: DType, dims: number[], values: ArrayLike<number>): Tensor {
   return { dtype, dims, data: dtype === 'float32' ? Float32Array.from(values) : storage(dtype, values) };
+}
+
+/**
+ * What a Relu or Clip producing a tensor quantized by `t` still does once QuantizeLinear follows:
+ * 'drop' when Q(clip(x)) = Q(x) for every x, i.e. Q(lo) saturates at qmin and Q(hi) at qmax
+ * (ONNX QuantizeLinear semantics in float32, saturating at the zero point type's range);
+ * 'relu' when only a lower bound of 0 still matters; 'keep' otherwise or for other ops.
+ */
+export function activationBeforeQuantize(node: Node, t: TensorQuant): 'drop' | 'relu' | 'keep' {
+  if (node.op !== 'Relu' && node.op !== 'Clip') return 'keep';
+  const bound = (key: 'min' | 'max', dflt: number): number => {
+    const v = node.attrs[key];
+    return typeof v === 'number' ? v : dflt;
+  };
+  const lo = node.op === 'Relu' ? 0 : bound('min', -Infinity);
+  const hi = node.op === 'Relu' ? Infinity : bound('max', Infinity);
+  const { qmin, qmax } = quantRange(zeroPointType(t.bits, t.signed) as QuantDType);
+  const scale = Math.fround(t.scale);
+  const q = (x: number): number => quantizeValue(x, scale, t.zeroPoint, qmin, qmax);
+  const lower = lo === -Infinity || q(lo) === qmin;
+  const upper = hi === Infinity || q(hi) === qmax;
+  if (lower && upper) return 'drop';
+  if (upper && lo === 0 && node.op === 'Clip') return 'relu';
+  return 'keep';
 }
 
 /** The QDQ version of `model` under `plan`. Layers the plan keeps float are left as they are. */
@@ -87,14 +118,14 @@ export function toQdq(model: Model, layers: readonly Layer[], plan: QuantPlan): 
   }
 
   // Activations: one Q -> DQ pair right after the producer; every consumer reads the DQ output.
-  const pairFor = (name: string, t: TensorQuant): Node[] => {
+  const pairFor = (name: string, t: TensorQuant, source = name): Node[] => {
     const zpType = zeroPointType(t.bits, t.signed);
     uses4Bits ||= t.bits <= 4;
     graph.initializers.set(`${name}_scale`, tensor('float32', [], [t.scale]));
     graph.initializers.set(`${name}_zero_point`, tensor(zpType, [], [t.zeroPoint]));
     const qdqInputs = (x: string): string[] => [x, `${name}_scale`, `${name}_zero_point`];
     return [
-      { name: `${name}_QuantizeLinear`, op: 'QuantizeLinear', inputs: qdqInputs(name), outputs: [`${name}_quantized`], attrs: {} },
+      { name: `${name}_QuantizeLinear`, op: 'QuantizeLinear', inputs: qdqInputs(source), outputs: [`${name}_quantized`], attrs: {} },
       { name: `${name}_DequantizeLinear`, op: 'DequantizeLinear', inputs: qdqInputs(`${name}_quantized`), outputs: [`${name}_dequantized`], attrs: {} },
     ];
   };
@@ -109,13 +140,23 @@ export function toQdq(model: Model, layers: readonly Layer[], plan: QuantPlan): 
       nodes.push(...pairFor(input.name, t));
     }
   }
+  const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   for (const node of [...graph.nodes]) {
-    nodes.push(node);
-    for (const out of node.outputs) {
-      const t = plan.activations[out];
-      if (!t) continue;
+    const out = node.outputs[0] ?? '';
+    const t = plan.activations[out];
+    const action = t && node.outputs.length === 1 && !graphOutputs.has(out) ? activationBeforeQuantize(node, t) : 'keep';
+    if (t && action === 'drop') {
+      // Every reader now reads the DQ output, so the activation has no reader left: Q reads its input.
       rewire(out);
-      nodes.push(...pairFor(out, t));
+      nodes.push(...pairFor(out, t, node.inputs[0]!));
+      continue;
+    }
+    nodes.push(action === 'relu' ? { ...node, op: 'Relu', inputs: [node.inputs[0]!], attrs: {} } : node);
+    for (const o of node.outputs) {
+      const q = plan.activations[o];
+      if (!q) continue;
+      rewire(o);
+      nodes.push(...pairFor(o, q));
     }
   }
   graph.nodes = nodes;

@@ -1,6 +1,5 @@
-/** report.json: its versioned shape, and crash-safe writing of every output file. */
-import * as fs from 'fs';
-import * as path from 'path';
+/** report.json: its versioned shape. Output files are written by ./output-dir.ts and ./atomic.ts. */
+export { writeFileAtomic } from './atomic';
 import type { Preprocess } from '../data';
 import type { QuantConfig } from '../quant/first-plan';
 import type { QuantPlan } from '../quant/plan';
@@ -19,6 +18,8 @@ export interface QuantizeReport {
   tool: 'layerq';
   model: string;
   output: string;
+  /** SHA-256 (hex) of the model file `output` this report describes (written since the output folder became one unit). */
+  outputSha256: string;
   preprocess: Preprocess;
   config: QuantConfig;
   data: {
@@ -153,20 +154,4 @@ export interface SearchReport {
   /** Trials ran on this engine mode; agreement (percent) of its top-1 with the written file's. */
   engine: { mode: 'int' | 'sim'; agreementWithFile: number };
   seconds: number;
-}
-
-/**
- * Writes `data` to `file` through a temporary name in the same folder and a rename, so a crash
- * leaves either the old file or the new one, never half of one. Creates the folder.
- */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
 }

@@ -9,10 +9,10 @@ import { layerBits, macShare } from './summary';
 import { QuantizeReport, REPORT_VERSION, ReportLayer } from './report';
 
 /** A report brought to the current shape; `run` and `perClass` are absent in version 1. */
-export type ReadableReport = Omit<QuantizeReport, 'run' | 'perClass'> & Partial<Pick<QuantizeReport, 'run' | 'perClass'>>;
+export type ReadableReport = Omit<QuantizeReport, 'run' | 'perClass' | 'outputSha256'> & Partial<Pick<QuantizeReport, 'run' | 'perClass' | 'outputSha256'>>;
 
 /** Version 1 (layerq 0.1 before the search): layers without bits, no MAC shares, per-class or run info. */
-interface ReportV1 extends Omit<QuantizeReport, 'layers' | 'macShare' | 'perClass' | 'run' | 'sensitivity' | 'search'> {
+interface ReportV1 extends Omit<QuantizeReport, 'layers' | 'macShare' | 'perClass' | 'run' | 'sensitivity' | 'search' | 'outputSha256'> {
   layers: Omit<ReportLayer, 'weightBits' | 'activationBits' | 'candidate'>[];
 }
 

@@ -1,4 +1,5 @@
 /** `layerq quantize` and `layerq demo` end to end, and the bad settings they must refuse. */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CIFAR, modelFile } from '../helpers';
@@ -38,7 +39,10 @@ describe('layerq quantize', () => {
     expect(report.accuracy.quantized.top1).toBeGreaterThan(50);
     expect(Math.abs(report.accuracy.quantized.top1 - report.accuracy.fp32.top1)).toBeLessThan(10);
     expect(fs.statSync(path.join(out, 'model.qdq.onnx')).size).toBeGreaterThan(100000);
-    expect(fs.readdirSync(out).sort()).toEqual(['model.qdq.onnx', 'report.html', 'report.json']); // no temporary files left
+    expect(fs.readdirSync(out).sort()).toEqual(['model.qdq.onnx', 'report.html', 'report.json']); // no temporary files, lock or staging left
+    // The report names the model it describes.
+    expect(report.output).toBe(path.join(out, 'model.qdq.onnx'));
+    expect(report.outputSha256).toBe(crypto.createHash('sha256').update(fs.readFileSync(path.join(out, 'model.qdq.onnx'))).digest('hex'));
     expect(report.accuracy.int8EngineAgreement).toBeGreaterThanOrEqual(96);
     // Quantizing the output again is refused: it is not an FP32 model.
     const again = layerq(['quantize', path.join(out, 'model.qdq.onnx'), '--data', val, '--out', path.join(dir, 'again')]);

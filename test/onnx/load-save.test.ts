@@ -12,6 +12,7 @@ import { loadModel } from '../../src/onnx/load';
 import { saveModel } from '../../src/onnx/save';
 import { model, node, vi } from '../ir/build';
 import { runOrt } from './ort-helpers';
+import { pythonOnnx, testWithTool } from '../tools';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'layerq-load-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -40,7 +41,7 @@ describe('loadModel errors', () => {
     fs.writeFileSync(p, 'these are not the weights you are looking for\nline two\n');
     const e = caught(() => loadModel(p));
     expect(e.code).toBe('BAD_MODEL');
-    expect(e.message.startsWith(`${p} is not an ONNX model: `)).toBe(true);
+    expect(e.message.startsWith(`'${p}' is not an ONNX model: `)).toBe(true);
     expect(e.message).not.toContain('\n');
   });
 
@@ -144,7 +145,6 @@ describe('Constant nodes and typed tensor fields', () => {
   });
 });
 
-const pythonOnnx = spawnSync('python3', ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
 
 describe('4-bit tensors (int4 = 22, uint4 = 21)', () => {
   // An odd element count checks the half-filled last byte.
@@ -184,7 +184,7 @@ describe('4-bit tensors (int4 = 22, uint4 = 21)', () => {
     expect(y.data).toEqual([-8, -1, 0, 3, 7].map((q, i) => 0.5 * q + 0.5 * ([0, 1, 8, 14, 15][i]! - 8)));
   });
 
-  (pythonOnnx ? it : it.skip)('passes onnx.checker (full check)', () => {
+  testWithTool(pythonOnnx, "Python's onnx (onnx.checker)")('passes onnx.checker (full check)', () => {
     const p = path.join(tmp, 'int4.onnx');
     fs.writeFileSync(p, bytes);
     const r = spawnSync('python3', ['-c', 'import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)', p], { encoding: 'utf8' });

@@ -11,6 +11,7 @@ import { findLayers, quantizedTensors } from '../../src/quant/layers';
 import { PLAN_VERSION, QuantPlan } from '../../src/quant/plan';
 import { weightQuant } from '../../src/quant/first-plan';
 import { modelFile } from '../helpers';
+import { pythonOnnx, testWithTool } from '../tools';
 
 const prepared = loadClassifier(modelFile('resnet20'));
 const model = prepared.model;
@@ -33,7 +34,6 @@ function planOf(wBits: number, aBits: number, perChannel: boolean, floatLayer?: 
   };
 }
 
-const pythonOnnx = spawnSync('python3', ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
 
 function checker(bytes: Uint8Array): { status: number | null; stderr: string } {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'layerq-qdq-')), 'model.onnx');
@@ -54,11 +54,16 @@ describe('QDQ export', () => {
     expect(w.dtype).toBe('int8');
     const dq = qdq.graph.nodes.find((n) => n.name === `${layers[0]!.weight}_DequantizeLinear`)!;
     expect(dq.attrs['axis']).toBe(0);
-    // Every consumer of a quantized tensor reads its dequantized copy.
+    // Every consumer of a quantized tensor reads its dequantized copy: only its QuantizeLinear
+    // reads the tensor itself, or, where the Relu producing it is redundant under the
+    // quantization (range [0, 4], zero point 0) and left out, the Relu's input.
     for (const t of Object.keys(plan.activations)) {
       const readers = qdq.graph.nodes.filter((n) => n.inputs.includes(t));
-      expect(readers.map((n) => n.op)).toEqual(['QuantizeLinear']);
+      expect(readers.every((n) => n.name === `${t}_QuantizeLinear`)).toBe(true);
+      expect(qdq.graph.nodes.filter((n) => n.inputs.includes(`${t}_dequantized`)).length).toBeGreaterThan(0);
     }
+    const relus = (m: typeof model): number => m.graph.nodes.filter((n) => n.op === 'Relu').length;
+    expect(relus(qdq)).toBeLessThan(relus(model));
   });
 
   test('4-bit weights and activations: INT4/UINT4 tensors, opset 21, survives a save/load round trip', () => {
@@ -79,7 +84,7 @@ describe('QDQ export', () => {
     expect(qdq.graph.initializers.has(`${layers[5]!.weight}_quantized`)).toBe(false);
   });
 
-  (pythonOnnx ? test : test.skip).each([
+  testWithTool(pythonOnnx, "Python's onnx (onnx.checker)").each([
     [8, 8, true],
     [8, 8, false],
     [4, 8, true],

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <functional>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,11 +27,17 @@ class PromiseWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
+  // No C++ exception may leave a worker thread (std::terminate): each one becomes the promise's
+  // rejection.
   void Execute() override {
     try {
       result_ = job_();
+    } catch (const std::bad_alloc&) {
+      SetError("out of memory in a native kernel");
     } catch (const std::exception& e) {
       SetError(e.what());
+    } catch (...) {
+      SetError("unknown native exception");
     }
   }
   void OnOK() override {

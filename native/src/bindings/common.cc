@@ -23,8 +23,11 @@ Napi::Value SetIsaJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setThreads(n): n is clamped to [1, kMaxThreads] (TypeScript refuses values outside it first).
 Napi::Value SetThreadsJs(const Napi::CallbackInfo& info) {
-  SetThreadCount(info[0].As<Napi::Number>().Int32Value());
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected number for threads");
+  const double n = info[0].As<Napi::Number>().DoubleValue();
+  SetThreadCount(n >= kMaxThreads ? kMaxThreads : n >= 1 ? static_cast<int>(n) : 1);
   return info.Env().Undefined();
 }
 

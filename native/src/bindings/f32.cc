@@ -47,6 +47,8 @@ std::vector<size_t> Dims(const Napi::Value& v, const char* name, uint32_t max_le
   return dims;
 }
 
+constexpr size_t kMaxWindowParam = 65535;
+
 size_t Product(const std::vector<size_t>& dims) {
   size_t p = 1;
   for (size_t d : dims) p *= d;
@@ -81,6 +83,10 @@ class PackedConvWrap : public Napi::ObjectWrap<PackedConvWrap> {
     s.dw = dil[1];
     if (Product(wd) == 0 || s.sh == 0 || s.sw == 0 || s.dh == 0 || s.dw == 0 || s.cout % s.group != 0) {
       throw Napi::RangeError::New(env, "conv: zero dimension, stride or dilation, or cout not divisible by group");
+    }
+    // No size derived from these may overflow in the kernels (TypeScript refuses them first).
+    for (size_t v : {s.kh, s.kw, s.sh, s.sw, s.pt, s.pl, s.pb, s.pr, s.dh, s.dw}) {
+      if (v > kMaxWindowParam) throw Napi::RangeError::New(env, "conv: kernel, stride, pad or dilation above 65535");
     }
     const float* w = F32(info[0], Product(wd), "weight");
     const float* bias = info[2].IsNull() || info[2].IsUndefined() ? nullptr : F32(info[2], s.cout, "bias");
@@ -197,6 +203,9 @@ Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
   s.ceil_mode = pv[8] != 0;
   s.count_include_pad = pv[9] != 0;
   if (s.kh == 0 || s.kw == 0 || s.sh == 0 || s.sw == 0) throw Napi::RangeError::New(info.Env(), "pool2d: zero kernel or stride");
+  for (size_t i = 0; i < 8; ++i) {
+    if (pv[i] > kMaxWindowParam) throw Napi::RangeError::New(info.Env(), "pool2d: kernel, stride or pad above 65535");
+  }
   const size_t ho = f32::PoolOutDim(xd[2], s.kh, s.sh, s.pt, s.pb, s.ceil_mode);
   const size_t wo = f32::PoolOutDim(xd[3], s.kw, s.sw, s.pl, s.pr, s.ceil_mode);
   const float* x = F32(info[1], Product(xd), "x");

@@ -104,6 +104,10 @@ Napi::Value PackConv(const Napi::CallbackInfo& info) {
   s.stride_h = st[0], s.stride_w = st[1];
   s.pad_top = pd[0], s.pad_left = pd[1], s.pad_bottom = pd[2], s.pad_right = pd[3];
   s.dilation_h = dl[0], s.dilation_w = dl[1];
+  // No size derived from these may overflow in the kernels (TypeScript refuses them first).
+  for (size_t v : {s.kh, s.kw, s.stride_h, s.stride_w, s.pad_top, s.pad_left, s.pad_bottom, s.pad_right, s.dilation_h, s.dilation_w}) {
+    if (v > 65535) Fail(env, "q8 conv: kernel, stride, pad or dilation above 65535");
+  }
   const int8_t* w = Typed<int8_t>(info[0], napi_int8_array, wd[0] * wd[1] * wd[2] * wd[3], "weight");
   const int32_t* bias = info[2].IsNull() || info[2].IsUndefined() ? nullptr : Typed<int32_t>(info[2], napi_int32_array, s.cout, "bias");
   const Q8QuantParams q = ParseQuant(info[4].As<Napi::Object>(), s.cout);

@@ -16,9 +16,17 @@ thread_local bool tls_in_worker = false;
 
 class Pool {
  public:
+  // Starts up to threads - 1 workers. A failed thread creation (std::system_error: EAGAIN,
+  // out of memory) is not an error: the pool runs with the workers it has, down to none.
   explicit Pool(int threads) {
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { Loop(i); });
-    size_ = threads;
+    for (int i = 1; i < threads; ++i) {
+      try {
+        workers_.emplace_back([this, i] { Loop(i); });
+      } catch (...) {
+        break;
+      }
+    }
+    size_ = static_cast<int>(workers_.size()) + 1;
   }
   ~Pool() {
     {
@@ -86,12 +94,14 @@ class Pool {
   bool stop_ = false;
 };
 
+int ClampThreads(long n) { return static_cast<int>(std::min<long>(std::max<long>(n, 1), kMaxThreads)); }
+
 int DefaultThreads() {
   if (const char* env = std::getenv("LAYERQ_THREADS")) {
-    int n = std::atoi(env);
-    if (n > 0) return n;
+    long n = std::strtol(env, nullptr, 10);
+    if (n > 0) return ClampThreads(n);
   }
-  return std::max(1u, std::thread::hardware_concurrency());
+  return ClampThreads(static_cast<long>(std::thread::hardware_concurrency()));
 }
 
 std::mutex g_pool_mu;
@@ -109,7 +119,8 @@ int ThreadCount() { return GetPool().size(); }
 
 void SetThreadCount(int threads) {
   std::lock_guard<std::mutex> lock(g_pool_mu);
-  g_pool = std::make_unique<Pool>(std::max(1, threads));
+  g_pool.reset();  // join the old workers before starting new ones
+  g_pool = std::make_unique<Pool>(ClampThreads(threads));
 }
 
 void ParallelFor(size_t n, size_t grain, const std::function<void(size_t, size_t)>& fn) {

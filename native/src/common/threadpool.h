@@ -11,8 +11,14 @@ namespace layerq {
 // serially (no nested parallelism). Safe to call from several threads: calls are serialised.
 void ParallelFor(size_t n, size_t grain, const std::function<void(size_t begin, size_t end)>& fn);
 
-// Threads used by ParallelFor (>= 1). Default: hardware concurrency, or LAYERQ_THREADS.
+// Most threads a pool runs: requests above it are clamped (a hostile --threads or
+// LAYERQ_THREADS cannot exhaust the process's threads).
+constexpr int kMaxThreads = 256;
+
+// Threads used by ParallelFor (1..kMaxThreads). Default: hardware concurrency, or LAYERQ_THREADS.
 int ThreadCount();
+// Resizes the pool to `threads` clamped to [1, kMaxThreads]. Never throws: when the system
+// refuses to create a thread, the pool keeps the threads it got (at least the caller's own).
 void SetThreadCount(int threads);
 
 }  // namespace layerq

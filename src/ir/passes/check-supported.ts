@@ -1,6 +1,8 @@
 /** The runtime op set check run after preparation. */
-import { LayerqError } from '../../errors';
+import { LayerqError, quote } from '../../errors';
 import { Graph } from '../graph';
+import { checkAttributes } from './check-attributes';
+import { checkStructure } from './check-structure';
 import { FAKE_QUANTIZE, qdqProblem } from './fuse-qdq';
 
 /**
@@ -21,26 +23,31 @@ const CONST_PARAMS = new Set(['Reshape', 'Pad', 'Slice']);
  * outside RUNTIME_OPS, a Clip that still has bound inputs (non-constant min/max), or a
  * Reshape/Pad/Slice whose shape, pads or slice parameters are not initializers. A QuantizeLinear
  * or DequantizeLinear left unfused gets the reason appended ("...: its output 'y' is read by ...").
+ * Then the wiring (./check-structure.ts: input counts, inputs defined before use, constants
+ * where the engine needs them) and the attributes the engine reads (./check-attributes.ts):
+ * what it cannot honour is refused.
  */
 export function checkSupported(graph: Graph): void {
   for (const n of graph.nodes) {
     if (n.op === 'QuantizeLinear' || n.op === 'DequantizeLinear') {
-      throw new LayerqError('UNSUPPORTED_OP', `unsupported ONNX op '${n.op}' (node '${n.name}'): ${qdqProblem(graph, n)}`);
+      throw new LayerqError('UNSUPPORTED_OP', `unsupported ONNX op ${quote(n.op, 60)} (node ${quote(n.name, 80)}): ${qdqProblem(graph, n)}`);
     }
     if (!RUNTIME_OPS.has(n.op)) {
-      throw new LayerqError('UNSUPPORTED_OP', `unsupported ONNX op '${n.op}' (node '${n.name}')`);
+      throw new LayerqError('UNSUPPORTED_OP', `unsupported ONNX op ${quote(n.op, 60)} (node ${quote(n.name, 80)})`);
     }
     if (n.op === 'Clip' && n.inputs.slice(1).some((i) => i)) {
-      throw new LayerqError('UNSUPPORTED_OP', `unsupported ONNX op 'Clip' (node '${n.name}'): min/max must be constants`);
+      throw new LayerqError('UNSUPPORTED_OP', `unsupported ONNX op 'Clip' (node ${quote(n.name, 80)}): min/max must be constants`);
     }
     if (CONST_PARAMS.has(n.op)) {
       const dynamic = n.inputs.slice(1).find((i) => i && !graph.initializers.has(i));
       if (dynamic) {
         throw new LayerqError(
           'UNSUPPORTED_OP',
-          `unsupported ONNX op '${n.op}' (node '${n.name}'): input '${dynamic}' must be a constant`,
+          `unsupported ONNX op ${quote(n.op, 60)} (node ${quote(n.name, 80)}): input ${quote(dynamic, 80)} must be a constant`,
         );
       }
     }
   }
+  checkStructure(graph);
+  checkAttributes(graph);
 }

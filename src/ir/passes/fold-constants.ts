@@ -2,7 +2,7 @@
  * Constant folding and shape arithmetic: nodes whose inputs are all constants are evaluated
  * (src/ir/passes/fold-ops.ts) and become initializers; `Shape` folds from inferred shapes.
  */
-import { LayerqError } from '../../errors';
+import { LayerqError, quote } from '../../errors';
 import { DType, Dim, Graph, Node, Tensor } from '../graph';
 import { makeTensor } from '../dtype';
 import { cloneGraph, removeDeadCode } from '../graph-utils';
@@ -90,7 +90,8 @@ function foldNode(
   try {
     return evalNode(node, inputs);
   } catch (e) {
-    throw new LayerqError('BAD_MODEL', `cannot evaluate constant node '${node.name}' (${node.op}): ${(e as Error).message}`);
+    const why = e instanceof LayerqError ? e.message : quote((e as Error).message, 200);
+    throw new LayerqError(e instanceof LayerqError && e.code === 'TOO_LARGE' ? 'TOO_LARGE' : 'BAD_MODEL', `cannot evaluate constant node ${quote(node.name, 80)} (${quote(node.op, 40)}): ${why}`);
   }
 }
 
@@ -171,7 +172,7 @@ function assertNoUnknownDims(g: Graph): void {
     if (bad) {
       throw new LayerqError(
         'UNSUPPORTED_OP',
-        `unsupported ONNX op '${n.op}' (node '${n.name}'): its input '${bad}' is computed from a symbolic (batch) dimension; layerq folds shape arithmetic over static dimensions only`,
+        `unsupported ONNX op ${quote(n.op, 60)} (node ${quote(n.name, 80)}): its input ${quote(bad, 80)} is computed from a symbolic (batch) dimension; layerq folds shape arithmetic over static dimensions only`,
       );
     }
   }

@@ -13,6 +13,7 @@
 import { DType, Node, Tensor, numel } from '../graph';
 import { allocData, castValue, dtypeFromOnnx, makeTensor } from '../dtype';
 import { broadcastDims, normAxis, reshapeDims, sliceRange, stridesOf } from '../shape-math';
+import { checkAllocation } from '../../util/limits';
 import { dequantizeTensor, qdqParams, quantizeOutputDType, quantizeTensor } from './qdq-params';
 
 type Inputs = (Tensor | undefined)[];
@@ -63,6 +64,7 @@ export function evalNode(node: Node, inputs: Inputs): Tensor[] | undefined {
       if (!a || !b || !c || [a, b, c].some(hasNaN)) return undefined;
       const [s, l, d] = [a.data[0] as number, b.data[0] as number, c.data[0] as number];
       const n = Math.max(Math.ceil((l - s) / d), 0);
+      checkAllocation('Range output', n, 8);
       return [makeTensor(a.dtype, [n], Array.from({ length: n }, (_, i) => s + i * d))];
     }
     case 'Gather':

@@ -1,8 +1,9 @@
 /** The preparation pipeline: a loaded model -> the graph the engine and the exporter use. */
-import { LayerqError } from '../../errors';
+import { LayerqError, quote } from '../../errors';
 import { Model } from '../graph';
 import { removeDeadCode, cloneGraph } from '../graph-utils';
 import { checkSupported } from './check-supported';
+import { checkValueSizes } from './check-values';
 import { clipBoundsToAttrs } from './clip-attrs';
 import { eliminateIdentity } from './eliminate-identity';
 import { foldBatchNorm } from './fold-batchnorm';
@@ -20,7 +21,8 @@ import { inferShapes } from './infer-shapes';
  * value gets a shape, batch symbolic). Pure: the input model is not modified.
  *
  * Throws LayerqError UNSUPPORTED_OP (an op outside the runtime set, or shape arithmetic over the
- * symbolic batch reaching a runtime node) or BAD_MODEL (inconsistent or uninferable shapes).
+ * symbolic batch reaching a runtime node), BAD_MODEL (inconsistent or uninferable shapes) or
+ * TOO_LARGE (a tensor over the memory budget at batch 1).
  */
 export function prepareModel(model: Model): Model {
   let g = eliminateIdentity(model.graph);
@@ -35,8 +37,9 @@ export function prepareModel(model: Model): Model {
   g = inferShapes(g, true);
   for (const n of g.nodes) {
     for (const o of n.outputs) {
-      if (o && !g.values.has(o)) throw new LayerqError('BAD_MODEL', `no shape for '${o}' (node '${n.name}', ${n.op})`);
+      if (o && !g.values.has(o)) throw new LayerqError('BAD_MODEL', `no shape for ${quote(o, 80)} (node ${quote(n.name, 80)}, ${n.op})`);
     }
   }
+  checkValueSizes(g);
   return { ...model, graph: g };
 }

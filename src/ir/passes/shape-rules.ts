@@ -24,6 +24,13 @@ const constInts = (c: ConstOf, name: string | undefined): number[] | undefined =
   return t ? Array.from(t.data, Number) : undefined;
 };
 
+/** Throws RangeError when two static inner (reduced) dims of a matrix product differ. */
+function checkInner(a: Dim | undefined, b: Dim | undefined): void {
+  if (typeof a === 'number' && typeof b === 'number' && a !== b) {
+    throw new RangeError(`matrix product of inner dims ${a} and ${b}`);
+  }
+}
+
 const SAME_SHAPE = new Set([
   'Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Softmax', 'LogSoftmax', 'Identity',
   'Dropout', 'BatchNormalization', 'LeakyRelu', 'Tanh', 'Neg', 'Abs', 'Sqrt', 'Exp', 'Erf',
@@ -86,6 +93,7 @@ export function inferNode(node: Node, shapeOf: ShapeOf, constOf: ConstOf): Value
       if (!b) return undefined;
       const m = num(node, 'transA', 0) ? xs[1] : xs[0];
       const n = num(node, 'transB', 0) ? b[0] : b[1];
+      checkInner(num(node, 'transA', 0) ? xs[0] : xs[1], num(node, 'transB', 0) ? b[1] : b[0]);
       return out([m ?? 'M', n ?? 'N']);
     }
     case 'MatMul': {
@@ -93,6 +101,7 @@ export function inferNode(node: Node, shapeOf: ShapeOf, constOf: ConstOf): Value
       if (!b) return undefined;
       const a2 = xs.length === 1 ? [1, ...xs] : xs;
       const b2 = b.length === 1 ? [...b, 1] : b;
+      checkInner(a2[a2.length - 1], b2[b2.length - 2]);
       const batch = broadcastDims([a2.slice(0, -2), b2.slice(0, -2)]);
       const dims: Dim[] = [...batch, a2[a2.length - 2] ?? 1, b2[b2.length - 1] ?? 1];
       if (xs.length === 1) dims.splice(dims.length - 2, 1);
