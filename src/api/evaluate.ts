@@ -1,17 +1,18 @@
 /** `layerq evaluate`: FP32 accuracy and throughput of a model on a labelled image pool. */
-import { ImageSet, preprocessPreset } from '../data';
-import { Engine } from '../engine/engine';
+import { ImageSet, Preprocess } from '../data';
+import { Engine, defaultBatchSize } from '../engine/engine';
 import { setThreads } from '../engine/addon';
 import { Accuracy, accuracy } from '../eval/metrics';
 import { checkClasses, openPool } from './data';
 import { loadClassifier } from './model';
+import { PreprocessOptions, preprocessFor } from './preprocess';
 
 export type ProgressFn = (stage: string, done: number, total: number) => void;
 
-export interface EvaluateOptions {
+export interface EvaluateOptions extends PreprocessOptions {
   model: string;
   data: string;
-  preset: string;
+  /** Images a batch; default from the input size (64 at 32x32, 16 at 224x224). */
   batchSize?: number;
   threads?: number;
   /** Evaluate only the first N images of each class (quick checks). */
@@ -22,7 +23,7 @@ export interface EvaluateOptions {
 export interface EvaluateResult extends Accuracy {
   model: string;
   data: string;
-  preprocess: ReturnType<typeof preprocessPreset>;
+  preprocess: Preprocess;
   skipped: { path: string; reason: string }[];
   timings: {
     decodeSeconds: number;
@@ -33,9 +34,9 @@ export interface EvaluateResult extends Accuracy {
 }
 
 export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult> {
-  const preprocess = preprocessPreset(options.preset);
   if (options.threads !== undefined) setThreads(options.threads);
   const model = loadClassifier(options.model);
+  const preprocess = preprocessFor(model, options);
   const pool = await openPool(options.data);
   checkClasses(pool, model);
   const samples = options.limitPerClass === undefined ? pool.samples : firstPerClass(pool.samples, options.limitPerClass);
@@ -47,7 +48,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const t1 = performance.now();
   const engine = Engine.fp32(model.model);
   const logits = await engine.runAll(images, {
-    batchSize: options.batchSize ?? 64,
+    batchSize: options.batchSize ?? defaultBatchSize(model.model.graph.inputs[0]!.shape),
     onProgress: (done, total) => options.onProgress?.('evaluate', done, total),
   });
   const t2 = performance.now();

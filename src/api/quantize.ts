@@ -3,11 +3,10 @@
  * calibrate -> (sensitivity, search: coming) -> export -> evaluate -> report.
  */
 import * as path from 'path';
-import { preprocessPreset } from '../data';
 import { LayerqError } from '../errors';
 import { INTERNAL_OPS } from '../ir/passes';
 import { setThreads } from '../engine/addon';
-import { Engine, quantizedEngine } from '../engine/engine';
+import { Engine, defaultBatchSize, quantizedEngine } from '../engine/engine';
 import { accuracy, agreement } from '../eval/metrics';
 import { toQdq } from '../onnx/qdq';
 import { saveModel } from '../onnx/save';
@@ -18,13 +17,14 @@ import { REPORT_VERSION, QuantizeReport, writeFileAtomic } from '../report/repor
 import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
 import { DataOptions, selectData } from './select-data';
+import { PreprocessOptions, preprocessFor } from './preprocess';
 
-export interface QuantizeOptions extends DataOptions {
+export interface QuantizeOptions extends DataOptions, PreprocessOptions {
   model: string;
   /** Output folder: model.qdq.onnx and report.json. */
   out: string;
-  preset: string;
   config: QuantConfig;
+  /** Images a batch; default from the input size (64 at 32x32, 16 at 224x224). */
   batchSize?: number;
   threads?: number;
   onProgress?: ProgressFn;
@@ -50,9 +50,7 @@ class Stopwatch {
 
 export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
   const config = checkQuantConfig(o.config);
-  const preprocess = preprocessPreset(o.preset);
   if (o.threads !== undefined) setThreads(o.threads);
-  const batchSize = o.batchSize ?? 64;
   const progress = (stage: string) => (done: number, total: number) => o.onProgress?.(stage, done, total);
   const time = new Stopwatch();
 
@@ -60,6 +58,8 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
   if (model.model.graph.nodes.some((n) => INTERNAL_OPS.has(n.op))) {
     throw new LayerqError('BAD_MODEL', `${o.model} is already quantized (it holds QuantizeLinear/DequantizeLinear pairs); give layerq the FP32 model`);
   }
+  const preprocess = preprocessFor(model, o);
+  const batchSize = o.batchSize ?? defaultBatchSize(model.model.graph.inputs[0]!.shape);
   time.lap('load');
   const data = await selectData(model, preprocess, o, o.onProgress);
   time.lap('selectData');

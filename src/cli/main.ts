@@ -10,6 +10,8 @@ import { demo } from '../api/demo';
 import { CalibrationMethod } from '../quant/plan';
 import { ActivationScope } from '../quant/layers';
 import { progressReporter } from './progress';
+import type { PreprocessOptions } from '../api/preprocess';
+import type { PreprocessSpec } from '../data/preprocess-spec';
 import { formatDemo, formatEvaluation, formatQuantize } from './format';
 
 export const EXIT_ERROR = 1;
@@ -23,6 +25,64 @@ function positiveInt(name: string): (v: string) => number {
   };
 }
 
+function perClassOrAll(name: string): (v: string) => number | 'all' {
+  return (v) => {
+    if (v === 'all' || v === '0') return 'all';
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, 0 or 'all' for ${name}`);
+    return n;
+  };
+}
+
+function numberList(name: string, count: number): (v: string) => number[] {
+  return (v) => {
+    const parts = v.split(/[,x]/).map((p) => Number(p.trim()));
+    const list = parts.length === 1 && count === 2 ? [parts[0]!, parts[0]!] : parts;
+    if (list.length !== count || list.some((x) => !Number.isFinite(x))) {
+      throw new InvalidArgumentError(`expected ${count} numbers separated by commas for ${name}`);
+    }
+    return list;
+  };
+}
+
+/** The preprocessing flags shared by `evaluate` and `quantize`. */
+function addPreprocessOptions(cmd: Command): Command {
+  return cmd
+    .option('--preset <name>', 'preprocessing preset: cifar | imagenet (default: inferred from the model input size)')
+    .option('--preprocess <file>', 'JSON file of preprocessing fields (inputSize or crop, resize, normalize, mean, std, scale, channelOrder, layout)')
+    .option('--input-size <h,w>', 'model input size, e.g. 299 or 256,192 (default: the model\'s)', numberList('--input-size', 2))
+    .option('--resize <n>', 'resize the shorter side to n, then centre-crop the input size (0: stretch to the input size)', Number)
+    .option('--normalize <name>', 'imagenet (mean/std) | signed ([-1, 1]) | unit ([0, 1]) | raw ([0, 255])')
+    .option('--mean <r,g,b>', 'per-channel mean, after --scale (in the model\'s channel order)', numberList('--mean', 3))
+    .option('--std <r,g,b>', 'per-channel standard deviation (in the model\'s channel order)', numberList('--std', 3))
+    .option('--scale <x>', 'multiplier of 8-bit pixel values (default 1/255)', Number)
+    .option('--bgr', 'the model takes BGR channels')
+    .option('--nhwc', 'the model takes NHWC input (default: inferred from its input shape)');
+}
+
+/** PreprocessOptions from the parsed flags. */
+function preprocessFlags(opts: Record<string, unknown>): PreprocessOptions {
+  const spec: PreprocessSpec = {
+    ...(opts['inputSize'] !== undefined ? { inputSize: opts['inputSize'] as [number, number] } : {}),
+    ...(opts['resize'] !== undefined ? { resize: opts['resize'] as number } : {}),
+    ...(opts['normalize'] !== undefined ? { normalize: opts['normalize'] as string } : {}),
+    ...(opts['mean'] !== undefined ? { mean: opts['mean'] as [number, number, number] } : {}),
+    ...(opts['std'] !== undefined ? { std: opts['std'] as [number, number, number] } : {}),
+    ...(opts['scale'] !== undefined ? { scale: opts['scale'] as number } : {}),
+    ...(opts['bgr'] ? { channelOrder: 'BGR' as const } : {}),
+    ...(opts['nhwc'] ? { layout: 'NHWC' as const } : {}),
+  };
+  return {
+    ...(opts['preset'] !== undefined ? { preset: opts['preset'] as string } : {}),
+    ...(opts['preprocess'] !== undefined ? { preprocessFile: opts['preprocess'] as string } : {}),
+    ...(Object.keys(spec).length ? { preprocessSpec: spec } : {}),
+  };
+}
+
+const warn = (message: string): void => {
+  process.stderr.write(`warning: ${message}\n`);
+};
+
 function buildProgram(): Command {
   const program = new Command('layerq')
     .description('Accuracy-guided per-layer quantization of ONNX image classifiers')
@@ -30,13 +90,13 @@ function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError(false);
 
-  program
+  const evaluateCmd = program
     .command('evaluate')
     .description('FP32 top-1/top-5/per-class accuracy and throughput of MODEL on labelled images')
     .argument('<model>', 'FP32 ONNX classifier')
-    .requiredOption('--data <dir>', 'ImageFolder tree root/<class>/*.jpg, or a list file of path,label lines')
-    .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
-    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
+    .requiredOption('--data <dir>', 'ImageFolder tree root/<class>/*.jpg, or a list file of path,label lines');
+  addPreprocessOptions(evaluateCmd)
+    .option('--batch <n>', 'batch size (default: 64 at 32x32, 16 at 224x224)', positiveInt('--batch'))
     .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'))
     .option('--limit <n>', 'only the first N images of each class', positiveInt('--limit'))
     .option('--json', 'print one JSON object on stdout')
@@ -46,8 +106,8 @@ function buildProgram(): Command {
       const result = await evaluate({
         model,
         data: opts.data,
-        preset: opts.preset,
-        batchSize: opts.batch,
+        ...preprocessFlags(opts),
+        ...(opts.batch ? { batchSize: opts.batch } : {}),
         ...(opts.threads ? { threads: opts.threads } : {}),
         ...(opts.limit ? { limitPerClass: opts.limit } : {}),
         onProgress: progress.report,
@@ -57,15 +117,15 @@ function buildProgram(): Command {
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatEvaluation(result));
     });
 
-  program
+  const quantizeCmd = program
     .command('quantize')
     .description('quantize MODEL to an int8/int4 QDQ ONNX model, calibrated on labelled images')
     .argument('<model>', 'FP32 ONNX classifier')
     .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)')
     .option('--calib-data <dir>', 'calibration pool (with --val-data)')
     .option('--val-data <dir>', 'validation pool (with --calib-data)')
-    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx and report.json')
-    .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
+    .requiredOption('--out <dir>', 'output folder: model.qdq.onnx and report.json');
+  addPreprocessOptions(quantizeCmd)
     .option('--w-bits <bits>', 'weight bits: 8, 7 (x86 AVX2 targets without VNNI) or 4', Number, 8)
     .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
     .option('--per-channel', 'per-output-channel weight scales')
@@ -74,11 +134,11 @@ function buildProgram(): Command {
     .option('--symmetric-activations', 'int8 activations with zero point 0 (default: uint8 with a zero point)')
     .option('--no-bias-correction', 'do not add back the output mean shift that weight quantization causes')
     .option('--scope <scope>', 'float-residual (Add/pooling in float) | full-integer (every tensor quantized)', 'float-residual')
-    .option('--calib-per-class <n>', 'calibration images a class', positiveInt('--calib-per-class'), 32)
-    .option('--val-per-class <n>', 'validation images a class (default: 50 from --data, all from --val-data)', positiveInt('--val-per-class'))
+    .option('--calib-per-class <n>', 'calibration images a class, at most (default: about 320 in all, 1 to 32 a class)', positiveInt('--calib-per-class'))
+    .option('--val-per-class <n>', "validation images a class, at most; 0 or 'all': every image calibration does not take (default: about 500 in all, 1 to 50 a class, from --data; the smallest class's count from --val-data)", perClassOrAll('--val-per-class'))
     .option('--seed <n>', 'seed of the data selection', Number, 0)
     .option('--label-free', "label images by the FP32 model's prediction instead of their folder")
-    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
+    .option('--batch <n>', 'batch size (default: 64 at 32x32, 16 at 224x224)', positiveInt('--batch'))
     .option('--threads <n>', 'threads for the kernels (default: all cores)', positiveInt('--threads'))
     .option('--json', 'print the report as one JSON object on stdout')
     .option('--quiet', 'no progress on stderr')
@@ -90,7 +150,7 @@ function buildProgram(): Command {
         ...(opts.calibData ? { calibData: opts.calibData } : {}),
         ...(opts.valData ? { valData: opts.valData } : {}),
         out: opts.out,
-        preset: opts.preset,
+        ...preprocessFlags(opts),
         config: {
           weightBits: opts.wBits,
           activationBits: opts.aBits,
@@ -101,11 +161,12 @@ function buildProgram(): Command {
           scope: opts.scope as ActivationScope,
           biasCorrection: opts.biasCorrection !== false,
         },
-        calibrationPerClass: opts.calibPerClass,
+        ...(opts.calibPerClass ? { calibrationPerClass: opts.calibPerClass } : {}),
         ...(opts.valPerClass ? { validationPerClass: opts.valPerClass } : {}),
         seed: opts.seed,
         labelFree: Boolean(opts.labelFree),
-        batchSize: opts.batch,
+        onWarning: warn,
+        ...(opts.batch ? { batchSize: opts.batch } : {}),
         ...(opts.threads ? { threads: opts.threads } : {}),
         onProgress: progress.report,
       });
