@@ -4,7 +4,7 @@
  * Statistics are plain JSON (`toJSON` / `fromJSON`) for reports and checkpoints.
  */
 import { badArgument } from '../errors';
-import { channelSums, extremes, histogramAdd } from '../engine/native-stats';
+import { channelSums, extremes, histogramAdd, histogramUpdate } from '../engine/native-stats';
 
 /** Running min/max: one entry per-tensor, or one per channel along `axis`. Empty before data. */
 export interface MinMaxStats {
@@ -134,6 +134,20 @@ export class HistogramObserver {
 
   /** Folds a batch of values (any layout) into the histogram. NaN and infinities are counted apart. */
   update(x: Float32Array): void {
+    if (x.length === 0) return;
+    if (this.width !== 0) {
+      // Usually the range already holds the batch: extremes and binning in one pass.
+      const bins = this.counts.length;
+      const lo = this.signed ? -(bins / 2) * this.width : 0;
+      const hi = (this.signed ? bins / 2 : bins) * this.width;
+      const r = histogramUpdate(x, lo, hi, 1 / this.width, this.counts);
+      if (r.added) {
+        this.min = Math.min(this.min, r.min);
+        this.max = Math.max(this.max, r.max);
+        this.count += x.length;
+        return;
+      }
+    }
     const { min: mn, max: mx, nonFinite } = extremes(x);
     if (nonFinite > 0) {
       const finite = x.filter((v) => Number.isFinite(v));

@@ -1,6 +1,6 @@
 /** The native calibration statistics against their TypeScript definitions, exactly. */
 import { setThreads } from '../../src/engine/addon';
-import { channelSums, extremes, histogramAdd } from '../../src/engine/native-stats';
+import { channelSums, extremes, histogramAdd, histogramUpdate } from '../../src/engine/native-stats';
 import { gaussian } from '../quant/random';
 
 /** The definitions (the observers' former TypeScript loops). */
@@ -17,10 +17,11 @@ function refExtremes(x: Float32Array): { min: number; max: number; nonFinite: nu
 }
 
 function refHistogram(x: Float32Array, lo: number, inv: number, counts: Float64Array): void {
+  const f = Math.fround;
   const last = counts.length - 1;
   for (let i = 0; i < x.length; i++) {
-    const j = ((x[i]! - lo) * inv) | 0;
-    counts[j > last ? last : j]++;
+    const t = f(f(x[i]! - f(lo)) * f(inv));
+    counts[Math.min(Math.max(Math.trunc(t), 0), last)]++;
   }
 }
 
@@ -37,6 +38,23 @@ function refChannelSums(x: Float32Array, n: number, c: number, inner: number, su
 afterAll(() => setThreads(require('os').availableParallelism()));
 
 describe.each([1, 3])('native calibration statistics, %i thread(s)', (threads) => {
+  test('histogramUpdate: one pass when the range holds the data, untouched counts when not', () => {
+    const x = gaussian(300_001, 7, 1).map(Math.abs);
+    const want = new Float64Array(64);
+    refHistogram(x, 0, 64 / 8, want);
+    const got = new Float64Array(64);
+    const r = histogramUpdate(x, 0, 8, 64 / 8, got);
+    expect(r).toEqual({ ...refExtremes(x), added: true });
+    expect(got).toEqual(want);
+    const narrow = new Float64Array(64);
+    expect(histogramUpdate(x, 0, 1, 64, narrow)).toEqual({ ...refExtremes(x), added: false });
+    expect(narrow.every((v) => v === 0)).toBe(true);
+    const withNaN = x.slice();
+    withNaN[12345] = NaN;
+    expect(histogramUpdate(withNaN, 0, 8, 8, narrow)).toMatchObject({ nonFinite: 1, added: false });
+    expect(narrow.every((v) => v === 0)).toBe(true);
+  });
+
   beforeAll(() => setThreads(threads));
 
   test.each([0, 1, 17, 65536 * 3 + 5, 1_000_003])('extremes and histogram of %i gaussian values (seed = size)', (n) => {

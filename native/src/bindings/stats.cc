@@ -48,6 +48,22 @@ Napi::Value HistogramAddJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// histogramUpdate(x, lo, hi, inv, counts) -> [min, max, nonfinite, added (1 or 0)]
+Napi::Value HistogramUpdateJs(const Napi::CallbackInfo& info) {
+  const float* x = F32(info[0], 0, "x");
+  const size_t n = info[0].As<Napi::Float32Array>().ElementLength();
+  const double lo = Finite(info[1], "lo"), hi = Finite(info[2], "hi"), inv = Finite(info[3], "inv");
+  double* counts = DataOf<double, Napi::Float64Array>(info[4], 1, "counts");
+  f32::Extremes e;
+  const bool added = f32::HistogramUpdate(x, n, lo, hi, inv, counts, info[4].As<Napi::Float64Array>().ElementLength(), &e);
+  Napi::Array out = Napi::Array::New(info.Env(), 4);
+  out.Set(0u, Napi::Number::New(info.Env(), e.min));
+  out.Set(1u, Napi::Number::New(info.Env(), e.max));
+  out.Set(2u, Napi::Number::New(info.Env(), static_cast<double>(e.nonfinite)));
+  out.Set(3u, Napi::Number::New(info.Env(), added ? 1 : 0));
+  return out;
+}
+
 // channelSums(x, n, c, inner, sums)
 Napi::Value ChannelSumsJs(const Napi::CallbackInfo& info) {
   const size_t n = Count(info[1], "n"), c = Count(info[2], "c"), inner = Count(info[3], "inner");
@@ -62,6 +78,7 @@ Napi::Value ChannelSumsJs(const Napi::CallbackInfo& info) {
 void InitStats(Napi::Env env, Napi::Object exports) {
   exports.Set("f32Extremes", Napi::Function::New(env, ExtremesJs));
   exports.Set("f32HistogramAdd", Napi::Function::New(env, HistogramAddJs));
+  exports.Set("f32HistogramUpdate", Napi::Function::New(env, HistogramUpdateJs));
   exports.Set("f32ChannelSums", Napi::Function::New(env, ChannelSumsJs));
 }
 

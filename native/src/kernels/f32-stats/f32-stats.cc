@@ -16,17 +16,50 @@ namespace {
 
 constexpr size_t kGrain = 1 << 16;
 
+// Min, max (a NaN never wins a comparison) and the count of NaNs (`kNonFinite` false) or of
+// NaNs and infinities (true) of x[0..n), in 8 independent lanes so the compiler vectorizes it
+// without fast-math.
+template <bool kNonFinite>
+void LaneExtremes(const float* x, size_t n, float* mn_out, float* mx_out, uint32_t* bad_out) {
+  constexpr size_t kLanes = 8;
+  float mn[kLanes], mx[kLanes];
+  int32_t bad[kLanes];
+  for (size_t j = 0; j < kLanes; ++j) {
+    mn[j] = *mn_out;
+    mx[j] = *mx_out;
+    bad[j] = 0;
+  }
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t j = 0; j < kLanes; ++j) {
+      const float v = x[i + j];
+      const float z = kNonFinite ? v - v : v;  // NaN for NaN (and +-inf when kNonFinite)
+      bad[j] -= z != z ? -1 : 0;
+      mn[j] = v < mn[j] ? v : mn[j];
+      mx[j] = v > mx[j] ? v : mx[j];
+    }
+  }
+  for (; i < n; ++i) {
+    const float v = x[i];
+    const float z = kNonFinite ? v - v : v;
+    bad[0] += z != z;
+    mn[0] = v < mn[0] ? v : mn[0];
+    mx[0] = v > mx[0] ? v : mx[0];
+  }
+  uint32_t total = 0;
+  for (size_t j = 0; j < kLanes; ++j) {
+    *mn_out = std::min(*mn_out, mn[j]);
+    *mx_out = std::max(*mx_out, mx[j]);
+    total += static_cast<uint32_t>(bad[j]);
+  }
+  *bad_out = total;
+}
+
 Extremes ExtremesRange(const float* x, size_t n) {
   float mn = std::numeric_limits<float>::infinity();
   float mx = -mn;
   uint32_t bad = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const float v = x[i];
-    const float z = v - v;  // NaN for NaN and +-inf, 0 otherwise
-    bad += z != z;
-    mn = v < mn ? v : mn;  // a NaN never wins a comparison; an infinity is redone below
-    mx = v > mx ? v : mx;
-  }
+  LaneExtremes<true>(x, n, &mn, &mx, &bad);  // an infinity is redone below
   if (bad != 0) {
     mn = std::numeric_limits<float>::infinity();
     mx = -mn;
@@ -61,26 +94,101 @@ Extremes ComputeExtremes(const float* x, size_t n) {
   return r;
 }
 
-void HistogramAdd(const float* x, size_t n, double lo, double inv, double* counts, size_t bins) {
-  if (n == 0 || bins == 0) return;
+// Bins x[from..to) into c (clamped to [0, bins - 1]); with `mn`/`mx`, tracks the extremes too.
+// Bins x[from..to) into c[0..4 * bins) (four interleaved sub-histograms, so that runs of
+// equal bins do not serialize on one counter) and tracks the extremes and NaNs. A block of
+// indices is computed first in float32 (vectorizable: sub, mul, clamp, truncate), then counted.
+// A NaN lands in bin 0 and is counted in `nan` (min/max never see it).
+template <bool kExtremes>
+void BinRange(const float* x, size_t from, size_t to, float lo, float inv, float last, size_t bins, uint32_t* c, float* mn,
+              float* mx, size_t* nan) {
+  constexpr size_t kBlock = 256;
+  alignas(64) int32_t idx[kBlock];
+  float lo_v = *mn, hi_v = *mx;
+  uint32_t nans = 0;
+  for (size_t start = from; start < to; start += kBlock) {
+    const size_t m = std::min(kBlock, to - start);
+    const float* src = x + start;
+    if (kExtremes) {
+      uint32_t block_nans = 0;
+      LaneExtremes<false>(src, m, &lo_v, &hi_v, &block_nans);
+      nans += block_nans;
+    }
+    for (size_t i = 0; i < m; ++i) {
+      const float v = src[i];
+      float t = (v - lo) * inv;
+      t = t >= 0.f ? t : 0.f;  // NaN -> 0
+      t = t < last ? t : last;
+      idx[i] = static_cast<int32_t>(t);
+    }
+    size_t i = 0;
+    for (; i + 4 <= m; i += 4) {
+      c[idx[i]]++;
+      c[bins + idx[i + 1]]++;
+      c[2 * bins + idx[i + 2]]++;
+      c[3 * bins + idx[i + 3]]++;
+    }
+    for (; i < m; ++i) c[idx[i]]++;
+  }
+  *mn = lo_v;
+  *mx = hi_v;
+  *nan = nans;
+}
+
+// Counts per chunk as integers, merged in chunk order: exact whatever the thread count.
+template <bool kExtremes>
+std::vector<uint32_t> BinChunks(const float* x, size_t n, double lo, double inv, size_t bins, float* mn, float* mx, size_t* nan) {
   const size_t chunks = std::max<size_t>(1, std::min<size_t>(n / kGrain, 64));
   const size_t per = (n + chunks - 1) / chunks;
-  // Counts per chunk as integers, merged in chunk order: exact whatever the thread count.
-  std::vector<std::vector<uint32_t>> local(chunks, std::vector<uint32_t>(bins, 0));
-  const int64_t last = static_cast<int64_t>(bins) - 1;
+  std::vector<uint32_t> local(chunks * 4 * bins, 0);
+  std::vector<float> lows(chunks, std::numeric_limits<float>::infinity()), highs(chunks, -std::numeric_limits<float>::infinity());
+  std::vector<size_t> nans(chunks, 0);
+  const float last = static_cast<float>(bins - 1);
+  const float lo_f = static_cast<float>(lo), inv_f = static_cast<float>(inv);
   ParallelFor(chunks, 1, [&](size_t begin, size_t end) {
     for (size_t k = begin; k < end; ++k) {
-      uint32_t* c = local[k].data();
-      const size_t from = k * per, to = std::min(n, from + per);
-      for (size_t i = from; i < to; ++i) {
-        const int64_t j = static_cast<int64_t>((static_cast<double>(x[i]) - lo) * inv);  // truncates
-        c[j > last ? last : (j < 0 ? 0 : j)]++;
-      }
+      BinRange<kExtremes>(x, k * per, std::min(n, k * per + per), lo_f, inv_f, last, bins, local.data() + k * 4 * bins, &lows[k],
+                          &highs[k], &nans[k]);
     }
   });
-  for (size_t k = 0; k < chunks; ++k) {
-    for (size_t b = 0; b < bins; ++b) counts[b] += local[k][b];
+  for (size_t k = 1; k < 4 * chunks; ++k) {
+    uint32_t* dst = local.data();
+    const uint32_t* src = local.data() + k * bins;
+    for (size_t b = 0; b < bins; ++b) dst[b] += src[b];
   }
+  for (size_t k = 1; k < chunks; ++k) {
+    lows[0] = std::min(lows[0], lows[k]);
+    highs[0] = std::max(highs[0], highs[k]);
+    nans[0] += nans[k];
+  }
+  *mn = lows[0];
+  *mx = highs[0];
+  *nan = nans[0];
+  local.resize(bins);
+  return local;
+}
+
+void HistogramAdd(const float* x, size_t n, double lo, double inv, double* counts, size_t bins) {
+  if (n == 0 || bins == 0) return;
+  float mn, mx;
+  size_t nan;
+  const std::vector<uint32_t> c = BinChunks<false>(x, n, lo, inv, bins, &mn, &mx, &nan);
+  for (size_t b = 0; b < bins; ++b) counts[b] += c[b];
+}
+
+bool HistogramUpdate(const float* x, size_t n, double lo, double hi, double inv, double* counts, size_t bins, Extremes* e) {
+  *e = Extremes{std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), 0};
+  if (n == 0 || bins == 0) return true;
+  size_t nan = 0;
+  const std::vector<uint32_t> c = BinChunks<true>(x, n, lo, inv, bins, &e->min, &e->max, &nan);
+  // An infinity shows as an extreme out of range: then count properly and let the caller
+  // filter (NaN) or grow the range.
+  if (nan != 0 || !(e->min >= lo && e->max <= hi)) {
+    *e = ComputeExtremes(x, n);
+    return false;
+  }
+  for (size_t b = 0; b < bins; ++b) counts[b] += c[b];
+  return true;
 }
 
 void ChannelSums(const float* x, size_t n, size_t c, size_t inner, double* sums) {
