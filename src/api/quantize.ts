@@ -70,6 +70,7 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
     batchSize,
     onProgress: progress('calibrate'),
   });
+  fp32.releaseBuffers();
   const plan = initialPlan(model.model, layers, stats, config);
   time.lap('calibrate');
 

@@ -32,7 +32,7 @@ export interface DataOptions {
   /** ...or two. */
   calibData?: string;
   valData?: string;
-  /** Images a class in the calibration set (at most); default `defaultSetSizes`. */
+  /** Images a class in the calibration set (at most); default `defaultSetSizes` of the classes present. */
   calibrationPerClass?: number;
   /**
    * Images a class in the validation set (at most), or 'all' (also spelled 0): every image
@@ -73,8 +73,9 @@ export interface SelectedData {
 }
 
 /**
- * Default set sizes for `classes` classes: about 320 calibration and 500 validation images in
- * all, at least 1 and at most 32 / 50 a class (CIFAR-10: 32 and 50; ImageNet-1k: 1 and 1).
+ * Default set sizes for `classes` classes (those with images in the pool; in label-free mode
+ * those the model predicts): about 320 calibration and 500 validation images in all, at least
+ * 1 and at most 32 / 50 a class (CIFAR-10: 32 and 50; ImageNet-1k: 1 and 1).
  */
 export function defaultSetSizes(classes: number): { calibrationPerClass: number; validationPerClass: number } {
   const clamp = (v: number, hi: number): number => Math.min(Math.max(v, 1), hi);
@@ -149,7 +150,9 @@ export async function selectData(model: PreparedModel, preprocess: Preprocess, o
   const val = o.valData ? await open(o.valData) : calib;
   const [calibPool, valPool] = [calib.pool, val.pool];
   const separate = val !== calib;
-  const defaults = defaultSetSizes(model.classes);
+  // Default sizes from the classes the pool(s) have (in label-free mode: the model predicts).
+  const present = new Set([...calibPool.samples, ...valPool.samples].map((x) => x.label)).size;
+  const defaults = defaultSetSizes(Math.max(1, present));
   const calibrationPerClass = o.calibrationPerClass ?? defaults.calibrationPerClass;
   const validationPerClass = o.validationPerClass === 0 ? ALL : o.validationPerClass ?? (separate ? smallestClass(valPool) : defaults.validationPerClass);
   const opts: SelectOptions = { calibrationPerClass, validationPerClass, seed: o.seed, classes: calibPool.classes };

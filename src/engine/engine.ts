@@ -73,14 +73,23 @@ export class Engine {
     return logits;
   }
 
-  /** Logits for every image of `source`, [count, classes]. */
+  /** Frees the activation buffers kept for the next batch (runAll does it when done). */
+  releaseBuffers(): void {
+    this.program.releaseBuffers();
+  }
+
+  /** Logits for every image of `source`, [count, classes]; the activation buffers are freed after. */
   async runAll(source: BatchSource, options: RunBatchesOptions = {}): Promise<Float32Array> {
     const batchSize = options.batchSize ?? defaultBatchSize(this.inputShape);
     const logits = new Float32Array(source.count * this.classCount);
-    for (let start = 0; start < source.count; start += batchSize) {
-      const b = source.batch(start, Math.min(batchSize, source.count - start));
-      logits.set(await this.run(b.data, b.count), start * this.classCount);
-      options.onProgress?.(start + b.count, source.count);
+    try {
+      for (let start = 0; start < source.count; start += batchSize) {
+        const b = source.batch(start, Math.min(batchSize, source.count - start));
+        logits.set(await this.run(b.data, b.count), start * this.classCount);
+        options.onProgress?.(start + b.count, source.count);
+      }
+    } finally {
+      this.program.releaseBuffers(); // bounded memory: an engine between passes holds nothing
     }
     return logits;
   }

@@ -51,7 +51,7 @@ export class Program {
   readonly steps: Step[];
   /** For each step, the values dead after it; `recycle` is false for aliases of another buffer. */
   private readonly freeAfter: { name: string; recycle: boolean }[][];
-  private readonly pool = new BufferPool();
+  private pool = new BufferPool();
 
   constructor(steps: Step[], keep: ReadonlySet<string>) {
     this.steps = steps;
@@ -96,6 +96,14 @@ export class Program {
       }
     }
     return values;
+  }
+
+  /**
+   * Drops the pooled buffers (the next run allocates afresh): an idle program holds no
+   * activation memory, so several engines of one model (FP32, the file, int8) do not add up.
+   */
+  releaseBuffers(): void {
+    this.pool = new BufferPool();
   }
 
   /** Returns a value's buffer to the pool once the caller has read it. */
