@@ -1,7 +1,7 @@
 /** Shared pieces of the benchmark scripts: paths of the shared data, ORT sessions, timing. */
 import * as path from 'path';
 import * as ort from 'onnxruntime-node';
-import { ImageSet, listImageFolder, preprocessPreset } from '../src/data';
+import { ImageSet, Preprocess, listImageFolder, preprocessPreset } from '../src/data';
 
 export const SHARED = path.resolve(__dirname, '..', '..', '..', 'shared');
 export const MODELS = path.join(SHARED, 'models');
@@ -11,8 +11,8 @@ export function modelPath(name: string): string {
   return path.join(MODELS, `${name}.onnx`);
 }
 
-/** A split of the shared CIFAR-10 images ('calib-pool' | 'val' | 'test'), decoded once. */
-export async function loadSplit(split: string, limitPerClass?: number): Promise<ImageSet> {
+/** A split of the shared CIFAR-10 images ('calib-pool' | 'val' | 'test'), decoded once (preset cifar by default). */
+export async function loadSplit(split: string, limitPerClass?: number, preprocess: Preprocess = preprocessPreset('cifar')): Promise<ImageSet> {
   const pool = await listImageFolder(path.join(CIFAR, split));
   const seen = new Map<number, number>();
   const samples = pool.samples.filter((s) => {
@@ -20,7 +20,7 @@ export async function loadSplit(split: string, limitPerClass?: number): Promise<
     seen.set(s.label, k + 1);
     return limitPerClass === undefined || k < limitPerClass;
   });
-  return ImageSet.load(samples, preprocessPreset('cifar'));
+  return ImageSet.load(samples, preprocess);
 }
 
 export interface OrtOptions {

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const serve = (passes * set.count) / (Number(process.hrtime.bigint() - t0) / 1e9);
   rows.push([`ImageSet.batch(64) serving (${passes} passes)`, serve, '-']);
 
-  console.log(`data path on ${folder}: ${n} images, ${set.dims.join('x')} tensor, ${(set.data.byteLength / 2 ** 20).toFixed(1)} MiB`);
+  console.log(`data path on ${folder}: ${n} images, ${set.dims.join('x')} input, ${(set.pixels.byteLength / 2 ** 20).toFixed(1)} MiB of pixels`);
   console.log(`best of ${rounds} interleaved rounds; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
   console.log('| what | images/s | vs baseline | CPU us/image |');
   console.log('| --- | ---: | ---: | ---: |');

@@ -1,41 +1,49 @@
 /**
- * Engine throughput, batch 64, against ONNX Runtime in the same run (alternating, median of
- * rounds), plus decode throughput. Ratios are what to read: the machine is shared and noisy.
- * Run: npm run build && node dist/bench/engine.js [model] [rounds]
+ * Engine throughput against ONNX Runtime in the same run (alternating, median of rounds), plus
+ * decode throughput. Ratios are what to read: the machine is shared and noisy. The model is a
+ * name in ../shared/models or a path (a fixture); images are the shared CIFAR-10 `val` photos
+ * preprocessed as inferred from the model input (upscaled to 224x224 for ImageNet models).
+ * Batch: 64 at 32x32, 16 at 224x224 (`defaultBatchSize`), or the third argument.
+ * Run: npm run build && node dist/bench/engine.js [model] [rounds] [batch]
+ *      e.g. node dist/bench/engine.js mobilenetv2-imagenet 5 16
  */
 import * as ort from 'onnxruntime-node';
 import { loadClassifier } from '../src/api/model';
 import { isaInfo, setThreads } from '../src/engine/addon';
-import { Engine, quantizedEngine } from '../src/engine/engine';
+import { Engine, defaultBatchSize, quantizedEngine } from '../src/engine/engine';
+import { inferPreprocess } from '../src/data/preprocess-spec';
 import { toQdq } from '../src/onnx/qdq';
 import { saveModel } from '../src/onnx/save';
 import { calibratePlan } from '../src/pipeline/calibrate';
 import { findLayers } from '../src/quant/layers';
 import { loadSplit, median, modelPath, ortSession } from './common';
 
-const BATCH = 64;
 const THREADS = 2;
 
 async function main(): Promise<void> {
   const name = process.argv[2] ?? 'resnet20';
   const rounds = Number(process.argv[3] ?? 7);
+  const file = name.endsWith('.onnx') ? name : modelPath(name);
   setThreads(THREADS);
+  const prepared = loadClassifier(file);
+  const model = prepared.model;
+  const preprocess = inferPreprocess(prepared.input);
+  const BATCH = Number(process.argv[4] ?? defaultBatchSize(model.graph.inputs[0]!.shape));
   const t0 = performance.now();
-  const images = await loadSplit('val');
+  const images = await loadSplit('val', Math.max(10, Math.ceil(BATCH / 10)), preprocess);
   const decodeRate = (1000 * images.count) / (performance.now() - t0);
   const x = images.batch(0, BATCH);
-  const model = loadClassifier(modelPath(name)).model;
   const engine = Engine.fp32(model);
   // W8A8 per-channel plan, calibrated on 32 images a class, for the int8 engine and the QDQ model.
   const layers = findLayers(model.graph);
-  const calib = await loadSplit('calib-pool', 32);
+  const calib = await loadSplit('calib-pool', preprocess.crop[0] * preprocess.crop[1] <= 64 * 64 ? 32 : 3, preprocess);
   const { plan } = await calibratePlan(model, calib, {
     weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual',
   });
   const int8 = quantizedEngine(model, layers, plan, 'int');
-  const session = await ortSession(modelPath(name), { threads: THREADS, noSpin: true });
+  const session = await ortSession(file, { threads: THREADS, noSpin: true });
   const qdqSession = await ortSession(saveModel(toQdq(model, layers, plan)), { threads: THREADS, noSpin: true });
-  const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x.data, [BATCH, 3, 32, 32]) };
+  const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x.data, images.dims.map((d, i) => (i === 0 ? BATCH : d))) };
   const runners: Record<string, () => Promise<unknown>> = {
     'layerq fp32': () => engine.run(x.data, BATCH),
     'layerq int8 (W8A8 per-channel)': () => int8.run(x.data, BATCH),
@@ -56,7 +64,7 @@ async function main(): Promise<void> {
   }
   const rate = (k: string): number => (1000 * BATCH) / median(times[k]!);
   const base = rate('onnxruntime fp32');
-  console.log(`${name}, batch ${BATCH}, ${THREADS} threads, median of ${rounds} alternating rounds, kernels: ${isaInfo().active}`);
+  console.log(`${name} (${preprocess.crop.join('x')}), batch ${BATCH}, ${THREADS} threads, median of ${rounds} alternating rounds, kernels: ${isaInfo().active}`);
   console.log('| runner | images/s | ratio to ONNX Runtime FP32 |');
   console.log('| --- | --- | --- |');
   for (const k of Object.keys(runners)) console.log(`| ${k} | ${rate(k).toFixed(0)} | ${(rate(k) / base).toFixed(2)} |`);

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const header: Record<string, unknown> = { preprocess, layout: 'NCHW float32 little-endian; labels int32', tensors: {} };
   const tensors = header.tensors as Record<string, unknown>;
   const put = (name: string, set: ImageSet, source: string): void => {
-    write(out, `${name}.bin`, set.data.subarray(0, set.count * 3 * 32 * 32));
+    write(out, `${name}.bin`, set.batch(0, set.count).data);
     write(out, `${name}.labels.bin`, set.labels);
     tensors[name] = { file: `${name}.bin`, labels: `${name}.labels.bin`, dims: set.dims, source, skipped: set.skipped.length };
     process.stderr.write(`${name}: ${set.count} images (${source})\n`);

@@ -63,8 +63,8 @@ async function main(): Promise<void> {
     });
     const ours = await quantizedEngine(model, layers, plan, 'int').runAll(val);
     const bytes = saveModel(toQdq(model, layers, plan));
-    const exact = emulate ? emulatedLogits(emulate, bytes, val, 'exact') : await ortLogits(await ortSession(bytes, { exactQdq: true }), val);
-    const fused = emulate ? emulatedLogits(emulate, bytes, val, 'default') : await ortLogits(await ortSession(bytes), val);
+    const exact = emulate ? emulatedLogits(emulate, bytes, val.batch(0, val.count), 'exact') : await ortLogits(await ortSession(bytes, { exactQdq: true }), val);
+    const fused = emulate ? emulatedLogits(emulate, bytes, val.batch(0, val.count), 'default') : await ortLogits(await ortSession(bytes), val);
     const top1 = (l: Float32Array): string => accuracy(l, val.labels, classes).top1.toFixed(2);
     console.log(`| ${bits}-bit | ${top1(ours)} | ${top1(exact)} | ${top1(fused)} | ${agreement(fused, exact, 10).toFixed(2)}% | ${agreement(ours, exact, 10).toFixed(2)}% |`);
   }

@@ -12,10 +12,13 @@ export { saveModel } from './onnx/save';
 export { prepareModel } from './ir/passes';
 
 // data
-export { listImageFolder, readListFile, ImageSet, preprocessPreset, PRESET_NAMES, selectBalanced, type Dataset, type Preprocess } from './data';
+export { listImageFolder, readListFile, ImageSet, preprocessPreset, PRESET_NAMES, selectBalanced, type Dataset, type Preprocess, type SelectionFit, type FitSummary } from './data';
+export { inferPreprocess, resolvePreprocess, NORMALIZATIONS, type PreprocessSpec } from './data/preprocess-spec';
+export { defaultSetSizes, type DataOptions, type DataSummary } from './api/select-data';
+export type { PreprocessOptions } from './api/preprocess';
 
 // engine
-export { Engine } from './engine/engine';
+export { Engine, defaultBatchSize } from './engine/engine';
 export { quantizedEngine } from './engine/engine';
 export type { QuantMode } from './engine/quantized';
 export { isaInfo, setIsa, setThreads, nativeAddonPath } from './engine/addon';

@@ -3,9 +3,9 @@
  * calibrate -> sensitivity. Nothing is exported; the analysis is returned (and written as JSON
  * when asked).
  */
-import { preprocessPreset } from '../data';
 import { setThreads } from '../engine/addon';
-import { Engine } from '../engine/engine';
+import { Engine, defaultBatchSize } from '../engine/engine';
+import { PreprocessOptions, preprocessFor } from './preprocess';
 import { calibratePlan } from '../pipeline/calibrate';
 import { QuantConfig, checkQuantConfig } from '../quant/first-plan';
 import type { SensitivityReport } from '../report/report';
@@ -15,9 +15,8 @@ import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
 import { DataOptions, selectData } from './select-data';
 
-export interface AnalyzeOptions extends DataOptions {
+export interface AnalyzeOptions extends DataOptions, PreprocessOptions {
   model: string;
-  preset: string;
   config: QuantConfig;
   /** The accuracy condition the default threshold follows (points). */
   maxDrop?: number;
@@ -40,10 +39,10 @@ export interface AnalyzeResult {
 export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
   const t0 = performance.now();
   const config = checkQuantConfig(o.config);
-  const preprocess = preprocessPreset(o.preset);
   if (o.threads !== undefined) setThreads(o.threads);
-  const batchSize = o.batchSize ?? 64;
   const model = loadClassifier(o.model);
+  const preprocess = preprocessFor(model, o);
+  const batchSize = o.batchSize ?? defaultBatchSize(model.model.graph.inputs[0]!.shape);
   const data = await selectData(model, preprocess, o, o.onProgress);
   const calibration = await calibratePlan(model.model, data.calibration, config, { batchSize, onProgress: (d, t) => o.onProgress?.('calibrate', d, t) });
   const fp32Logits = await Engine.fp32(model.model).runAll(data.validation, { batchSize, onProgress: (d, t) => o.onProgress?.('evaluate fp32', d, t) });

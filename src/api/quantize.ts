@@ -5,11 +5,10 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { preprocessPreset } from '../data';
 import { LayerqError } from '../errors';
 import { INTERNAL_OPS } from '../ir/passes';
 import { isaInfo, setThreads } from '../engine/addon';
-import { Engine, quantizedEngine } from '../engine/engine';
+import { Engine, defaultBatchSize, quantizedEngine } from '../engine/engine';
 import { accuracy, agreement } from '../eval/metrics';
 import { toQdq } from '../onnx/qdq';
 import { saveModel } from '../onnx/save';
@@ -27,6 +26,7 @@ import { reportHtml } from './report';
 import type { ProgressFn } from './evaluate';
 import { loadClassifier } from './model';
 import { DataOptions, checkDataOptions, selectData } from './select-data';
+import { PreprocessOptions, preprocessFor } from './preprocess';
 
 export interface SearchSettings {
   /** 'repair' (layerq's: repair sensitive layers, precision last) or 'fallback' (revert layers to float). */
@@ -44,14 +44,14 @@ export interface SearchSettings {
   precision?: boolean;
 }
 
-export interface QuantizeOptions extends DataOptions {
+export interface QuantizeOptions extends DataOptions, PreprocessOptions {
   model: string;
   /** Output folder: model.qdq.onnx and report.json. */
   out: string;
-  preset: string;
   config: QuantConfig;
   /** The layer search (default: repair strategy); false keeps the first plan. */
   search?: SearchSettings | false;
+  /** Images a batch; default from the input size (64 at 32x32, 16 at 224x224). */
   batchSize?: number;
   threads?: number;
   onProgress?: ProgressFn;
@@ -103,9 +103,7 @@ export async function quantize(o: QuantizeOptions): Promise<QuantizeResult> {
 
 async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<QuantizeResult> {
   const config = checkQuantConfig(o.config);
-  const preprocess = preprocessPreset(o.preset);
   if (o.threads !== undefined) setThreads(o.threads);
-  const batchSize = o.batchSize ?? 64;
   const progress = (stage: string) => (done: number, total: number) => o.onProgress?.(stage, done, total);
   const time = new Stopwatch();
 
@@ -113,6 +111,8 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
   if (model.model.graph.nodes.some((n) => INTERNAL_OPS.has(n.op))) {
     throw new LayerqError('BAD_MODEL', `${o.model} is already quantized (it holds QuantizeLinear/DequantizeLinear pairs); give layerq the FP32 model`);
   }
+  const preprocess = preprocessFor(model, o);
+  const batchSize = o.batchSize ?? defaultBatchSize(model.model.graph.inputs[0]!.shape);
   time.lap('load');
   const data = await selectData(model, preprocess, o, o.onProgress);
   time.lap('selectData');
@@ -126,6 +126,7 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
     ...(grams ? { observe: grams.observe } : {}),
   });
   const { layers } = calibration;
+  fp32.releaseBuffers();
   time.lap('calibrate');
 
   const fp32Logits = await fp32.runAll(data.validation, { batchSize, onProgress: progress('evaluate fp32') });

@@ -20,6 +20,8 @@ import type { QuantConfig } from '../quant/first-plan';
 import type { DataOptions } from '../api/select-data';
 import { ActivationScope } from '../quant/layers';
 import { progressReporter } from './progress';
+import type { PreprocessOptions } from '../api/preprocess';
+import type { PreprocessSpec } from '../data/preprocess-spec';
 import { formatAnalysis, formatDemo, formatEvaluation, formatQuantize, formatTrial } from './format';
 
 export const EXIT_ERROR = 1;
@@ -65,6 +67,64 @@ function installWarningPrinter(): void {
   });
 }
 
+function perClassOrAll(name: string): (v: string) => number | 'all' {
+  return (v) => {
+    if (v === 'all' || v === '0') return 'all';
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, 0 or 'all' for ${name}`);
+    return n;
+  };
+}
+
+function numberList(name: string, count: number): (v: string) => number[] {
+  return (v) => {
+    const parts = v.split(/[,x]/).map((p) => Number(p.trim()));
+    const list = parts.length === 1 && count === 2 ? [parts[0]!, parts[0]!] : parts;
+    if (list.length !== count || list.some((x) => !Number.isFinite(x))) {
+      throw new InvalidArgumentError(`expected ${count} numbers separated by commas for ${name}`);
+    }
+    return list;
+  };
+}
+
+/** The preprocessing flags shared by `evaluate` and `quantize`. */
+function addPreprocessOptions(cmd: Command): Command {
+  return cmd
+    .option('--preset <name>', 'preprocessing preset: cifar | imagenet (default: inferred from the model input size)')
+    .option('--preprocess <file>', 'JSON file of preprocessing fields (inputSize or crop, resize, normalize, mean, std, scale, channelOrder, layout)')
+    .option('--input-size <h,w>', 'model input size, e.g. 299 or 256,192 (default: the model\'s)', numberList('--input-size', 2))
+    .option('--resize <n>', 'resize the shorter side to n, then centre-crop the input size (0: stretch to the input size)', Number)
+    .option('--normalize <name>', 'imagenet (mean/std) | signed ([-1, 1]) | unit ([0, 1]) | raw ([0, 255])')
+    .option('--mean <r,g,b>', 'per-channel mean, after --scale (in the model\'s channel order)', numberList('--mean', 3))
+    .option('--std <r,g,b>', 'per-channel standard deviation (in the model\'s channel order)', numberList('--std', 3))
+    .option('--scale <x>', 'multiplier of 8-bit pixel values (default 1/255)', Number)
+    .option('--bgr', 'the model takes BGR channels')
+    .option('--nhwc', 'the model takes NHWC input (default: inferred from its input shape)');
+}
+
+/** PreprocessOptions from the parsed flags. */
+function preprocessFlags(opts: Record<string, unknown>): PreprocessOptions {
+  const spec: PreprocessSpec = {
+    ...(opts['inputSize'] !== undefined ? { inputSize: opts['inputSize'] as [number, number] } : {}),
+    ...(opts['resize'] !== undefined ? { resize: opts['resize'] as number } : {}),
+    ...(opts['normalize'] !== undefined ? { normalize: opts['normalize'] as string } : {}),
+    ...(opts['mean'] !== undefined ? { mean: opts['mean'] as [number, number, number] } : {}),
+    ...(opts['std'] !== undefined ? { std: opts['std'] as [number, number, number] } : {}),
+    ...(opts['scale'] !== undefined ? { scale: opts['scale'] as number } : {}),
+    ...(opts['bgr'] ? { channelOrder: 'BGR' as const } : {}),
+    ...(opts['nhwc'] ? { layout: 'NHWC' as const } : {}),
+  };
+  return {
+    ...(opts['preset'] !== undefined ? { preset: opts['preset'] as string } : {}),
+    ...(opts['preprocess'] !== undefined ? { preprocessFile: opts['preprocess'] as string } : {}),
+    ...(Object.keys(spec).length ? { preprocessSpec: spec } : {}),
+  };
+}
+
+const warn = (message: string): void => {
+  process.stderr.write(`warning: ${message}\n`);
+};
+
 function buildProgram(): Command {
   const program = new Command('layerq')
     .description('Accuracy-guided per-layer quantization of ONNX image classifiers')
@@ -73,13 +133,13 @@ function buildProgram(): Command {
     .showHelpAfterError(false)
     .version(packageVersion(), '-V, --version');
 
-  program
+  const evaluateCmd = program
     .command('evaluate')
     .description('FP32 top-1/top-5/per-class accuracy and throughput of MODEL on labelled images')
     .argument('<model>', 'FP32 ONNX classifier')
-    .requiredOption('--data <dir>', 'ImageFolder tree root/<class>/*.jpg, or a list file of path,label lines', nonEmpty('--data'))
-    .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
-    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
+    .requiredOption('--data <dir>', 'ImageFolder tree root/<class>/*.jpg, or a list file of path,label lines', nonEmpty('--data'));
+  addPreprocessOptions(evaluateCmd)
+    .option('--batch <n>', 'batch size (default: 64 at 32x32, 16 at 224x224)', positiveInt('--batch'))
     .option('--threads <n>', 'threads for the kernels (default: all cores)', threadCount)
     .option('--limit <n>', 'only the first N images of each class', positiveInt('--limit'))
     .option('--json', 'print one JSON object on stdout')
@@ -89,8 +149,8 @@ function buildProgram(): Command {
       const result = await evaluate({
         model,
         data: opts.data,
-        preset: opts.preset,
-        batchSize: opts.batch,
+        ...preprocessFlags(opts),
+        ...(opts.batch ? { batchSize: opts.batch } : {}),
         ...(opts.threads ? { threads: opts.threads } : {}),
         ...(opts.limit ? { limitPerClass: opts.limit } : {}),
         onProgress: progress.report,
@@ -198,11 +258,11 @@ function buildProgram(): Command {
 
 /** Image pools, preprocessing, configuration, set sizes and engine options (quantize, analyze). */
 function dataAndConfigOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--data <dir>', 'one image pool for calibration and validation (disjoint sets are drawn from it)', nonEmpty('--data'))
     .option('--calib-data <dir>', 'calibration pool (with --val-data)', nonEmpty('--calib-data'))
-    .option('--val-data <dir>', 'validation pool (with --calib-data)', nonEmpty('--val-data'))
-    .option('--preset <name>', 'preprocessing preset: cifar | imagenet', 'cifar')
+    .option('--val-data <dir>', 'validation pool (with --calib-data)', nonEmpty('--val-data'));
+  return addPreprocessOptions(cmd)
     .option('--w-bits <bits>', 'weight bits: 8, 7 (x86 AVX2 targets without VNNI) or 4', Number, 8)
     .option('--a-bits <bits>', 'activation bits: 8 or 4', Number, 8)
     .option('--per-channel', 'per-output-channel weight scales')
@@ -211,27 +271,28 @@ function dataAndConfigOptions(cmd: Command): Command {
     .option('--symmetric-activations', 'int8 activations with zero point 0 (default: uint8 with a zero point)')
     .option('--no-bias-correction', 'do not add back the output mean shift that weight quantization causes')
     .option('--scope <scope>', 'float-residual (Add/pooling in float) | full-integer (every tensor quantized)', 'float-residual')
-    .option('--calib-per-class <n>', 'calibration images a class', positiveInt('--calib-per-class'), 32)
-    .option('--val-per-class <n>', 'validation images a class (default: 50 from --data, all from --val-data)', positiveInt('--val-per-class'))
+    .option('--calib-per-class <n>', 'calibration images a class, at most (default: about 320 in all, 1 to 32 a class)', positiveInt('--calib-per-class'))
+    .option('--val-per-class <n>', "validation images a class, at most; 0 or 'all': every image calibration does not take (default: about 500 in all, 1 to 50 a class, from --data; the smallest class's count from --val-data)", perClassOrAll('--val-per-class'))
     .option('--seed <n>', 'seed of the data selection', Number, 0)
     .option('--label-free', "label images by the FP32 model's prediction instead of their folder")
-    .option('--batch <n>', 'batch size', positiveInt('--batch'), 64)
+    .option('--batch <n>', 'batch size (default: 64 at 32x32, 16 at 224x224)', positiveInt('--batch'))
     .option('--threads <n>', 'threads for the kernels (default: all cores)', threadCount);
 }
 
 /** The library options dataAndConfigOptions' flags give. */
-function dataAndConfig(opts: Record<string, unknown>): DataOptions & { preset: string; config: QuantConfig; batchSize: number; threads?: number } {
+function dataAndConfig(opts: Record<string, unknown>): DataOptions & PreprocessOptions & { config: QuantConfig; batchSize?: number; threads?: number } {
   return {
     ...(opts['data'] !== undefined ? { data: opts['data'] as string } : {}),
     ...(opts['calibData'] !== undefined ? { calibData: opts['calibData'] as string } : {}),
     ...(opts['valData'] !== undefined ? { valData: opts['valData'] as string } : {}),
-    preset: opts['preset'] as string,
+    ...preprocessFlags(opts),
     config: quantConfig(opts),
-    calibrationPerClass: opts['calibPerClass'] as number,
-    ...(opts['valPerClass'] ? { validationPerClass: opts['valPerClass'] as number } : {}),
+    ...(opts['calibPerClass'] ? { calibrationPerClass: opts['calibPerClass'] as number } : {}),
+    ...(opts['valPerClass'] ? { validationPerClass: opts['valPerClass'] as number | 'all' } : {}),
     seed: opts['seed'] as number,
     labelFree: Boolean(opts['labelFree']),
-    batchSize: opts['batch'] as number,
+    onWarning: warn,
+    ...(opts['batch'] ? { batchSize: opts['batch'] as number } : {}),
     ...(opts['threads'] ? { threads: opts['threads'] as number } : {}),
   };
 }

@@ -1,19 +1,20 @@
 /**
- * A decoded, preprocessed image set held in memory as one NCHW float32 tensor. The search
- * evaluates the same validation set thousands of times; decoding it once and serving batches
- * as subarray views makes each evaluation pay for inference only. Memory: 4 * 3 * H * W bytes
- * an image (12 KiB for 32x32: 2,000 CIFAR images = 24 MB; 588 KiB for 224x224).
+ * A decoded image set held in memory as 8-bit RGB pixels, served as normalized float32
+ * batches. The search evaluates the same validation set thousands of times; decoding it once
+ * makes each evaluation pay for inference and one table lookup a value only. Memory: 3 * H * W
+ * bytes an image (3 KiB for 32x32; 147 KiB for 224x224: 1,000 ImageNet-size images = 147 MiB,
+ * a quarter of their float32 tensors); each batch is one float32 tensor of its images.
  */
 import { LayerqError, badArgument, quote } from '../errors';
 import type { Sample } from './dataset';
-import { DecodeOptions, decodeImages } from './decode';
-import { Preprocess, imageSize } from './preprocess';
+import { DecodeOptions, decodePixels, normalizePixels, pixelSize } from './decode';
+import { Preprocess, imageSize, inputDims, normalizationTable } from './preprocess';
 
-/** A view of `count` consecutive images: no copies. */
+/** `count` consecutive images as the model's input. */
 export interface Batch {
-  /** [count, 3, H, W] float32, a subarray of ImageSet.data. */
+  /** [count, 3, H, W] (or [count, H, W, 3] for layout NHWC) float32, normalized: the caller's to keep. */
   data: Float32Array;
-  /** [count] class indices, a subarray of ImageSet.labels. */
+  /** [count] class indices, a view of ImageSet.labels. */
   labels: Int32Array;
   count: number;
 }
@@ -25,30 +26,32 @@ export class ImageSet {
   readonly count: number;
   /** [count] class index of each image. */
   readonly labels: Int32Array;
-  /** [count, 3, H, W] NCHW float32, RGB, normalized by `preprocess`. */
-  readonly data: Float32Array;
-  /** Tensor dims: [count, 3, H, W]. */
+  /** [count, H, W, 3] 8-bit RGB pixels after resize and crop (before normalization). */
+  readonly pixels: Uint8Array;
+  /** Model input dims of the whole set: [count, 3, H, W] (or [count, H, W, 3] for NHWC). */
   readonly dims: [number, number, number, number];
   /** Path of each image held, in order. */
   readonly paths: readonly string[];
   /** Files that could not be decoded, with the reason. */
   readonly skipped: readonly { path: string; reason: string }[];
   readonly preprocess: Preprocess;
+  private readonly lut: Float32Array;
 
   private constructor(
-    data: Float32Array,
+    pixels: Uint8Array,
     labels: Int32Array,
     paths: string[],
     skipped: { path: string; reason: string }[],
     preprocess: Preprocess,
   ) {
-    this.data = data;
+    this.pixels = pixels;
     this.labels = labels;
     this.count = labels.length;
     this.paths = paths;
     this.skipped = skipped;
     this.preprocess = preprocess;
-    this.dims = [this.count, 3, preprocess.crop[0], preprocess.crop[1]];
+    this.dims = inputDims(preprocess, this.count);
+    this.lut = normalizationTable(preprocess);
   }
 
   /**
@@ -59,9 +62,8 @@ export class ImageSet {
   static async load(samples: readonly Sample[], preprocess: Preprocess, opts: ImageSetOptions = {}): Promise<ImageSet> {
     if (samples.length === 0) throw new LayerqError('BAD_DATA', 'no images to load');
     const paths = samples.map((s) => s.path);
-    const decodeOptions: DecodeOptions = { ...opts };
-    const { data, ok, skipped } = await decodeImages(paths, preprocess, decodeOptions);
-    const size = imageSize(preprocess);
+    const { data, ok, skipped } = await decodePixels(paths, preprocess, { ...opts });
+    const size = pixelSize(preprocess);
     const kept = ok.reduce((n, v) => n + (v ? 1 : 0), 0);
     if (kept === 0) {
       const first = skipped[0];
@@ -86,20 +88,46 @@ export class ImageSet {
   }
 
   /**
-   * Images [start, start + size) clamped to the end, as views into `data` and `labels`
-   * (no copies: do not write into them). `count` is 0 at or past the end.
+   * Images [start, start + size) clamped to the end, normalized into a new float32 tensor (or
+   * into `out`, which must hold `count * imageSize` floats). `labels` is a view. `count` is 0
+   * at or past the end.
    */
-  batch(start: number, size: number): Batch {
+  batch(start: number, size: number, out?: Float32Array): Batch {
     if (!Number.isInteger(start) || start < 0) throw badArgument('start', 'non-negative integer', start);
     if (!Number.isInteger(size) || size < 1) throw badArgument('size', 'positive integer', size);
     const from = Math.min(start, this.count);
     const to = Math.min(start + size, this.count);
-    const per = this.dims[1] * this.dims[2] * this.dims[3];
-    return { data: this.data.subarray(from * per, to * per), labels: this.labels.subarray(from, to), count: to - from };
+    const per = imageSize(this.preprocess);
+    const need = (to - from) * per;
+    if (out !== undefined && (!(out instanceof Float32Array) || out.length < need)) {
+      throw badArgument('out', `Float32Array of at least ${need} floats`, out instanceof Float32Array ? `${out.length} floats` : out);
+    }
+    const data = out ? out.subarray(0, need) : new Float32Array(need);
+    normalizePixels(this.pixels, from * pixelSize(this.preprocess), to - from, this.preprocess, this.lut, data, 0);
+    return { data, labels: this.labels.subarray(from, to), count: to - from };
   }
 
   /** Yields consecutive batches of at most `size` images covering the set once. */
   *batches(size: number): IterableIterator<Batch> {
     for (let start = 0; start < this.count; start += size) yield this.batch(start, size);
+  }
+
+  /** The same images (pixels shared, not copied) with `labels` ([count] class indices). */
+  withLabels(labels: Int32Array): ImageSet {
+    if (!(labels instanceof Int32Array) || labels.length !== this.count) throw badArgument('labels', `Int32Array of ${this.count}`, labels);
+    return new ImageSet(this.pixels, labels.slice(), [...this.paths], [...this.skipped], this.preprocess);
+  }
+
+  /** A set of the images at `indices` (in that order), sharing nothing with this one. */
+  subset(indices: readonly number[]): ImageSet {
+    const size = pixelSize(this.preprocess);
+    const pixels = new Uint8Array(indices.length * size);
+    const labels = new Int32Array(indices.length);
+    indices.forEach((i, k) => {
+      if (!Number.isInteger(i) || i < 0 || i >= this.count) throw badArgument('indices', `integers in [0, ${this.count})`, i);
+      pixels.set(this.pixels.subarray(i * size, (i + 1) * size), k * size);
+      labels[k] = this.labels[i]!;
+    });
+    return new ImageSet(pixels, labels, indices.map((i) => this.paths[i]!), [], this.preprocess);
   }
 }

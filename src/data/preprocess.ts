@@ -1,7 +1,8 @@
 /**
  * Preprocessing, explicit and recorded: a plain JSON object that report.json stores, so an
- * evaluation can be replayed exactly. Output layout is NCHW float32 RGB:
- * `out[c][y][x] = (pixel[c] * scale - mean[c]) / std[c]`, pixel an 8-bit value.
+ * evaluation can be replayed exactly. Output: float32, `out[c][y][x] = (pixel[src(c)] * scale
+ * - mean[c]) / std[c]`, pixel an 8-bit value, `src(c)` = c for RGB models and 2 - c for BGR
+ * ones, laid out NCHW (default) or NHWC.
  */
 import { LayerqError, badArgument } from '../errors';
 
@@ -13,12 +14,21 @@ export interface Preprocess {
   /** [height, width] in pixels: the centre crop after `resize`, or, without `resize`, the
    * exact size every image is resized to (aspect not kept; a no-op for images already that size). */
   crop: [number, number];
-  /** Per-channel mean, RGB, subtracted after `scale`. */
+  /** Per-channel mean, in the model's channel order, subtracted after `scale`. */
   mean: [number, number, number];
-  /** Per-channel standard deviation, RGB, divided by last. */
+  /** Per-channel standard deviation, in the model's channel order, divided by last. */
   std: [number, number, number];
   /** Multiplier from 8-bit pixel values, usually 1/255. */
   scale: number;
+  /** The model's channel order; default RGB. */
+  channelOrder?: 'RGB' | 'BGR';
+  /** The model's input layout; default NCHW. */
+  layout?: 'NCHW' | 'NHWC';
+}
+
+/** The pixel channel (0 R, 1 G, 2 B) that model input channel `c` reads. */
+export function sourceChannel(p: Preprocess, c: number): number {
+  return p.channelOrder === 'BGR' ? 2 - c : c;
 }
 
 const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
@@ -68,6 +78,10 @@ export function checkPreprocess(p: Preprocess): Preprocess {
   }
   if (!p.std.every((s) => s > 0)) throw badArgument('preprocess.std', '3 positive numbers', JSON.stringify(p.std));
   if (!isFiniteNumber(p.scale) || p.scale <= 0) throw badArgument('preprocess.scale', 'positive number', p.scale);
+  if (p.channelOrder !== undefined && p.channelOrder !== 'RGB' && p.channelOrder !== 'BGR') {
+    throw badArgument('preprocess.channelOrder', 'RGB or BGR', p.channelOrder);
+  }
+  if (p.layout !== undefined && p.layout !== 'NCHW' && p.layout !== 'NHWC') throw badArgument('preprocess.layout', 'NCHW or NHWC', p.layout);
   return p;
 }
 
@@ -76,8 +90,14 @@ export function imageSize(p: Preprocess): number {
   return 3 * p.crop[0] * p.crop[1];
 }
 
+/** The model input dims of `count` images: [count, 3, H, W], or [count, H, W, 3] for NHWC. */
+export function inputDims(p: Preprocess, count: number): [number, number, number, number] {
+  const [h, w] = p.crop;
+  return p.layout === 'NHWC' ? [count, h, w, 3] : [count, 3, h, w];
+}
+
 /**
- * Lookup table [3][256]: channel c, 8-bit value v -> float32 (v * scale - mean[c]) / std[c].
+ * Lookup table [3][256]: model channel c, 8-bit value v -> float32 (v * scale - mean[c]) / std[c].
  * Exact in float64 before the single rounding to float32, and one load per output value.
  */
 export function normalizationTable(p: Preprocess): Float32Array {

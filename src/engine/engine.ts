@@ -17,6 +17,18 @@ export function lowerGraphF32(model: Model): Step[] {
   return lowerQuantized(model, [], nothing, 'sim');
 }
 
+/**
+ * Images a batch for an input of `shape` ([N, ...] with static image dims): the largest power
+ * of two up to 64 whose input stays within 4 Mi floats (64 at 32x32, 16 at 224x224), which
+ * keeps the activations of a batch (and so peak memory) bounded as images grow.
+ */
+export function defaultBatchSize(shape: readonly (number | string)[]): number {
+  const per = shape.slice(1).reduce<number>((p, d) => p * (typeof d === 'number' ? d : 1), 1);
+  let n = 64;
+  while (n > 1 && n * per > 2 ** 22) n /= 2;
+  return n;
+}
+
 export interface RunBatchesOptions {
   batchSize?: number;
   /** Called after each batch with the number of images done. */
@@ -80,14 +92,23 @@ export class Engine {
     return logits;
   }
 
-  /** Logits for every image of `source`, [count, classes]. */
+  /** Frees the activation buffers kept for the next batch (runAll does it when done). */
+  releaseBuffers(): void {
+    this.program.releaseBuffers();
+  }
+
+  /** Logits for every image of `source`, [count, classes]; the activation buffers are freed after. */
   async runAll(source: BatchSource, options: RunBatchesOptions = {}): Promise<Float32Array> {
-    const batchSize = options.batchSize ?? 64;
+    const batchSize = options.batchSize ?? defaultBatchSize(this.inputShape);
     const logits = new Float32Array(source.count * this.classCount);
-    for (let start = 0; start < source.count; start += batchSize) {
-      const b = source.batch(start, Math.min(batchSize, source.count - start));
-      logits.set(await this.run(b.data, b.count), start * this.classCount);
-      options.onProgress?.(start + b.count, source.count);
+    try {
+      for (let start = 0; start < source.count; start += batchSize) {
+        const b = source.batch(start, Math.min(batchSize, source.count - start));
+        logits.set(await this.run(b.data, b.count), start * this.classCount);
+        options.onProgress?.(start + b.count, source.count);
+      }
+    } finally {
+      this.program.releaseBuffers(); // bounded memory: an engine between passes holds nothing
     }
     return logits;
   }

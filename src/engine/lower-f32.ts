@@ -7,6 +7,7 @@ import { LayerqError } from '../errors';
 import * as f32 from './native-f32';
 import { fakeQuantize } from './native-int8';
 import { Step } from './runtime';
+import { EXTRA_OPS, lowerExtra } from './lower-extra';
 import { concat, copyView, denseView, padView, reshapeDims, SliceSpec, sliceView, transpose } from './tensor-ops';
 
 export function attrNum(node: Node, name: string, fallback: number): number {
@@ -373,6 +374,6 @@ export function lowerNodeF32(graph: Graph, node: Node, opset: number): Step {
     case 'FakeQuantize':
       return fakeQuantizeStep(node);
     default:
-      return layoutStep(graph, node);
+      return EXTRA_OPS.has(node.op) ? lowerExtra(graph, node) : layoutStep(graph, node);
   }
 }

@@ -57,7 +57,7 @@ export class Program {
   readonly steps: Step[];
   /** For each step, the values dead after it; `recycle` is false for aliases of another buffer. */
   private readonly freeAfter: { name: string; recycle: boolean }[][];
-  private readonly pool = new BufferPool();
+  private pool = new BufferPool();
 
   constructor(steps: Step[], keep: ReadonlySet<string>) {
     this.steps = steps;
@@ -123,6 +123,14 @@ export class Program {
     const data = this.pool.takeU8(v.data.length);
     data.set(v.data);
     return { kind: 'u8', data, dims: [...v.dims] };
+  }
+
+  /**
+   * Drops the pooled buffers (the next run allocates afresh): an idle program holds no
+   * activation memory, so several engines of one model (FP32, the file, int8) do not add up.
+   */
+  releaseBuffers(): void {
+    this.pool = new BufferPool();
   }
 
   /** Returns a value's buffer to the pool once the caller has read it. */

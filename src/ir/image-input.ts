@@ -2,20 +2,23 @@
 import { LayerqError } from '../errors';
 import { Graph } from './graph';
 
-/** The image input of a classifier: NCHW float32, batch free, C/H/W static. */
+/** The image input of a classifier: NCHW (or NHWC) float32, batch free, C/H/W static. */
 export interface ImageInput {
   name: string;
   channels: number;
   height: number;
   width: number;
+  /** NHWC when the last dim is 3 and the second is not (a TensorFlow-style export). */
+  layout: 'NCHW' | 'NHWC';
 }
 
 const show = (shape: readonly (number | string)[]): string =>
   `[${shape.map((d) => (typeof d === 'string' ? `'${d}'` : d)).join(', ')}]`;
 
 /**
- * The single float32 graph input of rank 4 `[N, C, H, W]` with static C, H, W (N may be
- * symbolic). Throws LayerqError BAD_MODEL_INPUT naming the shape received otherwise.
+ * The single float32 graph input of rank 4 `[N, C, H, W]` (or `[N, H, W, 3]`) with static C,
+ * H, W (N may be symbolic). Throws LayerqError BAD_MODEL_INPUT naming the shape received
+ * otherwise.
  */
 export function imageInput(graph: Graph): ImageInput {
   if (graph.inputs.length !== 1) {
@@ -23,14 +26,15 @@ export function imageInput(graph: Graph): ImageInput {
     throw new LayerqError('BAD_MODEL_INPUT', `expected one image input [N, C, H, W] but the model has ${graph.inputs.length}: ${names}`);
   }
   const v = graph.inputs[0]!;
-  const [, c, h, w] = v.shape;
+  const nhwc = v.shape.length === 4 && v.shape[3] === 3 && v.shape[1] !== 3;
+  const [, c, h, w] = nhwc ? [v.shape[0], v.shape[3], v.shape[1], v.shape[2]] : v.shape;
   if (v.dtype !== 'float32' || v.shape.length !== 4 || typeof c !== 'number' || typeof h !== 'number' || typeof w !== 'number') {
     throw new LayerqError(
       'BAD_MODEL_INPUT',
       `expected input '${v.name}' to be a float32 image [N, C, H, W] with static C, H, W but received ${v.dtype} ${show(v.shape)}`,
     );
   }
-  return { name: v.name, channels: c, height: h, width: w };
+  return { name: v.name, channels: c, height: h, width: w, layout: nhwc ? 'NHWC' : 'NCHW' };
 }
 
 /**

@@ -8,7 +8,8 @@
  * Opset: at least 13 (per-channel DequantizeLinear); 21 when any tensor has 4 bits (INT4/UINT4).
  * Raising the opset keeps the runtime op set valid: Conv, Gemm, MatMul, the activations,
  * pooling, Flatten, Reshape, Concat, Slice, Transpose and Softmax have the same signature from
- * 13 to 21, Pad only gained an optional `axes` input (18), and Clip keeps its bounds as inputs.
+ * 13 to 21, Pad only gained an optional `axes` input (18), and Clip keeps its bounds as inputs;
+ * ReduceMean's axes move to an input and Split needs its sizes or count at 18 (save.ts).
  *
  * A Relu or Clip whose output is quantized is not written where the quantization makes it
  * redundant (see `activationBeforeQuantize`): the file computes exactly the same, and ONNX

@@ -20,7 +20,8 @@ import { INTERNAL_OPS } from '../ir/passes/fuse-qdq';
  * - Attribute types: numbers named in FLOAT_ATTRS or non-integral are FLOAT, others INT (the IR
  *   keeps numbers untyped).
  * - Clip whose min/max are attributes (the prepared-IR form) gets them back as scalar inputs
- *   when opset >= 11.
+ *   when opset >= 11; ReduceMean's `axes` attribute becomes an input when opset >= 18, and a
+ *   Split without sizes gets `num_outputs` there.
  *
  * Throws LayerqError INTERNAL if an int64 tensor still holds the unknown-dim sentinel (NaN), or
  * for a layerq-internal op (FakeQuantize: prepared graphs only).
@@ -139,6 +140,19 @@ function nodeToProto(n: Node, opset: number, extra: onnx.ITensorProto[], taken: 
     const hi = bound('max');
     inputs.splice(0, inputs.length, x, lo, hi);
     while (inputs.length > 1 && inputs[inputs.length - 1] === '') inputs.pop();
+  }
+  if (n.op === 'ReduceMean' && opset >= 18 && Array.isArray(attrs['axes'])) {
+    // Prepared IR keeps ReduceMean axes as an attribute; opset 18+ takes them as an input.
+    const axes = attrs['axes'] as number[];
+    delete attrs['axes'];
+    let name = `${n.name}_axes`;
+    while (taken.has(name)) name += '_';
+    taken.add(name);
+    extra.push(tensorToProto(name, { dtype: 'int64', dims: [axes.length], data: Float64Array.from(axes) }));
+    inputs.splice(1, inputs.length - 1, name);
+  }
+  if (n.op === 'Split' && opset >= 18 && !inputs[1] && attrs['num_outputs'] === undefined) {
+    attrs['num_outputs'] = n.outputs.length; // opset 18+ needs the split sizes or their count
   }
   return {
     name: n.name,

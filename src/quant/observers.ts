@@ -4,6 +4,7 @@
  * Statistics are plain JSON (`toJSON` / `fromJSON`) for reports and checkpoints.
  */
 import { badArgument } from '../errors';
+import { channelSums, extremes, histogramAdd, histogramUpdate } from '../engine/native-stats';
 
 /** Running min/max: one entry per-tensor, or one per channel along `axis`. Empty before data. */
 export interface MinMaxStats {
@@ -102,36 +103,6 @@ export class MinMaxObserver {
 }
 
 /**
- * `[min, max, sum]` of `x` into `out` (the sum is non-finite iff some value is: float32 values
- * cannot overflow a double sum). Small module-level loops: V8 optimizes them best.
- */
-function extremes(x: Float32Array, out: Float64Array): Float64Array {
-  let mn = Infinity;
-  let mx = -Infinity;
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    sum += v;
-    if (v < mn) mn = v;
-    if (v > mx) mx = v;
-  }
-  out[0] = mn;
-  out[1] = mx;
-  out[2] = sum;
-  return out;
-}
-
-/** Adds `x` (all in `[lo, lo + counts.length / inv]`) to bins of width `1 / inv` from `lo`. */
-function binInto(x: Float32Array, counts: Float64Array, lo: number, inv: number): void {
-  const last = counts.length - 1;
-  for (let i = 0; i < x.length; i++) {
-    // x >= lo, so truncation is floor; rounding may give -0.x, which also truncates to 0.
-    const j = ((x[i]! - lo) * inv) | 0;
-    counts[j > last ? last : j]++;
-  }
-}
-
-/**
  * A range-adaptive histogram (the role of ONNX Runtime's HistogramCollector and torch's
  * HistogramObserver) with a fixed number of bins (default 2048, even). The range starts at the
  * first batch's extremes: `[0, absmax]` for non-negative data, `[-absmax, absmax]` otherwise.
@@ -140,7 +111,8 @@ function binInto(x: Float32Array, counts: Float64Array, lo: number, inv: number)
  * merging pairs. Both keep 0 an edge and re-bin exactly (no interpolation): counts at the new
  * edges are the old ones. The price: after growth, the range can be up to twice the data's.
  *
- * Cost per batch: one pass for the extremes, one to bin; no allocation per element.
+ * Cost per batch: one native pass for the extremes, one to bin (native/src/kernels/f32-stats,
+ * on every core); no allocation per element.
  */
 export class HistogramObserver {
   private counts: Float64Array;
@@ -153,7 +125,6 @@ export class HistogramObserver {
   private nonFinite = 0;
   /** Zeros seen while `width` is 0 (all data so far zero). */
   private zeros = 0;
-  private readonly scratch = new Float64Array(3);
 
   constructor(options: { bins?: number } = {}) {
     const bins = options.bins ?? 2048;
@@ -163,8 +134,22 @@ export class HistogramObserver {
 
   /** Folds a batch of values (any layout) into the histogram. NaN and infinities are counted apart. */
   update(x: Float32Array): void {
-    const [mn, mx, sum] = extremes(x, this.scratch);
-    if (!Number.isFinite(sum)) {
+    if (x.length === 0) return;
+    if (this.width !== 0) {
+      // Usually the range already holds the batch: extremes and binning in one pass.
+      const bins = this.counts.length;
+      const lo = this.signed ? -(bins / 2) * this.width : 0;
+      const hi = (this.signed ? bins / 2 : bins) * this.width;
+      const r = histogramUpdate(x, lo, hi, 1 / this.width, this.counts);
+      if (r.added) {
+        this.min = Math.min(this.min, r.min);
+        this.max = Math.max(this.max, r.max);
+        this.count += x.length;
+        return;
+      }
+    }
+    const { min: mn, max: mx, nonFinite } = extremes(x);
+    if (nonFinite > 0) {
       const finite = x.filter((v) => Number.isFinite(v));
       this.nonFinite += x.length - finite.length;
       this.update(finite);
@@ -179,7 +164,7 @@ export class HistogramObserver {
       this.zeros += x.length; // the batch is all zeros
       return;
     }
-    binInto(x, this.counts, this.signed ? -(this.counts.length / 2) * this.width : 0, 1 / this.width);
+    histogramAdd(x, this.signed ? -(this.counts.length / 2) * this.width : 0, 1 / this.width, this.counts);
   }
 
   /** Grows the range (merging bins) until it holds [mn, mx]. */
@@ -274,14 +259,7 @@ export class ChannelMeanObserver {
     for (let d = 2; d < dims.length; d++) inner *= dims[d]!;
     if (!this.sums) this.sums = new Float64Array(c);
     if (this.sums.length !== c) throw badArgument('dims[1]', `${this.sums.length} channels`, c);
-    for (let i = 0; i < n; i++) {
-      for (let ch = 0; ch < c; ch++) {
-        const o = (i * c + ch) * inner;
-        let s = 0;
-        for (let k = 0; k < inner; k++) s += x[o + k]!;
-        this.sums[ch] += s;
-      }
-    }
+    channelSums(x, n, c, inner, this.sums);
     this.positions += n * inner;
   }
 

@@ -1,6 +1,6 @@
 /** report.json: its versioned shape. Output files are written by ./output-dir.ts and ./atomic.ts. */
 export { writeFileAtomic } from './atomic';
-import type { Preprocess } from '../data';
+import type { FitSummary, Preprocess } from '../data';
 import type { QuantConfig } from '../quant/first-plan';
 import type { QuantPlan } from '../quant/plan';
 
@@ -26,12 +26,19 @@ export interface QuantizeReport {
     calibrationPool: string;
     validationPool: string;
     calibrationPerClass: number;
-    validationPerClass: number;
+    /** 'all': every image calibration did not take (or every image of a separate pool). */
+    validationPerClass: number | 'all';
     calibrationImages: number;
     validationImages: number;
     seed: number;
     labelFree: boolean;
     skipped: { path: string; reason: string }[];
+    /** How the sets fit the pool when classes had fewer images than asked. */
+    fit?: FitSummary;
+    /** Label-free mode: classes the FP32 model predicted on the pool. */
+    predictedClasses?: number;
+    /** What the selection had to do, as said on stderr. */
+    notes?: string[];
   };
   accuracy: {
     split: 'validation';

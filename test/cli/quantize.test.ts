@@ -68,10 +68,51 @@ describe('layerq quantize', () => {
     [['--method', 'foo'], /minmax, percentile, mse, entropy.*'foo'/],
     [['--scope', 'half'], /float-residual, full-integer/],
     [['--calib-per-class', '0'], /positive integer/],
-    [['--calib-per-class', '900'], /class 'airplane' has 500 images in the calibration pool, needs 900/],
+    [['--val-per-class', '-2'], /positive integer, 0 or 'all'/],
+    [['--preset', 'imagenet'], /preprocessing 'imagenet' makes 224x224 images but the model takes 32x32/],
+    [['--mean', '1,2'], /3 numbers/],
   ])('bad setting %j is one line and a non-zero exit', (extra, pattern) => {
     const r = layerq(['quantize', modelFile('resnet20'), '--calib-data', calib, '--val-data', val, '--out', path.join(dir, 'bad'), ...extra]);
     expectOneLineError(r, pattern);
+  });
+
+  test('one image a class: default set sizes, disjoint balanced sets, said on stderr and in the report', () => {
+    const pool = path.join(dir, 'one');
+    makeImageFolder(pool, CLASSES, 1, path.join(val, 'ship'));
+    const r = layerq(['quantize', modelFile('resnet20'), '--data', pool, '--out', path.join(dir, 'one-out'), '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    const warnings = r.stderr.trim().split('\n');
+    expect(warnings[0]).toMatch(/^warning: 10 of 10 classes have fewer images than asked \(32 calibration \+ 50 validation a class/);
+    expect(warnings[1]).toMatch(/^warning: calibration 4 images, 0-1 a class \(6 classes without any\); validation 6 images/);
+    const data = JSON.parse(r.stdout).data;
+    expect(data).toMatchObject({ calibrationPerClass: 32, validationPerClass: 50, calibrationImages: 4, validationImages: 6 });
+    expect(data.fit).toEqual({
+      classesWithImages: 10, shortClasses: 10, calibrationPerClassRange: [0, 1], validationPerClassRange: [0, 1],
+      classesWithoutCalibration: 6, classesWithoutValidation: 4,
+    });
+    expect(data.notes).toEqual(warnings.map((w) => w.replace(/^warning: /, '')));
+  });
+
+  test('label-free on one image a class: balances over the classes the FP32 model predicts', () => {
+    const pool = path.join(dir, 'one-lf');
+    makeImageFolder(pool, CLASSES, 1, path.join(val, 'ship'));
+    const r = layerq(['quantize', modelFile('resnet20'), '--data', pool, '--out', path.join(dir, 'one-lf-out'), '--label-free', '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    const data = JSON.parse(r.stdout).data;
+    // ten copies of one ship image: the model predicts one class for all of them
+    expect(data.predictedClasses).toBe(1);
+    expect(r.stderr).toMatch(/warning: label-free: the FP32 model predicts 1 of 10 classes/);
+    expect(data.calibrationImages + data.validationImages).toBe(10);
+    expect(data.calibrationImages).toBeGreaterThan(0);
+    expect(JSON.parse(r.stdout).accuracy.fp32.top1).toBe(100);
+  });
+
+  test("--val-per-class 0 (or all): every image calibration does not take", () => {
+    const pool = path.join(dir, 'all');
+    makeImageFolder(pool, CLASSES, 3, path.join(val, 'cat'));
+    const r = layerq(['quantize', modelFile('resnet20'), '--data', pool, '--out', path.join(dir, 'all-out'), '--calib-per-class', '1', '--val-per-class', '0', '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).data).toMatchObject({ validationPerClass: 'all', calibrationImages: 10, validationImages: 20 });
   });
 
   test('no data given', () => {

@@ -155,7 +155,7 @@ describe('writeNormalized', () => {
 });
 
 describe('ImageSet', () => {
-  test('packs decoded images, drops skipped ones, and serves batches as views', async () => {
+  test('holds 8-bit pixels, drops skipped files, and serves normalized batches', async () => {
     const bad = path.join(tmp, 'bad.jpg');
     fs.writeFileSync(bad, 'junk');
     const files = [...valFiles('ship', 3), bad, ...valFiles('truck', 3)];
@@ -163,21 +163,53 @@ describe('ImageSet', () => {
     const set = await ImageSet.load(samples, preprocessPreset('cifar'), { concurrency: 2 });
     expect(set.count).toBe(6);
     expect(set.dims).toEqual([6, 3, 32, 32]);
+    expect(set.pixels).toBeInstanceOf(Uint8Array);
+    expect(set.pixels.length).toBe(6 * 3 * PLANE); // a quarter of the float tensor
     expect(Array.from(set.labels)).toEqual([8, 8, 8, 9, 9, 9]);
     expect(set.paths).toEqual([...files.slice(0, 3), ...files.slice(4)]);
     expect(set.skipped.map((s) => s.path)).toEqual([bad]);
     const direct = await decodeImages(files.slice(4), preprocessPreset('cifar'));
-    expect(set.data.subarray(3 * 3 * PLANE)).toEqual(direct.data);
+    expect(set.batch(3, 3).data).toEqual(direct.data);
 
     const b = set.batch(4, 4);
     expect(b.count).toBe(2);
     expect(Array.from(b.labels)).toEqual([9, 9]);
-    expect(b.data.buffer).toBe(set.data.buffer);
-    expect(b.data.byteOffset).toBe(4 * 3 * PLANE * 4);
     expect(b.data.length).toBe(2 * 3 * PLANE);
+    expect(b.data).toEqual(direct.data.subarray(3 * PLANE));
+    const into = new Float32Array(4 * 3 * PLANE);
+    expect(set.batch(4, 4, into).data.buffer).toBe(into.buffer);
+    expect(() => set.batch(0, 4, new Float32Array(10))).toThrow(/Expected Float32Array of at least/);
     expect(set.batch(6, 2).count).toBe(0);
     expect([...set.batches(4)].map((x) => x.count)).toEqual([4, 2]);
     expect(() => set.batch(0, 0)).toThrow(/Expected positive integer for size but received 0/);
+
+    const sub = set.subset([5, 0]);
+    expect(Array.from(sub.labels)).toEqual([9, 8]);
+    expect(sub.paths).toEqual([set.paths[5], set.paths[0]]);
+    expect(sub.batch(0, 1).data).toEqual(set.batch(5, 1).data);
+    const relabelled = set.withLabels(Int32Array.from([1, 1, 1, 2, 2, 2]));
+    expect(relabelled.pixels).toBe(set.pixels);
+    expect(Array.from(relabelled.labels)).toEqual([1, 1, 1, 2, 2, 2]);
+    expect(Array.from(set.labels)).toEqual([8, 8, 8, 9, 9, 9]);
+  });
+
+  test('BGR and NHWC: channels swapped and laid out as the model takes them', async () => {
+    const files = valFiles('cat', 2);
+    const rgb = await ImageSet.load(files.map((p) => ({ path: p, label: 3 })), preprocessPreset('cifar'));
+    const custom = { ...preprocessPreset('cifar'), channelOrder: 'BGR' as const, layout: 'NHWC' as const };
+    const bgr = await ImageSet.load(files.map((p) => ({ path: p, label: 3 })), custom);
+    expect(bgr.dims).toEqual([2, 32, 32, 3]);
+    const a = rgb.batch(0, 2).data;
+    const lut = normalizationTable(custom);
+    const b = bgr.batch(0, 2).data;
+    for (const [i, y, x] of [[0, 0, 0], [1, 7, 30], [1, 31, 31]] as const) {
+      for (let c = 0; c < 3; c++) {
+        const pixel = rgb.pixels[((i * 32 + y) * 32 + x) * 3 + (2 - c)]!;
+        expect(b[((i * 32 + y) * 32 + x) * 3 + c]).toBe(lut[c * 256 + pixel]);
+      }
+      // the RGB set reads channel 0 from the red pixel
+      expect(a[i * 3 * PLANE + y * 32 + x]).toBeCloseTo((rgb.pixels[((i * 32 + y) * 32 + x) * 3]! / 255 - MEAN[0]!) / STD[0]!, 6);
+    }
   });
 
   test('nothing decodable is BAD_DATA', async () => {

@@ -1,10 +1,12 @@
 import { LayerqError } from '../../src/errors';
 import { mulberry32, deriveSeed, seededShuffle } from '../../src/data/random';
 import {
+  describeFit,
   predictedLabels,
   selectBalanced,
   selectBalancedSamples,
   selectBalancedSeparate,
+  summarizeFit,
 } from '../../src/data/select';
 
 /** 3 classes with 10, 12, 15 images, interleaved so class order differs from pool order. */
@@ -110,14 +112,70 @@ describe('selectBalanced', () => {
     expect([...s.calibration, ...s.validation].filter((i) => labels[i] === 0).sort((a, b) => a - b)).toEqual(class0);
   });
 
-  test('a class too small is BAD_DATA naming it and the counts', () => {
-    expectError(
-      () => selectBalanced(labels, 3, { ...opts, calibrationPerClass: 8, classes: ['plane', 'car', 'bird'] }),
-      'BAD_DATA',
-      "class 'plane' has 10 images, needs 13 (calibration 8 + validation 5)",
-    );
-    // a class with no images at all (classCount larger than the labels used)
-    expectError(() => selectBalanced(labels, 4, opts), 'BAD_DATA', "class '3' has 0 images, needs 9");
+  test('short classes are split in the asked ratio, disjoint, and listed in fit', () => {
+    // classes 0 and 1 (10 and 12 images < 8 + 5) are split 5 : 8: validation shares 3.85 and
+    // 4.62, rounded so that the two add up to round(8.46) = 8; class 2 gives what was asked.
+    const s = selectBalanced(labels, 3, { ...opts, calibrationPerClass: 8 });
+    const v = countBy(labels, s.validation, 3);
+    expect([[3, 4], [4, 5], [5]].map((ok, c) => ok.includes(v[c]!))).toEqual([true, true, true]);
+    expect(v[0]! + v[1]!).toBe(8);
+    expect(countBy(labels, s.calibration, 3)).toEqual([Math.min(10 - v[0]!, 8), Math.min(12 - v[1]!, 8), 8]);
+    expect(new Set([...s.calibration, ...s.validation]).size).toBe(s.calibration.length + s.validation.length);
+    expect(s.fit.shortClasses).toEqual([0, 1]);
+    expect(s.fit.available).toEqual([10, 12, 15]);
+    // a class with no images at all is left out, not an error
+    const empty = selectBalanced(labels, 4, opts);
+    expect(countBy(labels, empty.calibration, 4)).toEqual([4, 4, 4, 0]);
+    expect(empty.fit.shortClasses).toEqual([3]);
+  });
+
+  test('one image a class over 1,000 classes: every image used, half to each set, balanced within one', () => {
+    const one = Array.from({ length: 1000 }, (_, i) => i);
+    const s = selectBalanced(one, 1000, { calibrationPerClass: 1, validationPerClass: 1, seed: 4 });
+    expect(s.calibration.length).toBe(500);
+    expect(s.validation.length).toBe(500);
+    expect(new Set([...s.calibration, ...s.validation]).size).toBe(1000);
+    // the asked ratio sets the split: 32 : 50 gives validation about 50/82 of the classes
+    const r = selectBalanced(one, 1000, { calibrationPerClass: 32, validationPerClass: 50, seed: 4 });
+    expect(r.validation.length).toBe(Math.round((1000 * 50) / 82));
+    expect(r.calibration.length + r.validation.length).toBe(1000);
+    expect(summarizeFit(r.fit)).toMatchObject({ shortClasses: 1000, calibrationPerClassRange: [0, 1], validationPerClassRange: [0, 1] });
+    // which classes go where follows the seed
+    expect(selectBalanced(one, 1000, { calibrationPerClass: 1, validationPerClass: 1, seed: 5 }).validation).not.toEqual(s.validation);
+    expect(selectBalanced(one, 1000, { calibrationPerClass: 1, validationPerClass: 1, seed: 4 })).toEqual(s);
+  });
+
+  test('two images or more: both sets get at least one from the class', () => {
+    const two = Array.from({ length: 20 }, (_, i) => i % 10);
+    const s = selectBalanced(two, 10, { calibrationPerClass: 32, validationPerClass: 50, seed: 0 });
+    expect(countBy(two, s.calibration, 10)).toEqual(new Array(10).fill(1));
+    expect(countBy(two, s.validation, 10)).toEqual(new Array(10).fill(1));
+  });
+
+  test("validation 'all': what calibration does not take; short classes split 1 : 1", () => {
+    const s = selectBalanced(labels, 3, { calibrationPerClass: 4, validationPerClass: 'all', seed: 1 });
+    expect(countBy(labels, s.calibration, 3)).toEqual([4, 4, 4]);
+    expect(countBy(labels, s.validation, 3)).toEqual([6, 8, 11]);
+    const t = selectBalanced(labels, 3, { calibrationPerClass: 12, validationPerClass: 'all', seed: 1 });
+    expect(countBy(labels, t.validation, 3)).toEqual([5, 6, 3]);
+    expect(countBy(labels, t.calibration, 3)).toEqual([5, 6, 12]);
+  });
+
+  test('refuses only what cannot work: one image in all, or no calibration image', () => {
+    expectError(() => selectBalanced([0], 1, opts), 'BAD_DATA', /no image is left for the (calibration|validation) set: the pool has 1 image/);
+    // M = 0 asks for no validation set at all
+    expect(selectBalanced([0], 1, { ...opts, validationPerClass: 0 }).calibration).toEqual([0]);
+  });
+
+  test('describeFit says what was done, naming short classes', () => {
+    const one = Array.from({ length: 1000 }, (_, i) => i);
+    const classes = one.map((i) => `${String(i).padStart(3, '0')}_n`);
+    const o = { calibrationPerClass: 1, validationPerClass: 1, seed: 0, classes };
+    const notes = describeFit(selectBalanced(one, 1000, o).fit, o);
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toMatch(/^1000 of 1000 classes have fewer images than asked \(1 calibration \+ 1 validation a class; '000_n', '001_n', '002_n', \.\.\. with 1\)/);
+    expect(notes[1]).toBe('calibration 500 images, 0-1 a class (500 classes without any); validation 500 images, 0-1 a class (500 classes without any)');
+    expect(describeFit(selectBalanced(labels, 3, opts).fit, opts)).toEqual([]);
   });
 
   test('N < 1, negative M, bad labels', () => {
@@ -136,8 +194,11 @@ describe('selectBalanced', () => {
     const s = selectBalanced(predicted, 3, { calibrationPerClass: 3, validationPerClass: 2, seed: 9 });
     expect(countBy(Array.from(predicted), s.calibration, 3)).toEqual([3, 3, 3]);
     expect(countBy(Array.from(predicted), s.validation, 3)).toEqual([2, 2, 2]);
+    // classes the model never predicts are left out, not an error
     const trueLabels = new Array<number>(count).fill(0);
-    expectError(() => selectBalanced(trueLabels, 3, { calibrationPerClass: 3, validationPerClass: 2, seed: 9 }), 'BAD_DATA', "class '1' has 0");
+    const one = selectBalanced(trueLabels, 3, { calibrationPerClass: 3, validationPerClass: 2, seed: 9 });
+    expect([one.calibration.length, one.validation.length]).toEqual([3, 2]);
+    expect(one.fit.shortClasses).toEqual([1, 2]);
   });
 
   test('predictedLabels: argmax per row, first maximum on ties, bad length', () => {
@@ -164,10 +225,12 @@ describe('selectBalancedSamples and separate pools', () => {
     const s = selectBalancedSeparate(calib, val, 3, { calibrationPerClass: 10, validationPerClass: 3, seed: 0 });
     expect(countBy(calib, s.calibration, 3)).toEqual([10, 10, 10]);
     expect(s.validation).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    expectError(
-      () => selectBalancedSeparate(calib, val, 3, { calibrationPerClass: 1, validationPerClass: 4, seed: 0, classes: ['a', 'b', 'c'] }),
-      'BAD_DATA',
-      "class 'a' has 3 images in the validation pool, needs 4",
-    );
+    // fewer than asked: take what there is, list the class as short
+    const short = selectBalancedSeparate(calib, val, 3, { calibrationPerClass: 11, validationPerClass: 4, seed: 0 });
+    expect(countBy(calib, short.calibration, 3)).toEqual([10, 11, 11]);
+    expect(short.validation).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(short.fit.shortClasses).toEqual([0, 1, 2]);
+    expect(selectBalancedSeparate(calib, val, 3, { calibrationPerClass: 1, validationPerClass: 'all', seed: 0 }).validation).toHaveLength(9);
+    expectError(() => selectBalancedSeparate(calib, [], 3, { calibrationPerClass: 1, validationPerClass: 4, seed: 0 }), 'BAD_DATA', /validation pool has no image/);
   });
 });

@@ -51,7 +51,7 @@ describe('quantized engine', () => {
     const simLogits = await quantizedEngine(model, layers, plan, 'sim').runAll(val);
     expect(agreement(intLogits, simLogits, 10)).toBeGreaterThanOrEqual(98);
     const qdq = saveModel(toQdq(model, layers, plan));
-    const ort = runOrt(qdq, { input: { data: val.data, dims: [...val.dims] } }, { exactQdq: true });
+    const ort = runOrt(qdq, { input: { data: val.batch(0, val.count).data, dims: [...val.dims] } }, { exactQdq: true });
     const ortLogits = Float32Array.from(Object.values(ort)[0]!.data);
     expect(agreement(intLogits, ortLogits, 10)).toBeGreaterThanOrEqual(98);
     if (config.weightBits === 8 && config.activationBits === 8) {

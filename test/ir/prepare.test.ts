@@ -55,7 +55,7 @@ describe('prepareModel(resnet20-bn.onnx)', () => {
   });
 
   it('finds the image input and the class count', () => {
-    expect(imageInput(g)).toEqual({ name: 'input', channels: 3, height: 32, width: 32 });
+    expect(imageInput(g)).toEqual({ name: 'input', channels: 3, height: 32, width: 32, layout: 'NCHW' });
     expect(classCount(g)).toBe(10);
   });
 });

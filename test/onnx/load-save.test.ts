@@ -66,11 +66,11 @@ describe('loadModel errors', () => {
 
 describe('preparation errors', () => {
   it("UNSUPPORTED_OP \"unsupported ONNX op 'X' (node 'name')\" after preparation", () => {
-    const m = model([node('Relu', ['x'], ['r'], {}, 'relu'), node('Tanh', ['r'], ['y'], {}, 'tanh1')],
+    const m = model([node('Relu', ['x'], ['r'], {}, 'relu'), node('Elu', ['r'], ['y'], {}, 'elu1')],
       [vi('x', ['batch', 3, 4, 4])], [vi('y', [])], {});
     const e = caught(() => prepareModel(loadModel(saveModel(m))));
     expect(e.code).toBe('UNSUPPORTED_OP');
-    expect(e.message).toBe("unsupported ONNX op 'Tanh' (node 'tanh1')");
+    expect(e.message).toBe("unsupported ONNX op 'Elu' (node 'elu1')");
   });
 
   it('BAD_MODEL_INPUT for an input [N, 10], with the shape received', () => {

@@ -6,6 +6,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   layerq::InitF32(env, exports);
   layerq::InitInt8(env, exports);
   layerq::InitRounding(env, exports);
+  layerq::InitStats(env, exports);
   return exports;
 }
 

@@ -93,5 +93,6 @@ void InitCommon(Napi::Env env, Napi::Object exports);
 void InitF32(Napi::Env env, Napi::Object exports);
 void InitInt8(Napi::Env env, Napi::Object exports);
 void InitRounding(Napi::Env env, Napi::Object exports);
+void InitStats(Napi::Env env, Napi::Object exports);
 
 }  // namespace layerq

@@ -13,15 +13,18 @@ export const RUNTIME_OPS: ReadonlySet<string> = new Set([
   'Conv', 'Gemm', 'MatMul', 'Relu', 'Clip', 'Add', 'Mul', 'Sub', 'Div', 'Sigmoid', 'HardSigmoid',
   'HardSwish', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Concat',
   'Pad', 'Slice', 'Softmax', 'Transpose', FAKE_QUANTIZE,
+  // computed in TypeScript (src/engine/lower-extra.ts)
+  'Split', 'ReduceMean', 'LayerNormalization', 'Erf', 'Gelu', 'Sqrt', 'Tanh', 'Pow',
 ]);
 
 /** Ops whose inputs after the first are parameters the engine needs as constants. */
-const CONST_PARAMS = new Set(['Reshape', 'Pad', 'Slice']);
+const CONST_PARAMS = new Set(['Reshape', 'Pad', 'Slice', 'Split', 'ReduceMean']);
 
 /**
  * Throws LayerqError UNSUPPORTED_OP "unsupported ONNX op 'X' (node 'name')" for the first node
  * outside RUNTIME_OPS, a Clip that still has bound inputs (non-constant min/max), or a
- * Reshape/Pad/Slice whose shape, pads or slice parameters are not initializers. A QuantizeLinear
+ * Reshape/Pad/Slice/Split/ReduceMean whose shape, pads, slice, split or axes parameters are not
+ * initializers. A QuantizeLinear
  * or DequantizeLinear left unfused gets the reason appended ("...: its output 'y' is read by ...").
  * Then the wiring (./check-structure.ts: input counts, inputs defined before use, constants
  * where the engine needs them) and the attributes the engine reads (./check-attributes.ts):

@@ -33,7 +33,7 @@ function checkInner(a: Dim | undefined, b: Dim | undefined): void {
 
 const SAME_SHAPE = new Set([
   'Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Softmax', 'LogSoftmax', 'Identity',
-  'Dropout', 'BatchNormalization', 'LeakyRelu', 'Tanh', 'Neg', 'Abs', 'Sqrt', 'Exp', 'Erf',
+  'Dropout', 'BatchNormalization', 'LeakyRelu', 'Tanh', 'Neg', 'Abs', 'Sqrt', 'Exp', 'Erf', 'Gelu',
   'FakeQuantize', // layerq-internal (fuse-qdq.ts): float32 in, float32 out
 ]);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
@@ -164,6 +164,38 @@ export function inferNode(node: Node, shapeOf: ShapeOf, constOf: ConstOf): Value
       const perm = list(node, 'perm') ?? xs.map((_, i) => xs.length - 1 - i);
       return out(perm.map((p) => xs[p] as Dim));
     }
+    case 'Split': {
+      const axis = normAxis(num(node, 'axis', 0), xs.length);
+      const size = xs[axis];
+      const given = constInts(constOf, node.inputs[1]) ?? list(node, 'split');
+      const parts = node.outputs.length;
+      let sizes: Dim[];
+      if (given) sizes = given;
+      else if (typeof size === 'number') {
+        const each = Math.ceil(size / parts);
+        sizes = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(each, size - i * each)));
+      } else return undefined;
+      return node.outputs.map((name, i) => {
+        const dims = [...xs];
+        dims[axis] = sizes[i] as Dim;
+        return { name, dtype: x?.dtype ?? 'float32', shape: dims };
+      });
+    }
+    case 'ReduceMean': {
+      const given = list(node, 'axes') ?? (node.inputs[1] ? constInts(constOf, node.inputs[1]) : undefined);
+      if (node.inputs[1] && !given) return undefined;
+      if (num(node, 'noop_with_empty_axes', 0) === 1 && given?.length === 0) return out([...xs]);
+      const axes = (given && given.length ? given : xs.map((_, i) => i)).map((a) => normAxis(a, xs.length));
+      const keep = num(node, 'keepdims', 1) === 1;
+      const dims: Dim[] = [];
+      xs.forEach((d, i) => {
+        if (!axes.includes(i)) dims.push(d);
+        else if (keep) dims.push(1);
+      });
+      return out(dims);
+    }
+    case 'LayerNormalization':
+      return out([...xs]);
     case 'Shape':
       return out([xs.length], 'int64');
     case 'Cast':
