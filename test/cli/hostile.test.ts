@@ -17,7 +17,7 @@ import { expectOneLineError, layerq, makeImageFolder, tempDir } from './cli-help
 const calib = path.join(CIFAR, 'calib-pool');
 const val = path.join(CIFAR, 'val');
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
-const quick = ['--calib-per-class', '2', '--val-per-class', '3', '--quiet'];
+const quick = ['--calib-per-class', '2', '--val-per-class', '3', '--no-search', '--quiet'];
 /**
  * Root cannot be denied access: permission cases run as 'nobody' then, when 'nobody' can run
  * this checkout (a private clone folder may not let it); else they check the errno mapping
@@ -103,7 +103,7 @@ describe('the output location is checked first, and its errors are the user\'s',
   ])('--out %s: one line, before any data work', (_name, out, pattern) => {
     const t0 = Date.now();
     // The whole shared calibration pool: minutes of decoding if the check came after it.
-    const r = layerq(['quantize', modelFile('resnet20'), '--data', calib, '--out', out(), '--val-per-class', '400', '--quiet']);
+    const r = layerq(['quantize', modelFile('resnet20'), '--data', calib, '--out', out(), '--val-per-class', '400', '--no-search', '--quiet']);
     expectOneLineError(r, pattern);
     expect(Date.now() - t0).toBeLessThan(30000);
   });
@@ -116,7 +116,7 @@ describe('the output location is checked first, and its errors are the user\'s',
     const locked = path.join(openDir(tempDir()), 'locked');
     fs.mkdirSync(locked, { mode: 0o555 });
     fs.chmodSync(locked, 0o555);
-    const r = layerq(['quantize', modelFile('resnet20'), '--data', calib, '--out', path.join(locked, 'out'), '--quiet'], 60000, asUser);
+    const r = layerq(['quantize', modelFile('resnet20'), '--data', calib, '--out', path.join(locked, 'out'), '--no-search', '--quiet'], 60000, asUser);
     expectOneLineError(r, /cannot create the output folder '.*': permission denied \(EACCES\)/);
   });
 
