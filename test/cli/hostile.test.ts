@@ -17,7 +17,8 @@ import { expectOneLineError, layerq, makeImageFolder, tempDir } from './cli-help
 const calib = path.join(CIFAR, 'calib-pool');
 const val = path.join(CIFAR, 'val');
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
-const quick = ['--calib-per-class', '2', '--val-per-class', '3', '--no-search', '--quiet'];
+/** The first plan only: these tests are about files and inputs, not the layer search. */
+const quick = ['--no-search', '--calib-per-class', '2', '--val-per-class', '3', '--quiet'];
 /**
  * Root cannot be denied access: permission cases run as 'nobody' then, when 'nobody' can run
  * this checkout (a private clone folder may not let it); else they check the errno mapping
@@ -64,7 +65,7 @@ describe('the output folder is one unit', () => {
     const before = sha256(fs.readFileSync(path.join(out, 'model.qdq.onnx')));
     // A second configuration, killed as soon as its model bytes exist anywhere under --out.
     const child: ChildProcess = spawn(process.execPath, [path.join(REPO, 'bin', 'layerq.js'), 'quantize', modelFile('resnet20'),
-      '--calib-data', calib, '--val-data', val, '--out', out, '--w-bits', '4', '--calib-per-class', '2', '--val-per-class', '150', '--quiet'], { cwd: REPO, stdio: 'ignore' });
+      '--calib-data', calib, '--val-data', val, '--out', out, '--w-bits', '4', '--no-search', '--calib-per-class', '2', '--val-per-class', '150', '--quiet'], { cwd: REPO, stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
     let killed = false;
     const deadline = Date.now() + 200000;
@@ -85,7 +86,7 @@ describe('the output folder is one unit', () => {
     const again = layerq(['quantize', modelFile('resnet20'), '--calib-data', calib, '--val-data', val, '--out', out, '--w-bits', '4', ...quick]);
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
-    expect(fs.readdirSync(out).sort()).toEqual(['model.qdq.onnx', 'report.json']);
+    expect(fs.readdirSync(out).sort()).toEqual(['model.qdq.onnx', 'report.html', 'report.json']);
     const after = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
     expect(after.config.weightBits).toBe(4);
     expect(after.outputSha256).toBe(sha256(fs.readFileSync(path.join(out, 'model.qdq.onnx'))));
@@ -116,7 +117,7 @@ describe('the output location is checked first, and its errors are the user\'s',
     const locked = path.join(openDir(tempDir()), 'locked');
     fs.mkdirSync(locked, { mode: 0o555 });
     fs.chmodSync(locked, 0o555);
-    const r = layerq(['quantize', modelFile('resnet20'), '--data', calib, '--out', path.join(locked, 'out'), '--no-search', '--quiet'], 60000, asUser);
+    const r = layerq(['quantize', modelFile('resnet20'), '--data', calib, '--out', path.join(locked, 'out'), '--quiet'], 60000, asUser);
     expectOneLineError(r, /cannot create the output folder '.*': permission denied \(EACCES\)/);
   });
 

@@ -11,8 +11,9 @@ import { loadModel } from '../../src/onnx/load';
 import { activationBeforeQuantize, toQdq } from '../../src/onnx/qdq';
 import { prepareModel } from '../../src/ir/passes';
 import { saveModel } from '../../src/onnx/save';
-import { QuantConfig, collectStatistics, initialPlan } from '../../src/quant/calibration';
-import { findLayers, quantizedTensors } from '../../src/quant/layers';
+import { QuantConfig } from '../../src/quant/first-plan';
+import { calibratePlan } from '../../src/pipeline/calibrate';
+import { findLayers } from '../../src/quant/layers';
 import { TensorQuant } from '../../src/quant/plan';
 import { node } from '../ir/build';
 import { MODELS } from '../helpers';
@@ -46,8 +47,8 @@ describe.each(SHARED_MODELS)('%s', (name) => {
 
   test.each(CONFIGS)('%s per-channel: ONNX Runtime default and exact QDQ load and run it; exact = layerq', async (_c, bits) => {
     const config = { ...base, ...bits };
-    const stats = await collectStatistics(Engine.fp32(model), images(4, 7), quantizedTensors(model.graph, layers, config.scope));
-    const bytes = saveModel(toQdq(model, layers, initialPlan(model, layers, stats, config)));
+    const { plan } = await calibratePlan(model, images(4, 7), config);
+    const bytes = saveModel(toQdq(model, layers, plan));
     const byDefault = Object.values(runOrt(bytes, { [input.name]: { data: x, dims } }))[0]!;
     const exact = Object.values(runOrt(bytes, { [input.name]: { data: x, dims } }, { exactQdq: true }))[0]!;
     expect(byDefault.dims).toEqual([2, prepared.classes]);
