@@ -69,7 +69,7 @@ export function syntheticReport(shape: SyntheticShape): QuantizeReport {
       strategy: 'repair', condition: { maxDrop: 6, relative: false, metric: 'top1' }, budgets: { triesPerLayer: shape.triesPerTarget, maxTrials: 400, maxSeconds: 600 },
       before, after, reached: after.top1 >= 82.35 - 6, stoppedBy: after.top1 >= 82.35 - 6 ? 'condition' : 'exhausted', trials, acceptedByFamily,
       raised: layers.filter((l) => l.weightBits !== 4 || l.activationBits !== 4).map((l) => ({ id: l.id, weightBits: l.weightBits, activationBits: l.activationBits })),
-      speedup: { trialSeconds: 40.2, wholeModelSeconds: 121.7, ratio: 3.03 }, engine: { mode: 'int', agreementWithFile: 99.7 }, seconds: 48.5,
+      speedup: { trialSeconds: 40.2, wholeModelSeconds: 121.7, ratio: 3.03, sampledRuns: 12, snapshotSeconds: 3.1, suffixRuns: 120, wholeRuns: 8 }, engine: { mode: 'int', agreementWithFile: 99.7 }, seconds: 48.5,
     },
     run: { command: 'layerq quantize resnet20.onnx --w-bits 4 --a-bits 4 --out out', layerqVersion: '0.1.0', node: 'v20.20.2', isa: 'avx512', cpu: 'Test CPU', threads: 2 },
     files: { modelBytes: 1_093_000, outputBytes: 310_000 },
