@@ -69,7 +69,7 @@ npmq install -g --prefix "$work/global" --no-audit --no-fund "$tgz"
 version=$(PATH="$work/global/bin:$nocc" layerq --version)
 [ "$version" = "$(node -p "require('$repo/package.json').version")" ] || fail "global layerq --version printed '$version'"
 (cd "$work" && PATH="$work/global/bin:$nocc" layerq demo --quiet --json --out global-demo >"$work/global-demo.json")
-node -e "const r = require('$work/global-demo.json'); if (r.source !== 'synthetic' || r.runs.length !== 2) process.exit(1)"
+node -e "const r = require('$work/global-demo.json'); if (r.source !== 'synthetic' || r.runs.length !== 3) process.exit(1)"
 echo "global: layerq $version; demo ok"
 
 step "no addon for this platform: one line, and the source build that fixes it"
