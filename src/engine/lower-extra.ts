@@ -5,6 +5,7 @@
  */
 import { Graph, Node, Tensor } from '../ir/graph';
 import { LayerqError } from '../errors';
+import { sameShapeStep } from './lower-f32';
 import { Step, StepContext } from './runtime';
 import { copyView, denseView, sliceView } from './tensor-ops';
 import { broadcastDims } from './native-f32';
@@ -35,19 +36,7 @@ const runtimeInputs = (graph: Graph, names: readonly string[]): string[] => name
 const normAxis = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
 
 function unaryJsStep(node: Node, op: UnaryJsOp): Step {
-  const [input, output] = [node.inputs[0]!, node.outputs[0]!];
-  return {
-    name: node.name,
-    op: node.op,
-    inputs: [input],
-    outputs: [output],
-    run(ctx) {
-      const x = ctx.getF32(input);
-      const out = ctx.allocF32(x.dims);
-      unaryJs(op, x.data, out);
-      ctx.set(output, { kind: 'f32', data: out, dims: [...x.dims] });
-    },
-  };
+  return sameShapeStep(node, async (x, out) => unaryJs(op, x.data, out));
 }
 
 function powStep(graph: Graph, node: Node): Step {

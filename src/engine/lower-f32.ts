@@ -60,7 +60,7 @@ export function convParams(node: Node, wDims: readonly number[], xDims: readonly
  * A step whose output has its input's shape: `kernel` reads x and writes a pooled buffer
  * (unary activations, softmax, fake-quantize).
  */
-function sameShapeStep(node: Node, kernel: (x: { data: Float32Array; dims: number[] }, out: Float32Array) => Promise<void>): Step {
+export function sameShapeStep(node: Node, kernel: (x: { data: Float32Array; dims: number[] }, out: Float32Array) => Promise<void>): Step {
   const [input, output] = [node.inputs[0]!, node.outputs[0]!];
   return {
     name: node.name,
