@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import { expectLayerqError } from '../helpers';
 import * as os from 'os';
 import * as path from 'path';
 import { LayerqError } from '../../src/errors';
@@ -12,18 +13,6 @@ import { LOCK_NAME, OutputDir, processStart, sha256 } from '../../src/report/out
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'layerq-out-'));
 
-function expectError(f: () => unknown, code: string, pattern: RegExp): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(LayerqError);
-  expect((err as LayerqError).code).toBe(code);
-  expect((err as LayerqError).message).not.toMatch(/\n/);
-  expect((err as LayerqError).message).toMatch(pattern);
-}
 
 describe('writeFileAtomic never writes through a planted symlink', () => {
   test('a link at the old predictable temporary name (FILE.tmp-PID) is not followed', () => {
@@ -77,7 +66,7 @@ describe('OutputDir', () => {
   test('a second open of a busy folder is refused; after close it is free again', () => {
     const root = tmp();
     const first = OutputDir.open(root);
-    expectError(() => OutputDir.open(root), 'OUTPUT_BUSY', new RegExp(`in use by layerq process ${process.pid}`));
+    expectLayerqError(() => OutputDir.open(root), 'OUTPUT_BUSY', new RegExp(`in use by layerq process ${process.pid}`));
     first.close();
     OutputDir.open(root).close();
     expect(fs.readdirSync(root)).toEqual([]);
@@ -124,9 +113,9 @@ describe('OutputDir', () => {
     const dir = tmp();
     const file = path.join(dir, 'plain.txt');
     fs.writeFileSync(file, 'x');
-    expectError(() => OutputDir.open(''), 'BAD_ARGUMENT', /Expected an output folder path for --out but received ''/);
-    expectError(() => OutputDir.open(file), 'BAD_OUTPUT', /exists and is not a folder/);
-    expectError(() => OutputDir.open(path.join(file, 'sub')), 'BAD_OUTPUT', /cannot create the output folder .*\((ENOTDIR|EEXIST)\)/);
+    expectLayerqError(() => OutputDir.open(''), 'BAD_ARGUMENT', /Expected an output folder path for --out but received ''/);
+    expectLayerqError(() => OutputDir.open(file), 'BAD_OUTPUT', /exists and is not a folder/);
+    expectLayerqError(() => OutputDir.open(path.join(file, 'sub')), 'BAD_OUTPUT', /cannot create the output folder .*\((ENOTDIR|EEXIST)\)/);
     expect(fs.readdirSync(dir)).toEqual(['plain.txt']);
   });
 });
