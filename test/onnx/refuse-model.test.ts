@@ -4,7 +4,6 @@
  * the engine does not implement, non-finite weights; absurd weights are a warning.
  */
 import { loadClassifier } from '../../src/api/model';
-import { LayerqError } from '../../src/errors';
 import { Model, Node } from '../../src/ir/graph';
 import { makeTensor } from '../../src/ir/dtype';
 import { prepareModel } from '../../src/ir/passes';

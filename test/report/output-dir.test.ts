@@ -7,7 +7,6 @@ import * as fs from 'fs';
 import { expectLayerqError } from '../helpers';
 import * as os from 'os';
 import * as path from 'path';
-import { LayerqError } from '../../src/errors';
 import { temporaryName, writeFileAtomic } from '../../src/report/atomic';
 import { LOCK_NAME, OutputDir, processStart, sha256 } from '../../src/report/output-dir';
 
