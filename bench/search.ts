@@ -6,7 +6,7 @@
  * MACs at low bit widths, raised layers, trials, wall time, and the suffix-caching speed-up.
  *
  * Run: npm run build:ts && node dist/bench/search.js [--models resnet20] [--configs w4a8,w4a4,w8a8]
- *   [--strategies repair,fallback,repair-noprecision,none] [--max-drop 0.5] [--limit N (test images a class)] [--json FILE]
+ *   [--strategies repair,fallback,repair-noprecision,none] [--max-drop 0.5] [--limit N (test images a class)] [--json FILE] [--keep DIR]
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -62,6 +62,8 @@ async function main(): Promise<void> {
   const maxDrop = Number(arg('max-drop', '0.5'));
   const limit = process.argv.includes('--limit') ? Number(arg('limit', '800')) : undefined;
   const jsonOut = process.argv.includes('--json') ? arg('json', '') : undefined;
+  // --keep DIR: keep each run's output folder (model.qdq.onnx, report.json, report.html) as DIR/model-config-strategy.
+  const keep = process.argv.includes('--keep') ? arg('keep', '') : undefined;
   const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown';
   console.log(`CPU ${cpu}, ${os.cpus().length} cores, kernels ${isaInfo().active}; max-drop ${maxDrop} on val (2,000 images), figures on test`);
   console.log('| model | config | strategy | FP32 test | quantized test | test drop | val drop | MACs 4-bit w | MACs 4-bit w+in | raised | trials | search s | speed-up |');
@@ -114,6 +116,12 @@ async function main(): Promise<void> {
         console.log(`  accepted by family: ${JSON.stringify(row.acceptedByFamily)}; reached: ${row.reached}; stopped: ${s?.stoppedBy}` +
           (row.repairsOnly ? `; repairs only (before precision): test drop ${f(row.repairsOnly.testDrop)} at ${row.repairsOnly.share4.toFixed(1)}% / ${row.repairsOnly.share4in.toFixed(1)}%` : '') +
           (s ? `; suffix runs ${s.speedup.suffixRuns}, whole ${s.speedup.wholeRuns}, sampled ${s.speedup.sampledRuns}: ${f(s.speedup.wholeModelSeconds)} s whole vs ${f(s.speedup.trialSeconds)} s suffix` : ''));
+        if (keep) {
+          const kept = path.join(keep, `${name}-${c}-${strategy}`);
+          fs.mkdirSync(keep, { recursive: true });
+          fs.rmSync(kept, { recursive: true, force: true });
+          fs.cpSync(out, kept, { recursive: true });
+        }
         fs.rmSync(out, { recursive: true, force: true });
       }
     }
