@@ -5,6 +5,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   layerq::InitCommon(env, exports);
   layerq::InitF32(env, exports);
   layerq::InitInt8(env, exports);
+  layerq::InitBench(env, exports);
   return exports;
 }
 

@@ -67,5 +67,6 @@ inline float* F32(const Napi::Value& v, size_t n, const char* name) {
 void InitCommon(Napi::Env env, Napi::Object exports);
 void InitF32(Napi::Env env, Napi::Object exports);
 void InitInt8(Napi::Env env, Napi::Object exports);
+void InitBench(Napi::Env env, Napi::Object exports);
 
 }  // namespace layerq
