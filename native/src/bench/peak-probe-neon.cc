@@ -33,14 +33,16 @@ void Smlal(uint64_t n) {
 }
 
 #define LQ_SDOT(i) "sdot v" #i ".4s, v30.16b, v31.16b\n\t"
-void Sdot(uint64_t n) {
-  __asm__ volatile(".arch_extension dotprod\n\t" LQ_ZERO_ALL "1:\n\t" LQ_24(LQ_SDOT)
+// The target attributes make the compiler tell the assembler about the extension (binutils 2.40
+// has no `.arch_extension i8mm`), for this function only.
+__attribute__((target("arch=armv8.2-a+dotprod"))) void Sdot(uint64_t n) {
+  __asm__ volatile(LQ_ZERO_ALL "1:\n\t" LQ_24(LQ_SDOT)
                    "subs %x0, %x0, #1\n\tb.ne 1b\n\t" : "+r"(n) : : LQ_CLOBBER_V);
 }
 
 #define LQ_SMMLA(i) "smmla v" #i ".4s, v30.16b, v31.16b\n\t"
-void Smmla(uint64_t n) {
-  __asm__ volatile(".arch_extension i8mm\n\t" LQ_ZERO_ALL "1:\n\t" LQ_24(LQ_SMMLA)
+__attribute__((target("arch=armv8.2-a+i8mm"))) void Smmla(uint64_t n) {
+  __asm__ volatile(LQ_ZERO_ALL "1:\n\t" LQ_24(LQ_SMMLA)
                    "subs %x0, %x0, #1\n\tb.ne 1b\n\t" : "+r"(n) : : LQ_CLOBBER_V);
 }
 
