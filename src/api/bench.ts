@@ -54,6 +54,8 @@ export interface KernelResult {
   /** One call: fastest sample, median sample. */
   seconds: number;
   medianSeconds: number;
+  /** One call's least process CPU time, all threads together (not counting other processes' time on a shared machine). */
+  cpuSeconds: number;
   /** 2 * MACs / seconds / 1e9. */
   gops: number;
   /** The probe the path's kernels are built from, and gops as a share of its rate at these threads. */
@@ -202,7 +204,7 @@ async function timeOne(layer: BenchLayer, macs: number, dtype: BenchDtype, isa: 
   const gops = t.passed ? (2 * macs) / t.bestSeconds / 1e9 : 0;
   return {
     dtype, isa, threads, check: checkText(dtype, t), passed: t.passed,
-    seconds: t.bestSeconds, medianSeconds: t.medianSeconds, gops,
+    seconds: t.bestSeconds, medianSeconds: t.medianSeconds, cpuSeconds: t.cpuSeconds, gops,
     peakProbe: probe, peakShare: peak && t.passed ? gops / peak.gops : null,
   };
 }

@@ -62,6 +62,8 @@ export interface LayerTiming {
   /** One call, fastest and median sample. */
   bestSeconds: number;
   medianSeconds: number;
+  /** One call: least process CPU time of a sample, all threads together (robust to other processes on a shared machine). */
+  cpuSeconds: number;
   calls: number;
 }
 

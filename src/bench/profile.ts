@@ -47,7 +47,7 @@ function categoryOf(graph: Graph, step: Step): StepCategory {
     return 'conv';
   }
   if (op === 'Gemm' || op === 'MatMul') return 'gemm';
-  if (['Add', 'Sub', 'Mul', 'Div', 'Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish'].includes(step.op)) return 'elementwise';
+  if (['Add', 'Sub', 'Mul', 'Div', 'Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish'].includes(step.op.split('+')[0]!)) return 'elementwise';
   return 'other';
 }
 

@@ -93,4 +93,25 @@ describe('quantized engine', () => {
     const unchanged = (await new Program(oldSteps, new Set([out])).run(input())).get(out)!.data;
     expect(Array.from(unchanged)).not.toEqual(Array.from(full));
   });
+
+  test("int: a residual Add's output quantization is fused into the Add, and a change of it re-runs from there", async () => {
+    const plan = await planFor(base);
+    const steps = lowerQuantized(model, layers, plan, 'int');
+    const fusedAdds = steps.filter((s) => s.op === 'Add+QuantizeLinear');
+    expect(fusedAdds.length).toBe(8);  // 9 residual Adds; the last one feeds the (float) pooling
+    expect(steps.some((s) => s.op === 'QuantizeLinear' && fusedAdds.some((f) => f.name === s.name))).toBe(false);
+    const changed = clonePlan(plan);
+    const tensor = fusedAdds[3]!.name.replace(/\/quantize$/, '');
+    changed.activations[tensor] = { ...changed.activations[tensor]!, scale: changed.activations[tensor]!.scale * 1.3 };
+    const newSteps = lowerQuantized(model, layers, changed, 'int');
+    const k = firstAffectedStep(newSteps, diffPlans(plan, changed));
+    expect(newSteps[k]!.op).toBe('Add+QuantizeLinear');
+    const out = model.graph.outputs[0]!.name;
+    const batch = val.batch(0, 16);
+    const input = (): Map<string, Value> => new Map([['input', { kind: 'f32', data: batch.data, dims: [16, 3, 32, 32] }]]);
+    const full = (await new Program(newSteps, new Set([out])).run(input())).get(out)!.data.slice();
+    const prefix = await new Program(steps, new Set([out])).run(input(), 0, k);
+    const rest = (await new Program(newSteps, new Set([out])).run(prefix, k)).get(out)!.data;
+    expect(Array.from(rest)).toEqual(Array.from(full));
+  });
 });

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <random>
 #include <stdexcept>
@@ -39,8 +40,19 @@ class Restore {
   int threads_;
 };
 
-// Per-call seconds of `samples` samples, each long enough to take min_seconds / samples.
-std::vector<double> TimeCalls(const std::function<void()>& call, double min_seconds, size_t* calls) {
+double ProcessCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+struct Samples {
+  std::vector<double> wall, cpu;  // per call, sorted
+  size_t calls = 0;
+};
+
+// Per-call wall and process CPU seconds of 7 samples, each long enough to take min_seconds / 7.
+Samples TimeCalls(const std::function<void()>& call, double min_seconds) {
   using Clock = std::chrono::steady_clock;
   constexpr int kSamples = 7;
   call();  // warm-up: caches, thread pool, page faults of the output
@@ -48,16 +60,26 @@ std::vector<double> TimeCalls(const std::function<void()>& call, double min_seco
   call();
   const double one = std::max(1e-7, std::chrono::duration<double>(Clock::now() - t0).count());
   const size_t per = std::max<size_t>(1, static_cast<size_t>(min_seconds / kSamples / one));
-  std::vector<double> s;
-  *calls = 1;
+  Samples s;
+  s.calls = 1;
   for (int i = 0; i < kSamples; ++i) {
+    const double c0 = ProcessCpuSeconds();
     t0 = Clock::now();
     for (size_t c = 0; c < per; ++c) call();
-    s.push_back(std::chrono::duration<double>(Clock::now() - t0).count() / static_cast<double>(per));
-    *calls += per;
+    s.wall.push_back(std::chrono::duration<double>(Clock::now() - t0).count() / static_cast<double>(per));
+    s.cpu.push_back((ProcessCpuSeconds() - c0) / static_cast<double>(per));
+    s.calls += per;
   }
-  std::sort(s.begin(), s.end());
+  std::sort(s.wall.begin(), s.wall.end());
+  std::sort(s.cpu.begin(), s.cpu.end());
   return s;
+}
+
+void Record(const Samples& t, KernelBenchResult* r) {
+  r->best_seconds = t.wall.front();
+  r->median_seconds = t.wall[t.wall.size() / 2];
+  r->cpu_seconds = t.cpu.front();
+  r->calls = t.calls;
 }
 
 // The images of the check: all of them, or as many as keep it under ~3e8 MACs (the scalar
@@ -132,9 +154,7 @@ KernelBenchResult BenchInt8(const BenchLayerShape& s, Isa isa, double min_second
   for (size_t i = 0; i < ref.size(); ++i) r.mismatches += out[i] != ref[i];
   r.passed = r.mismatches == 0;
   if (!r.passed) return r;
-  const std::vector<double> t = TimeCalls([&] { run(s.n, out.data()); }, min_seconds, &r.calls);
-  r.best_seconds = t.front();
-  r.median_seconds = t[t.size() / 2];
+  Record(TimeCalls([&] { run(s.n, out.data()); }, min_seconds), &r);
   return r;
 }
 
@@ -180,9 +200,7 @@ KernelBenchResult BenchF32(const BenchLayerShape& s, Isa isa, double min_seconds
   r.tolerance = 1e-5 * peak;
   r.passed = r.max_abs_diff <= r.tolerance;
   if (!r.passed) return r;
-  const std::vector<double> t = TimeCalls([&] { run(s.n, out.data()); }, min_seconds, &r.calls);
-  r.best_seconds = t.front();
-  r.median_seconds = t[t.size() / 2];
+  Record(TimeCalls([&] { run(s.n, out.data()); }, min_seconds), &r);
   return r;
 }
 

@@ -36,6 +36,10 @@ struct KernelBenchResult {
   size_t mismatches = 0;      // int8: outputs that differ from the reference
   double best_seconds = 0;    // one call: the fastest sample
   double median_seconds = 0;  // one call: the median sample
+  // One call: the least process CPU time of a sample, all threads together. On a shared
+  // machine it does not count the time other processes held the cores (1 thread: the
+  // kernel's own time; N threads: N times it when the split is perfect).
+  double cpu_seconds = 0;
   size_t calls = 0;           // calls timed in all
 };
 

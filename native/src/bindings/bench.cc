@@ -155,6 +155,7 @@ Napi::Value Layer(const Napi::CallbackInfo& info) {
         out.Set("mismatches", static_cast<double>(r.mismatches));
         out.Set("bestSeconds", r.best_seconds);
         out.Set("medianSeconds", r.median_seconds);
+        out.Set("cpuSeconds", r.cpu_seconds);
         out.Set("calls", static_cast<double>(r.calls));
         return static_cast<Napi::Value>(out);
       });

@@ -2,6 +2,8 @@
 // conv/GEMM and large quantize calls run off the event loop. Arguments are validated in
 // TypeScript (src/engine/native-int8.ts); here only types and lengths are re-checked against
 // the shapes before any memory is touched.
+#include <array>
+#include <cmath>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -223,9 +225,42 @@ Napi::Value FakeQuantize(const Napi::CallbackInfo& info) {
   return Run(info, [a, x, out] { Q8FakeQuantize(x, a.layout, a.spec, out); });
 }
 
+// q8AddQuantize(a, b, n, clamp Float32Array [2] | null, scale, zero, qmin, qmax, codes Uint8Array |
+// null, fake Float32Array | null) -> Promise<void>
+Napi::Value AddQuantize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const size_t n = Size(info[2], "n");
+  const float* a = Typed<float>(info[0], napi_float32_array, n, "a");
+  const float* b = Typed<float>(info[1], napi_float32_array, n, "b");
+  const bool has_clamp = !info[3].IsNull() && !info[3].IsUndefined();
+  std::array<float, 2> clamp{};
+  if (has_clamp) {
+    const float* c = Typed<float>(info[3], napi_float32_array, 2, "clamp");
+    clamp = {c[0], c[1]};
+  }
+  const float scale = info[4].As<Napi::Number>().FloatValue();
+  const int32_t zero = info[5].As<Napi::Number>().Int32Value();
+  Q8QuantSpec q;
+  q.qmin = info[6].As<Napi::Number>().Int32Value();
+  q.qmax = info[7].As<Napi::Number>().Int32Value();
+  if (!(scale > 0) || !std::isfinite(scale) || zero < q.qmin || zero > q.qmax) Fail(env, "addQuantize: bad scale or zero point");
+  uint8_t* codes = info[8].IsNull() ? nullptr : Typed<uint8_t>(info[8], napi_uint8_array, n, "codes");
+  float* fake = info[9].IsNull() ? nullptr : Typed<float>(info[9], napi_float32_array, n, "fake");
+  std::vector<Napi::Value> keep = {info[0], info[1]};
+  if (codes) keep.push_back(info[8]);
+  if (fake) keep.push_back(info[9]);
+  return RunAsync(env, [=] {
+    Q8QuantSpec spec = q;
+    spec.scale = &scale;
+    spec.zero = &zero;
+    Q8AddQuantize(a, b, n, has_clamp ? clamp.data() : nullptr, spec, codes, fake);
+  }, keep);
+}
+
 }  // namespace
 
 void InitInt8(Napi::Env env, Napi::Object exports) {
+  exports.Set("q8AddQuantize", Napi::Function::New(env, AddQuantize));
   exports.Set("q8PackConv", Napi::Function::New(env, PackConv));
   exports.Set("q8Conv2d", Napi::Function::New(env, Conv2d));
   exports.Set("q8PackGemm", Napi::Function::New(env, PackGemm));

@@ -34,6 +34,14 @@ Kernels Active() {
 
 }  // namespace
 
+BinarySpanFn BinarySpanFor(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (IsAtLeastAvx2(isa)) return BinarySpanAvx2;
+#endif
+  (void)isa;
+  return BinarySpanScalar;
+}
+
 bool BroadcastDims(const size_t* a, size_t a_rank, const size_t* b, size_t b_rank, size_t* out,
                    size_t* out_rank) {
   const size_t rank = std::max(a_rank, b_rank);

@@ -1,0 +1,172 @@
+// AVX2 channel-block depthwise kernel (Q8DwBlockFn in q8-dwconv.h): 16x16 byte transposes in
+// and out of a pixel-major int16 buffer, and per output pixel one vpmaddwd per tap pair and 8
+// channels. The products and their pair sums fit in int32 exactly (|255 * -128| * 2), the int32
+// sums wrap like the reference's, and the output stage is the reference's float operations.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/q8-dwconv/q8-dwconv.h"
+#include "kernels/q8-gemm/q8-avx2-common.h"
+
+namespace layerq {
+namespace {
+
+// out[p] = byte p of every in[c] (c = 0..15): a 16x16 byte transpose in four unpack rounds.
+inline void Transpose16x16(const __m128i in[16], __m128i out[16]) {
+  __m128i a[16], b[16], c[16];
+  for (int j = 0; j < 8; ++j) {  // a[j]: rows 2j, 2j+1 interleaved, bytes 0-7; a[j+8]: bytes 8-15
+    a[j] = _mm_unpacklo_epi8(in[2 * j], in[2 * j + 1]);
+    a[j + 8] = _mm_unpackhi_epi8(in[2 * j], in[2 * j + 1]);
+  }
+  for (int h = 0; h < 2; ++h) {  // b[8h + q]: rows 4q..4q+3, bytes 8h+0..3; b[8h + 4 + q]: bytes 8h+4..7
+    for (int q = 0; q < 4; ++q) {
+      b[8 * h + q] = _mm_unpacklo_epi16(a[8 * h + 2 * q], a[8 * h + 2 * q + 1]);
+      b[8 * h + 4 + q] = _mm_unpackhi_epi16(a[8 * h + 2 * q], a[8 * h + 2 * q + 1]);
+    }
+  }
+  for (int g = 0; g < 4; ++g) {  // c[4g + o]: rows 8o..8o+7, bytes 4g, 4g+1; c[4g + 2 + o]: bytes 4g+2, 4g+3
+    const int base = (g / 2) * 8 + (g % 2) * 4;
+    for (int o = 0; o < 2; ++o) {
+      c[4 * g + o] = _mm_unpacklo_epi32(b[base + 2 * o], b[base + 2 * o + 1]);
+      c[4 * g + 2 + o] = _mm_unpackhi_epi32(b[base + 2 * o], b[base + 2 * o + 1]);
+    }
+  }
+  for (int g = 0; g < 4; ++g) {
+    for (int s = 0; s < 2; ++s) {
+      out[4 * g + 2 * s] = _mm_unpacklo_epi64(c[4 * g + 2 * s], c[4 * g + 2 * s + 1]);
+      out[4 * g + 2 * s + 1] = _mm_unpackhi_epi64(c[4 * g + 2 * s], c[4 * g + 2 * s + 1]);
+    }
+  }
+}
+
+// Input planes of `channels` channels (h x w each) into the interior of T (pixel-major int16).
+// A partial chunk (planes of fewer than 16 pixels, or a plane's last pixels) is still one
+// 16-byte load per channel where that stays before x_end (the bytes past the plane are not used).
+void TransposeIn(const Q8DwGeometry& g, const uint8_t* x, const uint8_t* x_end, size_t channels, int16_t* t16) {
+  const size_t hw = g.h * g.w;
+  __m128i rows[16], px[16];
+  size_t iy = 0, ix = 0;  // of the chunk's first pixel
+  for (size_t i0 = 0; i0 < hw; i0 += 16) {
+    const size_t m = hw - i0 < 16 ? hw - i0 : 16;
+    for (size_t c = 0; c < 16; ++c) {
+      if (c >= channels) {
+        rows[c] = _mm_setzero_si128();
+      } else if (m == 16 || x + c * hw + i0 + 16 <= x_end) {
+        rows[c] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x + c * hw + i0));
+      } else {
+        alignas(16) uint8_t t[16] = {};
+        std::memcpy(t, x + c * hw + i0, m);
+        rows[c] = _mm_load_si128(reinterpret_cast<const __m128i*>(t));
+      }
+    }
+    Transpose16x16(rows, px);
+    for (size_t p = 0; p < m; ++p) {
+      int16_t* dst = t16 + ((iy + g.pad_top) * g.wp + ix + g.pad_left) * kQ8DwBlock;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_cvtepu8_epi16(px[p]));
+      if (++ix == g.w) ix = 0, ++iy;
+    }
+  }
+}
+
+// Output pixels [P][16] (uint8) back into `channels` planes of P = ho * wo. The partial chunk
+// goes first, as whole 16-byte stores where they end inside the block's planes: what spills past
+// a channel's plane lands in the next channels' planes, which later stores overwrite (the same
+// chunk's next channels, then the full chunks).
+void TransposeOutU8(size_t pixels, const uint8_t* obuf, size_t channels, uint8_t* out) {
+  __m128i rows[16], ch[16];
+  const size_t chunks = (pixels + 15) / 16;
+  for (size_t j = chunks; j-- > 0;) {
+    const size_t p0 = j * 16, m = pixels - p0 < 16 ? pixels - p0 : 16;
+    for (size_t p = 0; p < 16; ++p) {
+      rows[p] = p < m ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(obuf + (p0 + p) * 16)) : _mm_setzero_si128();
+    }
+    Transpose16x16(rows, ch);
+    for (size_t c = 0; c < channels; ++c) {
+      if (m == 16 || c * pixels + p0 + 16 <= channels * pixels) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c * pixels + p0), ch[c]);
+      } else {
+        alignas(16) uint8_t t[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(t), ch[c]);
+        std::memcpy(out + c * pixels + p0, t, m);
+      }
+    }
+  }
+}
+
+void TransposeOutF32(size_t pixels, const float* obuf, size_t channels, float* out) {
+  for (size_t c = 0; c < channels; ++c)
+    for (size_t p = 0; p < pixels; ++p) out[c * pixels + p] = obuf[p * 16 + c];
+}
+
+// Every output pixel of the block. kPairs > 0 fixes the tap pair count (3x3: 5).
+template <size_t kPairs, bool kU8>
+void Compute(const Q8DwGeometry& g, const Q8DwBlockParams& p, const int16_t* t16, void* obuf) {
+  const size_t pairs = kPairs ? kPairs : g.kpairs;
+  const Q8RequantAvx2 rq(g.output);
+  constexpr size_t kMax = kPairs ? kPairs : 1;
+  __m256i wl[kMax], wh[kMax];
+  int32_t off[2 * kMax];
+  if (kPairs) {
+    for (size_t q = 0; q < kPairs; ++q) {
+      wl[q] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.pairs + q * 16));
+      wh[q] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.pairs + q * 16 + 8));
+      off[2 * q] = g.tap_offsets[2 * q] * 16;
+      off[2 * q + 1] = 2 * q + 1 < g.taps ? g.tap_offsets[2 * q + 1] * 16 : -1;
+    }
+  }
+  const __m256i bl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.bias));
+  const __m256i bh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.bias + 8));
+  const __m256 sl = _mm256_loadu_ps(p.scales), sh = _mm256_loadu_ps(p.scales + 8);
+  const __m256i zero = _mm256_setzero_si256();
+  size_t at = 0;
+  for (size_t oy = 0; oy < g.ho; ++oy) {
+    const int16_t* row = t16 + oy * g.stride_h * g.wp * 16;
+    for (size_t ox = 0; ox < g.wo; ++ox, ++at) {
+      const int16_t* base = row + ox * g.stride_w * 16;
+      __m256i al = bl, ah = bh;
+      for (size_t q = 0; q < pairs; ++q) {
+        const int32_t o0 = kPairs ? off[2 * q] : g.tap_offsets[2 * q] * 16;
+        const int32_t o1 = kPairs ? off[2 * q + 1] : (2 * q + 1 < g.taps ? g.tap_offsets[2 * q + 1] * 16 : -1);
+        const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + o0));
+        const __m256i b = o1 >= 0 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + o1)) : zero;
+        const __m256i ql = kPairs ? wl[q] : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.pairs + q * 16));
+        const __m256i qh = kPairs ? wh[q] : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.pairs + q * 16 + 8));
+        al = _mm256_add_epi32(al, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), ql));
+        ah = _mm256_add_epi32(ah, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), qh));
+      }
+      if (kU8) {
+        // Lanes {0-3, 8-11} and {4-7, 12-15}: the in-lane pack puts channels 0-7, 8-15 in order.
+        const __m256i w16 = _mm256_packs_epi32(rq.Requant8(al, sl), rq.Requant8(ah, sh));
+        const __m128i b8 = _mm_packus_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(static_cast<uint8_t*>(obuf) + at * 16), b8);
+      } else {
+        const __m256 fl = rq.F32x8(al, sl), fh = rq.F32x8(ah, sh);
+        float* o = static_cast<float*>(obuf) + at * 16;
+        _mm256_storeu_ps(o, _mm256_permute2f128_ps(fl, fh, 0x20));
+        _mm256_storeu_ps(o + 8, _mm256_permute2f128_ps(fl, fh, 0x31));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void Q8DwBlockAvx2(const Q8DwGeometry& g, const uint8_t* x, size_t channels, const Q8DwBlockParams& p, int16_t* t16,
+                   void* obuf, void* out) {
+  TransposeIn(g, x, g.x_end, channels, t16);
+  const bool u8 = g.output.kind == Q8OutputKind::kUint8;
+  if (g.kpairs == 5) {
+    u8 ? Compute<5, true>(g, p, t16, obuf) : Compute<5, false>(g, p, t16, obuf);
+  } else {
+    u8 ? Compute<0, true>(g, p, t16, obuf) : Compute<0, false>(g, p, t16, obuf);
+  }
+  const size_t pixels = g.ho * g.wo;
+  if (u8) {
+    TransposeOutU8(pixels, static_cast<const uint8_t*>(obuf), channels, static_cast<uint8_t*>(out));
+  } else {
+    TransposeOutF32(pixels, static_cast<const float*>(obuf), channels, static_cast<float*>(out));
+  }
+}
+
+}  // namespace layerq
