@@ -18,7 +18,7 @@ export interface ProfileStep {
   /** The op of the int8 program's step (QConv, QuantizeLinear, ...) or of the FP32 one. */
   op: string;
   category: StepCategory;
-  /** Median ms per batch, per entry of ProfileResult.batches; absent where that engine has no such step. */
+  /** ms per batch (fastest of the rounds), per entry of ProfileResult.batches; absent where that engine has no such step. */
   fp32Ms?: number[];
   int8Ms?: number[];
 }
@@ -27,10 +27,10 @@ export interface ProfileResult {
   model: string;
   batches: number[];
   rounds: number;
-  /** Median whole-run ms per batch (sum of steps plus the runtime's own work). */
+  /** Whole-run ms per batch, fastest of the rounds (the steps plus the runtime's own work). */
   fp32TotalMs: number[];
   int8TotalMs: number[];
-  /** Sums of the step medians by category, per batch. */
+  /** Sums of the steps' times by category, per batch. */
   categories: { category: StepCategory; fp32Ms: number[]; int8Ms: number[] }[];
   steps: ProfileStep[];
 }
@@ -67,7 +67,10 @@ export function syntheticImages(input: ImageInput, count: number, seed = 1): Bat
   };
 }
 
-/** Median ms of each step and of the whole run of `steps` over `rounds` runs on `x`, after a warm-up run. */
+/**
+ * ms of each step and of the whole run of `steps` on `x`: the fastest of `rounds` runs after a
+ * warm-up run (on a shared machine the fastest run is the one least disturbed by others).
+ */
 async function timeSteps(steps: readonly Step[], keep: ReadonlySet<string>, inputName: string, x: Float32Array, dims: number[], rounds: number): Promise<{ steps: number[]; total: number }> {
   const times = steps.map(() => [] as number[]);
   const totals: number[] = [];
@@ -88,13 +91,11 @@ async function timeSteps(steps: readonly Step[], keep: ReadonlySet<string>, inpu
     if (round >= 0) totals.push(performance.now() - t0);
     for (const v of values.values()) if (v.data !== x) program.recycle(v);
   }
-  return { steps: times.map(median), total: median(totals) };
+  return { steps: times.map(fastest), total: fastest(totals) };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+function fastest(xs: number[]): number {
+  return xs.length === 0 ? NaN : Math.min(...xs);
 }
 
 export interface ProfileOptions {
