@@ -127,7 +127,8 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   if (!ho || !wo) Fail(env, "kernel larger than the padded input");
   const uint8_t* x = Typed<uint8_t>(info[1], napi_uint8_array, xd[0] * xd[1] * xd[2] * xd[3], "x");
   void* out = OutputOf(info[3], conv->weights().quant().output.kind, xd[0] * s.cout * ho * wo);
-  return RunAsync(env, [conv, x, xd, out] { Q8Conv2d(*conv, x, xd[0], xd[2], xd[3], out); },
+  const double macs = static_cast<double>(xd[0]) * s.cout * ho * wo * conv->weights().k();
+  return RunSized(env, macs <= kSyncMacs, [conv, x, xd, out] { Q8Conv2d(*conv, x, xd[0], xd[2], xd[3], out); },
                   {info[1], info[3]});
 }
 
@@ -161,7 +162,8 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const size_t m = Size(info[2], "M");
   const uint8_t* a = Typed<uint8_t>(info[1], napi_uint8_array, m * packed->k(), "a");
   void* out = OutputOf(info[3], packed->quant().output.kind, m * packed->m());
-  return RunAsync(env, [packed, a, m, out] { Q8Gemm(*packed, a, m, out); }, {info[1], info[3]});
+  const double macs = static_cast<double>(m) * packed->k() * packed->m();
+  return RunSized(env, macs <= kSyncMacs, [packed, a, m, out] { Q8Gemm(*packed, a, m, out); }, {info[1], info[3]});
 }
 
 // Quantize family: (in, [outer, channels, inner], scale Float32Array, zero Int32Array, qmin,
@@ -183,7 +185,9 @@ QuantArgs ParseQuantArgs(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Run(const Napi::CallbackInfo& info, std::function<void()> job) {
-  if (info[7].ToBoolean()) return RunAsync(info.Env(), std::move(job), {info[0], info[2], info[3], info[6]});
+  const std::vector<size_t> l = Dims(info[1], 3, "layout");
+  const double n = static_cast<double>(l[0]) * static_cast<double>(l[1]) * static_cast<double>(l[2]);
+  if (info[7].ToBoolean()) return RunSized(info.Env(), n <= kSyncElements, std::move(job), {info[0], info[2], info[3], info[6]});
   try {
     job();
   } catch (const std::exception& e) {
@@ -249,7 +253,7 @@ Napi::Value AddQuantize(const Napi::CallbackInfo& info) {
   std::vector<Napi::Value> keep = {info[0], info[1]};
   if (codes) keep.push_back(info[8]);
   if (fake) keep.push_back(info[9]);
-  return RunAsync(env, [=] {
+  return RunSized(env, static_cast<double>(n) <= kSyncElements, [=] {
     Q8QuantSpec spec = q;
     spec.scale = &scale;
     spec.zero = &zero;
