@@ -31,6 +31,10 @@ DirectKernel ActiveConvDirect() {
     case Isa::kAvx2:
       return {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments};
 #endif
+#if defined(__aarch64__)
+    case Isa::kNeon:
+      return {ConvDirectUkernelNeon, nullptr, 8, kDirectSegments};
+#endif
     default:
       return {ConvDirectUkernelScalar, nullptr, 8, kDirectSegments};
   }

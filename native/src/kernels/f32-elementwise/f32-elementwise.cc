@@ -27,6 +27,10 @@ Kernels Active() {
     case Isa::kAvx512:  // no AVX-512 variant: the AVX2 kernels
       return {BinarySpanAvx2, UnarySpanAvx2, SoftmaxRowAvx2};
 #endif
+#if defined(__aarch64__)
+    case Isa::kNeon:
+      return {BinarySpanNeon, UnarySpanNeon, SoftmaxRowScalar};
+#endif
     default:
       return {BinarySpanScalar, UnarySpanScalar, SoftmaxRowScalar};
   }
@@ -37,6 +41,9 @@ Kernels Active() {
 BinarySpanFn BinarySpanFor(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
   if (IsAtLeastAvx2(isa)) return BinarySpanAvx2;
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::kNeon) return BinarySpanNeon;
 #endif
   (void)isa;
   return BinarySpanScalar;
