@@ -211,6 +211,12 @@ int RunInt8Tests() {
   std::string compared;
   for (Isa isa : {Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
     if (IsaSupported(isa)) compared += std::string(" ") + IsaName(isa);
+#if defined(__x86_64__) || defined(_M_X64)
+  if (Q8HasAvx512Vnni()) compared += " (vpdpbusd)";
+#endif
+#if defined(__aarch64__)
+  compared += Q8HasNeonDot() ? " (sdot)" : " (smlal)";
+#endif
   std::printf("int8 kernels: %s (%d failures; compared with the reference:%s)\n", g_failures ? "FAILED" : "ok",
               g_failures, compared.empty() ? " nothing, scalar only" : compared.c_str());
   return g_failures;

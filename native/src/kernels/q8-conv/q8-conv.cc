@@ -70,6 +70,7 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   const size_t ho = s.OutH(h), wo = s.OutW(w), pixels = ho * wo;
   if (!ho || !wo) throw std::invalid_argument("q8 conv: kernel larger than padded input");
   if (Q8DepthwiseBlocks(conv, x, n, h, w, out)) return;
+  if (pw.m() == 1 && uk->one_row) uk = uk->one_row;
   if (uk->kstep == 4 && !pw.has_quads()) throw std::logic_error("q8 conv: weights packed without the VNNI layout");
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pw.k();
   const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;

@@ -40,6 +40,7 @@ void Gemm8x16Vnni(size_t steps, const int32_t* w, const int16_t* panel, const in
 }  // namespace
 
 const Q8GemmUkernels kQ8GemmAvx512Vnni = {
-    4, 8, Gemm8x16Vnni, nullptr, Q8PackPanel<Q8QuadStep>, Q8PackPanelRuns<Q8QuadStep>, Q8StoreAccU8, Q8StoreAccF32};
+    4, 8, Gemm8x16Vnni, nullptr, Q8PackPanel<Q8QuadStep>, Q8PackPanelRuns<Q8QuadStep>, Q8StoreAccU8, Q8StoreAccF32,
+    &kQ8GemmAvx2};
 
 }  // namespace layerq
