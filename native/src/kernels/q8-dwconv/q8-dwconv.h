@@ -42,11 +42,15 @@ struct Q8DwGeometry {
   Q8Output output;
 };
 
-// The packed parameters of one block: tap pairs [kpairs][16] as int32 (w[t] | w[t+1] << 16),
-// folded bias [16] and multiplier (uint8 output) or scale (float output) [16], all in
-// kQ8DwLaneChannel order; channels past the block's count are zero.
+// The packed parameters of one block, in one of two layouts (Q8DwBlockKernel::lane_order):
+// - lane order (AVX2, vpmaddwd): tap pairs [kpairs][16] as int32 (w[t] | w[t+1] << 16), folded
+//   bias [16] and multiplier (uint8 output) or scale (float output) [16], in kQ8DwLaneChannel
+//   order;
+// - channel order (NEON, smlal): taps [taps][16] as int16, bias and scales [16], channel c at c.
+// Channels past the block's count are zero.
 struct Q8DwBlockParams {
-  const int32_t* pairs;
+  const int32_t* pairs;  // lane order only
+  const int16_t* taps;   // channel order only
   const int32_t* bias;
   const float* scales;
 };
@@ -58,10 +62,19 @@ struct Q8DwBlockParams {
 using Q8DwBlockFn = void (*)(const Q8DwGeometry& g, const uint8_t* x, size_t channels, const Q8DwBlockParams& p,
                              int16_t* t16, void* obuf, void* out);
 
-// The ISA's block kernel, or null.
-Q8DwBlockFn Q8DwBlockFor(Isa isa);
+struct Q8DwBlockKernel {
+  Q8DwBlockFn run = nullptr;  // null: the ISA has none
+  bool lane_order = true;     // parameter layout (Q8DwBlockParams)
+};
+
+// The ISA's block kernel.
+Q8DwBlockKernel Q8DwBlockFor(Isa isa);
 #if defined(__x86_64__) || defined(_M_X64)
 void Q8DwBlockAvx2(const Q8DwGeometry& g, const uint8_t* x, size_t channels, const Q8DwBlockParams& p, int16_t* t16,
+                   void* obuf, void* out);
+#endif
+#if defined(__aarch64__)
+void Q8DwBlockNeon(const Q8DwGeometry& g, const uint8_t* x, size_t channels, const Q8DwBlockParams& p, int16_t* t16,
                    void* obuf, void* out);
 #endif
 
