@@ -22,7 +22,7 @@ export function formatBench(r: BenchResult): string {
   const s = r.system;
   const out: string[] = [
     `CPU        ${s.cpu.model} (${s.cpu.logicalCores} logical cores; kernel features: ${Object.entries(s.cpu.kernelFeatures).filter(([, v]) => v).map(([k]) => k).join(', ') || 'none'})`,
-    `kernels    detected ${s.isa.detected}, paths ${r.isas.join(', ')}${s.isa.forced ? ` (LAYERQ_ISA=${s.isa.forced})` : ''}; threads ${r.threads.join(' and ')}`,
+    `kernels    detected ${s.isa.detected} (int8 GEMM: ${s.cpu.int8Sequence}), paths ${r.isas.join(', ')}${s.isa.forced ? ` (LAYERQ_ISA=${s.isa.forced})` : ''}; threads ${r.threads.join(' and ')}`,
     `versions   layerq ${s.versions.layerq}, node ${s.versions.node}, addon built with ${s.versions.compiler}`,
     '',
     'Peak: register-only loops of each instruction sequence (GOPS: 10^9 ops/s, 2 ops per multiply-accumulate; best of the repeats)',

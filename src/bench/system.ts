@@ -20,6 +20,8 @@ export interface SystemInfo {
     flags: string[];
     /** Features the kernels detected (CPUID + xgetbv, HWCAP) and dispatch on. */
     kernelFeatures: NativeCpu['flags'];
+    /** The int8 GEMM kernels' instruction on the fastest path. */
+    int8Sequence: NativeCpu['int8Sequence'];
   };
   isa: { detected: IsaName; active: IsaName; forced: string | null };
   os: { platform: string; release: string; arch: string };
@@ -69,6 +71,7 @@ export function systemInfo(): SystemInfo {
       logicalCores: os.cpus().length,
       flags,
       kernelFeatures: native.flags,
+      int8Sequence: native.int8Sequence,
     },
     isa: { detected: info.detected, active: info.active, forced: process.env['LAYERQ_ISA'] ?? null },
     os: { platform: process.platform, release: os.release(), arch: process.arch },
