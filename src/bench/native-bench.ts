@@ -106,10 +106,11 @@ export function layerMacs(s: LayerShape): number {
 }
 
 /**
- * Checks `shape` on `isa` against the scalar reference, then times it natively with `threads`
- * kernel threads for about minSeconds (restoring the active ISA and thread count afterwards).
+ * Checks `shape` on `isa` against the scalar reference (unless `check` is false: a repeat of a
+ * checked measurement; checkedImages is then 0), then times it natively with `threads` kernel
+ * threads for about minSeconds (restoring the active ISA and thread count afterwards).
  */
-export function timeLayer(shape: LayerShape, dtype: 'f32' | 'int8', isa: IsaName, threads: number, minSeconds = 0.2): Promise<LayerTiming> {
+export function timeLayer(shape: LayerShape, dtype: 'f32' | 'int8', isa: IsaName, threads: number, minSeconds = 0.2, check = true): Promise<LayerTiming> {
   if (typeof shape !== 'object' || shape === null) throw badArgument('shape', 'LayerShape object', shape);
   for (const k of SHAPE_KEYS) positiveInt(`shape.${k}`, shape[k]);
   for (const k of PAD_KEYS) {
@@ -117,5 +118,5 @@ export function timeLayer(shape: LayerShape, dtype: 'f32' | 'int8', isa: IsaName
   }
   if (shape.cin % shape.group || shape.cout % shape.group) throw badArgument('shape.group', `a divisor of cin (${shape.cin}) and cout (${shape.cout})`, shape.group);
   if (dtype !== 'f32' && dtype !== 'int8') throw badArgument('dtype', "'f32' or 'int8'", dtype);
-  return addon.benchLayer({ ...shape, gemm: Boolean(shape.gemm) }, dtype, isa, positiveInt('threads', threads, 1024), seconds('minSeconds', minSeconds));
+  return addon.benchLayer({ ...shape, gemm: Boolean(shape.gemm) }, dtype, isa, positiveInt('threads', threads, 1024), seconds('minSeconds', minSeconds), Boolean(check));
 }

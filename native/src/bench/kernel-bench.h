@@ -43,10 +43,10 @@ struct KernelBenchResult {
   size_t calls = 0;           // calls timed in all
 };
 
-// Checks, then times `shape` on `isa` with `threads` kernel threads for about min_seconds.
-// Restores the active ISA and thread count afterwards. Throws std::invalid_argument for a bad
-// shape or an ISA this CPU lacks.
+// Checks (unless `check` is false: a repeat of a checked measurement), then times `shape` on
+// `isa` with `threads` kernel threads for about min_seconds. Restores the active ISA and thread
+// count afterwards. Throws std::invalid_argument for a bad shape or an ISA this CPU lacks.
 KernelBenchResult BenchLayer(const BenchLayerShape& shape, BenchDtype dtype, Isa isa, int threads,
-                             double min_seconds);
+                             double min_seconds, bool check = true);
 
 }  // namespace layerq

@@ -133,7 +133,7 @@ Napi::Value Peak(const Napi::CallbackInfo& info) {
   throw Napi::Error::New(env, "no peak probe '" + name + "' on this CPU");
 }
 
-// benchLayer(shape, dtype 'f32' | 'int8', isa, threads, minSeconds) -> Promise<result>
+// benchLayer(shape, dtype 'f32' | 'int8', isa, threads, minSeconds[, check = true]) -> Promise<result>
 Napi::Value Layer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "Expected shape object");
@@ -153,8 +153,9 @@ Napi::Value Layer(const Napi::CallbackInfo& info) {
   const Isa isa = IsaArg(info[2]);
   const int threads = static_cast<int>(Number(info[3], "threads", 1, 1024));
   const double min_seconds = Number(info[4], "minSeconds", 1e-4, 60);
+  const bool check = info.Length() < 6 || info[5].IsUndefined() || info[5].ToBoolean();
   return Queue<KernelBenchResult>(
-      env, [s, dtype, isa, threads, min_seconds] { return BenchLayer(s, dtype, isa, threads, min_seconds); },
+      env, [s, dtype, isa, threads, min_seconds, check] { return BenchLayer(s, dtype, isa, threads, min_seconds, check); },
       [](Napi::Env e, const KernelBenchResult& r) {
         Napi::Object out = Napi::Object::New(e);
         out.Set("passed", r.passed);
