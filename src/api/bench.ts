@@ -35,13 +35,20 @@ export interface BenchOptions {
   isas?: IsaName[];
   /** Shorter timing (about 4x less time; noisier). */
   quick?: boolean;
+  /**
+   * Rates from CPU time instead of wall time (GOPS, shares of peak and speed-ups in the text;
+   * the JSON has both): on a shared machine, time other processes hold the cores does not count.
+   */
+  cpuTime?: boolean;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
 export interface PeakResult extends PeakProbeInfo {
   threads: number;
-  /** Best rate over the repeats, all threads together, 10^9 ops/s (2 per multiply-accumulate). */
+  /** Best rate over the repeats, all threads together, 10^9 ops/s (2 per multiply-accumulate), per wall time. */
   gops: number;
+  /** The same per each thread's own CPU time (summed over the threads). */
+  cpuGops: number;
 }
 
 export interface KernelResult {
@@ -58,11 +65,15 @@ export interface KernelResult {
   cpuSeconds: number;
   /** 2 * MACs / seconds / 1e9. */
   gops: number;
-  /** The probe the path's kernels are built from, and gops as a share of its rate at these threads. */
+  /** 2 * MACs * threads / cpuSeconds / 1e9: per core-second of CPU time, times the threads. */
+  cpuGops: number;
+  /** The probe the path's kernels are built from, and gops (cpuGops) as a share of its rate (CPU rate) at these threads. */
   peakProbe: string | null;
   peakShare: number | null;
-  /** int8 rows: FP32 seconds / int8 seconds on the same path and threads. */
+  cpuPeakShare: number | null;
+  /** int8 rows: FP32 time / int8 time on the same path and threads, wall and CPU. */
   speedupOverF32?: number;
+  cpuSpeedupOverF32?: number;
 }
 
 export interface KernelRow extends BenchLayer {
@@ -77,10 +88,15 @@ export interface KernelTotals {
   /** Sum over the rows of count * seconds: the network's conv/Gemm time per batch. */
   seconds: number;
   gops: number;
+  /** The same from CPU time (cpuSeconds / threads per call). */
+  cpuSeconds: number;
+  cpuGops: number;
 }
 
 export interface BenchResult {
   system: SystemInfo;
+  /** What the text output's rates are per: wall time, or CPU time (BenchOptions.cpuTime). */
+  basis: 'wall' | 'cpu';
   /** Thread counts measured: 1 and N. */
   threads: number[];
   isas: IsaName[];
@@ -135,16 +151,18 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult> {
   const progress = options.onProgress;
 
   // Probes in rounds (each probe and thread count once a round), the best rate of all rounds.
-  const peaks: PeakResult[] = probes.flatMap((p) => threadCounts.map((t) => ({ ...p, threads: t, gops: 0 })));
+  const peaks: PeakResult[] = probes.flatMap((p) => threadCounts.map((t) => ({ ...p, threads: t, gops: 0, cpuGops: 0 })));
   const peakRounds = quick ? 2 : 4;
   let done = 0;
   for (let r = 0; r < peakRounds; r++) {
     for (const p of peaks) {
-      p.gops = Math.max(p.gops, (await measurePeak(p.name, p.threads, quick ? 0.02 : 0.05, 2)) / 1e9);
+      const rate = await measurePeak(p.name, p.threads, quick ? 0.02 : 0.05, 2);
+      p.gops = Math.max(p.gops, rate.wall / 1e9);
+      p.cpuGops = Math.max(p.cpuGops, rate.cpu / 1e9);
       progress?.('peak', ++done, peakRounds * peaks.length);
     }
   }
-  const result: BenchResult = { system: systemInfo(), threads: threadCounts, isas, peaks };
+  const result: BenchResult = { system: systemInfo(), basis: options.cpuTime ? 'cpu' : 'wall', threads: threadCounts, isas, peaks };
 
   const wantKernels = options.kernels ?? (options.model !== undefined || options.profile === undefined);
   if (wantKernels) {
@@ -165,7 +183,10 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult> {
           const [f32, q] = await timeAlternating(layer, macs, dtypes, isa, t, quick, probes, peaks);
           results.push(f32!);
           if (q) {
-            if (q.passed && f32!.passed) q.speedupOverF32 = f32!.seconds / q.seconds;
+            if (q.passed && f32!.passed) {
+              q.speedupOverF32 = f32!.seconds / q.seconds;
+              q.cpuSpeedupOverF32 = f32!.cpuSeconds / q.cpuSeconds;
+            }
             results.push(q);
           }
           progress?.('kernels', ++done, jobs);
@@ -178,8 +199,9 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult> {
       const same = rows.map((r) => r.results.find((x) => x.dtype === r0.dtype && x.isa === r0.isa && x.threads === r0.threads));
       if (same.some((x) => !x || !x.passed)) continue;
       const seconds = same.reduce((a, x, i) => a + x!.seconds * rows[i]!.count, 0);
+      const cpuSeconds = same.reduce((a, x, i) => a + (x!.cpuSeconds / x!.threads) * rows[i]!.count, 0);
       const ops = rows.reduce((a, r) => a + 2 * r.macs * r.count, 0);
-      totals.push({ dtype: r0.dtype, isa: r0.isa, threads: r0.threads, seconds, gops: ops / seconds / 1e9 });
+      totals.push({ dtype: r0.dtype, isa: r0.isa, threads: r0.threads, seconds, gops: ops / seconds / 1e9, cpuSeconds, cpuGops: ops / cpuSeconds / 1e9 });
     }
     result.kernels = { source: options.model ?? 'standard', batch, rows, totals };
   }
@@ -224,10 +246,12 @@ async function timeAlternating(layer: BenchLayer, macs: number, dtypes: BenchDty
     const probe = kernelProbe(dtype, isa, probes);
     const peak = peaks.find((p) => p.name === probe && p.threads === threads);
     const gops = t.passed ? (2 * macs) / t.bestSeconds / 1e9 : 0;
+    const cpuGops = t.passed ? (2 * macs * threads) / t.cpuSeconds / 1e9 : 0;
     return {
       dtype, isa, threads, check: checkText(dtype, t), passed: t.passed,
-      seconds: t.bestSeconds, medianSeconds: t.medianSeconds, cpuSeconds: t.cpuSeconds, gops,
+      seconds: t.bestSeconds, medianSeconds: t.medianSeconds, cpuSeconds: t.cpuSeconds, gops, cpuGops,
       peakProbe: probe, peakShare: peak && t.passed ? gops / peak.gops : null,
+      cpuPeakShare: peak && t.passed ? cpuGops / peak.cpuGops : null,
     };
   });
 }

@@ -87,8 +87,12 @@ function seconds(name: string, v: unknown): number {
   return v;
 }
 
-/** Best rate of `probe` over `repeats` runs on `threads` threads at once, in ops per second (2 per MAC). */
-export function measurePeak(probe: string, threads: number, minSeconds = 0.05, repeats = 5): Promise<number> {
+/**
+ * Best rates of `probe` over `repeats` runs on `threads` threads at once, in ops per second (2
+ * per MAC), all threads together: per wall time, and per each thread's own CPU time (what the
+ * cores do while the loop holds them; robust to other processes taking turns on a shared machine).
+ */
+export function measurePeak(probe: string, threads: number, minSeconds = 0.05, repeats = 5): Promise<{ wall: number; cpu: number }> {
   if (!peakProbes().some((p) => p.name === probe)) throw badArgument('probe', `one of ${peakProbes().map((p) => p.name).join(', ')}`, probe);
   return addon.benchPeak(probe, positiveInt('threads', threads, 1024), seconds('minSeconds', minSeconds), positiveInt('repeats', repeats, 1000));
 }

@@ -148,6 +148,7 @@ function buildProgram(): Command {
     .option('--threads <n>', 'N of the 1- and N-thread columns (default: all cores)', positiveInt('--threads'))
     .option('--isa <list>', 'kernel paths, comma separated: scalar, avx2, avx512, neon (default: every SIMD path of this CPU)')
     .option('--quick', 'shorter timing (noisier)')
+    .option('--cpu-time', "rates per CPU time instead of wall time (a shared machine: other processes' turns not counted)")
     .option('--json', 'print one JSON object on stdout')
     .option('--quiet', 'no progress on stderr')
     .action(async (opts) => {
@@ -162,6 +163,7 @@ function buildProgram(): Command {
         ...(opts.threads ? { threads: opts.threads } : {}),
         ...(opts.isa ? { isas: list(opts.isa) as IsaName[] } : {}),
         quick: Boolean(opts.quick),
+        cpuTime: Boolean(opts.cpuTime),
         onProgress: progress.report,
       });
       progress.stop();

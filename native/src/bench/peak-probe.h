@@ -24,10 +24,18 @@ struct PeakProbe {
 // The probes this CPU can run (compiled in and supported by the CPU and OS).
 std::vector<PeakProbe> AvailablePeakProbes();
 
+struct PeakRate {
+  double wall = 0;  // ops per second of wall time, all threads together
+  // Sum over the threads of ops per second of the thread's own CPU time: what the cores do
+  // while the loop holds them (a shared machine's other processes taking turns on the cores do
+  // not count; an SMT sibling's work still does).
+  double cpu = 0;
+};
+
 // Runs the probe on `threads` threads at once (each its own loop) for at least min_seconds,
-// `repeats` times; returns the best rate over the repeats in ops per second, all threads
-// together (the best, since a shared machine only ever slows a register-only loop down).
-double MeasurePeak(const PeakProbe& probe, int threads, double min_seconds, int repeats);
+// `repeats` times; returns the best rates over the repeats (the best, since a shared machine
+// only ever slows a register-only loop down).
+PeakRate MeasurePeak(const PeakProbe& probe, int threads, double min_seconds, int repeats);
 
 #if defined(__x86_64__) || defined(_M_X64)
 void AppendPeakProbesAvx2(std::vector<PeakProbe>* out);    // needs avx2_fma

@@ -116,7 +116,7 @@ Napi::Value Probes(const Napi::CallbackInfo& info) {
   return a;
 }
 
-// benchPeak(name, threads, minSeconds, repeats) -> Promise<ops per second>
+// benchPeak(name, threads, minSeconds, repeats) -> Promise<{ wall, cpu }> (ops per second)
 Napi::Value Peak(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "Expected probe name");
@@ -126,9 +126,14 @@ Napi::Value Peak(const Napi::CallbackInfo& info) {
   const int repeats = static_cast<int>(Number(info[3], "repeats", 1, 1000));
   for (const PeakProbe& p : AvailablePeakProbes()) {
     if (name != p.name) continue;
-    return Queue<double>(
+    return Queue<PeakRate>(
         env, [p, threads, min_seconds, repeats] { return MeasurePeak(p, threads, min_seconds, repeats); },
-        [](Napi::Env e, const double& v) { return Napi::Number::New(e, v); });
+        [](Napi::Env e, const PeakRate& v) {
+          Napi::Object o = Napi::Object::New(e);
+          o.Set("wall", v.wall);
+          o.Set("cpu", v.cpu);
+          return static_cast<Napi::Value>(o);
+        });
   }
   throw Napi::Error::New(env, "no peak probe '" + name + "' on this CPU");
 }

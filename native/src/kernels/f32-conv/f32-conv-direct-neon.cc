@@ -3,6 +3,7 @@
 // weights, FMAs by lane.
 #include <arm_neon.h>
 
+#include "common/unroll.h"
 #include "kernels/f32-conv/f32-conv-direct.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 
@@ -13,30 +14,27 @@ namespace {
 template <int NV>
 void Tile(size_t mr, size_t k, const float* a, const int32_t* offsets, const DirectTile& t, size_t ldc,
           const float* row_bias, float min, float max) {
-  float32x4_t acc[kMR][NV][2];
-  for (size_t r = 0; r < kMR; ++r) {
+  float32x4_t acc[kMR][NV][2];  // constant indices only (Unroll): kept in registers
+  Unroll<kMR>([&](auto r) {
     const float32x4_t rb = vdupq_n_f32(row_bias[r]);
-    for (int v = 0; v < NV; ++v) acc[r][v][0] = acc[r][v][1] = rb;
-  }
+    Unroll<NV>([&](auto v) { acc[r][v][0] = acc[r][v][1] = rb; });
+  });
   for (size_t p = 0; p < k; ++p) {
     const ptrdiff_t off = offsets[p];
     const float32x4_t av = vld1q_f32(a);
-    for (int v = 0; v < NV; ++v) {
+    Unroll<NV>([&](auto v) {
       const float32x4_t b0 = vld1q_f32(t.b[v] + off), b1 = vld1q_f32(t.b[v] + off + 4);
-      acc[0][v][0] = vfmaq_laneq_f32(acc[0][v][0], b0, av, 0);
-      acc[0][v][1] = vfmaq_laneq_f32(acc[0][v][1], b1, av, 0);
-      acc[1][v][0] = vfmaq_laneq_f32(acc[1][v][0], b0, av, 1);
-      acc[1][v][1] = vfmaq_laneq_f32(acc[1][v][1], b1, av, 1);
-      acc[2][v][0] = vfmaq_laneq_f32(acc[2][v][0], b0, av, 2);
-      acc[2][v][1] = vfmaq_laneq_f32(acc[2][v][1], b1, av, 2);
-      acc[3][v][0] = vfmaq_laneq_f32(acc[3][v][0], b0, av, 3);
-      acc[3][v][1] = vfmaq_laneq_f32(acc[3][v][1], b1, av, 3);
-    }
+      Unroll<kMR>([&](auto r) {
+        acc[r][v][0] = vfmaq_laneq_f32(acc[r][v][0], b0, av, r);
+        acc[r][v][1] = vfmaq_laneq_f32(acc[r][v][1], b1, av, r);
+      });
+    });
     a += kMR;
   }
   const float32x4_t vmin = vdupq_n_f32(min), vmax = vdupq_n_f32(max);
-  for (int v = 0; v < NV; ++v) {
-    for (size_t r = 0; r < mr; ++r) {
+  Unroll<NV>([&](auto v) {
+    Unroll<kMR>([&](auto r) {
+      if (r >= mr) return;
       float* c = t.c[v] + r * ldc;
       const float32x4_t y0 = vminq_f32(vmaxq_f32(acc[r][v][0], vmin), vmax);
       const float32x4_t y1 = vminq_f32(vmaxq_f32(acc[r][v][1], vmin), vmax);
@@ -49,8 +47,8 @@ void Tile(size_t mr, size_t k, const float* a, const int32_t* offsets, const Dir
         vst1q_f32(tmp + 4, y1);
         for (size_t j = 0; j < t.len[v]; ++j) c[j] = tmp[j];
       }
-    }
-  }
+    });
+  });
 }
 
 }  // namespace

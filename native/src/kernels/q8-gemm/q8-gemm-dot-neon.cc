@@ -5,6 +5,7 @@
 // (mod 2^32). An 8-row block runs as two 4-row halves of 16 accumulators each.
 #include <arm_neon.h>
 
+#include "common/unroll.h"
 #include "kernels/q8-gemm/q8-gemm.h"
 #include "kernels/q8-gemm/q8-neon-common.h"
 
@@ -13,39 +14,27 @@
 namespace layerq {
 namespace {
 
-template <int R>
-inline void Row(int32x4_t* c, const int8x16_t* x, int8x16_t w) {
-  c[0] = vdotq_laneq_s32(c[0], x[0], w, R);
-  c[1] = vdotq_laneq_s32(c[1], x[1], w, R);
-  c[2] = vdotq_laneq_s32(c[2], x[2], w, R);
-  c[3] = vdotq_laneq_s32(c[3], x[3], w, R);
-}
-
-// acc[8][16] (+)= sum over steps of 8 rows' weight quads x 16 pixel quads.
+// acc[8][16] (+)= sum over steps of 8 rows' weight quads x 16 pixel quads. c is indexed by
+// Unroll's constants only, so it stays in 16 registers.
 void Gemm8x16Dot(size_t steps, const int32_t* w, const int16_t* panel, const int32_t* bias, int32_t* acc,
                  bool init) {
-  for (int h = 0; h < 2; ++h) {
+  Unroll<2>([&](auto h) {
     int32x4_t c[4][4];
-    for (int r = 0; r < 4; ++r) {
-      const int row = 4 * h + r;
-      for (int q = 0; q < 4; ++q) c[r][q] = init ? vdupq_n_s32(bias[row]) : vld1q_s32(acc + row * kQ8Nr + q * 4);
-    }
+    Unroll<4>([&](auto r) {
+      Unroll<4>([&](auto q) { c[r][q] = init ? vdupq_n_s32(bias[4 * h + r]) : vld1q_s32(acc + (4 * h + r) * kQ8Nr + q * 4); });
+    });
     const int8_t* xp = reinterpret_cast<const int8_t*>(panel);
     const int8_t* wp = reinterpret_cast<const int8_t*>(w) + 16 * h;  // rows 4h..4h+3 of each 32-byte step
     for (size_t s = 0; s < steps; ++s) {
       int8x16_t x[4];
-      for (int q = 0; q < 4; ++q) x[q] = vld1q_s8(xp + 16 * q);
+      Unroll<4>([&](auto q) { x[q] = vld1q_s8(xp + 16 * q); });
       const int8x16_t wv = vld1q_s8(wp);
-      Row<0>(c[0], x, wv);
-      Row<1>(c[1], x, wv);
-      Row<2>(c[2], x, wv);
-      Row<3>(c[3], x, wv);
+      Unroll<4>([&](auto r) { Unroll<4>([&](auto q) { c[r][q] = vdotq_laneq_s32(c[r][q], x[q], wv, r); }); });
       xp += 64;
       wp += 32;
     }
-    for (int r = 0; r < 4; ++r)
-      for (int q = 0; q < 4; ++q) vst1q_s32(acc + (4 * h + r) * kQ8Nr + q * 4, c[r][q]);
-  }
+    Unroll<4>([&](auto r) { Unroll<4>([&](auto q) { vst1q_s32(acc + (4 * h + r) * kQ8Nr + q * 4, c[r][q]); }); });
+  });
 }
 
 }  // namespace

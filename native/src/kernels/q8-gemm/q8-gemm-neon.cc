@@ -7,6 +7,7 @@
 // pixels] as int16, so each weight is a lane operand (smlal by element).
 #include <arm_neon.h>
 
+#include "common/unroll.h"
 #include "kernels/q8-gemm/q8-gemm.h"
 #include "kernels/q8-gemm/q8-neon-common.h"
 
@@ -28,9 +29,8 @@ inline void Row(int32x4_t* c, int16x8_t x0a, int16x8_t x0b, int16x8_t x1a, int16
 
 void Gemm4x16(size_t steps, const int32_t* w, const int16_t* panel, const int32_t* bias,
               int32_t* acc, bool init) {
-  int32x4_t c[4][4];
-  for (int r = 0; r < 4; ++r)
-    for (int q = 0; q < 4; ++q) c[r][q] = init ? vdupq_n_s32(bias[r]) : vld1q_s32(acc + r * kQ8Nr + q * 4);
+  int32x4_t c[4][4];  // constant indices only (Unroll): kept in registers
+  Unroll<4>([&](auto r) { Unroll<4>([&](auto q) { c[r][q] = init ? vdupq_n_s32(bias[r]) : vld1q_s32(acc + r * kQ8Nr + q * 4); }); });
   for (size_t s = 0; s < steps; ++s) {
     const int16x8_t x0a = vld1q_s16(panel), x0b = vld1q_s16(panel + 8);
     const int16x8_t x1a = vld1q_s16(panel + 16), x1b = vld1q_s16(panel + 24);
@@ -42,14 +42,13 @@ void Gemm4x16(size_t steps, const int32_t* w, const int16_t* panel, const int32_
     panel += 32;
     w += 4;
   }
-  for (int r = 0; r < 4; ++r)
-    for (int q = 0; q < 4; ++q) vst1q_s32(acc + r * kQ8Nr + q * 4, c[r][q]);
+  Unroll<4>([&](auto r) { Unroll<4>([&](auto q) { vst1q_s32(acc + r * kQ8Nr + q * 4, c[r][q]); }); });
 }
 
 void Gemm1x16(size_t steps, const int32_t* w, const int16_t* panel, const int32_t* bias,
               int32_t* acc, bool init) {
   int32x4_t c[4];
-  for (int q = 0; q < 4; ++q) c[q] = init ? vdupq_n_s32(bias[0]) : vld1q_s32(acc + q * 4);
+  Unroll<4>([&](auto q) { c[q] = init ? vdupq_n_s32(bias[0]) : vld1q_s32(acc + q * 4); });
   for (size_t s = 0; s < steps; ++s) {
     const int16x4_t wv = vreinterpret_s16_s32(vld1_dup_s32(w));  // k, k+1, k, k+1
     const int16x8_t x0a = vld1q_s16(panel), x0b = vld1q_s16(panel + 8);
@@ -65,7 +64,7 @@ void Gemm1x16(size_t steps, const int32_t* w, const int16_t* panel, const int32_
     panel += 32;
     ++w;
   }
-  for (int q = 0; q < 4; ++q) vst1q_s32(acc + q * 4, c[q]);
+  Unroll<4>([&](auto q) { vst1q_s32(acc + q * 4, c[q]); });
 }
 
 }  // namespace
