@@ -97,6 +97,24 @@ void ConvCase(uint32_t seed, bool extreme, int kind = -1) {
     s.pad_top = c.Int(0, 2), s.pad_left = c.Int(0, 2), s.pad_bottom = c.Int(0, 2), s.pad_right = c.Int(0, 2);
     s.dilation_h = c.Int(1, 2), s.dilation_w = c.Int(1, 2);
   }
+  if (kind == 1 && c.Int(0, 2) == 0) {  // small maps: the batch runs as one image
+    const size_t n = c.Int(2, 9), h = c.Int(1, 5), w = c.Int(1, 5);
+    const bool u8 = c.Int(0, 1);
+    Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), u8);
+    std::vector<int8_t> wt(s.cout * s.cin);
+    std::vector<int32_t> bias(s.cout);
+    std::vector<uint8_t> x(n * s.cin * h * w);
+    for (auto& v : wt) v = c.Int(-128, 127);
+    for (auto& v : bias) v = c.Int(-100000, 100000);
+    for (auto& v : x) v = c.Int(0, 255);
+    Q8PackedConv conv(s, wt.data(), bias.data(), q);
+    char what[160];
+    std::snprintf(what, sizeof what, "pointwise small seed=%u n=%zu cin=%zu cout=%zu h=%zu w=%zu %s", seed, n, s.cin, s.cout, h, w, u8 ? "u8" : "f32");
+    const size_t out = n * s.cout * h * w;
+    if (u8) CompareIsas<uint8_t>(what, out, [&](uint8_t* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+    else CompareIsas<float>(what, out, [&](float* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+    return;
+  }
   const size_t min_h = s.kh * s.dilation_h > s.pad_top + s.pad_bottom ? s.kh * s.dilation_h - s.pad_top - s.pad_bottom : 1;
   const size_t min_w = s.kw * s.dilation_w > s.pad_left + s.pad_right ? s.kw * s.dilation_w - s.pad_left - s.pad_right : 1;
   const size_t n = c.Int(1, 3), h = c.Int(min_h, 20), w = c.Int(min_w, kind == 2 && c.Int(0, 3) == 0 ? 40 : 23);
