@@ -30,5 +30,6 @@ export { toQdq } from './onnx/qdq';
 export { evaluate, type EvaluateOptions, type EvaluateResult } from './api/evaluate';
 export { quantize, type QuantizeOptions, type QuantizeResult } from './api/quantize';
 export { demo, type DemoResult } from './api/demo';
+export { bench, type BenchOptions, type BenchResult } from './api/bench';
 export { accuracy, agreement, type Accuracy } from './eval/metrics';
 export type { QuantizeReport } from './report/report';
