@@ -6,38 +6,39 @@
 
 #include <cstring>
 
+#include "common/unroll.h"
 #include "kernels/q8-dwconv/q8-dwconv.h"
 #include "kernels/q8-gemm/q8-avx2-common.h"
 
 namespace layerq {
 namespace {
 
-// out[p] = byte p of every in[c] (c = 0..15): a 16x16 byte transpose in four unpack rounds.
-inline void Transpose16x16(const __m128i in[16], __m128i out[16]) {
-  __m128i a[16], b[16], c[16];
-  for (int j = 0; j < 8; ++j) {  // a[j]: rows 2j, 2j+1 interleaved, bytes 0-7; a[j+8]: bytes 8-15
-    a[j] = _mm_unpacklo_epi8(in[2 * j], in[2 * j + 1]);
-    a[j + 8] = _mm_unpackhi_epi8(in[2 * j], in[2 * j + 1]);
-  }
-  for (int h = 0; h < 2; ++h) {  // b[8h + q]: rows 4q..4q+3, bytes 8h+0..3; b[8h + 4 + q]: bytes 8h+4..7
-    for (int q = 0; q < 4; ++q) {
-      b[8 * h + q] = _mm_unpacklo_epi16(a[8 * h + 2 * q], a[8 * h + 2 * q + 1]);
-      b[8 * h + 4 + q] = _mm_unpackhi_epi16(a[8 * h + 2 * q], a[8 * h + 2 * q + 1]);
-    }
-  }
-  for (int g = 0; g < 4; ++g) {  // c[4g + o]: rows 8o..8o+7, bytes 4g, 4g+1; c[4g + 2 + o]: bytes 4g+2, 4g+3
-    const int base = (g / 2) * 8 + (g % 2) * 4;
-    for (int o = 0; o < 2; ++o) {
-      c[4 * g + o] = _mm_unpacklo_epi32(b[base + 2 * o], b[base + 2 * o + 1]);
-      c[4 * g + 2 + o] = _mm_unpackhi_epi32(b[base + 2 * o], b[base + 2 * o + 1]);
-    }
-  }
-  for (int g = 0; g < 4; ++g) {
-    for (int s = 0; s < 2; ++s) {
-      out[4 * g + 2 * s] = _mm_unpacklo_epi64(c[4 * g + 2 * s], c[4 * g + 2 * s + 1]);
-      out[4 * g + 2 * s + 1] = _mm_unpackhi_epi64(c[4 * g + 2 * s], c[4 * g + 2 * s + 1]);
-    }
-  }
+// A 16x16 byte transpose on ymm registers: in[r] = row r (16 bytes), r = 0..15; out[k] holds
+// column 2k (low lane) and column 2k + 1 (high lane), each the 16 bytes of that column. Rows r
+// and r + 8 share a register (one per lane), three in-lane unpack rounds transpose each lane's
+// 8 rows, and a qword permute joins a column's two halves: 8 registers instead of 16 xmm, so
+// nothing spills.
+inline void Transpose16x16(const __m128i in[16], __m256i out[8]) {
+  __m256i r[8], a[8], b[8];
+  Unroll<8>([&](auto j) { r[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(in[j]), in[j + 8], 1); });
+  Unroll<4>([&](auto j) {  // a[2j + h]: rows 2j, 2j+1 (and +8) interleaved, columns 8h..8h+7
+    a[2 * j] = _mm256_unpacklo_epi8(r[2 * j], r[2 * j + 1]);
+    a[2 * j + 1] = _mm256_unpackhi_epi8(r[2 * j], r[2 * j + 1]);
+  });
+  Unroll<2>([&](auto q) {
+    Unroll<2>([&](auto h) {  // b[4q + 2h + s]: rows 4q..4q+3, columns 8h + 4s .. + 3
+      b[4 * q + 2 * h] = _mm256_unpacklo_epi16(a[4 * q + h], a[4 * q + 2 + h]);
+      b[4 * q + 2 * h + 1] = _mm256_unpackhi_epi16(a[4 * q + h], a[4 * q + 2 + h]);
+    });
+  });
+  Unroll<2>([&](auto h) {
+    Unroll<2>([&](auto s) {  // rows 0..7 of the lane, columns 8h + 4s + 2t, + 1: qwords (col, col + 1)
+      const __m256i lo = _mm256_unpacklo_epi32(b[2 * h + s], b[4 + 2 * h + s]);
+      const __m256i hi = _mm256_unpackhi_epi32(b[2 * h + s], b[4 + 2 * h + s]);
+      out[4 * h + 2 * s] = _mm256_permute4x64_epi64(lo, 0xD8);
+      out[4 * h + 2 * s + 1] = _mm256_permute4x64_epi64(hi, 0xD8);
+    });
+  });
 }
 
 // Input planes of `channels` channels (h x w each) into the interior of T (pixel-major int16).
@@ -45,7 +46,8 @@ inline void Transpose16x16(const __m128i in[16], __m128i out[16]) {
 // 16-byte load per channel where that stays before x_end (the bytes past the plane are not used).
 void TransposeIn(const Q8DwGeometry& g, const uint8_t* x, const uint8_t* x_end, size_t channels, int16_t* t16) {
   const size_t hw = g.h * g.w;
-  __m128i rows[16], px[16];
+  __m128i rows[16];
+  __m256i px[8];
   size_t iy = 0, ix = 0;  // of the chunk's first pixel
   for (size_t i0 = 0; i0 < hw; i0 += 16) {
     const size_t m = hw - i0 < 16 ? hw - i0 : 16;
@@ -63,7 +65,8 @@ void TransposeIn(const Q8DwGeometry& g, const uint8_t* x, const uint8_t* x_end, 
     Transpose16x16(rows, px);
     for (size_t p = 0; p < m; ++p) {
       int16_t* dst = t16 + ((iy + g.pad_top) * g.wp + ix + g.pad_left) * kQ8DwBlock;
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_cvtepu8_epi16(px[p]));
+      const __m128i v = p % 2 ? _mm256_extracti128_si256(px[p / 2], 1) : _mm256_castsi256_si128(px[p / 2]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_cvtepu8_epi16(v));
       if (++ix == g.w) ix = 0, ++iy;
     }
   }
@@ -74,7 +77,8 @@ void TransposeIn(const Q8DwGeometry& g, const uint8_t* x, const uint8_t* x_end, 
 // a channel's plane lands in the next channels' planes, which later stores overwrite (the same
 // chunk's next channels, then the full chunks).
 void TransposeOutU8(size_t pixels, const uint8_t* obuf, size_t channels, uint8_t* out) {
-  __m128i rows[16], ch[16];
+  __m128i rows[16];
+  __m256i ch[8];
   const size_t chunks = (pixels + 15) / 16;
   for (size_t j = chunks; j-- > 0;) {
     const size_t p0 = j * 16, m = pixels - p0 < 16 ? pixels - p0 : 16;
@@ -83,11 +87,12 @@ void TransposeOutU8(size_t pixels, const uint8_t* obuf, size_t channels, uint8_t
     }
     Transpose16x16(rows, ch);
     for (size_t c = 0; c < channels; ++c) {
+      const __m128i v = c % 2 ? _mm256_extracti128_si256(ch[c / 2], 1) : _mm256_castsi256_si128(ch[c / 2]);
       if (m == 16 || c * pixels + p0 + 16 <= channels * pixels) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c * pixels + p0), ch[c]);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c * pixels + p0), v);
       } else {
         alignas(16) uint8_t t[16];
-        _mm_store_si128(reinterpret_cast<__m128i*>(t), ch[c]);
+        _mm_store_si128(reinterpret_cast<__m128i*>(t), v);
         std::memcpy(out + c * pixels + p0, t, m);
       }
     }
@@ -107,13 +112,13 @@ void Compute(const Q8DwGeometry& g, const Q8DwBlockParams& p, const int16_t* t16
   constexpr size_t kMax = kPairs ? kPairs : 1;
   __m256i wl[kMax], wh[kMax];
   int32_t off[2 * kMax];
-  if (kPairs) {
-    for (size_t q = 0; q < kPairs; ++q) {
+  if constexpr (kPairs > 0) {
+    Unroll<kPairs>([&](auto q) {
       wl[q] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.pairs + q * 16));
       wh[q] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.pairs + q * 16 + 8));
       off[2 * q] = g.tap_offsets[2 * q] * 16;
       off[2 * q + 1] = 2 * q + 1 < g.taps ? g.tap_offsets[2 * q + 1] * 16 : -1;
-    }
+    });
   }
   const __m256i bl = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.bias));
   const __m256i bh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.bias + 8));
@@ -125,15 +130,21 @@ void Compute(const Q8DwGeometry& g, const Q8DwBlockParams& p, const int16_t* t16
     for (size_t ox = 0; ox < g.wo; ++ox, ++at) {
       const int16_t* base = row + ox * g.stride_w * 16;
       __m256i al = bl, ah = bh;
-      for (size_t q = 0; q < pairs; ++q) {
-        const int32_t o0 = kPairs ? off[2 * q] : g.tap_offsets[2 * q] * 16;
-        const int32_t o1 = kPairs ? off[2 * q + 1] : (2 * q + 1 < g.taps ? g.tap_offsets[2 * q + 1] * 16 : -1);
+      auto pair = [&](size_t q, int32_t o0, int32_t o1, __m256i ql, __m256i qh) {
         const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + o0));
         const __m256i b = o1 >= 0 ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + o1)) : zero;
-        const __m256i ql = kPairs ? wl[q] : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.pairs + q * 16));
-        const __m256i qh = kPairs ? wh[q] : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.pairs + q * 16 + 8));
         al = _mm256_add_epi32(al, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), ql));
         ah = _mm256_add_epi32(ah, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), qh));
+        (void)q;
+      };
+      if constexpr (kPairs > 0) {
+        Unroll<kPairs>([&](auto q) { pair(q, off[2 * q], off[2 * q + 1], wl[q], wh[q]); });
+      } else {
+        for (size_t q = 0; q < pairs; ++q) {
+          pair(q, g.tap_offsets[2 * q] * 16, 2 * q + 1 < g.taps ? g.tap_offsets[2 * q + 1] * 16 : -1,
+               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.pairs + q * 16)),
+               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.pairs + q * 16 + 8)));
+        }
       }
       if (kU8) {
         // Lanes {0-3, 8-11} and {4-7, 12-15}: the in-lane pack puts channels 0-7, 8-15 in order.
