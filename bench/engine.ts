@@ -51,24 +51,32 @@ async function main(): Promise<void> {
     'onnxruntime QDQ (same plan)': () => qdqSession.run(feeds),
   };
   const times: Record<string, number[]> = {};
+  const cpu: Record<string, number[]> = {};
   for (const k of Object.keys(runners)) {
     await runners[k]!(); // warm up
     times[k] = [];
+    cpu[k] = [];
   }
   for (let r = 0; r < rounds; r++) {
     for (const [k, run] of Object.entries(runners)) {
       const t = performance.now();
+      const c = process.cpuUsage();
       for (let i = 0; i < 3; i++) await run();
+      const used = process.cpuUsage(c);
       times[k]!.push((performance.now() - t) / 3);
+      cpu[k]!.push((used.user + used.system) / 1000 / 3);
     }
   }
   const rate = (k: string): number => (1000 * BATCH) / median(times[k]!);
-  const base = rate('onnxruntime fp32');
+  const cpuRate = (k: string): number => (1000 * BATCH) / median(cpu[k]!);
+  const base = rate('onnxruntime fp32'), cpuBase = cpuRate('onnxruntime fp32');
   console.log(`${name} (${preprocess.crop.join('x')}), batch ${BATCH}, ${THREADS} threads, median of ${rounds} alternating rounds, kernels: ${isaInfo().active}`);
-  console.log('| runner | images/s | ratio to ONNX Runtime FP32 |');
-  console.log('| --- | --- | --- |');
-  for (const k of Object.keys(runners)) console.log(`| ${k} | ${rate(k).toFixed(0)} | ${(rate(k) / base).toFixed(2)} |`);
-  console.log(`| decode + preprocess (sharp, ${images.count} images) | ${decodeRate.toFixed(0)} | |`);
+  console.log('| runner | images/s | ratio to ONNX Runtime FP32 | images per CPU-second | ratio per CPU time |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const k of Object.keys(runners)) {
+    console.log(`| ${k} | ${rate(k).toFixed(0)} | ${(rate(k) / base).toFixed(2)} | ${cpuRate(k).toFixed(0)} | ${(cpuRate(k) / cpuBase).toFixed(2)} |`);
+  }
+  console.log(`| decode + preprocess (sharp, ${images.count} images) | ${decodeRate.toFixed(0)} | | | |`);
 }
 
 main().catch((e) => {

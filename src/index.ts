@@ -37,5 +37,6 @@ export { demo, type DemoResult } from './api/demo';
 export { writeReportHtml, type ReportHtmlResult } from './api/report';
 export { renderReportHtml } from './report/html';
 export { parseReport, type ReadableReport } from './report/upgrade';
+export { bench, type BenchOptions, type BenchResult } from './api/bench';
 export { accuracy, agreement, type Accuracy } from './eval/metrics';
 export type { QuantizeReport } from './report/report';

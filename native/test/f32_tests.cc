@@ -117,6 +117,44 @@ void TestElementwise(Isa isa, unsigned seed) {
   Check(got, want, ones, 1e-6f, std::string("softmax ") + IsaName(isa));
 }
 
+// Every binary op (contiguous, either operand broadcast; with and without the fused clamp) and
+// every unary activation of `isa` against the scalar spans, lengths around the vector widths.
+void TestElementwiseSpans(Isa isa, unsigned seed) {
+  std::mt19937 gen(seed);
+  for (size_t n : {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 100}) {
+    auto a = Random(n, gen), b = Random(n, gen);
+    for (auto& v : b) v += v >= 0 ? 0.25f : -0.25f;  // no division by ~0
+    std::vector<float> want(n), got(n), ones(n, 1.0f);
+    for (int op = 0; op < 4; ++op) {
+      for (int bc = 0; bc < 3; ++bc) {  // 0 both contiguous, 1 a broadcast, 2 b broadcast
+        for (int clamp = 0; clamp < 2; ++clamp) {
+          const size_t one[1] = {1}, full[1] = {n};
+          f32::OutputClamp c;
+          c.min = -0.3f, c.max = 0.6f;
+          auto run = [&](Isa i, float* out) {
+            SetIsa(i);
+            f32::Binary(static_cast<f32::BinaryOp>(op), a.data(), bc == 1 ? one : full, 1, b.data(), bc == 2 ? one : full, 1,
+                        out, clamp ? &c : nullptr);
+          };
+          run(Isa::kScalar, want.data());
+          run(isa, got.data());
+          Check(got, want, ones, 1e-6f, "binary op " + std::to_string(op) + " bc " + std::to_string(bc) + " clamp " +
+                                         std::to_string(clamp) + " n " + std::to_string(n) + " " + IsaName(isa));
+        }
+      }
+    }
+    for (int op : {0, 1, 3, 4}) {  // relu, clip, hardsigmoid, hardswish
+      f32::UnaryParams p;
+      p.min = -0.2f, p.max = 0.5f;
+      SetIsa(Isa::kScalar);
+      f32::Unary(static_cast<f32::UnaryOp>(op), p, a.data(), want.data(), n);
+      SetIsa(isa);
+      f32::Unary(static_cast<f32::UnaryOp>(op), p, a.data(), got.data(), n);
+      Check(got, want, ones, 1e-6f, "unary op " + std::to_string(op) + " n " + std::to_string(n) + " " + IsaName(isa));
+    }
+  }
+}
+
 void TestPool(Isa isa, unsigned seed) {
   std::mt19937 gen(seed);
   SetIsa(isa);
@@ -162,6 +200,8 @@ int RunF32Tests() {
     TestConv(isa, shape(64, 64, 3, 1, 1, 1), 2, 8, 8, seed++);    // 64@8
     TestConv(isa, shape(5, 7, 3, 2, 1, 1), 2, 9, 9, seed++);      // short rows: im2col panels
     TestConv(isa, shape(24, 13, 1, 1, 0, 1), 2, 7, 7, seed++);    // 1x1 flat
+    for (size_t hw : {1, 2, 3, 5})                                  // 1x1 on small maps: the batch as one image
+      TestConv(isa, shape(37, 21, 1, 1, 0, 1), 5, hw, hw, seed++);
     TestConv(isa, shape(8, 8, 3, 2, 1, 8), 2, 17, 33, seed++);    // depthwise stride 2
     TestConv(isa, shape(8, 12, 3, 1, 1, 2), 1, 10, 12, seed++);   // grouped
     for (size_t k : {1, 3, 24, 63, 64, 65, 200})
@@ -194,6 +234,7 @@ int RunF32Tests() {
       TestConv(isa, d, 1 + pick() % 2, h, w, seed++);
     }
     TestElementwise(isa, seed++);
+    TestElementwiseSpans(isa, seed++);
     TestPool(isa, seed++);
   }
   SetIsa(DetectedIsa());

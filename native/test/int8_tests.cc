@@ -81,11 +81,13 @@ Q8QuantParams RandomQuant(Case& c, size_t channels, bool per_channel, bool u8_ou
   return q;
 }
 
-void ConvCase(uint32_t seed, bool extreme) {
+// kind: -1 any of 0 general, 1 pointwise, 2 depthwise, 3 grouped. Depthwise cases cover the
+// channel blocks (16 channels) with tails, planes from 1 pixel up, any stride, pad and dilation.
+void ConvCase(uint32_t seed, bool extreme, int kind = -1) {
   Case c(seed);
   Q8ConvShape s;
-  const int kind = c.Int(0, 3);  // 0 general, 1 pointwise, 2 depthwise, 3 grouped
-  s.group = kind == 2 ? c.Int(1, 24) : kind == 3 ? c.Int(2, 4) : 1;
+  if (kind < 0) kind = c.Int(0, 3);
+  s.group = kind == 2 ? c.Int(1, 50) : kind == 3 ? c.Int(2, 4) : 1;
   s.cin = s.group * (kind == 2 ? 1 : c.Int(1, 40));
   s.cout = s.group * (kind == 2 ? 1 : c.Int(1, 37));
   s.kh = kind == 1 ? 1 : c.Int(1, 5);
@@ -95,7 +97,27 @@ void ConvCase(uint32_t seed, bool extreme) {
     s.pad_top = c.Int(0, 2), s.pad_left = c.Int(0, 2), s.pad_bottom = c.Int(0, 2), s.pad_right = c.Int(0, 2);
     s.dilation_h = c.Int(1, 2), s.dilation_w = c.Int(1, 2);
   }
-  const size_t n = c.Int(1, 3), h = c.Int(s.kh * s.dilation_h, 20), w = c.Int(s.kw * s.dilation_w, 23);
+  if (kind == 1 && c.Int(0, 2) == 0) {  // small maps: the batch runs as one image
+    const size_t n = c.Int(2, 9), h = c.Int(1, 5), w = c.Int(1, 5);
+    const bool u8 = c.Int(0, 1);
+    Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), u8);
+    std::vector<int8_t> wt(s.cout * s.cin);
+    std::vector<int32_t> bias(s.cout);
+    std::vector<uint8_t> x(n * s.cin * h * w);
+    for (auto& v : wt) v = c.Int(-128, 127);
+    for (auto& v : bias) v = c.Int(-100000, 100000);
+    for (auto& v : x) v = c.Int(0, 255);
+    Q8PackedConv conv(s, wt.data(), bias.data(), q);
+    char what[160];
+    std::snprintf(what, sizeof what, "pointwise small seed=%u n=%zu cin=%zu cout=%zu h=%zu w=%zu %s", seed, n, s.cin, s.cout, h, w, u8 ? "u8" : "f32");
+    const size_t out = n * s.cout * h * w;
+    if (u8) CompareIsas<uint8_t>(what, out, [&](uint8_t* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+    else CompareIsas<float>(what, out, [&](float* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+    return;
+  }
+  const size_t min_h = s.kh * s.dilation_h > s.pad_top + s.pad_bottom ? s.kh * s.dilation_h - s.pad_top - s.pad_bottom : 1;
+  const size_t min_w = s.kw * s.dilation_w > s.pad_left + s.pad_right ? s.kw * s.dilation_w - s.pad_left - s.pad_right : 1;
+  const size_t n = c.Int(1, 3), h = c.Int(min_h, 20), w = c.Int(min_w, kind == 2 && c.Int(0, 3) == 0 ? 40 : 23);
   const bool u8 = c.Int(0, 1);
   Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), u8);
   std::vector<int8_t> wt(s.cout * (s.cin / s.group) * s.kh * s.kw);
@@ -164,12 +186,37 @@ void QuantizeCase(uint32_t seed) {
   CompareIsas<float>(std::string("fake-") + what, l.size(), [&](float* o) { Q8FakeQuantize(x.data(), l, q, o); });
 }
 
+// The fused residual Add + quantize against the reference path (scalar add, reference quantize)
+// on every fast path: codes and DQ(Q(y)) bit for bit (no NaN inputs: the f32 adds' clamps
+// differ there by design).
+void AddQuantizeCase(uint32_t seed) {
+  Case c(seed);
+  const size_t n = c.Int(1, 3000);
+  std::vector<float> a(n), b(n);
+  const float scale = c.Float(0.01f, 0.2f);
+  for (size_t i = 0; i < n; ++i) {
+    a[i] = c.Float(-20, 20);
+    b[i] = c.Int(0, 4) ? c.Float(-20, 20) : (c.Int(-300, 300) + 0.5f) * scale - a[i];
+  }
+  const int32_t zero = c.Int(0, 255);
+  Q8QuantSpec q;
+  q.scale = &scale, q.zero = &zero;
+  const float clamp[2] = {0.0f, c.Int(0, 1) ? 6.0f : INFINITY};
+  const bool clamped = c.Int(0, 1);
+  char what[96];
+  std::snprintf(what, sizeof what, "add-quantize seed=%u n=%zu%s", seed, n, clamped ? " clamped" : "");
+  CompareIsas<uint8_t>(what, n, [&](uint8_t* o) { Q8AddQuantize(a.data(), b.data(), n, clamped ? clamp : nullptr, q, o, nullptr); });
+  CompareIsas<float>(std::string("fake ") + what, n, [&](float* o) { Q8AddQuantize(a.data(), b.data(), n, clamped ? clamp : nullptr, q, nullptr, o); });
+}
+
 }  // namespace
 
 int RunInt8Tests() {
   g_failures = 0;
   for (uint32_t seed = 1; seed <= 300; ++seed) ConvCase(seed, false);
   for (uint32_t seed = 1000; seed <= 1040; ++seed) ConvCase(seed, true);
+  for (uint32_t seed = 4000; seed <= 4200; ++seed) ConvCase(seed, false, 2);
+  for (uint32_t seed = 4500; seed <= 4530; ++seed) ConvCase(seed, true, 2);
   uint32_t seed = 2000;
   for (size_t k : {1, 2, 15, 16, 17, 511, 512, 513, 1024, 4096}) {
     for (size_t m : {1, 15, 16, 17, 33}) {
@@ -178,9 +225,16 @@ int RunInt8Tests() {
     GemmCase(seed++, 17, 5, k, true);
   }
   for (uint32_t s = 3000; s < 3200; ++s) QuantizeCase(s);
+  for (uint32_t s = 3500; s < 3540; ++s) AddQuantizeCase(s);
   std::string compared;
   for (Isa isa : {Isa::kAvx2, Isa::kAvx512, Isa::kNeon})
     if (IsaSupported(isa)) compared += std::string(" ") + IsaName(isa);
+#if defined(__x86_64__) || defined(_M_X64)
+  if (Q8HasAvx512Vnni()) compared += " (vpdpbusd)";
+#endif
+#if defined(__aarch64__)
+  compared += Q8HasNeonDot() ? " (sdot)" : " (smlal)";
+#endif
   std::printf("int8 kernels: %s (%d failures; compared with the reference:%s)\n", g_failures ? "FAILED" : "ok",
               g_failures, compared.empty() ? " nothing, scalar only" : compared.c_str());
   return g_failures;

@@ -6,12 +6,13 @@ namespace layerq {
 __attribute__((weak)) int RunF32Tests();
 __attribute__((weak)) int RunInt8Tests();
 __attribute__((weak)) int RunThreadpoolTests();
+__attribute__((weak)) int RunBenchTests();
 }  // namespace layerq
 
 int main() {
   struct Suite { const char* name; int (*run)(); };
   const Suite suites[] = {{"f32", layerq::RunF32Tests}, {"int8", layerq::RunInt8Tests},
-                          {"threadpool", layerq::RunThreadpoolTests}};
+                          {"threadpool", layerq::RunThreadpoolTests}, {"bench", layerq::RunBenchTests}};
   int failed = 0;
   for (const Suite& s : suites) {
     if (s.run == nullptr) continue;

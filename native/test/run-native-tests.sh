@@ -24,8 +24,12 @@ echo "== native tests ($(uname -m))"
 build/native-tests/layerq_native_tests
 if have_cross; then
   build build/native-tests-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake
-  echo "== native tests (aarch64 under qemu: NEON)"
-  qemu-aarch64 build/native-tests-aarch64/layerq_native_tests
+  # Every NEON path: -cpu max has the dot product (sdot kernels) and i8mm; a Cortex-A72 has
+  # neither (the plain smlal kernels).
+  echo "== native tests (aarch64 under qemu -cpu max: NEON with dotprod, i8mm)"
+  qemu-aarch64 -cpu max build/native-tests-aarch64/layerq_native_tests
+  echo "== native tests (aarch64 under qemu -cpu cortex-a72: NEON without dotprod)"
+  qemu-aarch64 -cpu cortex-a72 build/native-tests-aarch64/layerq_native_tests
 elif in_ci; then
   echo "error: aarch64 cross toolchain or qemu-aarch64 missing in CI: NEON paths not checked" >&2
   exit 1

@@ -15,6 +15,8 @@ import { DEFAULT_BUDGETS } from '../search/trials';
 import type { SearchTrial } from '../report/report';
 import { demo } from '../api/demo';
 import { writeReportHtml } from '../api/report';
+import { bench } from '../api/bench';
+import type { IsaName } from '../engine/addon';
 import { CalibrationMethod } from '../quant/plan';
 import type { QuantConfig } from '../quant/first-plan';
 import type { DataOptions } from '../api/select-data';
@@ -23,6 +25,7 @@ import { progressReporter } from './progress';
 import type { PreprocessOptions } from '../api/preprocess';
 import type { PreprocessSpec } from '../data/preprocess-spec';
 import { formatAnalysis, formatDemo, formatEvaluation, formatQuantize, formatTrial } from './format';
+import { formatBench } from '../bench/format';
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -241,6 +244,39 @@ function buildProgram(): Command {
       });
       progress.stop();
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatDemo(result));
+    });
+
+  program
+    .command('bench')
+    .description("this CPU's peak per kernel path and layerq's int8 and FP32 kernels against it; per-layer profile of a model")
+    .option('--model <model>', 'time the Conv/Gemm shapes of this ONNX model (default: a standard list of ResNet and MobileNet shapes)')
+    .option('--profile <model>', 'per-layer time of this ONNX model, FP32 against int8 (W8A8 per-channel)')
+    .option('--filter <text>', "only the layers whose name contains TEXT (e.g. 'dw 3x3', 'pw 1x1', '@8')")
+    .option('--batch <n>', 'batch of the kernel shapes', positiveInt('--batch'), 64)
+    .option('--profile-batches <list>', 'batches of the profile, comma separated', '1,64')
+    .option('--threads <n>', 'N of the 1- and N-thread columns (default: all cores)', positiveInt('--threads'))
+    .option('--isa <list>', 'kernel paths, comma separated: scalar, avx2, avx512, neon (default: every SIMD path of this CPU)')
+    .option('--quick', 'shorter timing (noisier)')
+    .option('--cpu-time', "rates per CPU time instead of wall time (a shared machine: other processes' turns not counted)")
+    .option('--json', 'print one JSON object on stdout')
+    .option('--quiet', 'no progress on stderr')
+    .action(async (opts) => {
+      const progress = progressReporter(Boolean(opts.quiet));
+      const list = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+      const result = await bench({
+        ...(opts.model ? { model: opts.model } : {}),
+        ...(opts.profile ? { profile: opts.profile } : {}),
+        ...(opts.filter ? { filter: opts.filter } : {}),
+        batch: opts.batch,
+        profileBatches: list(opts.profileBatches).map(Number),
+        ...(opts.threads ? { threads: opts.threads } : {}),
+        ...(opts.isa ? { isas: list(opts.isa) as IsaName[] } : {}),
+        quick: Boolean(opts.quick),
+        cpuTime: Boolean(opts.cpuTime),
+        onProgress: progress.report,
+      });
+      progress.stop();
+      process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatBench(result));
     });
 
   program

@@ -264,3 +264,30 @@ export function fakeQuantize(x: Float32Array, dims: readonly number[], spec: Qua
 export function fakeQuantizeSync(x: Float32Array, dims: readonly number[], spec: QuantSpec, out: Float32Array): void {
   addon.q8FakeQuantize(...fakeQuantizeArgs(x, dims, spec, out), false);
 }
+
+/**
+ * The float-residual Add with the quantization of its output, in one pass and one native call:
+ * y = a + b (clamped to [activation.min, activation.max] when given: a fused Relu/Clip), then
+ * codes = Q(y) (uint8) and/or fake = DQ(Q(y)), bit for bit what the f32 binary add followed by
+ * quantize() and fakeQuantize() give. a and b have the same length; spec is per tensor with
+ * [qmin, qmax] within [0, 255]; fake may be a or b.
+ */
+export function addQuantize(
+  a: Float32Array, b: Float32Array, spec: QuantSpec, activation: { min: number; max: number } | undefined,
+  codes: Uint8Array | null, fake: Float32Array | null,
+): Promise<void> {
+  const n = typed('a', a, Float32Array).length;
+  typed('b', b, Float32Array, n);
+  layoutOf([n], spec, [0, 255]);
+  if (spec.scale.length !== 1) throw badArgument('spec.scale.length', '1 (per tensor)', spec.scale.length);
+  if (codes === null && fake === null) throw badArgument('codes', 'a Uint8Array when fake is null', codes);
+  if (codes !== null) typed('codes', codes, Uint8Array, n);
+  if (fake !== null) typed('fake', fake, Float32Array, n);
+  let clamp: Float32Array | null = null;
+  if (activation !== undefined) {
+    const min = clampBound('activation.min', activation.min), max = clampBound('activation.max', activation.max);
+    if (min > max) throw badArgument('activation.max', `number >= activation.min (${min})`, max);
+    clamp = Float32Array.of(min, max);
+  }
+  return addon.q8AddQuantize(a, b, n, clamp, spec.scale[0], spec.zero[0], spec.qmin, spec.qmax, codes, fake);
+}

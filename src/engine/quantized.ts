@@ -12,6 +12,7 @@ import { FUSABLE_ELEMENTWISE, activationOf, fusableActivation, sliceChain } from
 import { consumers as consumersOf } from '../ir/graph-utils';
 import { attrNum, binaryStep, convParams, convStep, gemmStep, lowerNodeF32, sliceChainStep } from './lower-f32';
 import * as q8 from './native-int8';
+import { binary, broadcastDims } from './native-f32';
 import { Step } from './runtime';
 import { Layer } from '../quant/layers';
 import { MaterializedLayer, materializeLayer } from '../quant/materialize';
@@ -71,6 +72,43 @@ function dequantizeStep(tensor: string, t: TensorQuant): Step {
       const out = ctx.allocF32(c.dims);
       await q8.dequantize(c.data as Uint8Array, c.dims, spec, out);
       ctx.set(tensor, { kind: 'f32', data: out, dims: [...c.dims] });
+    },
+  };
+}
+
+/**
+ * A float-residual Add (+ fused Relu/Clip) whose output `out` the plan quantizes, with that
+ * quantize step fused in: one native pass writes the codes (for int consumers) and/or DQ(Q(y))
+ * (for float consumers) instead of an Add pass, a quantize pass and a fake-quantize pass.
+ * Named like the quantize step it replaces (`${out}/quantize`): a change of `out`'s
+ * quantization re-runs from here, the Add included. Broadcasting operands take the unfused path.
+ */
+function addQuantizeStep(node: Node, activation: { min: number; max: number } | undefined, out: string, t: TensorQuant,
+  opts: { codes: boolean; fake: boolean }): Step {
+  const [a, b] = node.inputs as [string, string];
+  const codeSpecs = quantSpec(t, true);
+  const fakeSpec = quantSpec(t, false);
+  return {
+    name: `${out}/quantize`,
+    op: `${node.op}+QuantizeLinear`,
+    inputs: [a, b],
+    outputs: [...(opts.codes ? [codesOf(out)] : []), ...(opts.fake ? [out] : [])],
+    async run(ctx) {
+      const x = ctx.getF32(a), y = ctx.getF32(b);
+      const same = x.dims.length === y.dims.length && x.dims.every((d, i) => d === y.dims[i]);
+      const dims = same ? [...x.dims] : broadcastDims(x.dims, y.dims);
+      const n = dims.reduce((p, d) => p * d, 1);
+      const codes = opts.codes ? ctx.allocU8(dims) : null;
+      const fake = opts.fake || !same ? ctx.allocF32(dims) : null;
+      if (same) {
+        await q8.addQuantize(x.data.subarray(0, n), y.data.subarray(0, n), codeSpecs, activation, codes, fake);
+      } else if (fake) {
+        await binary('add', x.data, x.dims, y.data, y.dims, fake, activation);
+        if (codes) await q8.quantize(fake, dims, codeSpecs, codes);
+        if (opts.fake) await q8.fakeQuantize(fake, dims, fakeSpec, fake);
+      }
+      if (codes) ctx.set(codesOf(out), { kind: 'u8', data: codes, dims });
+      if (opts.fake && fake) ctx.set(out, { kind: 'f32', data: fake, dims });
     },
   };
 }
@@ -218,6 +256,22 @@ export function lowerQuantized(model: Model, layers: readonly Layer[], plan: Qua
       });
       afterProducer(out, false);
       continue;
+    }
+    // int: an Add of two runtime tensors whose (activated) output is quantized, with its
+    // quantize step fused in.
+    if (mode === 'int' && node.op === 'Add' && node.inputs.every((i) => !graph.initializers.has(i))) {
+      const act = fusableActivation(graph, node, consumers);
+      const fuseAct = act !== undefined && !quantOf(node.outputs[0]!);
+      const out = fuseAct ? act.outputs[0]! : node.outputs[0]!;
+      const t = quantOf(out);
+      if (t) {
+        if (fuseAct) fused.add(act);
+        const opts = { codes: needsCodes(out), fake: needsFloat(out) };
+        add(sig('add-quantize', node.name, fuseAct ? act.name : null, out, t, opts), () =>
+          addQuantizeStep(node, fuseAct ? activationOf(act) : undefined, out, t, opts),
+        );
+        continue;
+      }
     }
     // Fusions of float ops, only where the tensor fused away is not quantized by the plan
     // (its consumers must read DQ(Q(tensor))).

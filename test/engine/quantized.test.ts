@@ -5,12 +5,15 @@
 import { loadClassifier } from '../../src/api/model';
 import { ImageSet } from '../../src/data';
 import { Engine, quantizedEngine } from '../../src/engine/engine';
+import { firstDifference, lowerQuantized } from '../../src/engine/quantized';
+import { Program, Value } from '../../src/engine/runtime';
 import { accuracy, agreement } from '../../src/eval/metrics';
 import { toQdq } from '../../src/onnx/qdq';
 import { saveModel } from '../../src/onnx/save';
 import { QuantConfig } from '../../src/quant/first-plan';
 import { calibratePlan } from '../../src/pipeline/calibrate';
 import { findLayers } from '../../src/quant/layers';
+import { clonePlan } from '../../src/quant/plan';
 import { runOrt } from '../onnx/ort-helpers';
 import { modelFile, cifarSubset } from '../helpers';
 
@@ -66,5 +69,26 @@ describe('quantized engine', () => {
     let diff = 0;
     for (let i = 0; i < intLogits.length; i++) diff = Math.max(diff, Math.abs(intLogits[i]! - fp32[i]!));
     expect(diff).toBeGreaterThan(0.5);
+  });
+
+  test("int: a residual Add's output quantization is fused into the Add, and a change of it re-runs from there", async () => {
+    const plan = await planFor(base);
+    const steps = lowerQuantized(model, layers, plan, 'int');
+    const fusedAdds = steps.filter((s) => s.op === 'Add+QuantizeLinear');
+    expect(fusedAdds.length).toBe(8);  // 9 residual Adds; the last one feeds the (float) pooling
+    expect(steps.some((s) => s.op === 'QuantizeLinear' && fusedAdds.some((f) => f.name === s.name))).toBe(false);
+    const changed = clonePlan(plan);
+    const tensor = fusedAdds[3]!.name.replace(/\/quantize$/, '');
+    changed.activations[tensor] = { ...changed.activations[tensor]!, scale: changed.activations[tensor]!.scale * 1.3 };
+    const newSteps = lowerQuantized(model, layers, changed, 'int');
+    const k = firstDifference(steps, newSteps);
+    expect(newSteps[k]!.op).toBe('Add+QuantizeLinear');
+    const out = model.graph.outputs[0]!.name;
+    const batch = val.batch(0, 16);
+    const input = (): Map<string, Value> => new Map([['input', { kind: 'f32', data: batch.data, dims: [16, 3, 32, 32] }]]);
+    const full = (await new Program(newSteps, new Set([out])).run(input())).get(out)!.data.slice();
+    const prefix = await new Program(steps, new Set([out])).run(input(), 0, k);
+    const rest = (await new Program(newSteps, new Set([out])).run(prefix, k)).get(out)!.data;
+    expect(Array.from(rest)).toEqual(Array.from(full));
   });
 });

@@ -5,7 +5,9 @@
  * reference bit for bit on lengths around the 8-lane vector. Seeds are in the messages.
  */
 import { isaInfo, setIsa, type IsaName } from '../../src/engine/addon';
+import { binary } from '../../src/engine/native-f32';
 import {
+  addQuantize,
   dequantize,
   dequantizeSync,
   fakeQuantize,
@@ -184,5 +186,52 @@ describe('quantize family API', () => {
     expect(() => quantizeSync(new Float32Array(6), [2, 3], { ...spec, scale: Float32Array.of(0.5, 0) }, new Uint8Array(6))).toThrow('spec.scale[1]');
     expect(() => quantizeSync(new Float32Array(6), [2, 3], { ...spec, axis: undefined } as QuantSpec, new Uint8Array(6))).toThrow('spec.axis');
     expect(() => dequantizeSync(new Float32Array(6) as unknown as Uint8Array, [2, 3], spec, new Float32Array(6))).toThrow('Expected Uint8Array or Int8Array for q but received Float32Array');
+  });
+});
+
+describe('addQuantize (the float-residual Add fused with its quantize step)', () => {
+  // The unfused engine steps: f32 binary add (+ clamp), quantize to codes, fake-quantize.
+  async function unfused(a: Float32Array, b: Float32Array, spec: QuantSpec, act: { min: number; max: number } | undefined) {
+    const y = new Float32Array(a.length);
+    await binary('add', a, [a.length], b, [b.length], y, act);
+    const codes = new Uint8Array(a.length);
+    await quantize(y, [y.length], spec, codes);
+    await fakeQuantize(y, [y.length], spec, y);
+    return { codes, fake: y };
+  }
+
+  const cases = Array.from({ length: 24 }, (_, k) => 700 + k);
+  it.each(cases)('seed %i: codes and DQ(Q(a + b)) bit for bit as the unfused steps, on every path', async (seed) => {
+    const r = mulberry32(seed);
+    const n = [1, 7, 8, 9, 255, 256, 257, 1000, 40000][seed % 9]!;
+    const scale = Math.fround(0.01 + r() * 0.1);
+    const spec: QuantSpec = { scale: Float32Array.of(scale), zero: Int32Array.of(randomInt(r, 0, 255)), qmin: 0, qmax: 255 };
+    if (seed % 4 === 1) spec.qmax = 15, spec.zero[0] = randomInt(r, 0, 15);  // 4-bit
+    const a = new Float32Array(n).map(() => (r() - 0.5) * 20);
+    const b = new Float32Array(n).map((_, i) => (i % 5 === 0 ? (randomInt(r, -300, 300) + 0.5) * scale - a[i]! : (r() - 0.5) * 20));  // ties
+    if (n > 10) a[3] = Infinity, b[4] = -1e30;
+    const act = seed % 3 === 0 ? { min: 0, max: Infinity } : seed % 3 === 1 ? { min: 0, max: 6 } : undefined;
+    for (const isa of ['scalar', ...FAST] as IsaName[]) {
+      setIsa(isa);
+      const want = await unfused(a, b, spec, act);
+      const codes = new Uint8Array(n), fake = new Float32Array(n);
+      await addQuantize(a, b, spec, act, codes, fake);
+      expect({ isa, codes: Array.from(codes) }).toEqual({ isa, codes: Array.from(want.codes) });
+      expect({ isa, fake: Array.from(fake) }).toEqual({ isa, fake: Array.from(want.fake) });
+      const onlyCodes = new Uint8Array(n);
+      await addQuantize(a, b, spec, act, onlyCodes, null);
+      expect(Array.from(onlyCodes)).toEqual(Array.from(want.codes));
+      const inPlace = a.slice();
+      await addQuantize(inPlace, b, spec, act, null, inPlace);
+      expect(Array.from(inPlace)).toEqual(Array.from(want.fake));
+    }
+  });
+
+  it('refuses mismatched lengths, per-channel specs and no output, naming the parameter', () => {
+    const a = new Float32Array(8), spec: QuantSpec = { scale: Float32Array.of(0.1), zero: Int32Array.of(3), qmin: 0, qmax: 255 };
+    expect(() => addQuantize(a, new Float32Array(7), spec, undefined, new Uint8Array(8), null)).toThrow(/b.length/);
+    expect(() => addQuantize(a, a, { ...spec, scale: Float32Array.of(0.1, 0.2), zero: Int32Array.of(1, 2), axis: 0 }, undefined, new Uint8Array(8), null)).toThrow(/spec.scale.length/);
+    expect(() => addQuantize(a, a, spec, undefined, null, null)).toThrow(/codes/);
+    expect(() => addQuantize(a, a, spec, undefined, new Uint8Array(7), null)).toThrow(/codes.length/);
   });
 });

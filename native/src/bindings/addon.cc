@@ -7,6 +7,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   layerq::InitInt8(env, exports);
   layerq::InitRounding(env, exports);
   layerq::InitStats(env, exports);
+  layerq::InitBench(env, exports);
   return exports;
 }
 

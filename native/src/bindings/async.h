@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 
+#include <cstdlib>
 #include <functional>
 #include <new>
 #include <string>
@@ -71,6 +72,36 @@ inline Napi::Value RunAsyncNumber(Napi::Env env, std::function<double()> job,
   return promise;
 }
 
+// Small calls run on the calling (JS) thread and return an already settled promise: at batch 1
+// most engine steps are this small, and the hop to a libuv worker and back (tens of
+// microseconds, more on a busy machine) would cost as much as the kernel itself. The limits keep
+// such a call to a fraction of a millisecond of blocking. LAYERQ_SYNC=0 turns this off (every
+// call off the event loop).
+constexpr double kSyncMacs = 4e6;      // conv / GEMM multiply-accumulates
+constexpr double kSyncElements = 5e5;  // elements read or written by elementwise, quantize, pooling, copies
+
+inline bool SyncCallsEnabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("LAYERQ_SYNC");
+    return !(v && std::string(v) == "0");
+  }();
+  return on;
+}
+
+// RunAsync, or the job right now when `small` (see kSyncMacs): a settled promise either way.
+inline Napi::Value RunSized(Napi::Env env, bool small, std::function<void()> job,
+                            const std::vector<Napi::Value>& keep) {
+  if (!small || !SyncCallsEnabled()) return RunAsync(env, std::move(job), keep);
+  Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+  try {
+    job();
+    deferred.Resolve(env.Undefined());
+  } catch (const std::exception& e) {
+    deferred.Reject(Napi::Error::New(env, e.what()).Value());
+  }
+  return deferred.Promise();
+}
+
 // Typed-array access with a length check against what the caller's shape implies.
 template <typename T, typename Array>
 T* DataOf(const Napi::Value& v, size_t expected, const char* name) {
@@ -94,5 +125,6 @@ void InitF32(Napi::Env env, Napi::Object exports);
 void InitInt8(Napi::Env env, Napi::Object exports);
 void InitRounding(Napi::Env env, Napi::Object exports);
 void InitStats(Napi::Env env, Napi::Object exports);
+void InitBench(Napi::Env env, Napi::Object exports);
 
 }  // namespace layerq

@@ -136,7 +136,8 @@ Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
   const float* x = F32(info[1], Product(xd), "x");
   float* out = F32(info[3], xd[0] * pc.s.cout * ho * wo, "out");
   const size_t n = xd[0], h = xd[2], w = xd[3];
-  return RunAsync(info.Env(), [&pc, x, n, h, w, out] { f32::Conv2d(pc, x, n, h, w, out); },
+  const double macs = static_cast<double>(n) * pc.s.cout * ho * wo * (pc.s.cin / pc.s.group) * pc.s.kh * pc.s.kw;
+  return RunSized(info.Env(), macs <= kSyncMacs, [&pc, x, n, h, w, out] { f32::Conv2d(pc, x, n, h, w, out); },
                   {info[0], info[1], info[3]});
 }
 
@@ -146,7 +147,8 @@ Napi::Value GemmJs(const Napi::CallbackInfo& info) {
   const size_t m = Size(info[2], "M");
   const float* a = F32(info[1], m * pg.k, "a");
   float* out = F32(info[3], m * pg.n, "out");
-  return RunAsync(info.Env(), [&pg, a, m, out] { f32::Gemm(pg, a, m, out); }, {info[0], info[1], info[3]});
+  const double macs = static_cast<double>(m) * pg.k * pg.n;
+  return RunSized(info.Env(), macs <= kSyncMacs, [&pg, a, m, out] { f32::Gemm(pg, a, m, out); }, {info[0], info[1], info[3]});
 }
 
 // binary(op, a, aDims, b, bDims, out[, min, max]): min/max clamp each output (fused Relu/Clip).
@@ -169,7 +171,8 @@ Napi::Value BinaryJs(const Napi::CallbackInfo& info) {
     clamp.max = Float(info[7], "max");
     if (!(clamp.min <= clamp.max)) throw Napi::RangeError::New(info.Env(), "binary: expected min <= max");
   }
-  return RunAsync(info.Env(), [op, a, b, ad, bd, out, has_clamp, clamp] {
+  const bool small = static_cast<double>(Product(std::vector<size_t>(od, od + rank))) <= kSyncElements;
+  return RunSized(info.Env(), small, [op, a, b, ad, bd, out, has_clamp, clamp] {
     f32::Binary(static_cast<f32::BinaryOp>(op), a, ad->data(), ad->size(), b, bd->data(), bd->size(), out,
                 has_clamp ? &clamp : nullptr);
   }, {info[1], info[3], info[5]});
@@ -187,7 +190,7 @@ Napi::Value UnaryJs(const Napi::CallbackInfo& info) {
   p.max = Float(info[5], "max");
   p.alpha = Float(info[6], "alpha");
   p.beta = Float(info[7], "beta");
-  return RunAsync(info.Env(), [op, p, x, out, n] { f32::Unary(static_cast<f32::UnaryOp>(op), p, x, out, n); },
+  return RunSized(info.Env(), n <= kSyncElements, [op, p, x, out, n] { f32::Unary(static_cast<f32::UnaryOp>(op), p, x, out, n); },
                   {info[1], info[2]});
 }
 
@@ -211,7 +214,7 @@ Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
   const float* x = F32(info[1], Product(xd), "x");
   float* out = F32(info[4], xd[0] * xd[1] * ho * wo, "out");
   const size_t n = xd[0], c = xd[1], h = xd[2], w = xd[3];
-  return RunAsync(info.Env(), [is_max, x, n, c, h, w, s, out] {
+  return RunSized(info.Env(), static_cast<double>(Product(xd)) <= kSyncElements, [is_max, x, n, c, h, w, s, out] {
     if (is_max) f32::MaxPool2d(x, n, c, h, w, s, out);
     else f32::AvgPool2d(x, n, c, h, w, s, out);
   }, {info[1], info[4]});
@@ -222,7 +225,8 @@ Napi::Value GlobalAvgPoolJs(const Napi::CallbackInfo& info) {
   const size_t planes = Size(info[1], "planes"), hw = Size(info[2], "hw");
   const float* x = F32(info[0], planes * hw, "x");
   float* out = F32(info[3], planes, "out");
-  return RunAsync(info.Env(), [x, planes, hw, out] { f32::GlobalAvgPool(x, planes, hw, out); }, {info[0], info[3]});
+  return RunSized(info.Env(), static_cast<double>(planes) * hw <= kSyncElements, [x, planes, hw, out] { f32::GlobalAvgPool(x, planes, hw, out); },
+                  {info[0], info[3]});
 }
 
 // softmax(x, rows, cols, out)
@@ -230,7 +234,8 @@ Napi::Value SoftmaxJs(const Napi::CallbackInfo& info) {
   const size_t rows = Size(info[1], "rows"), cols = Size(info[2], "cols");
   const float* x = F32(info[0], rows * cols, "x");
   float* out = F32(info[3], rows * cols, "out");
-  return RunAsync(info.Env(), [x, rows, cols, out] { f32::Softmax(x, rows, cols, out); }, {info[0], info[3]});
+  return RunSized(info.Env(), static_cast<double>(rows) * cols <= kSyncElements, [x, rows, cols, out] { f32::Softmax(x, rows, cols, out); },
+                  {info[0], info[3]});
 }
 
 int64_t Int(const Napi::Value& v, const char* name) {
@@ -295,7 +300,7 @@ Napi::Value StridedCopyJs(const Napi::CallbackInfo& info) {
   }
   const size_t rank = dims.size();
   // Without `touches` some dim is 0: the kernel only fills.
-  return RunAsync(env, [src, so, sa, dst, dof, da, nd, rank, fill, value, dst_len] {
+  return RunSized(env, static_cast<double>(dst_len) <= kSyncElements, [src, so, sa, dst, dof, da, nd, rank, fill, value, dst_len] {
     f32::StridedCopy(src, so, sa.data(), dst, dof, da.data(), nd.data(), rank, fill, value, dst_len);
   }, {info[0], info[3]});
 }

@@ -2,6 +2,8 @@
 // conv/GEMM and large quantize calls run off the event loop. Arguments are validated in
 // TypeScript (src/engine/native-int8.ts); here only types and lengths are re-checked against
 // the shapes before any memory is touched.
+#include <array>
+#include <cmath>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -129,7 +131,8 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   if (!ho || !wo) Fail(env, "kernel larger than the padded input");
   const uint8_t* x = Typed<uint8_t>(info[1], napi_uint8_array, xd[0] * xd[1] * xd[2] * xd[3], "x");
   void* out = OutputOf(info[3], conv->weights().quant().output.kind, xd[0] * s.cout * ho * wo);
-  return RunAsync(env, [conv, x, xd, out] { Q8Conv2d(*conv, x, xd[0], xd[2], xd[3], out); },
+  const double macs = static_cast<double>(xd[0]) * s.cout * ho * wo * conv->weights().k();
+  return RunSized(env, macs <= kSyncMacs, [conv, x, xd, out] { Q8Conv2d(*conv, x, xd[0], xd[2], xd[3], out); },
                   {info[1], info[3]});
 }
 
@@ -163,7 +166,8 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   const size_t m = Size(info[2], "M");
   const uint8_t* a = Typed<uint8_t>(info[1], napi_uint8_array, m * packed->k(), "a");
   void* out = OutputOf(info[3], packed->quant().output.kind, m * packed->m());
-  return RunAsync(env, [packed, a, m, out] { Q8Gemm(*packed, a, m, out); }, {info[1], info[3]});
+  const double macs = static_cast<double>(m) * packed->k() * packed->m();
+  return RunSized(env, macs <= kSyncMacs, [packed, a, m, out] { Q8Gemm(*packed, a, m, out); }, {info[1], info[3]});
 }
 
 // Quantize family: (in, [outer, channels, inner], scale Float32Array, zero Int32Array, qmin,
@@ -185,7 +189,9 @@ QuantArgs ParseQuantArgs(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Run(const Napi::CallbackInfo& info, std::function<void()> job) {
-  if (info[7].ToBoolean()) return RunAsync(info.Env(), std::move(job), {info[0], info[2], info[3], info[6]});
+  const std::vector<size_t> l = Dims(info[1], 3, "layout");
+  const double n = static_cast<double>(l[0]) * static_cast<double>(l[1]) * static_cast<double>(l[2]);
+  if (info[7].ToBoolean()) return RunSized(info.Env(), n <= kSyncElements, std::move(job), {info[0], info[2], info[3], info[6]});
   try {
     job();
   } catch (const std::exception& e) {
@@ -227,9 +233,42 @@ Napi::Value FakeQuantize(const Napi::CallbackInfo& info) {
   return Run(info, [a, x, out] { Q8FakeQuantize(x, a.layout, a.spec, out); });
 }
 
+// q8AddQuantize(a, b, n, clamp Float32Array [2] | null, scale, zero, qmin, qmax, codes Uint8Array |
+// null, fake Float32Array | null) -> Promise<void>
+Napi::Value AddQuantize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const size_t n = Size(info[2], "n");
+  const float* a = Typed<float>(info[0], napi_float32_array, n, "a");
+  const float* b = Typed<float>(info[1], napi_float32_array, n, "b");
+  const bool has_clamp = !info[3].IsNull() && !info[3].IsUndefined();
+  std::array<float, 2> clamp{};
+  if (has_clamp) {
+    const float* c = Typed<float>(info[3], napi_float32_array, 2, "clamp");
+    clamp = {c[0], c[1]};
+  }
+  const float scale = info[4].As<Napi::Number>().FloatValue();
+  const int32_t zero = info[5].As<Napi::Number>().Int32Value();
+  Q8QuantSpec q;
+  q.qmin = info[6].As<Napi::Number>().Int32Value();
+  q.qmax = info[7].As<Napi::Number>().Int32Value();
+  if (!(scale > 0) || !std::isfinite(scale) || zero < q.qmin || zero > q.qmax) Fail(env, "addQuantize: bad scale or zero point");
+  uint8_t* codes = info[8].IsNull() ? nullptr : Typed<uint8_t>(info[8], napi_uint8_array, n, "codes");
+  float* fake = info[9].IsNull() ? nullptr : Typed<float>(info[9], napi_float32_array, n, "fake");
+  std::vector<Napi::Value> keep = {info[0], info[1]};
+  if (codes) keep.push_back(info[8]);
+  if (fake) keep.push_back(info[9]);
+  return RunSized(env, static_cast<double>(n) <= kSyncElements, [=] {
+    Q8QuantSpec spec = q;
+    spec.scale = &scale;
+    spec.zero = &zero;
+    Q8AddQuantize(a, b, n, has_clamp ? clamp.data() : nullptr, spec, codes, fake);
+  }, keep);
+}
+
 }  // namespace
 
 void InitInt8(Napi::Env env, Napi::Object exports) {
+  exports.Set("q8AddQuantize", Napi::Function::New(env, AddQuantize));
   exports.Set("q8PackConv", Napi::Function::New(env, PackConv));
   exports.Set("q8Conv2d", Napi::Function::New(env, Conv2d));
   exports.Set("q8PackGemm", Napi::Function::New(env, PackGemm));

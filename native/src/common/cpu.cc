@@ -2,9 +2,13 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <cpuid.h>
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
 #endif
 
 namespace layerq {
@@ -37,6 +41,27 @@ bool HasAvx512() {
 }
 #endif
 
+CpuFeatures DetectFeatures() {
+  CpuFeatures f;
+#if defined(__x86_64__) || defined(_M_X64)
+  f.avx2_fma = HasAvx2Fma();
+  f.avx512 = f.avx2_fma && HasAvx512();
+  unsigned a, b, c, d;
+  if (f.avx512 && __get_cpuid_count(7, 0, &a, &b, &c, &d)) f.avx512_vnni = (c & (1u << 11)) != 0;
+  if (f.avx2_fma && __get_cpuid_count(7, 0, &a, &b, &c, &d) && a >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) {
+    f.avx_vnni = (a & (1u << 4)) != 0;  // CPUID.(EAX=7, ECX=1):EAX[4]
+  }
+#elif defined(__aarch64__)
+  f.neon = true;
+#if defined(__linux__)
+  const unsigned long hwcap = getauxval(AT_HWCAP), hwcap2 = getauxval(AT_HWCAP2);
+  f.neon_dot = (hwcap & (1ul << 20)) != 0;     // HWCAP_ASIMDDP
+  f.neon_i8mm = (hwcap2 & (1ul << 13)) != 0;   // HWCAP2_I8MM
+#endif
+#endif
+  return f;
+}
+
 Isa Detect() {
 #if defined(__x86_64__) || defined(_M_X64)
   if (!HasAvx2Fma()) return Isa::kScalar;
@@ -62,6 +87,44 @@ int InitialOverride() {
 Isa DetectedIsa() {
   static const Isa detected = Detect();
   return detected;
+}
+
+const CpuFeatures& DetectedFeatures() {
+  static const CpuFeatures features = DetectFeatures();
+  return features;
+}
+
+std::string CpuFeatureList(const CpuFeatures& f) {
+  std::string s;
+  auto add = [&](bool on, const char* name) {
+    if (!on) return;
+    if (!s.empty()) s += ' ';
+    s += name;
+  };
+  add(f.avx2_fma, "avx2 fma");
+  add(f.avx512, "avx512f avx512bw avx512vl avx512dq");
+  add(f.avx512_vnni, "avx512_vnni");
+  add(f.avx_vnni, "avx_vnni");
+  add(f.neon, "neon");
+  add(f.neon_dot, "dotprod");
+  add(f.neon_i8mm, "i8mm");
+  return s;
+}
+
+std::string CpuModelName() {
+#if defined(__x86_64__) || defined(_M_X64)
+  unsigned regs[12];
+  if (__get_cpuid_max(0x80000000u, nullptr) < 0x80000004u) return "";
+  for (unsigned i = 0; i < 3; ++i) __get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2], &regs[4 * i + 3]);
+  char brand[49];
+  std::memcpy(brand, regs, 48);
+  brand[48] = '\0';
+  std::string name(brand);
+  const size_t first = name.find_first_not_of(' '), last = name.find_last_not_of(' ');
+  return first == std::string::npos ? "" : name.substr(first, last - first + 1);
+#else
+  return "";
+#endif
 }
 
 bool IsaSupported(Isa isa) {

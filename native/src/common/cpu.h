@@ -24,4 +24,22 @@ bool IsaSupported(Isa isa);
 const char* IsaName(Isa isa);
 bool ParseIsa(const std::string& name, Isa* out);
 
+// Instruction-set extensions the CPU and OS support beyond the dispatch ISA (read once; no
+// override applies). The int8 kernels and `layerq bench` choose their instruction sequences
+// from these: vpdpbusd (x86 VNNI), sdot (Armv8.2 dot product), smmla (Armv8.6 i8mm).
+struct CpuFeatures {
+  bool avx2_fma = false;     // AVX2 + FMA, YMM state enabled by the OS
+  bool avx512 = false;       // AVX-512 F + BW + VL + DQ, ZMM and opmask state enabled
+  bool avx512_vnni = false;  // with avx512: vpdpbusd on zmm
+  bool avx_vnni = false;     // VEX vpdpbusd on ymm (AVX-VNNI)
+  bool neon = false;         // AArch64 Advanced SIMD
+  bool neon_dot = false;     // sdot / udot (HWCAP_ASIMDDP)
+  bool neon_i8mm = false;    // smmla / ummla / usmmla (HWCAP2_I8MM)
+};
+const CpuFeatures& DetectedFeatures();
+// The names of the features set in f ("avx2", "fma", "avx512f", ..., "neon", "dotprod", "i8mm").
+std::string CpuFeatureList(const CpuFeatures& f);
+// The CPU's own name (x86: the CPUID brand string), or "" when it does not say.
+std::string CpuModelName();
+
 }  // namespace layerq

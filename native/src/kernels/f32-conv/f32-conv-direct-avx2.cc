@@ -2,6 +2,7 @@
 // accumulators; per tap 3 loads (one per segment, at the tap's offset), 4 broadcasts, 12 FMAs.
 #include <immintrin.h>
 
+#include "common/unroll.h"
 #include "kernels/f32-conv/f32-conv-direct.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 
@@ -17,28 +18,30 @@ inline __m256i TailMask(size_t n) {
 template <int NV>
 inline void Tile(size_t mr, size_t k, const float* a, const int32_t* offsets, const DirectTile& t,
                  size_t ldc, const float* row_bias, float min, float max) {
+  // Every index of acc is a compile-time constant (Unroll): acc stays in registers.
   __m256 acc[kMR][NV];
-  for (size_t r = 0; r < kMR; ++r) {
+  Unroll<kMR>([&](auto r) {
     const __m256 rb = _mm256_broadcast_ss(row_bias + r);
-    for (int v = 0; v < NV; ++v) acc[r][v] = rb;
-  }
+    Unroll<NV>([&](auto v) { acc[r][v] = rb; });
+  });
   const float* b[NV];
   for (int v = 0; v < NV; ++v) b[v] = t.b[v];
   for (size_t p = 0; p < k; ++p) {
     const ptrdiff_t off = offsets[p];
     __m256 bv[NV];
-    for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b[v] + off);
-    for (size_t r = 0; r < kMR; ++r) {
+    Unroll<NV>([&](auto v) { bv[v] = _mm256_loadu_ps(b[v] + off); });
+    Unroll<kMR>([&](auto r) {
       const __m256 av = _mm256_broadcast_ss(a + r);
-      for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
-    }
+      Unroll<NV>([&](auto v) { acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]); });
+    });
     a += kMR;
   }
   const __m256 vmin = _mm256_set1_ps(min), vmax = _mm256_set1_ps(max);
-  for (int v = 0; v < NV; ++v) {
+  Unroll<NV>([&](auto v) {
     const bool full = t.len[v] == 8;
     const __m256i mask = TailMask(t.len[v]);
-    for (size_t r = 0; r < mr; ++r) {
+    Unroll<kMR>([&](auto r) {
+      if (r >= mr) return;
       const __m256 y = _mm256_min_ps(_mm256_max_ps(acc[r][v], vmin), vmax);
       float* c = t.c[v] + r * ldc;
       if (full) {
@@ -46,8 +49,8 @@ inline void Tile(size_t mr, size_t k, const float* a, const int32_t* offsets, co
       } else {
         _mm256_maskstore_ps(c, mask, y);
       }
-    }
-  }
+    });
+  });
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // 8 lanes from the next output row with a 256-bit load + insert.
 #include <immintrin.h>
 
+#include "common/unroll.h"
 #include "kernels/f32-conv/f32-conv-direct.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 
@@ -16,11 +17,11 @@ inline __mmask16 FirstLanes(size_t n) { return static_cast<__mmask16>((1u << n) 
 template <int NV, bool kTwoRow>
 inline void Tile(size_t mr, size_t k, const float* a, const int32_t* offsets, const DirectTile& t,
                  size_t ldc, const float* row_bias, float min, float max) {
-  __m512 acc[kMR][NV];
-  for (size_t r = 0; r < kMR; ++r) {
+  __m512 acc[kMR][NV];  // constant indices only (Unroll): kept in registers
+  Unroll<kMR>([&](auto r) {
     const __m512 rb = _mm512_set1_ps(row_bias[r]);
-    for (int v = 0; v < NV; ++v) acc[r][v] = rb;
-  }
+    Unroll<NV>([&](auto v) { acc[r][v] = rb; });
+  });
   const float* b[NV];
   const float* b2[NV];
   for (int v = 0; v < NV; ++v) {
@@ -30,38 +31,40 @@ inline void Tile(size_t mr, size_t k, const float* a, const int32_t* offsets, co
   for (size_t p = 0; p < k; ++p) {
     const ptrdiff_t off = offsets[p];
     __m512 bv[NV];
-    for (int v = 0; v < NV; ++v) {
+    Unroll<NV>([&](auto v) {
       if (kTwoRow) {
         bv[v] = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(b[v] + off)),
                                    _mm256_loadu_ps(b2[v] + off), 1);
       } else {
         bv[v] = _mm512_loadu_ps(b[v] + off);
       }
-    }
-    for (size_t r = 0; r < kMR; ++r) {
+    });
+    Unroll<kMR>([&](auto r) {
       const __m512 av = _mm512_set1_ps(a[r]);
-      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
-    }
+      Unroll<NV>([&](auto v) { acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]); });
+    });
     a += kMR;
   }
   const __m512 vmin = _mm512_set1_ps(min), vmax = _mm512_set1_ps(max);
-  for (int v = 0; v < NV; ++v) {
+  Unroll<NV>([&](auto v) {
     if (kTwoRow) {
       const __mmask8 lo = static_cast<__mmask8>((1u << t.len[v]) - 1u);
       const __mmask8 hi = static_cast<__mmask8>((1u << t.len2[v]) - 1u);
-      for (size_t r = 0; r < mr; ++r) {
+      Unroll<kMR>([&](auto r) {
+        if (r >= mr) return;
         const __m512 y = _mm512_min_ps(_mm512_max_ps(acc[r][v], vmin), vmax);
         _mm256_mask_storeu_ps(t.c[v] + r * ldc, lo, _mm512_castps512_ps256(y));
         _mm256_mask_storeu_ps(t.c2[v] + r * ldc, hi, _mm512_extractf32x8_ps(y, 1));
-      }
+      });
     } else {
       const __mmask16 mask = FirstLanes(t.len[v]);
-      for (size_t r = 0; r < mr; ++r) {
+      Unroll<kMR>([&](auto r) {
+        if (r >= mr) return;
         const __m512 y = _mm512_min_ps(_mm512_max_ps(acc[r][v], vmin), vmax);
         _mm512_mask_storeu_ps(t.c[v] + r * ldc, mask, y);
-      }
+      });
     }
-  }
+  });
 }
 
 template <bool kTwoRow>

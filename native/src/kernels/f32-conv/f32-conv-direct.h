@@ -53,6 +53,11 @@ void ConvDirectUkernelAvx512TwoRow(size_t mr, size_t k, const float* a, const in
                                    const DirectTile& tile, size_t ldc, const float* row_bias,
                                    float min, float max);
 #endif
+#if defined(__aarch64__)
+// 8-pixel segments (two q registers), up to kDirectSegments per tile.
+void ConvDirectUkernelNeon(size_t mr, size_t k, const float* a, const int32_t* offsets,
+                           const DirectTile& tile, size_t ldc, const float* row_bias, float min, float max);
+#endif
 
 }  // namespace f32
 }  // namespace layerq

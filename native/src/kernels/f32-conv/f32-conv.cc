@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/batch-planes.h"
 #include "common/cpu.h"
 #include "common/threadpool.h"
 #include "kernels/f32-conv/f32-conv-direct.h"
@@ -30,6 +31,10 @@ DirectKernel ActiveConvDirect() {
       return {ConvDirectUkernelAvx512, ConvDirectUkernelAvx512TwoRow, 16, kDirectSegmentsAvx512};
     case Isa::kAvx2:
       return {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments};
+#endif
+#if defined(__aarch64__)
+    case Isa::kNeon:
+      return {ConvDirectUkernelNeon, nullptr, 8, kDirectSegments};
 #endif
     default:
       return {ConvDirectUkernelScalar, nullptr, 8, kDirectSegments};
@@ -268,6 +273,16 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   const size_t pixels = ho * wo;
   if (n == 0 || pixels == 0) return;
   const bool flat = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
+  // Pointwise on small images whose pixels leave the direct kernel's segments (8 or 16 pixels)
+  // partly empty (a 2x2 map fills a quarter of 16): the batch as one image of n * pixels.
+  const size_t width = ActiveConvDirect().width;
+  if (flat && s.group == 1 && n > 1 && pixels % width != 0 && pixels < 4 * width) {
+    std::vector<float> rows(s.cin * n * pixels), y(s.cout * n * pixels);
+    PlanesToBatchRows(x, n, s.cin, pixels, rows.data());
+    Conv2d(pc, rows.data(), 1, 1, n * pixels, y.data());
+    BatchRowsToPlanes(y.data(), n, s.cout, pixels, out);
+    return;
+  }
   // Direct path unless output rows are too short for 8-pixel segments (then im2col panels of
   // kNR pixels spanning rows waste fewer lanes).
   if (flat || wo >= 8) return DirectConv2d(pc, x, n, h, w, ho, wo, out);

@@ -21,6 +21,10 @@ DwConvPlaneFn ActivePlane(Isa isa) {
     case Isa::kAvx2:
       return DwConvPlaneAvx2;
 #endif
+#if defined(__aarch64__)
+    case Isa::kNeon:
+      return DwConvPlaneNeon;
+#endif
     default:
       return DwConvPlaneScalar;
   }

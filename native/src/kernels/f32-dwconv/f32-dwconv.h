@@ -95,6 +95,11 @@ void DwConvSplit2Avx512(const float* x, size_t planes, size_t h, size_t w, size_
                         size_t phase_stride, float* dst);
 #endif
 
+#if defined(__aarch64__)
+void DwConvPlaneNeon(const float* x, size_t h, size_t w, const float* taps, float bias,
+                     const ConvShape& s, size_t ho, size_t wo, float min, float max, float* out);
+#endif
+
 // Depthwise conv of a packed depthwise PackedConv (f32-conv.h): x [n, c, h, w] -> out [n, c, ho, wo].
 // Picks the flat kernel of the active ISA when the geometry allows, else the plane kernel.
 void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out);

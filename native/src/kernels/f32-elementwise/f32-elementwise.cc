@@ -27,12 +27,27 @@ Kernels Active() {
     case Isa::kAvx512:  // no AVX-512 variant: the AVX2 kernels
       return {BinarySpanAvx2, UnarySpanAvx2, SoftmaxRowAvx2};
 #endif
+#if defined(__aarch64__)
+    case Isa::kNeon:
+      return {BinarySpanNeon, UnarySpanNeon, SoftmaxRowScalar};
+#endif
     default:
       return {BinarySpanScalar, UnarySpanScalar, SoftmaxRowScalar};
   }
 }
 
 }  // namespace
+
+BinarySpanFn BinarySpanFor(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (IsAtLeastAvx2(isa)) return BinarySpanAvx2;
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::kNeon) return BinarySpanNeon;
+#endif
+  (void)isa;
+  return BinarySpanScalar;
+}
 
 bool BroadcastDims(const size_t* a, size_t a_rank, const size_t* b, size_t b_rank, size_t* out,
                    size_t* out_rank) {

@@ -2,6 +2,8 @@
 #pragma once
 #include <cstddef>
 
+#include "common/cpu.h"
+
 namespace layerq {
 namespace f32 {
 
@@ -37,6 +39,14 @@ void BinarySpanAvx2(BinaryOp op, const float* a, size_t a_step, const float* b, 
 void UnarySpanAvx2(UnaryOp op, const UnaryParams& p, const float* x, float* out, size_t n);
 void SoftmaxRowAvx2(const float* x, float* out, size_t n);
 #endif
+#if defined(__aarch64__)
+void BinarySpanNeon(BinaryOp op, const float* a, size_t a_step, const float* b, size_t b_step,
+                    float* out, size_t n, const OutputClamp* clamp = nullptr);
+void UnarySpanNeon(UnaryOp op, const UnaryParams& p, const float* x, float* out, size_t n);
+#endif
+
+// The active-ISA span kernels (the same ones Binary runs).
+BinarySpanFn BinarySpanFor(Isa isa);
 
 // Output dims of numpy broadcasting; false when the shapes are incompatible.
 bool BroadcastDims(const size_t* a, size_t a_rank, const size_t* b, size_t b_rank, size_t* out,

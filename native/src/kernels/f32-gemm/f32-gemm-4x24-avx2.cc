@@ -2,6 +2,7 @@
 // per k step 3 loads of the packed B panel, 4 broadcasts of the packed A panel, 12 FMAs.
 #include <immintrin.h>
 
+#include "common/unroll.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 
 namespace layerq {
@@ -17,27 +18,28 @@ inline __m256i TailMask(size_t n) {  // first n lanes set, n in [0, 8]
 template <int NV>
 inline void Tile(size_t mr, size_t nc, size_t k, const float* a, const float* b, float* c,
                  size_t ldc, const GemmEpilogue& ep) {
-  __m256 acc[kMR][NV];
-  for (size_t r = 0; r < kMR; ++r) {
-    __m256 rb = ep.row_bias != nullptr ? _mm256_broadcast_ss(ep.row_bias + r) : _mm256_setzero_ps();
-    for (int v = 0; v < NV; ++v) {
+  __m256 acc[kMR][NV];  // constant indices only (Unroll): kept in registers
+  Unroll<kMR>([&](auto r) {
+    const __m256 rb = ep.row_bias != nullptr ? _mm256_broadcast_ss(ep.row_bias + r) : _mm256_setzero_ps();
+    Unroll<NV>([&](auto v) {
       acc[r][v] = ep.col_bias != nullptr ? _mm256_add_ps(rb, _mm256_loadu_ps(ep.col_bias + 8 * v)) : rb;
-    }
-  }
+    });
+  });
   for (size_t p = 0; p < k; ++p) {
     __m256 bv[NV];
-    for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b + 8 * v);
-    for (size_t r = 0; r < kMR; ++r) {
+    Unroll<NV>([&](auto v) { bv[v] = _mm256_loadu_ps(b + 8 * v); });
+    Unroll<kMR>([&](auto r) {
       const __m256 av = _mm256_broadcast_ss(a + r);
-      for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
-    }
+      Unroll<NV>([&](auto v) { acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]); });
+    });
     a += kMR;
     b += kNR;
   }
   const __m256 vmin = _mm256_set1_ps(ep.min), vmax = _mm256_set1_ps(ep.max);
-  for (size_t r = 0; r < mr; ++r) {
+  Unroll<kMR>([&](auto r) {
+    if (r >= mr) return;
     float* cr = c + r * ldc;
-    for (int v = 0; v < NV; ++v) {
+    Unroll<NV>([&](auto v) {
       __m256 y = _mm256_min_ps(_mm256_max_ps(acc[r][v], vmin), vmax);
       const size_t col = 8 * static_cast<size_t>(v);
       if (col + 8 <= nc) {
@@ -45,8 +47,8 @@ inline void Tile(size_t mr, size_t nc, size_t k, const float* a, const float* b,
       } else if (col < nc) {
         _mm256_maskstore_ps(cr + col, TailMask(nc - col), y);
       }
-    }
-  }
+    });
+  });
 }
 
 }  // namespace

@@ -18,6 +18,10 @@ GemmUkernelFn ActiveGemmUkernel() {
     case Isa::kAvx2:
       return GemmUkernel4x24Avx2;
 #endif
+#if defined(__aarch64__)
+    case Isa::kNeon:
+      return GemmUkernel4x24Neon;
+#endif
     default:
       return GemmUkernel4x24Scalar;
   }

@@ -37,6 +37,10 @@ void GemmUkernel4x24Avx2(size_t mr, size_t nc, size_t k, const float* a, const f
 void GemmUkernel4x24Avx512(size_t mr, size_t nc, size_t k, const float* a, const float* b,
                            float* c, size_t ldc, const GemmEpilogue& ep);
 #endif
+#if defined(__aarch64__)
+void GemmUkernel4x24Neon(size_t mr, size_t nc, size_t k, const float* a, const float* b,
+                         float* c, size_t ldc, const GemmEpilogue& ep);
+#endif
 
 // Microkernel for the active ISA (ActiveIsa()).
 GemmUkernelFn ActiveGemmUkernel();

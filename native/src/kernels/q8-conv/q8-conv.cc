@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/batch-planes.h"
 #include "common/threadpool.h"
 #include "kernels/q8-conv/q8-conv.h"
 #include "kernels/q8-dwconv/q8-dwconv.h"
@@ -67,9 +68,24 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   if (!uk) return Q8Conv2dReference(conv, x, n, h, w, out);
   const Q8ConvShape& s = conv.shape();
   const Q8PackedWeights& pw = conv.weights();
-  if (uk->kstep == 4 && !pw.has_quads()) throw std::logic_error("q8 conv: weights packed without the VNNI layout");
   const size_t ho = s.OutH(h), wo = s.OutW(w), pixels = ho * wo;
   if (!ho || !wo) throw std::invalid_argument("q8 conv: kernel larger than padded input");
+  if (Q8DepthwiseBlocks(conv, x, n, h, w, out)) return;
+  const bool pointwise = s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1 && !s.pad_top && !s.pad_left &&
+                         !s.pad_bottom && !s.pad_right && !(s.dilation_h > 1 && s.kh > 1);
+  // Pointwise on small images whose pixels leave 16-pixel panels partly empty (a 2x2 map fills
+  // a quarter): the batch as one image of n * pixels pixels.
+  if (pointwise && s.group == 1 && n > 1 && pixels % kQ8Nr != 0 && pixels < 4 * kQ8Nr) {
+    const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
+    std::vector<uint8_t> rows(s.cin * n * pixels), y(s.cout * n * pixels * elem);
+    PlanesToBatchRows(x, n, s.cin, pixels, rows.data());
+    Q8Conv2d(conv, rows.data(), 1, 1, n * pixels, y.data());
+    if (elem == 1) BatchRowsToPlanes(y.data(), n, s.cout, pixels, static_cast<uint8_t*>(out));
+    else BatchRowsToPlanes(reinterpret_cast<const float*>(y.data()), n, s.cout, pixels, static_cast<float*>(out));
+    return;
+  }
+  if (pw.m() == 1 && uk->one_row) uk = uk->one_row;
+  if (uk->kstep == 4 && !pw.has_quads()) throw std::logic_error("q8 conv: weights packed without the VNNI layout");
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pw.k();
   const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
   const uint8_t x_zero = static_cast<uint8_t>(pw.quant().inputZero);

@@ -1,7 +1,17 @@
-// Depthwise q8 conv rows: convs whose groups have one output channel (group == Cout, e.g.
-// MobileNet's depthwise 3x3), computed directly from an xZero-padded input plane, 16 output
-// pixels at a time, with the packed weights of q8-gemm.h (row block 1: the taps in int16 pairs).
-// Same contract and bit-exactness as the GEMM path; the scalar path is the conv reference.
+// Depthwise q8 conv (group == Cin == Cout, e.g. MobileNet's depthwise 3x3). Same contract and
+// bit-exactness as the GEMM path (kernels/q8-gemm/q8-gemm.h); the scalar path is the conv
+// reference. Two kernels:
+//
+// - Channel blocks (Q8DwBlockFn, the default where the ISA has it): per image, 16 channels at a
+//   time; their input planes are transposed into a pixel-major int16 buffer T[hp][wp][16]
+//   (hp x wp: the padded plane, padding = xZero, written once per buffer), so that one vector
+//   holds one pixel of 16 channels. Every output pixel is then 16 outputs: per pair of taps two
+//   loads of T, an int16 interleave and one vpmaddwd per 8 channels against the channels' own
+//   tap pairs (held in registers), the per-channel requantization, and the 16 results are
+//   transposed back into the NCHW planes. No lanes are wasted on narrow planes (4x4, 2x2) and
+//   any stride or dilation is only a different tap offset.
+// - Rows (Q8DwRowFn): 16 output pixels of one channel's row from an xZero-padded input plane,
+//   the taps of the packed weights in int16 pairs (row block 1).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +20,70 @@
 #include "kernels/q8-gemm/q8-gemm.h"
 
 namespace layerq {
+
+class Q8PackedConv;
+
+// ---- channel blocks ----------------------------------------------------------------------
+
+// Channels per block, and the lane order of the packed per-block parameters: a pixel's 16
+// channels as int16 pairs with another tap split into two vectors of 8 int32 pairs, channels
+// {0-3, 8-11} and {4-7, 12-15} (the in-lane interleave's order).
+constexpr size_t kQ8DwBlock = 16;
+constexpr uint8_t kQ8DwLaneChannel[kQ8DwBlock] = {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15};
+
+// Geometry of one conv call, shared by all blocks.
+struct Q8DwGeometry {
+  size_t h = 0, w = 0, ho = 0, wo = 0;  // input and output plane
+  size_t hp = 0, wp = 0;                // padded plane (T's rows and columns)
+  size_t pad_top = 0, pad_left = 0, stride_h = 1, stride_w = 1;
+  size_t taps = 0, kpairs = 0;          // kh * kw, and its pairs (the last one may be half empty)
+  const int32_t* tap_offsets = nullptr; // [taps]: T pixel offset of tap (ky, kx): ky*dh*wp + kx*dw
+  const uint8_t* x_end = nullptr;       // end of the input tensor (loads stay before it)
+  Q8Output output;
+};
+
+// The packed parameters of one block, in one of two layouts (Q8DwBlockKernel::lane_order):
+// - lane order (AVX2, vpmaddwd): tap pairs [kpairs][16] as int32 (w[t] | w[t+1] << 16), folded
+//   bias [16] and multiplier (uint8 output) or scale (float output) [16], in kQ8DwLaneChannel
+//   order;
+// - channel order (NEON, smlal): taps [taps][16] as int16, bias and scales [16], channel c at c.
+// Channels past the block's count are zero.
+struct Q8DwBlockParams {
+  const int32_t* pairs;  // lane order only
+  const int16_t* taps;   // channel order only
+  const int32_t* bias;
+  const float* scales;
+};
+
+// One image's block of `channels` (1..16) channels: x points at the first channel's input plane
+// (h x w, planes h * w apart), out at its output plane (ho * wo elements apart, uint8 or float
+// per the output kind). t16: scratch T of hp * wp * 16 int16 whose padding cells hold xZero
+// (only the interior is written); obuf: scratch of ho * wo * 16 output elements.
+using Q8DwBlockFn = void (*)(const Q8DwGeometry& g, const uint8_t* x, size_t channels, const Q8DwBlockParams& p,
+                             int16_t* t16, void* obuf, void* out);
+
+struct Q8DwBlockKernel {
+  Q8DwBlockFn run = nullptr;  // null: the ISA has none
+  bool lane_order = true;     // parameter layout (Q8DwBlockParams)
+};
+
+// The ISA's block kernel.
+Q8DwBlockKernel Q8DwBlockFor(Isa isa);
+#if defined(__x86_64__) || defined(_M_X64)
+void Q8DwBlockAvx2(const Q8DwGeometry& g, const uint8_t* x, size_t channels, const Q8DwBlockParams& p, int16_t* t16,
+                   void* obuf, void* out);
+#endif
+#if defined(__aarch64__)
+void Q8DwBlockNeon(const Q8DwGeometry& g, const uint8_t* x, size_t channels, const Q8DwBlockParams& p, int16_t* t16,
+                   void* obuf, void* out);
+#endif
+
+// Runs a depthwise conv (every group one input and one output channel) with the block kernel of
+// the active ISA: x uint8 [n][c][h][w] -> out [n][c][ho][wo]. False (nothing done) when the
+// conv is not depthwise or the ISA has no block kernel.
+bool Q8DepthwiseBlocks(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
+
+// ---- rows --------------------------------------------------------------------------------
 
 // One output row: out[ox] for ox < wo, where tap t of pixel ox reads
 // src[koff[t] + ox * stride] (src: the padded plane at the row's first input row).

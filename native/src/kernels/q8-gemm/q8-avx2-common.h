@@ -69,13 +69,19 @@ class Q8RequantAvx2 {
     for (size_t p = 0; p < n; ++p) dst[p * stride] = t[p];
   }
 
- private:
+  // 8 accumulators, each with its own multiplier: int32 codes (before packing).
   __m256i Requant8(__m256i acc, __m256 m) const {
     __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), m);
     f = _mm256_min_ps(_mm256_max_ps(f, lo_), hi_);
     return _mm256_add_epi32(_mm256_cvtps_epi32(f), zero_);
   }
 
+  // 8 accumulators, each with its own scale: clamped float32.
+  __m256 F32x8(__m256i acc, __m256 s) const {
+    return _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), s), flo_), fhi_);
+  }
+
+ private:
   __m256 lo_, hi_, flo_, fhi_;
   __m256i zero_;
 };

@@ -24,7 +24,8 @@ uint32_t PackPair(int8_t lo, int8_t hi) {
 
 Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t groups, size_t m,
                                  size_t k, const Q8QuantParams& q)
-    : groups_(groups), m_(m), k_(k), mr_(m == 1 ? 1 : 4), has_quads_(false), q_(q), blob_(nullptr, std::free) {
+    : groups_(groups), m_(m), k_(k), mr_(m == 1 ? 1 : 4), has_quads_(false), has_signed_quads_(false), q_(q),
+      blob_(nullptr, std::free) {
   if (groups == 0 || m == 0 || k == 0) throw std::invalid_argument("q8 weights: empty shape");
   if (q.weightScale.size() != 1 && q.weightScale.size() != groups * m) {
     throw std::invalid_argument("q8 weights: weightScale must have 1 or Cout elements");
@@ -39,8 +40,11 @@ Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t gr
 #if defined(__x86_64__) || defined(_M_X64)
   has_quads_ = Q8HasAvx512Vnni();
 #endif
+#if defined(__aarch64__)
+  has_quads_ = has_signed_quads_ = Q8HasNeonDot();
+#endif
   const size_t kp = kpairs(), kq = kquads();
-  group_bytes_ = ((mb_ + mp_ * kp + mb_ + (has_quads_ ? mb_ * kq : 0)) * 4 + 63) / 64 * 64;
+  group_bytes_ = ((mb_ + mp_ * kp + mb_ + (has_quads_ ? mb_ * kq : 0) + (has_signed_quads_ ? mb_ : 0)) * 4 + 63) / 64 * 64;
   blob_.reset(AlignedAlloc(groups * group_bytes_));
   std::memset(blob_.get(), 0, groups * group_bytes_);
 
@@ -54,6 +58,7 @@ Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t gr
     uint32_t* pw = reinterpret_cast<uint32_t*>(pb + mb_);
     float* ps = reinterpret_cast<float*>(pw + mp_ * kp);
     uint8_t* pq = reinterpret_cast<uint8_t*>(ps + mb_);
+    int32_t* pqb = reinterpret_cast<int32_t*>(pq + (has_quads_ ? mb_ * kq * 4 : 0));
     const int8_t* wg = w + g * m * k;
     for (size_t c = 0; c < m; ++c) {
       int64_t sum = 0;
@@ -63,6 +68,8 @@ Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t gr
                          static_cast<uint32_t>(static_cast<int64_t>(q.inputZero) * sum);
       pb[c] = static_cast<int32_t>(b);
       ps[c] = ChannelScale(g, c);
+      // sdot multiplies x - 128: give 128 * sum_k w back (mod 2^32).
+      if (has_signed_quads_) pqb[c] = static_cast<int32_t>(b + static_cast<uint32_t>(128 * sum));
     }
     for (size_t blk = 0; blk < mp_ / mr_; ++blk) {
       for (size_t p = 0; p < kp; ++p) {

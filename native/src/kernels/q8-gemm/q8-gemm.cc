@@ -1,6 +1,8 @@
 // q8 GEMM driver: ISA dispatch, K blocking, threading over row panels of A.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <stdexcept>
 
 #include "common/threadpool.h"
@@ -33,13 +35,23 @@ bool Q8HasAvx512Vnni() {
 }
 #endif
 
+#if defined(__aarch64__)
+bool Q8HasNeonDot() {
+  static const bool has = [] {
+    const char* env = std::getenv("LAYERQ_NEON_DOT");
+    return DetectedFeatures().neon_dot && !(env && std::string(env) == "0");
+  }();
+  return has;
+}
+#endif
+
 const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
   if (isa == Isa::kAvx512 && Q8HasAvx512Vnni()) return &kQ8GemmAvx512Vnni;
   if (IsAtLeastAvx2(isa)) return &kQ8GemmAvx2;  // AVX-512 without VNNI runs the AVX2 kernels
 #endif
 #if defined(__aarch64__)
-  if (isa == Isa::kNeon) return &kQ8GemmNeon;
+  if (isa == Isa::kNeon) return Q8HasNeonDot() ? &kQ8GemmNeonDot : &kQ8GemmNeon;
 #endif
   (void)isa;
   return nullptr;
@@ -53,7 +65,7 @@ void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, siz
   const size_t steps = quads ? packed.kquads() : packed.kpairs();
   const size_t blocks = (packed.m() + mr - 1) / mr;
   const int32_t* w = quads ? packed.quads(g) : packed.weights(g);
-  const int32_t* bias = packed.bias(g);
+  const int32_t* bias = uk.signed_quads ? packed.quad_bias(g) : packed.bias(g);
   auto gemm = mr == 1 ? uk.gemm_1x16 : uk.gemm;
   for (size_t kb = 0; kb < steps; kb += kKcSteps) {
     const size_t kn = std::min(kKcSteps, steps - kb);
@@ -80,6 +92,7 @@ void Q8Gemm(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* 
   if (packed.groups() != 1) throw std::invalid_argument("q8 gemm: packed weights have groups");
   const Q8GemmUkernels* uk = Q8GemmUkernelsFor(ActiveIsa());
   if (!uk) return Q8GemmReference(packed, a, rows, out);
+  if (packed.m() == 1 && uk->one_row) uk = uk->one_row;
   if (uk->kstep == 4 && !packed.has_quads()) throw std::logic_error("q8 gemm: weights packed without the VNNI layout");
   const size_t k = packed.k(), n = packed.m();
   const size_t elem = packed.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;

@@ -15,9 +15,12 @@
 //            vpmaddwd against pair-interleaved int16 activations adds both products exactly;
 //            MR = 4, or 1 when M == 1 (depthwise); Mp = M rounded up to MR
 //   scales:  float [Mb]
-//   quads:   int8x4 [Mb / 8][Kq / 4][8]      only where the CPU has AVX512-VNNI: 4 consecutive
-//            k per int32, for vpdpbusd against quad-interleaved uint8 activations (4 products
-//            summed into int32 without saturation)
+//   quads:   int8x4 [Mb / 8][Kq / 4][8]      only where the CPU has AVX512-VNNI or the Armv8.2
+//            dot product: 4 consecutive k per int32, for vpdpbusd against quad-interleaved
+//            uint8 activations (4 products summed into int32 without saturation), or sdot
+//            against the same quads as int8 (x - 128)
+//   qbias:   int32 [Mb]                      only with sdot: bias + 128 * sum_k w[c][k] on top
+//            of the folded bias (the activations' -128 given back)
 // Kp, Kq = K rounded up to 2, 4; padded rows and columns are zero. Activation panels hold 16
 // pixels x one step of 2 (int16) or 4 (uint8) k values = 64 bytes per step either way; the order
 // inside a step is the ISA's own (AVX2: pixel-major pairs for vpmaddwd; NEON: k-major rows for
@@ -84,6 +87,10 @@ class Q8PackedWeights {
   const int32_t* quads(size_t g) const {  // null unless has_quads()
     return has_quads_ ? reinterpret_cast<const int32_t*>(scales(g) + mb_) : nullptr;
   }
+  const int32_t* quad_bias(size_t g) const {  // null unless has_signed_quads()
+    return has_signed_quads_ ? quads(g) + mb_ * kquads() : nullptr;
+  }
+  bool has_signed_quads() const { return has_signed_quads_; }
 
   // Unpacked, for the reference: int8 [groups][M][K], int32 [groups * M] (zeros when none),
   // and the float32 per-output-channel multiplier (uint8 output) or scale (float32 output).
@@ -95,7 +102,7 @@ class Q8PackedWeights {
   const uint8_t* Group(size_t g) const { return blob_.get() + g * group_bytes_; }
 
   size_t groups_, m_, k_, mr_, mp_, mb_, group_bytes_;
-  bool has_quads_;
+  bool has_quads_, has_signed_quads_;
   Q8QuantParams q_;
   std::unique_ptr<uint8_t, void (*)(void*)> blob_;
   std::vector<int8_t> raw_w_;
@@ -135,6 +142,11 @@ struct Q8GemmUkernels {
                    const Q8Output& o, uint8_t* out, size_t row_stride, size_t col_stride);
   void (*store_f32)(const int32_t* acc, size_t mr, size_t np, const float* scales,
                     const Q8Output& o, float* out, size_t row_stride, size_t col_stride);
+  // The table for weights of one row (M == 1, e.g. depthwise groups) when this one's row block
+  // would waste most of its work on them (the quads' 8 rows); null: this one.
+  const Q8GemmUkernels* one_row = nullptr;
+  // Quads hold x - 128 as int8 (sdot): the GEMM starts from the packed quad bias.
+  bool signed_quads = false;
 };
 
 // Fast-path microkernels for `isa`, or null when it has none (the scalar path is the reference).
@@ -147,6 +159,10 @@ bool Q8HasAvx512Vnni();
 #endif
 #if defined(__aarch64__)
 extern const Q8GemmUkernels kQ8GemmNeon;
+extern const Q8GemmUkernels kQ8GemmNeonDot;
+// The Armv8.2 dot product (sdot): the kNeon path of the q8 GEMM, and the signed quads layout.
+// LAYERQ_NEON_DOT=0 turns it off (the plain smlal kernels then run, for tests and benchmarks).
+bool Q8HasNeonDot();
 #endif
 
 // Scratch memory aligned for AVX loads (panels, accumulator tiles, im2col blocks).

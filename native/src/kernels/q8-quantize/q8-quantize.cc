@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "common/threadpool.h"
+#include "kernels/f32-elementwise/f32-elementwise.h"
 #include "kernels/q8-quantize/q8-quantize.h"
 
 namespace layerq {
@@ -72,6 +73,26 @@ void Q8FakeQuantize(const float* x, const Q8Layout& l, const Q8QuantSpec& q, flo
   const Q8QuantizeUkernels& uk = Q8QuantizeUkernelsFor(ActiveIsa());
   ForEachRow(l, [&](size_t off, size_t n, size_t c, size_t step) {
     uk.fake_quantize(x + off, n, q.scale + c, q.zero + c, step, q.qmin, q.qmax, out + off);
+  });
+}
+
+void Q8AddQuantize(const float* a, const float* b, size_t n, const float* clamp, const Q8QuantSpec& q,
+                   uint8_t* codes, float* fake) {
+  Check(q, Q8Storage::kUint8);
+  const Isa isa = ActiveIsa();
+  const Q8QuantizeUkernels& uk = Q8QuantizeUkernelsFor(isa);
+  const f32::BinarySpanFn add = f32::BinarySpanFor(isa);
+  f32::OutputClamp c;
+  if (clamp) c.min = clamp[0], c.max = clamp[1];
+  constexpr size_t kBlock = 256;  // 1 KiB of y: stays in L1 between the add and the quantize
+  ParallelFor((n + kBlock - 1) / kBlock, kGrainElements / kBlock, [&](size_t begin, size_t end) {
+    alignas(64) float y[kBlock];
+    for (size_t blk = begin; blk < end; ++blk) {
+      const size_t off = blk * kBlock, m = std::min(kBlock, n - off);
+      add(f32::BinaryOp::kAdd, a + off, 1, b + off, 1, y, m, clamp ? &c : nullptr);
+      if (codes) uk.quantize(y, m, q.scale, q.zero, 0, q.qmin, q.qmax, Q8Storage::kUint8, codes + off);
+      if (fake) uk.fake_quantize(y, m, q.scale, q.zero, 0, q.qmin, q.qmax, fake + off);
+    }
   });
 }
 

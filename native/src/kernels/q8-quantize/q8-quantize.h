@@ -30,6 +30,15 @@ void Q8Quantize(const float* x, const Q8Layout& l, const Q8QuantSpec& q, Q8Stora
 void Q8Dequantize(const void* in, Q8Storage st, const Q8Layout& l, const Q8QuantSpec& q, float* out);
 void Q8FakeQuantize(const float* x, const Q8Layout& l, const Q8QuantSpec& q, float* out);
 
+// The float-residual Add of the int8 engine with the quantization of its output, in one pass:
+// y = a + b (then clamped to [clamp[0], clamp[1]] when clamp is not null: a fused Relu/Clip),
+// codes = Q(y) into `codes` and y' = DQ(Q(y)) into `fake` (either may be null), per tensor
+// (q.scale[0], q.zero[0]; uint8 codes). Blocks of 256 elements run through the active ISA's
+// f32 binary span and quantize / fake-quantize rows, so the results are bit for bit those of
+// f32 Binary followed by Q8Quantize and Q8FakeQuantize. fake may alias a or b.
+void Q8AddQuantize(const float* a, const float* b, size_t n, const float* clamp, const Q8QuantSpec& q,
+                   uint8_t* codes, float* fake);
+
 // Row kernels of one ISA: n elements, scale/zero advancing by `step` (0: one value for the row,
 // 1: one per element).
 struct Q8QuantizeUkernels {

@@ -1,0 +1,82 @@
+// AVX2 peak probes: the fp32 FMA of the f32 kernels, the vpmaddwd + vpaddd pair of layerq's
+// AVX2 int8 kernels (int16 activations, exact), and for comparison the vpmaddubsw + vpmaddwd +
+// vpaddd unit of the usual saturating uint8 x int8 kernels (ONNX Runtime's MLAS, XNNPACK).
+// Registers start at zero, so no operand is ever a denormal or NaN.
+#include <cstdint>
+#include <vector>
+
+#include "bench/peak-probe.h"
+
+namespace layerq {
+namespace {
+
+#define LQ_ZERO(i) "vpxor %%ymm" #i ", %%ymm" #i ", %%ymm" #i "\n\t"
+#define LQ_ZERO_ALL                                                                          \
+  LQ_ZERO(0) LQ_ZERO(1) LQ_ZERO(2) LQ_ZERO(3) LQ_ZERO(4) LQ_ZERO(5) LQ_ZERO(6) LQ_ZERO(7) \
+  LQ_ZERO(8) LQ_ZERO(9) LQ_ZERO(10) LQ_ZERO(11) LQ_ZERO(12) LQ_ZERO(13) LQ_ZERO(14) LQ_ZERO(15)
+#define LQ_CLOBBER_YMM                                                                              \
+  "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", \
+      "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
+
+// 12 independent FMA chains (latency 4, two FMA pipes: 8 chains keep them busy).
+#define LQ_FMA(i) "vfmadd231ps %%ymm15, %%ymm14, %%ymm" #i "\n\t"
+constexpr int kFmaChains = 12;
+void FmaYmm(uint64_t n) {
+  __asm__ volatile(LQ_ZERO_ALL
+                   "1:\n\t"
+                   LQ_FMA(0) LQ_FMA(1) LQ_FMA(2) LQ_FMA(3) LQ_FMA(4) LQ_FMA(5)
+                   LQ_FMA(6) LQ_FMA(7) LQ_FMA(8) LQ_FMA(9) LQ_FMA(10) LQ_FMA(11)
+                   "dec %0\n\t"
+                   "jnz 1b\n\t"
+                   : "+r"(n)
+                   :
+                   : LQ_CLOBBER_YMM);
+}
+
+// layerq's AVX2 int8 unit: vpmaddwd of int16 activation pairs by int16 weight pairs into int32
+// (8 lanes x 2 products), then vpaddd into the accumulator. 7 independent units.
+#define LQ_MADDWD(t, a) "vpmaddwd %%ymm15, %%ymm14, %%ymm" #t "\n\tvpaddd %%ymm" #t ", %%ymm" #a ", %%ymm" #a "\n\t"
+constexpr int kMaddwdUnits = 7;
+void MaddwdYmm(uint64_t n) {
+  __asm__ volatile(LQ_ZERO_ALL
+                   "1:\n\t"
+                   LQ_MADDWD(7, 0) LQ_MADDWD(8, 1) LQ_MADDWD(9, 2) LQ_MADDWD(10, 3)
+                   LQ_MADDWD(11, 4) LQ_MADDWD(12, 5) LQ_MADDWD(13, 6)
+                   "dec %0\n\t"
+                   "jnz 1b\n\t"
+                   : "+r"(n)
+                   :
+                   : LQ_CLOBBER_YMM);
+}
+
+// The saturating unit: vpmaddubsw (32 uint8 x int8 products summed in pairs to int16, with
+// saturation), vpmaddwd by ones (pairs of int16 to int32), vpaddd. 6 independent units.
+#define LQ_MADDUBSW(t, a)                                   \
+  "vpmaddubsw %%ymm14, %%ymm13, %%ymm" #t "\n\t"            \
+  "vpmaddwd %%ymm15, %%ymm" #t ", %%ymm" #t "\n\t"          \
+  "vpaddd %%ymm" #t ", %%ymm" #a ", %%ymm" #a "\n\t"
+constexpr int kMaddubswUnits = 6;
+void MaddubswYmm(uint64_t n) {
+  __asm__ volatile(LQ_ZERO_ALL
+                   "1:\n\t"
+                   LQ_MADDUBSW(6, 0) LQ_MADDUBSW(7, 1) LQ_MADDUBSW(8, 2)
+                   LQ_MADDUBSW(9, 3) LQ_MADDUBSW(10, 4) LQ_MADDUBSW(11, 5)
+                   "dec %0\n\t"
+                   "jnz 1b\n\t"
+                   : "+r"(n)
+                   :
+                   : LQ_CLOBBER_YMM);
+}
+
+}  // namespace
+
+void AppendPeakProbesAvx2(std::vector<PeakProbe>* out) {
+  out->push_back({"f32-fma-avx2", "avx2", "f32", "vfmadd231ps ymm", 2.0 * 8 * kFmaChains, FmaYmm});
+  out->push_back({"int8-vpmaddwd-avx2", "avx2", "int8", "vpmaddwd + vpaddd ymm (int16 pairs, exact)",
+                  2.0 * 16 * kMaddwdUnits, MaddwdYmm});
+  out->push_back({"int8-vpmaddubsw-avx2", "avx2", "int8",
+                  "vpmaddubsw + vpmaddwd + vpaddd ymm (saturating uint8 x int8)", 2.0 * 32 * kMaddubswUnits,
+                  MaddubswYmm});
+}
+
+}  // namespace layerq
