@@ -6,7 +6,7 @@
  * MACs at low bit widths, raised layers, trials, wall time, and the suffix-caching speed-up.
  *
  * Run: npm run build:ts && node dist/bench/search.js [--models resnet20] [--configs w4a8,w4a4,w8a8]
- *   [--strategies repair,fallback,repair-noprecision,none] [--max-drop 0.5] [--limit N (test images a class)] [--json FILE] [--keep DIR]
+ *   [--strategies repair,fallback,repair-noprecision,none] [--max-drop 0.5] [--limit N (test images a class)] [--json FILE] [--keep DIR] [--no-screen]
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -64,9 +64,10 @@ async function main(): Promise<void> {
   const jsonOut = process.argv.includes('--json') ? arg('json', '') : undefined;
   // --keep DIR: keep each run's output folder (model.qdq.onnx, report.json, report.html) as DIR/model-config-strategy.
   const keep = process.argv.includes('--keep') ? arg('keep', '') : undefined;
+  const screen = !process.argv.includes('--no-screen');
   const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown';
   console.log(`CPU ${cpu}, ${os.cpus().length} cores, kernels ${isaInfo().active}; max-drop ${maxDrop} on val (2,000 images), figures on test`);
-  console.log('| model | config | strategy | FP32 test | quantized test | test drop | val drop | MACs 4-bit w | MACs 4-bit w+in | raised | trials | search s | speed-up |');
+  console.log('| model | config | strategy | FP32 test | quantized test | test drop | val drop | MACs 4-bit w | MACs 4-bit w+in | raised | trials | quantize s | speed-up |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const test = await loadSplit('test', limit);
   const rows: unknown[] = [];
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
       for (const strategy of strategies) {
         const out = fs.mkdtempSync(path.join(os.tmpdir(), 'layerq-search-'));
         const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         const r = await quantize({
           model: file,
           calibData: path.join(CIFAR, 'calib-pool'),
@@ -88,13 +90,15 @@ async function main(): Promise<void> {
           preset: 'cifar',
           config: { ...CONFIGS[c]!, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual' },
           // 'repair-noprecision': repairs only (ablation); 'none': the first plan.
-          search: strategy === 'none' ? false : { strategy: strategy === 'fallback' ? 'fallback' : 'repair', maxDrop, ...(strategy === 'repair-noprecision' ? { precision: false } : {}) },
+          search: strategy === 'none' ? false : { strategy: strategy === 'fallback' ? 'fallback' : 'repair', maxDrop, ...(strategy === 'repair-noprecision' ? { precision: false } : {}), ...(screen ? {} : { screen: false }) },
           calibrationPerClass: 32,
           seed: 0,
           labelFree: false,
           onProgress: progressLine,
         });
         const seconds = (performance.now() - t0) / 1000;
+        const cpu = process.cpuUsage(cpu0);
+        const cpuSeconds = (cpu.user + cpu.system) / 1e6;
         const q = accuracy(await Engine.fp32(loadClassifier(r.modelPath).model).runAll(test), test.labels, classes).top1;
         // The ablation "search without precision changes": the same run's plan before any layer was raised.
         const repaired = r.repairedPlan ? accuracy(await Engine.fp32(prepareQdq(prepared.model, layers, r.repairedPlan)).runAll(test), test.labels, classes).top1 : undefined;
@@ -104,7 +108,7 @@ async function main(): Promise<void> {
           valDrop: r.report.accuracy.fp32.top1 - r.report.accuracy.quantized.top1,
           share4: lowBitShare(r.plan, layers, 4), share4in: lowBitShare(r.plan, layers, 4, CONFIGS[c]!.activationBits),
           raised: s?.raised.map((x) => `${x.id}:${x.weightBits ?? 'f'}/${x.activationBits ?? 'f'}`) ?? [],
-          trials: s?.trials.length ?? 0, seconds, speedup: s?.speedup.ratio ?? 1,
+          trials: s?.trials.length ?? 0, screened: s?.screening?.rejected ?? 0, seconds, cpuSeconds, searchSeconds: s?.seconds ?? 0, speedup: s?.speedup.ratio ?? 1,
           acceptedByFamily: s?.acceptedByFamily ?? {}, reached: s?.reached ?? null,
           repairsOnly: repaired === undefined ? null : { testDrop: fp32Test - repaired, share4: lowBitShare(r.repairedPlan!, layers, 4), share4in: lowBitShare(r.repairedPlan!, layers, 4, CONFIGS[c]!.activationBits) },
           firstPlanValDrop: s ? r.report.sensitivity!.fp32.top1 - s.before.top1 : null,
@@ -115,6 +119,8 @@ async function main(): Promise<void> {
         console.log(`| ${name} | ${c} | ${strategy} | ${f(fp32Test)} | ${f(q)} | ${f(row.testDrop)} | ${f(row.valDrop)} | ${row.share4.toFixed(1)}% | ${row.share4in.toFixed(1)}% | ${row.raised.join(' ') || '-'} | ${row.trials} | ${seconds.toFixed(0)} | ${row.speedup.toFixed(2)}x |`);
         console.log(`  accepted by family: ${JSON.stringify(row.acceptedByFamily)}; reached: ${row.reached}; stopped: ${s?.stoppedBy}` +
           (row.repairsOnly ? `; repairs only (before precision): test drop ${f(row.repairsOnly.testDrop)} at ${row.repairsOnly.share4.toFixed(1)}% / ${row.repairsOnly.share4in.toFixed(1)}%` : '') +
+          `; quantize ${seconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} s CPU (load ${os.loadavg()[0]!.toFixed(1)} at the end)` +
+          (s?.screening?.stride ? `; screened out ${s.screening.rejected} of ${s.trials.filter((t) => t.phase === 'model').length} whole-model trials on ${s.screening.images} images (${f(s.screening.seconds)} s)` : '') +
           (s ? `; suffix runs ${s.speedup.suffixRuns}, whole ${s.speedup.wholeRuns}, sampled ${s.speedup.sampledRuns}: ${f(s.speedup.wholeModelSeconds)} s whole vs ${f(s.speedup.trialSeconds)} s suffix` : ''));
         if (keep) {
           const kept = path.join(keep, `${name}-${c}-${strategy}`);

@@ -42,6 +42,8 @@ export interface SearchSettings {
   resume?: boolean;
   /** false: repairs only, no layer raised to a higher bit width or float (ablation). */
   precision?: boolean;
+  /** false: every whole-model trial measured on every validation image (no screening on a sample first). */
+  screen?: boolean;
 }
 
 export interface QuantizeOptions extends DataOptions, PreprocessOptions {
@@ -150,6 +152,7 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
         ...(search.precision === false ? { precision: false } : {}),
         ...(search.budgets ? { budgets: search.budgets } : {}),
         ...(search.threshold !== undefined ? { threshold: search.threshold } : {}),
+        ...(search.screen === false ? { screenStride: 0 } : {}),
         batchSize,
         checkpoint: path.join(o.out, CHECKPOINT_FILE),
         resume: Boolean(search.resume),

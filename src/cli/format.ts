@@ -33,7 +33,7 @@ export function formatQuantize(r: QuantizeResult): string {
     `             int8 engine top-1 ${pct(a.int8Engine.top1)}, same top-1 as the file on ${pct(a.int8EngineAgreement)}`,
     ...(report.search
       ? [
-          `search       ${report.search.strategy}: ${report.search.trials.length} trials in ${report.search.seconds.toFixed(0)} s, condition ${report.search.reached ? 'reached' : `not reached (stopped: ${report.search.stoppedBy})`}; suffix runs ${report.search.speedup.ratio.toFixed(1)}x faster than whole-model trials`,
+          `search       ${report.search.strategy}: ${report.search.trials.length} trials in ${report.search.seconds.toFixed(0)} s, condition ${report.search.reached ? 'reached' : `not reached (stopped: ${report.search.stoppedBy})`}; suffix runs ${report.search.speedup.ratio.toFixed(1)}x faster than whole-model trials${report.search.screening?.stride ? `; ${report.search.screening.rejected} trials screened out on ${report.search.screening.images} images` : ''}`,
           `MACs         weights ${shares(report.macShare.weightBits)}; inputs ${shares(report.macShare.activationBits)}`,
           ...(report.search.raised.length ? [`raised       ${report.search.raised.map((x) => `${x.id} (W${x.weightBits ?? 'float'}A${x.activationBits ?? 'float'})`).join(', ')}`] : []),
           '',
@@ -79,7 +79,7 @@ const shares = (m: Record<string, number>): string =>
 
 /** One line per search trial (stderr). */
 export function formatTrial(t: SearchTrial): string {
-  return `trial ${String(t.index).padStart(3)} ${t.phase.padEnd(5)} ${t.layer} ${t.candidate}: top-1 ${t.result.top1.toFixed(2)}, loss ${t.result.loss.toFixed(4)}${t.accepted ? ' accepted' : ''}`;
+  return `trial ${String(t.index).padStart(3)} ${t.phase.padEnd(5)} ${t.layer} ${t.candidate}: top-1 ${t.result.top1.toFixed(2)}, loss ${t.result.loss.toFixed(4)}${t.accepted ? ' accepted' : ''}${t.screened ? ` (screened out on ${t.screened} images)` : ''}`;
 }
 
 export function formatSensitivity(s: SensitivityReport): string[] {

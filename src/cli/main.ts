@@ -173,6 +173,7 @@ function buildProgram(): Command {
     .option('--no-search', 'keep the first plan (one calibration rule for every layer): no sensitivity analysis, no search')
     .option('--no-html', 'do not write report.html beside report.json')
     .option('--resume', `continue an interrupted search from OUT/${CHECKPOINT_FILE}`)
+    .option('--no-screen', 'measure every whole-model trial on every validation image (default: screened on a quarter of them first)')
     .option('--json', 'print the report as one JSON object on stdout')
     .option('--quiet', 'no progress on stderr')
     .action(async (model: string, opts) => {
@@ -368,6 +369,7 @@ function searchSettings(opts: Record<string, unknown>): SearchSettings {
     relative: Boolean(opts['relative']),
     ...(opts['threshold'] !== undefined ? { threshold: opts['threshold'] as number } : {}),
     budgets: { triesPerLayer: opts['triesPerLayer'] as number, maxTrials: opts['maxTrials'] as number, maxSeconds: opts['maxSeconds'] as number },
+    ...(opts['screen'] === false ? { screen: false } : {}),
   };
 }
 

@@ -79,9 +79,10 @@ export function searchChart(search: SearchReport, fp32Top1: number, order: reado
 
   const radius = Math.max(1.5, Math.min(3, step / 2.5)); // dots may touch, not hide each other
   const dots = trials.map((t, i) => {
-    const cls = `trial ${t.phase}${t.accepted ? ' accepted' : ''}`;
+    const cls = `trial ${t.phase}${t.accepted ? ' accepted' : ''}${t.screened ? ' screened' : ''}`;
     const title = `trial ${t.index}: ${t.layer}, ${t.candidate} (${t.family}, ${t.phase === 'layer' ? 'layer alone' : 'whole model'}): `
-      + `top-1 ${t.result.top1.toFixed(2)}, agreement ${t.result.agreement.toFixed(2)}, loss ${t.result.loss.toExponential(2)}${t.accepted ? ', accepted' : ''}`;
+      + `top-1 ${t.result.top1.toFixed(2)}, agreement ${t.result.agreement.toFixed(2)}, loss ${t.result.loss.toExponential(2)}${t.accepted ? ', accepted' : ''}`
+      + `${t.screened ? `, screened out on ${t.screened} images` : ''}`;
     return circle(x(i), y(value(t.result)), t.accepted ? radius * 1.5 : radius, cls, title, ` data-trial="${t.index}"`);
   });
 

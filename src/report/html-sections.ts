@@ -93,7 +93,7 @@ export function searchSection(r: ReadableReport, s: SearchReport): string {
   const raised = s.raised.map((l) => [esc(l.id), bitLabel(l.weightBits), bitLabel(l.activationBits)]);
   const trials = s.trials.map((t) => [
     String(t.index), t.phase, esc(t.layer), esc(t.candidate), esc(t.family), t.result.top1.toFixed(2), t.result.agreement.toFixed(2), t.result.loss.toExponential(2),
-    t.accepted ? '<b class="yes">accepted</b>' : '', t.seconds.toFixed(2),
+    t.accepted ? '<b class="yes">accepted</b>' : t.screened ? `screened out (${t.screened} images)` : '', t.seconds.toFixed(2),
   ]);
   return section('search', `Search (${s.strategy})`, [
     facts([
@@ -104,9 +104,10 @@ export function searchSection(r: ReadableReport, s: SearchReport): string {
       ['budget used', esc(`${s.trials.length} of ${s.budgets.maxTrials} trials; ${seconds(s.seconds)} of ${seconds(s.budgets.maxSeconds)}; at most ${mostTries} of ${s.budgets.triesPerLayer} tries on one layer`)],
       ['trials ran on', esc(`the ${s.engine.mode === 'int' ? 'int8' : 'simulated'} engine, same top-1 as the written file on ${pct(s.engine.agreementWithFile)}`)],
       ['suffix caching', esc(`trials ${seconds(s.speedup.trialSeconds)} against ${seconds(s.speedup.wholeModelSeconds)} on the whole model (${s.speedup.ratio.toFixed(1)}x)`)],
+      ...(s.screening?.stride ? [['screening', esc(`${s.screening.rejected} of ${s.trials.filter((t) => t.phase === 'model').length} whole-model trials screened out on a sample of ${s.screening.images} images (${seconds(s.screening.seconds)})`)] as [string, string]] : []),
     ]),
     searchChart(s, r.accuracy.fp32.top1, r.layers.map((l) => l.id)),
-    legend([['trial model', 'whole-model trial'], ['trial layer', 'layer-alone trial'], ['trial accepted', 'accepted'], ['model-level', 'whole model as accepted'], ['ref-target', 'target']]),
+    legend([['trial model', 'whole-model trial'], ['trial layer', 'layer-alone trial'], ['trial accepted', 'accepted'], ...(s.trials.some((t) => t.screened) ? [['trial model screened', 'screened out on a sample'] as [string, string]] : []), ['model-level', 'whole model as accepted'], ['ref-target', 'target']]),
     `<p class="muted">${esc(`The condition is on ${s.condition.metric === 'agreement' ? 'agreement with FP32' : 'top-1'}; the first plan scored ${conditionValue(s, s.before).toFixed(2)}.`)}</p>`,
     families.length ? `<h3>Accepted by kind of adjustment</h3>${table(['adjustment', 'accepted'], families, [1])}` : '',
     raised.length ? `<h3>Layers above the configured bits, or float</h3>${table(['layer', 'weights', 'input'], raised)}` : '',

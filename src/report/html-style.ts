@@ -86,4 +86,5 @@ circle.trial { stroke-width: 1.5; }
 circle.trial.model { fill: var(--quant); stroke: var(--quant); } .swatch.trial.model { background: var(--quant); border-radius: 50%; }
 circle.trial.layer { fill: var(--bg); stroke: var(--quant); } .swatch.trial.layer { border: 1.5px solid var(--quant); border-radius: 50%; }
 circle.trial.accepted { stroke: var(--accept); stroke-width: 2.5; } .swatch.trial.accepted { border: 2.5px solid var(--accept); border-radius: 50%; }
+circle.trial.screened { opacity: 0.35; } .swatch.trial.screened { background: var(--quant); opacity: 0.35; border-radius: 50%; }
 `;

@@ -134,6 +134,8 @@ export interface SearchTrial {
   result: Measurement;
   accepted: boolean;
   seconds: number;
+  /** Screened out: `result` is on this many validation images only (a sample), where the candidate was clearly not better than the plan it would replace. */
+  screened?: number;
 }
 
 export interface SearchReport {
@@ -153,11 +155,18 @@ export interface SearchReport {
   /** Layers whose final weight or input bits are above the configuration's, or float. */
   raised: { id: string; weightBits: number | null; activationBits: number | null }[];
   /**
-   * Suffix caching, measured in the same run: every 10th suffix run is followed by a whole-model
-   * run of the same plan (logits checked equal); seconds of both over those samples and their
+   * Suffix caching, measured in the same run: some suffix runs (every 10th of the first 80, then
+   * every 50th) are followed by a whole-model run of the same plan (logits checked equal);
+   * seconds of both over those samples and their
    * ratio; seconds spent taking snapshots; how many measurements ran from a snapshot or whole.
    */
   speedup: { trialSeconds: number; wholeModelSeconds: number; ratio: number; sampledRuns: number; snapshotSeconds: number; suffixRuns: number; wholeRuns: number };
+  /**
+   * Screening of whole-model trials: the sample (every `stride`-th validation batch, `images`
+   * images; stride 0: none), trials screened out there and the seconds they took. Absent in
+   * reports of layerq before screening.
+   */
+  screening?: { stride: number; images: number; rejected: number; seconds: number };
   /** Trials ran on this engine mode; agreement (percent) of its top-1 with the written file's. */
   engine: { mode: 'int' | 'sim'; agreementWithFile: number };
   seconds: number;

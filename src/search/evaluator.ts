@@ -15,11 +15,13 @@ import type { Layer } from '../quant/layers';
 import type { QuantPlan } from '../quant/plan';
 import type { Measurement } from '../report/report';
 import { Journal } from './checkpoint';
-import { Reference, discordantPairs, measure } from './measure';
+import { LOSS_MARGIN, Reference, clearlyWorse, discordantPairs, imageKl, measure, subReference } from './measure';
 
 export interface Measured extends Measurement {
   /** Images only FP32 gets right, and only this plan gets right (labels, or FP32 in label-free mode). */
   discordant: [number, number];
+  /** Set when the plan was screened out: measured on this many images only (see Evaluator.measure). */
+  screened?: number;
 }
 
 export interface EvaluatorOptions {
@@ -27,6 +29,17 @@ export interface EvaluatorOptions {
   batchSize: number;
   /** Largest snapshot kept, bytes; above it trials run the whole model. */
   snapshotBudget: number;
+  /** Screening sample: every screenStride-th batch (0 or 1: no screening). */
+  screenStride?: number;
+}
+
+/** The screening sample: whole batches spread over the set (so over classes, in any order). */
+interface ScreenSample {
+  /** Whether batch b is in the sample. */
+  has: (b: number) => boolean;
+  ref: Reference;
+  /** Rows of the sample's images in the set. */
+  index: number[];
 }
 
 export function planHash(plan: QuantPlan): string {
@@ -36,13 +49,18 @@ export function planHash(plan: QuantPlan): string {
 export class Evaluator {
   private cache: StepCache = new Map();
   private snapshot: Snapshot | undefined;
+  private readonly sample: ScreenSample | undefined;
+  /** Per-image losses on the screening sample, by plan hash (recomputed, never journaled). */
+  private readonly sampleKl = new Map<string, Float64Array>();
   /** Seconds of suffix runs, of whole runs, and how many of each. */
   readonly time = { suffixSeconds: 0, suffixRuns: 0, wholeSeconds: 0, wholeRuns: 0, snapshotSeconds: 0 };
   /**
-   * The speed-up of suffix runs, measured in the same run: every SAMPLE_EVERY-th suffix run is
+   * The speed-up of suffix runs, measured in the same run: some suffix runs (`sampleDue`) are
    * followed by a whole run of the same plan (same logits, checked), and both are timed.
    */
-  readonly sample = { suffixSeconds: 0, wholeSeconds: 0, runs: 0 };
+  readonly pairs = { suffixSeconds: 0, wholeSeconds: 0, runs: 0 };
+  /** Trials screened out, and the seconds they took. */
+  readonly screening = { rejected: 0, seconds: 0 };
 
   constructor(
     private readonly model: Model,
@@ -51,7 +69,18 @@ export class Evaluator {
     readonly ref: Reference,
     private readonly options: EvaluatorOptions,
     private readonly journal: Journal,
-  ) {}
+  ) {
+    this.sample = screenSample(images.count, options.batchSize, options.screenStride ?? 0, ref);
+  }
+
+  /** The screening sample's stride in batches and its images (0 and 0: no screening). */
+  get screenStride(): number {
+    return this.sample ? this.options.screenStride ?? 0 : 0;
+  }
+
+  get screenImages(): number {
+    return this.sample?.index.length ?? 0;
+  }
 
   /** Measurements taken from a resumed checkpoint instead of run. */
   get replayed(): number {
@@ -102,8 +131,14 @@ export class Evaluator {
     this.snapshot = undefined;
   }
 
-  /** Measures `plan` (null: FP32); `key` names the measurement in the journal. */
-  async measure(plan: QuantPlan | null, key: string): Promise<Measured> {
+  /**
+   * Measures `plan` (null: FP32); `key` names the measurement in the journal. With `against`
+   * (the plan this one would replace) and a screening sample, the sample's batches run first:
+   * when the per-image losses show the plan clearly not better than `against`
+   * (`clearlyWorse`), it is measured on the sample only (`screened`), else the rest runs too
+   * and the result is the whole set's, the same as without screening.
+   */
+  async measure(plan: QuantPlan | null, key: string, options: { against?: QuantPlan } = {}): Promise<Measured> {
     const hash = plan ? planHash(plan) : 'fp32';
     const recorded = this.journal.recorded(key, hash);
     if (recorded) return recorded;
@@ -111,31 +146,118 @@ export class Evaluator {
     const t0 = performance.now();
     const snap = this.snapshot;
     const suffix = snap !== undefined && snap.prefix.every((sig, i) => engine.steps[i] !== undefined && stepSignature(engine.steps[i]!) === sig);
-    const logits = suffix ? await engine.runFrom(snap) : await engine.runAll(this.images, { batchSize: this.options.batchSize });
+    const sample = this.sample;
+    let logits: Float32Array;
+    if (options.against && sample) {
+      const incumbent = await this.sampleLossOf(options.against);
+      const part = await this.runBatches(engine, sample.has, suffix);
+      const kl = imageKl(sample.ref, part);
+      if (clearlyWorse(kl, incumbent, LOSS_MARGIN)) {
+        const m: Measured = { ...measure(sample.ref, part), discordant: discordantPairs(sample.ref, sample.ref.fp32, part), screened: sample.index.length };
+        this.screening.rejected++;
+        this.screening.seconds += (performance.now() - t0) / 1000;
+        this.journal.record(key, hash, m);
+        return m;
+      }
+      logits = this.merge(part, await this.runBatches(engine, (b) => !sample.has(b), suffix));
+    } else {
+      logits = suffix ? await engine.runFrom(snap!) : await engine.runAll(this.images, { batchSize: this.options.batchSize });
+    }
     const seconds = (performance.now() - t0) / 1000;
     if (suffix) {
       this.time.suffixSeconds += seconds;
       this.time.suffixRuns++;
-      if (this.time.suffixRuns % SAMPLE_EVERY === 1) await this.sampleWholeRun(engine, logits, seconds);
+      if (sampleDue(this.time.suffixRuns)) await this.sampleWholeRun(engine, logits, seconds);
     } else {
       this.time.wholeSeconds += seconds;
       this.time.wholeRuns++;
     }
+    if (sample) this.sampleKl.set(hash, imageKl(sample.ref, rows(logits, sample.index, this.ref.classes)));
     const m: Measured = { ...measure(this.ref, logits), discordant: discordantPairs(this.ref, this.ref.fp32, logits) };
     this.journal.record(key, hash, m);
     return m;
   }
 
+  /** Per-image losses of `plan` on the screening sample (from a measurement, or run now). */
+  private async sampleLossOf(plan: QuantPlan): Promise<Float64Array> {
+    const sample = this.sample!;
+    const hash = planHash(plan);
+    let kl = this.sampleKl.get(hash);
+    if (!kl) {
+      const engine = this.engine(plan);
+      const snap = this.snapshot;
+      const suffix = snap !== undefined && snap.prefix.every((sig, i) => engine.steps[i] !== undefined && stepSignature(engine.steps[i]!) === sig);
+      kl = imageKl(sample.ref, await this.runBatches(engine, sample.has, suffix));
+      this.sampleKl.set(hash, kl);
+    }
+    return kl;
+  }
+
+  /** Logits of the images of the batches `pick` selects, in order: from the snapshot (suffix) or whole runs. */
+  private async runBatches(engine: Engine, pick: (b: number) => boolean, suffix: boolean): Promise<Float32Array> {
+    const size = this.options.batchSize;
+    if (suffix) {
+      const snap = this.snapshot!;
+      const batches = snap.batches.filter((_, b) => pick(b));
+      return engine.runFrom({ ...snap, batches, count: batches.reduce((n, b) => n + b.count, 0) });
+    }
+    const picked = Array.from({ length: Math.ceil(this.images.count / size) }, (_, b) => b).filter(pick);
+    const count = picked.reduce((n, b) => n + Math.min(size, this.images.count - b * size), 0);
+    const view: BatchSource = { count, batch: (start) => this.images.batch(picked[start / size]! * size, size) };
+    return engine.runAll(view, { batchSize: size });
+  }
+
+  /** Logits of the whole set from the sample's batches and the other batches' (each in order). */
+  private merge(part: Float32Array, rest: Float32Array): Float32Array {
+    const { batchSize } = this.options;
+    const k = this.ref.classes;
+    const out = new Float32Array(this.images.count * k);
+    let a = 0;
+    let r = 0;
+    for (let b = 0; b * batchSize < this.images.count; b++) {
+      const n = Math.min(batchSize, this.images.count - b * batchSize) * k;
+      if (this.sample!.has(b)) out.set(part.subarray(a, (a += n)), b * batchSize * k);
+      else out.set(rest.subarray(r, (r += n)), b * batchSize * k);
+    }
+    return out;
+  }
+
   private async sampleWholeRun(engine: Engine, suffixLogits: Float32Array, suffixSeconds: number): Promise<void> {
     const t0 = performance.now();
     const whole = await engine.runAll(this.images, { batchSize: this.options.batchSize });
-    this.sample.wholeSeconds += (performance.now() - t0) / 1000;
-    this.sample.suffixSeconds += suffixSeconds;
-    this.sample.runs++;
+    this.pairs.wholeSeconds += (performance.now() - t0) / 1000;
+    this.pairs.suffixSeconds += suffixSeconds;
+    this.pairs.runs++;
     for (let i = 0; i < whole.length; i++) {
       if (whole[i] !== suffixLogits[i]) throw new Error('engine: a suffix run differs from the whole run of the same plan');
     }
   }
 }
 
-const SAMPLE_EVERY = 10;
+/**
+ * Whether the n-th suffix run (from 1) is followed by a whole run: every 10th of the first 80
+ * (8 pairs, enough for the ratio), then every 50th (a check that costs little on long searches).
+ */
+function sampleDue(n: number): boolean {
+  return n <= 80 ? n % 10 === 1 : n % 50 === 1;
+}
+
+/**
+ * Every stride-th batch of a set of `count` images (batch 0 first); none when that would be
+ * fewer than 4 batches (too few images to tell candidates apart).
+ */
+function screenSample(count: number, batchSize: number, stride: number, ref: Reference): ScreenSample | undefined {
+  const batches = Math.ceil(count / batchSize);
+  if (stride < 2 || batches < 4 * stride) return undefined;
+  const has = (b: number): boolean => b % stride === 0;
+  const index: number[] = [];
+  for (let i = 0; i < count; i++) if (has(Math.floor(i / batchSize))) index.push(i);
+  return { has, ref: subReference(ref, index), index };
+}
+
+/** Rows `index` of [n, k] logits. */
+function rows(logits: Float32Array, index: readonly number[], k: number): Float32Array {
+  const out = new Float32Array(index.length * k);
+  index.forEach((i, j) => out.set(logits.subarray(i * k, (i + 1) * k), j * k));
+  return out;
+}

@@ -35,6 +35,12 @@ export interface SearchOptions {
   batchSize?: number;
   /** Largest activation snapshot kept for suffix runs, bytes (default 1.5 GB). */
   snapshotBudget?: number;
+  /**
+   * Whole-model trials are screened on every screenStride-th validation batch first (default 4:
+   * a quarter of the images); a candidate clearly not better than the current plan there is not
+   * run on the rest. 0: every trial on every image.
+   */
+  screenStride?: number;
   /** Journal file: written after each measurement; with `resume`, replayed. */
   checkpoint?: string;
   resume?: boolean;
@@ -45,6 +51,7 @@ export interface SearchOptions {
 }
 
 export const DEFAULT_MAX_DROP = 0.5;
+export const DEFAULT_SCREEN_STRIDE = 4;
 
 export interface SearchInput {
   model: Model;
@@ -78,6 +85,7 @@ function evaluatorFor(input: SearchInput, o: SearchOptions): Evaluator {
     mode: o.mode ?? 'int',
     batchSize: o.batchSize ?? 64,
     snapshotBudget: o.snapshotBudget ?? 1.5e9,
+    screenStride: o.screenStride ?? DEFAULT_SCREEN_STRIDE,
   }, journal);
 }
 
@@ -122,7 +130,7 @@ export async function searchPlan(input: SearchInput, o: SearchOptions): Promise<
   const result = await strategy({ ev, trials, ctx, condition: o.condition, sensitivity, fp32, plan: cal.plan, measured: first, ...(o.precision === false ? { precision: false } : {}) });
 
   // Suffix caching against whole-model trials: sampled pairs of runs of the same plans.
-  const { sample } = ev;
+  const { pairs: sample } = ev;
   const strip = (m: typeof first) => ({ top1: m.top1, agreement: m.agreement, loss: m.loss });
   const layersById = new Map(cal.layers.map((l) => [l.id, l]));
   const search: SearchReport = {
@@ -152,6 +160,7 @@ export async function searchPlan(input: SearchInput, o: SearchOptions): Promise<
       suffixRuns: ev.time.suffixRuns,
       wholeRuns: ev.time.wholeRuns,
     },
+    screening: { stride: ev.screenStride, images: ev.screenImages, rejected: ev.screening.rejected, seconds: ev.screening.seconds },
     engine: { mode: o.mode ?? 'int', agreementWithFile: NaN },
     seconds: (performance.now() - t0) / 1000,
   };

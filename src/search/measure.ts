@@ -34,11 +34,14 @@ function softmaxRow(x: Float32Array, o: number, k: number, out: Float64Array): v
   for (let c = 0; c < k; c++) out[o + c]! /= sum;
 }
 
-/** Mean over images of KL(softmax(fp32) || softmax(logits)), in nats. */
-export function meanKl(ref: Reference, logits: Float32Array): number {
+/** A candidate is accepted only when it lowers the smooth loss by more than this share of it. */
+export const LOSS_MARGIN = 0.005;
+
+/** KL(softmax(fp32) || softmax(logits)) of each image, in nats. */
+export function imageKl(ref: Reference, logits: Float32Array): Float64Array {
   const k = ref.classes;
   const n = ref.fp32Top1.length;
-  let total = 0;
+  const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const o = i * k;
     let max = -Infinity;
@@ -51,9 +54,57 @@ export function meanKl(ref: Reference, logits: Float32Array): number {
       const p = ref.fp32Prob[o + c]!;
       if (p > 0) kl += p * (Math.log(p) - (logits[o + c]! - logZ));
     }
-    total += kl;
+    out[i] = kl;
   }
-  return n ? total / n : 0;
+  return out;
+}
+
+/** Mean over images of KL(softmax(fp32) || softmax(logits)), in nats. */
+export function meanKl(ref: Reference, logits: Float32Array): number {
+  const kl = imageKl(ref, logits);
+  let total = 0;
+  for (const v of kl) total += v;
+  return kl.length ? total / kl.length : 0;
+}
+
+/** The reference restricted to images `index` (in that order). */
+export function subReference(ref: Reference, index: readonly number[]): Reference {
+  const k = ref.classes;
+  const fp32 = new Float32Array(index.length * k);
+  const fp32Prob = new Float64Array(index.length * k);
+  index.forEach((img, j) => {
+    fp32.set(ref.fp32.subarray(img * k, (img + 1) * k), j * k);
+    fp32Prob.set(ref.fp32Prob.subarray(img * k, (img + 1) * k), j * k);
+  });
+  const pick = (a: Int32Array): Int32Array => Int32Array.from(index, (img) => a[img]!);
+  return { classes: k, fp32, fp32Top1: pick(ref.fp32Top1), fp32Prob, labels: pick(ref.labels) };
+}
+
+/**
+ * Screening: whether a candidate, measured on a sample of images beside the plan it would
+ * replace, is beyond the sample's noise not better than that plan by `margin` (relative) of its
+ * loss. Per-image KL differences d = candidate - incumbent are paired, so the test is on their
+ * mean: rejected when mean(d) - z * se(d) > -margin * mean(incumbent), i.e. even the optimistic
+ * end of the one-sided interval (z = 2: about 98%) misses the improvement acceptance needs.
+ */
+export function clearlyWorse(candidate: Float64Array, incumbent: Float64Array, margin: number, z = 2): boolean {
+  const n = candidate.length;
+  if (n !== incumbent.length) throw new RangeError(`Expected paired samples but received ${n} and ${incumbent.length} images`);
+  if (n < 2) return false;
+  let sum = 0;
+  let base = 0;
+  for (let i = 0; i < n; i++) {
+    sum += candidate[i]! - incumbent[i]!;
+    base += incumbent[i]!;
+  }
+  const mean = sum / n;
+  let sq = 0;
+  for (let i = 0; i < n; i++) {
+    const d = candidate[i]! - incumbent[i]! - mean;
+    sq += d * d;
+  }
+  const se = Math.sqrt(sq / (n - 1) / n);
+  return mean - z * se > (-margin * base) / n;
 }
 
 export function measure(ref: Reference, logits: Float32Array): Measurement {

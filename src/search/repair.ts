@@ -13,7 +13,7 @@ import type { QuantPlan } from '../quant/plan';
 import type { LayerSensitivity, SensitivityReport } from '../report/report';
 import { Candidate, CandidateContext, Family, PRECISION_STEPS, repairOrder } from './candidates';
 import type { Evaluator, Measured } from './evaluator';
-import { AccuracyCondition, drop, holds, pairedStandardError } from './measure';
+import { AccuracyCondition, LOSS_MARGIN, drop, holds, pairedStandardError } from './measure';
 import { onlyLayer } from './sensitivity';
 import { StopReason, Trials } from './trials';
 
@@ -44,7 +44,7 @@ export interface StrategyResult {
 /** Whether `m` is better than `cur`: a lower smooth loss, and top-1 not lower beyond the noise of the pair. */
 function improves(cur: Measured, m: Measured, n: number): boolean {
   const noise = pairedStandardError(m.discordant[1] + cur.discordant[0], m.discordant[0] + cur.discordant[1], n);
-  return m.loss < cur.loss * 0.995 && m.top1 >= cur.top1 - noise;
+  return m.screened === undefined && m.loss < cur.loss * (1 - LOSS_MARGIN) && m.top1 >= cur.top1 - noise;
 }
 
 export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
@@ -100,8 +100,9 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
         const next = await cand.apply(plan, layer, ctx);
         if (!next) continue;
         tries++;
-        const { m, trial } = await trials.run('model', layer, cand, next);
-        if (m.loss < (best?.m.loss ?? Infinity)) best = { plan: next, m, name: cand.name, trial: trial.index };
+        // Screened against the current plan: a candidate clearly no better is not measured on every image.
+        const { m, trial } = await trials.run('model', layer, cand, next, plan);
+        if (m.screened === undefined && m.loss < (best?.m.loss ?? Infinity)) best = { plan: next, m, name: cand.name, trial: trial.index };
       }
       if (best && improves(cur, best.m, n)) {
         trials.list[best.trial]!.accepted = true;

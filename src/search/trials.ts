@@ -28,11 +28,14 @@ export class Trials {
     return null;
   }
 
-  /** Measures `measured` (the plan of a trial, possibly a one-layer view of `plan`) as trial of `layer`. */
-  async run(phase: SearchTrial['phase'], layer: Layer, candidate: { name: string; family: Family }, measured: QuantPlan): Promise<{ m: Measured; trial: SearchTrial }> {
+  /**
+   * Measures `measured` (the plan of a trial, possibly a one-layer view of a plan) as trial of
+   * `layer`; with `against` (the plan it would replace), screened first (Evaluator.measure).
+   */
+  async run(phase: SearchTrial['phase'], layer: Layer, candidate: { name: string; family: Family }, measured: QuantPlan, against?: QuantPlan): Promise<{ m: Measured; trial: SearchTrial }> {
     const t0 = performance.now();
     const index = this.list.length;
-    const m = await this.ev.measure(measured, `trial/${index}`);
+    const m = await this.ev.measure(measured, `trial/${index}`, against ? { against } : {});
     const trial: SearchTrial = {
       index,
       phase,
@@ -42,6 +45,7 @@ export class Trials {
       result: { top1: m.top1, agreement: m.agreement, loss: m.loss },
       accepted: false,
       seconds: (performance.now() - t0) / 1000,
+      ...(m.screened !== undefined ? { screened: m.screened } : {}),
     };
     this.list.push(trial);
     this.onTrial?.(trial, this.list.length, this.budgets.maxTrials);

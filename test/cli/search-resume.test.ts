@@ -1,7 +1,8 @@
 /**
  * `layerq quantize` searches by default and is resumable: a run killed with SIGKILL in the middle
  * of its search and continued with --resume ends with the plan of an uninterrupted run, and the
- * same inputs and seed give the same plan. ResNet-20 W4A4 on a small CIFAR subset (many trials).
+ * same inputs and seed give the same plan. ResNet-20 W4A4 on a small CIFAR subset (many trials,
+ * screened on a sample whose losses a resumed run computes again).
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -29,6 +30,8 @@ describe('layerq quantize: search, kill -9, --resume', () => {
   const args = (out: string): string[] => [
     'quantize', modelFile('resnet20'), '--calib-data', calib, '--val-data', val, '--out', out,
     '--w-bits', '4', '--a-bits', '4', '--per-channel', '--max-drop', '0.5', '--max-trials', '25', '--seed', '0', '--calib-per-class', '4', '--quiet',
+    // Batches of 4: 20 validation batches, so whole-model trials are screened on 5 of them first.
+    '--batch', '4',
   ];
   const planOf = (out: string): string => JSON.stringify(JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')).plan);
 
@@ -39,6 +42,7 @@ describe('layerq quantize: search, kill -9, --resume', () => {
     expect(ra.code).toBe(0);
     const report = JSON.parse(fs.readFileSync(path.join(a, 'report.json'), 'utf8'));
     expect(report.search.trials.length).toBeGreaterThan(10);
+    expect(report.search.screening.images).toBe(20);
     expect(fs.existsSync(path.join(a, 'search-checkpoint.json'))).toBe(false);
 
     // Kill -9 once the checkpoint holds some trials.
