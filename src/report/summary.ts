@@ -69,10 +69,12 @@ export function perClassComparison(fp32: Float32Array, quantized: Float32Array, 
     .sort((x, y) => y.fp32 - y.quantized - (x.fp32 - x.quantized) || x.name.localeCompare(y.name));
 }
 
-/** The command line and the machine, for the report's header. */
+/** The command line (`layerq ...`, or the script that called the library) and the machine, for the report's header. */
 export function runInfo(isa: string, threads: number): QuantizeReport['run'] {
+  const script = process.argv[1] ?? '';
+  const cli = /^layerq(\.js)?$/.test(path.basename(script));
   return {
-    command: ['layerq', ...process.argv.slice(2)].join(' '),
+    command: [cli ? 'layerq' : `node ${path.relative(process.cwd(), script) || script}`, ...process.argv.slice(2)].join(' '),
     layerqVersion: packageVersion(),
     node: process.version,
     isa,
