@@ -15,6 +15,7 @@ import { saveModel } from '../onnx/save';
 import { QuantConfig, checkQuantConfig } from '../quant/first-plan';
 import { calibratePlan } from '../pipeline/calibrate';
 import { findLayers } from '../quant/layers';
+import { layerTimes, profileModel } from '../bench/profile';
 import { DEFAULT_MAX_DROP, GramCollector, SearchOutcome, searchPlan } from '../search';
 import type { Budgets } from '../search';
 import type { SearchTrial } from '../report/report';
@@ -63,6 +64,8 @@ export interface QuantizeOptions extends DataOptions, PreprocessOptions {
   onNote?: (line: string) => void;
   /** Also write report.html beside report.json (default true). */
   html?: boolean;
+  /** Time each layer, FP32 against the written plan on the int8 engine, into report.json's `profile`. */
+  profile?: boolean;
 }
 
 export interface QuantizeResult {
@@ -182,6 +185,16 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
   });
   time.lap('evaluate');
 
+  let profile: QuantizeReport['profile'];
+  if (o.profile) {
+    const rounds = 5;
+    const times = await profileModel(path.basename(o.model), model.model, model.input, {
+      batches: [batchSize], rounds, plan: { layers, plan }, onProgress: (_stage, done, total) => o.onProgress?.('profile', done, total),
+    });
+    profile = { batch: batchSize, rounds, layers: layerTimes(times, layers) };
+    time.lap('profile');
+  }
+
   const summarize = (logits: Float32Array): { top1: number; top5: number } => {
     const a = accuracy(logits, data.validation.labels, data.classes);
     return { top1: a.top1, top5: a.top5 };
@@ -209,6 +222,7 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
     perClass: perClassComparison(fp32Logits, fileLogits, data.validation.labels, data.classes),
     ...(outcome ? { sensitivity: outcome.sensitivity } : {}),
     ...(outcome?.search ? { search: { ...outcome.search, engine: { mode: outcome.search.engine.mode, agreementWithFile: agreement(intLogits, fileLogits, model.classes) } } } : {}),
+    ...(profile ? { profile } : {}),
     timings: time.seconds,
     run: runInfo(isaInfo().active, isaInfo().threads),
     files: fileSizes(o.model, written.path),

@@ -8,6 +8,8 @@ import { Graph, Model } from '../ir/graph';
 import { Engine, quantizedEngine, type BatchSource } from '../engine/engine';
 import { Program, Step, Value } from '../engine/runtime';
 import { calibratePlan } from '../pipeline/calibrate';
+import type { Layer } from '../quant/layers';
+import type { QuantPlan } from '../quant/plan';
 import { ImageInput } from '../ir/image-input';
 
 export type StepCategory = 'conv' | 'pointwise' | 'depthwise' | 'gemm' | 'quantize' | 'elementwise' | 'other';
@@ -102,6 +104,8 @@ export interface ProfileOptions {
   rounds: number;
   /** Synthetic calibration images for the int8 plan. */
   calibrationImages?: number;
+  /** The int8 engine's plan (default: W8A8 per-channel calibrated on synthetic images). */
+  plan?: { layers: readonly Layer[]; plan: QuantPlan };
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -109,8 +113,7 @@ export interface ProfileOptions {
 export async function profileModel(name: string, model: Model, input: ImageInput, options: ProfileOptions): Promise<ProfileResult> {
   const graph = model.graph;
   const fp32 = Engine.fp32(model);
-  const calib = syntheticImages(input, options.calibrationImages ?? 32, 7);
-  const { layers, plan } = await calibratePlan(model, calib, {
+  const { layers, plan } = options.plan ?? await calibratePlan(model, syntheticImages(input, options.calibrationImages ?? 32, 7), {
     weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax',
     symmetricActivations: false, scope: 'float-residual', biasCorrection: false,
   });
@@ -155,4 +158,19 @@ export async function profileModel(name: string, model: Model, input: ImageInput
     .filter((c) => c.n > 0)
     .map(({ category, fp32Ms, int8Ms }) => ({ category, fp32Ms, int8Ms }));
   return { model: name, batches: options.batches, rounds: options.rounds, fp32TotalMs: fp32Total, int8TotalMs: int8Total, categories, steps };
+}
+
+/**
+ * Per-layer ms a batch of a profile run at one batch size (index `b` of its batches): each
+ * layer's own step in the FP32 program and in the int8 one (quantize and dequantize steps
+ * around it not included), in network order. For report.json's `profile`.
+ */
+export function layerTimes(result: ProfileResult, layers: readonly Layer[], b = 0): { id: string; fp32Ms: number; int8Ms: number }[] {
+  const byName = new Map(result.steps.map((s) => [s.name, s]));
+  return layers.flatMap((l) => {
+    const s = byName.get(l.id);
+    const fp32Ms = s?.fp32Ms?.[b];
+    const int8Ms = s?.int8Ms?.[b];
+    return fp32Ms !== undefined && int8Ms !== undefined ? [{ id: l.id, fp32Ms, int8Ms }] : [];
+  });
 }

@@ -172,6 +172,7 @@ function buildProgram(): Command {
   searchOptions(quantizeCommand)
     .option('--no-search', 'keep the first plan (one calibration rule for every layer): no sensitivity analysis, no search')
     .option('--no-html', 'do not write report.html beside report.json')
+    .option('--profile', 'time each layer, FP32 against the quantized plan on the int8 kernels (report.json and report.html)')
     .option('--resume', `continue an interrupted search from OUT/${CHECKPOINT_FILE}`)
     .option('--no-screen', 'measure every whole-model trial on every validation image (default: screened on a quarter of them first)')
     .option('--json', 'print the report as one JSON object on stdout')
@@ -180,6 +181,7 @@ function buildProgram(): Command {
       const progress = progressReporter(Boolean(opts.quiet));
       const result = await quantize({
         html: opts.html !== false,
+        profile: Boolean(opts.profile),
         model,
         ...dataAndConfig(opts),
         out: opts.out,

@@ -142,7 +142,7 @@ export function profileSection(p: NonNullable<ReadableReport['profile']>): strin
   const fp32 = p.layers.reduce((s, l) => s + l.fp32Ms, 0);
   const int8 = p.layers.reduce((s, l) => s + l.int8Ms, 0);
   return section('profile', 'Time per layer, FP32 against int8', [
-    facts([['all layers', esc(`FP32 ${fp32.toFixed(2)} ms, int8 ${int8.toFixed(2)} ms a batch (${int8 > 0 ? (fp32 / int8).toFixed(2) : '-'}x)`)]]),
+    facts([['all layers', esc(`FP32 ${fp32.toFixed(2)} ms, int8 ${int8.toFixed(2)} ms a batch${p.batch ? ` of ${p.batch} images` : ''} (${int8 > 0 ? (fp32 / int8).toFixed(2) : '-'}x)${p.rounds ? `, fastest of ${p.rounds} runs` : ''}`)]]),
     profileChart(p.layers),
     legend([['fp32', 'FP32'], ['quant', 'int8']]),
   ].join('\n'));

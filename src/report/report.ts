@@ -68,8 +68,11 @@ export interface QuantizeReport {
   run: { command: string; layerqVersion: string; node: string; isa: string; cpu: string; threads: number };
   /** Sizes (bytes) of the FP32 model given and of the written model.qdq.onnx. */
   files?: { modelBytes: number; outputBytes: number };
-  /** Per-layer time, FP32 against int8 kernels, in network order (where `layerq bench --profile` ran; ms a batch). */
-  profile?: { layers: { id: string; fp32Ms: number; int8Ms: number }[] };
+  /**
+   * Per-layer time, FP32 against the written plan on the int8 engine, in network order (`layerq
+   * quantize --profile`; ms a batch of `batch` images, fastest of `rounds` runs).
+   */
+  profile?: { batch?: number; rounds?: number; layers: { id: string; fp32Ms: number; int8Ms: number }[] };
 }
 
 export interface ReportLayer {

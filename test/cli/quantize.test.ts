@@ -49,6 +49,24 @@ describe('layerq quantize', () => {
     expectOneLineError(again, /already quantized/);
   });
 
+  test('--profile: each layer timed, FP32 against the plan on the int8 engine, in report.json and report.html', () => {
+    const out = path.join(dir, 'profile');
+    const r = layerq(['quantize', modelFile('resnet20'), '--calib-data', calib, '--val-data', val, '--out', out,
+      '--calib-per-class', '2', '--val-per-class', '2', '--per-channel', '--no-search', '--profile', '--batch', '8', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
+    expect(report.profile.batch).toBe(8);
+    expect(report.profile.layers.map((l: { id: string }) => l.id)).toEqual(report.layers.map((l: { id: string }) => l.id));
+    for (const l of report.profile.layers) {
+      expect(l.fp32Ms).toBeGreaterThan(0);
+      expect(l.int8Ms).toBeGreaterThan(0);
+    }
+    expect(report.timings.profile).toBeGreaterThan(0);
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    expect(html).toContain('id="profile"');
+  });
+
   test('one pool: disjoint sets drawn from it; the same seed gives the same sets', () => {
     const pool = path.join(dir, 'pool');
     makeImageFolder(pool, CLASSES, 6, path.join(val, 'horse'));
