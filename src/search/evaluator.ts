@@ -144,8 +144,7 @@ export class Evaluator {
     if (recorded) return recorded;
     const engine = this.engine(plan);
     const t0 = performance.now();
-    const snap = this.snapshot;
-    const suffix = snap !== undefined && snap.prefix.every((sig, i) => engine.steps[i] !== undefined && stepSignature(engine.steps[i]!) === sig);
+    const suffix = this.fitsSnapshot(engine);
     const sample = this.sample;
     let logits: Float32Array;
     if (options.against && sample) {
@@ -161,7 +160,7 @@ export class Evaluator {
       }
       logits = this.merge(part, await this.runBatches(engine, (b) => !sample.has(b), suffix));
     } else {
-      logits = suffix ? await engine.runFrom(snap!) : await engine.runAll(this.images, { batchSize: this.options.batchSize });
+      logits = suffix ? await engine.runFrom(this.snapshot!) : await engine.runAll(this.images, { batchSize: this.options.batchSize });
     }
     const seconds = (performance.now() - t0) / 1000;
     if (suffix) {
@@ -178,6 +177,12 @@ export class Evaluator {
     return m;
   }
 
+  /** Whether `engine`'s program starts with the kept snapshot's prefix (step signatures). */
+  private fitsSnapshot(engine: Engine): boolean {
+    const snap = this.snapshot;
+    return snap !== undefined && snap.prefix.every((sig, i) => engine.steps[i] !== undefined && stepSignature(engine.steps[i]!) === sig);
+  }
+
   /** Per-image losses of `plan` on the screening sample (from a measurement, or run now). */
   private async sampleLossOf(plan: QuantPlan): Promise<Float64Array> {
     const sample = this.sample!;
@@ -185,9 +190,7 @@ export class Evaluator {
     let kl = this.sampleKl.get(hash);
     if (!kl) {
       const engine = this.engine(plan);
-      const snap = this.snapshot;
-      const suffix = snap !== undefined && snap.prefix.every((sig, i) => engine.steps[i] !== undefined && stepSignature(engine.steps[i]!) === sig);
-      kl = imageKl(sample.ref, await this.runBatches(engine, sample.has, suffix));
+      kl = imageKl(sample.ref, await this.runBatches(engine, sample.has, this.fitsSnapshot(engine)));
       this.sampleKl.set(hash, kl);
     }
     return kl;
