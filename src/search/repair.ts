@@ -5,8 +5,8 @@
  * layer in order of sensitivity, family by family (the best candidate of a family by the smooth
  * loss, accepted on accuracy). Repairs cost no precision, so this pass runs to its end rather
  * than stopping at the first plan that passes (a margin against the validation set's noise).
- * Last, while the condition fails, raise precision (8-bit input, 8-bit weights, float) one step
- * a layer per pass, most sensitive layers first.
+ * Last, while the condition fails, raise precision (8-bit input, 8-bit weights, float) where it
+ * removes the most loss per MAC taken out of the low bit widths (`raisePrecision`).
  */
 import type { Layer } from '../quant/layers';
 import type { QuantPlan } from '../quant/plan';
@@ -113,27 +113,68 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
     }
   }
 
-  // 3. Precision, one step a layer per pass, where the layer's loss is largest, until the condition holds.
+  // 3. Precision where it buys the most loss per MAC, until the condition holds.
   const repaired = plan;
-  for (let changed = s.precision !== false; changed && !(await stopped());) {
-    changed = false;
-    for (const [layer] of order) {
-      if (await stopped()) break;
-      const step = await firstApplicable(PRECISION_STEPS, plan, layer, ctx);
-      if (!step) continue;
-      await ev.focus(plan, layer, `focus/precision/${layer.id}/${step.cand.name}`);
-      const { m, trial } = await trials.run('model', layer, step.cand, step.plan);
-      if (m.loss < cur.loss) {
-        trial.accepted = true;
-        plan = step.plan;
-        cur = m;
-        candidates.set(layer.id, step.cand.name);
-        changed = true;
-      }
-    }
+  if (s.precision !== false && !(await stopped())) {
+    ({ plan, cur } = await raisePrecision(s, order.map(([layer]) => layer), plan, cur, candidates, stopped));
   }
   ev.release();
   return { plan, measured: cur, stoppedBy: (await stopped()) ?? 'exhausted', candidates, repaired };
+}
+
+/**
+ * Precision, lazily greedy: every layer's next step up (8-bit input, 8-bit weights, float) is
+ * measured once against the current plan and ranked by the loss it removes per share of MACs it
+ * takes out of the low bit widths; the best is re-measured against the plan as it now is (earlier
+ * acceptances change what a step is worth) and accepted while it is still at least as good as the
+ * next best's older figure, else ranked again. An accepted layer's next step joins the ranking.
+ * Ends when the condition holds, no step lowers the loss, or the budget is spent. Raising the
+ * layers that pay most for their MACs keeps more of the network at low bit widths than raising
+ * layers in order of sensitivity.
+ */
+async function raisePrecision(s: StrategyInput, layers: readonly Layer[], plan: QuantPlan, cur: Measured, candidates: Map<string, string>,
+  stopped: () => Promise<StopReason | null>): Promise<{ plan: QuantPlan; cur: Measured }> {
+  const { ev, trials, ctx } = s;
+  const total = ctx.layers.reduce((a, l) => a + l.macs, 0) || 1;
+  interface Step { layer: Layer; cand: Candidate; plan: QuantPlan; ratio: number; against: QuantPlan; m: Measured; trial: number }
+  const measureStep = async (layer: Layer, base: QuantPlan, baseM: Measured): Promise<Step | null> => {
+    const step = await firstApplicable(PRECISION_STEPS, base, layer, ctx);
+    if (!step || trials.exhausted()) return null;
+    await ev.focus(base, layer, `focus/precision/${layer.id}/${step.cand.name}/${trials.list.length}`);
+    const { m, trial } = await trials.run('model', layer, step.cand, step.plan);
+    // The MACs the step takes out of the low bit widths: the layer's, or every layer reading the input it raises.
+    const raised = step.cand.family === 'activation-bits' ? ctx.layers.filter((l) => l.input === layer.input) : [layer];
+    const share = raised.reduce((a, l) => a + l.macs, 0) / total;
+    return { layer, cand: step.cand, plan: step.plan, ratio: (baseM.loss - m.loss) / Math.max(share, 1e-6), against: base, m, trial: trial.index };
+  };
+  const ranked: Step[] = [];
+  for (const layer of layers) {
+    if (await stopped()) return { plan, cur };
+    const st = await measureStep(layer, plan, cur);
+    if (st) ranked.push(st);
+  }
+  while (!(await stopped())) {
+    ranked.sort((a, b) => b.ratio - a.ratio);
+    const best = ranked.shift();
+    if (!best || best.ratio <= 0) break;
+    let st: Step | null = best;
+    if (best.against !== plan) {
+      st = await measureStep(best.layer, plan, cur);
+      if (!st) continue;
+      if (ranked.length && st.ratio < ranked[0]!.ratio) {
+        ranked.push(st);
+        continue;
+      }
+    }
+    if (!(st.m.loss < cur.loss)) continue;
+    trials.list[st.trial]!.accepted = true;
+    plan = st.plan;
+    cur = st.m;
+    candidates.set(st.layer.id, st.cand.name);
+    const next = await stopped() ? null : await measureStep(st.layer, plan, cur);
+    if (next) ranked.push(next);
+  }
+  return { plan, cur };
 }
 
 async function firstApplicable(steps: readonly Candidate[], plan: QuantPlan, layer: Layer, ctx: CandidateContext): Promise<{ cand: Candidate; plan: QuantPlan } | null> {

@@ -63,6 +63,15 @@ describe('layer search on the demo task', () => {
     expect(r.search!.raised).toEqual([]);
   }, 120000);
 
+  test('repair without repair tries: precision goes to the planted layer alone (float: W8A8 has no higher bits)', async () => {
+    const r = await searchPlan(input, { strategy: 'repair', condition, budgets: { triesPerLayer: 0 } });
+    expect(r.search!.reached).toBe(true);
+    expect(r.search!.raised.map((l) => l.id)).toEqual([PLANTED]);
+    expect(r.plan.layers.find((l) => l.id === PLANTED)!.float).toBe(true);
+    const accepted = r.search!.trials.filter((t) => t.accepted);
+    expect(accepted.map((t) => [t.layer, t.candidate])).toEqual([[PLANTED, 'float']]);
+  }, 120000);
+
   test('fallback: the planted layer goes back to float', async () => {
     const r = await searchPlan(input, { strategy: 'fallback', condition });
     expect(r.search!.reached).toBe(true);
