@@ -111,7 +111,7 @@ async function main(): Promise<void> {
           trials: s?.trials.length ?? 0, screened: s?.screening?.rejected ?? 0, seconds, cpuSeconds, searchSeconds: s?.seconds ?? 0, speedup: s?.speedup.ratio ?? 1,
           acceptedByFamily: s?.acceptedByFamily ?? {}, reached: s?.reached ?? null,
           repairsOnly: repaired === undefined ? null : { testDrop: fp32Test - repaired, share4: lowBitShare(r.repairedPlan!, layers, 4), share4in: lowBitShare(r.repairedPlan!, layers, 4, CONFIGS[c]!.activationBits) },
-          firstPlanValDrop: s ? r.report.sensitivity!.fp32.top1 - s.before.top1 : null,
+          firstPlanValDrop: s ? r.report.accuracy.fp32.top1 - s.before.top1 : null,
           valImages: r.report.data.validationImages,
         };
         rows.push(row);

@@ -220,7 +220,7 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
     plan,
     macShare: macShare(plan, layers),
     perClass: perClassComparison(fp32Logits, fileLogits, data.validation.labels, data.classes),
-    ...(outcome ? { sensitivity: outcome.sensitivity } : {}),
+    ...(outcome?.sensitivity ? { sensitivity: outcome.sensitivity } : {}),
     ...(outcome?.search ? { search: { ...outcome.search, engine: { mode: outcome.search.engine.mode, agreementWithFile: agreement(intLogits, fileLogits, model.classes) } } } : {}),
     ...(profile ? { profile } : {}),
     timings: time.seconds,

@@ -33,7 +33,9 @@ export function formatQuantize(r: QuantizeResult): string {
     `             int8 engine top-1 ${pct(a.int8Engine.top1)}, same top-1 as the file on ${pct(a.int8EngineAgreement)}`,
     ...(report.search
       ? [
-          `search       ${report.search.strategy}: ${report.search.trials.length} trials in ${report.search.seconds.toFixed(0)} s, condition ${report.search.reached ? 'reached' : `not reached (stopped: ${report.search.stoppedBy})`}; suffix runs ${report.search.speedup.ratio.toFixed(1)}x faster than whole-model trials${report.search.screening?.stride ? `; ${report.search.screening.rejected} trials screened out on ${report.search.screening.images} images` : ''}`,
+          !report.sensitivity && report.search.trials.length === 0
+            ? `search       not needed: the first plan meets the condition (no sensitivity analysis, no trials; \`layerq analyze\` gives the analysis)`
+            : `search       ${report.search.strategy}: ${report.search.trials.length} trials in ${report.search.seconds.toFixed(0)} s, condition ${report.search.reached ? 'reached' : `not reached (stopped: ${report.search.stoppedBy})`}; suffix runs ${report.search.speedup.ratio.toFixed(1)}x faster than whole-model trials${report.search.screening?.stride ? `; ${report.search.screening.rejected} trials screened out on ${report.search.screening.images} images` : ''}`,
           `MACs         weights ${shares(report.macShare.weightBits)}; inputs ${shares(report.macShare.activationBits)}`,
           ...(report.search.raised.length ? [`raised       ${report.search.raised.map((x) => `${x.id} (W${x.weightBits ?? 'float'}A${x.activationBits ?? 'float'})`).join(', ')}`] : []),
           '',

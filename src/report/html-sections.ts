@@ -106,12 +106,12 @@ export function searchSection(r: ReadableReport, s: SearchReport): string {
       ['suffix caching', esc(`trials ${seconds(s.speedup.trialSeconds)} against ${seconds(s.speedup.wholeModelSeconds)} on the whole model (${s.speedup.ratio.toFixed(1)}x)`)],
       ...(s.screening?.stride ? [['screening', esc(`${s.screening.rejected} of ${s.trials.filter((t) => t.phase === 'model').length} whole-model trials screened out on a sample of ${s.screening.images} images (${seconds(s.screening.seconds)})`)] as [string, string]] : []),
     ]),
-    searchChart(s, r.accuracy.fp32.top1, r.layers.map((l) => l.id)),
-    legend([['trial model', 'whole-model trial'], ['trial layer', 'layer-alone trial'], ['trial accepted', 'accepted'], ...(s.trials.some((t) => t.screened) ? [['trial model screened', 'screened out on a sample'] as [string, string]] : []), ['model-level', 'whole model as accepted'], ['ref-target', 'target']]),
+    s.trials.length === 0 ? `<p>${esc(r.sensitivity ? 'No trial was needed.' : 'No trial was needed: the first plan met the condition, so no sensitivity analysis ran either (layerq analyze gives it).')}</p>` : searchChart(s, r.accuracy.fp32.top1, r.layers.map((l) => l.id)),
+    !s.trials.length ? '' : legend([['trial model', 'whole-model trial'], ['trial layer', 'layer-alone trial'], ['trial accepted', 'accepted'], ...(s.trials.some((t) => t.screened) ? [['trial model screened', 'screened out on a sample'] as [string, string]] : []), ['model-level', 'whole model as accepted'], ['ref-target', 'target']]),
     `<p class="muted">${esc(`The condition is on ${s.condition.metric === 'agreement' ? 'agreement with FP32' : 'top-1'}; the first plan scored ${conditionValue(s, s.before).toFixed(2)}.`)}</p>`,
     families.length ? `<h3>Accepted by kind of adjustment</h3>${table(['adjustment', 'accepted'], families, [1])}` : '',
     raised.length ? `<h3>Layers above the configured bits, or float</h3>${table(['layer', 'weights', 'input'], raised)}` : '',
-    `<details${s.trials.length <= 40 ? ' open' : ''}><summary>All ${s.trials.length} trials</summary>`
+    !s.trials.length ? '' : `<details${s.trials.length <= 40 ? ' open' : ''}><summary>All ${s.trials.length} trials</summary>`
       + table(['#', 'phase', 'layer', 'candidate', 'kind', 'top-1', 'agreement', 'loss', '', 's'], trials, [0, 5, 6, 7, 9], 'trials') + '</details>',
   ].join('\n'));
 }

@@ -13,8 +13,8 @@ import { CandidateContext, RoundingFitter } from './candidates';
 import { Journal } from './checkpoint';
 import { Evaluator } from './evaluator';
 import { fallbackSearch } from './fallback';
-import { AccuracyCondition, reference } from './measure';
-import { repairSearch } from './repair';
+import { AccuracyCondition, holds, reference } from './measure';
+import { StrategyResult, repairSearch } from './repair';
 import { analyzeSensitivity } from './sensitivity';
 import { Budgets, DEFAULT_BUDGETS, Trials } from './trials';
 
@@ -68,7 +68,8 @@ export interface SearchInput {
 
 export interface SearchOutcome {
   plan: QuantPlan;
-  sensitivity: SensitivityReport;
+  /** Absent when the first plan met the condition (no analysis was needed). */
+  sensitivity?: SensitivityReport;
   search: SearchReport | undefined;
   /** The candidate each changed layer holds. */
   candidates: Map<string, string>;
@@ -111,9 +112,12 @@ export async function searchPlan(input: SearchInput, o: SearchOptions): Promise<
   const t0 = performance.now();
   const ev = evaluatorFor(input, o);
   const { calibration: cal } = input;
-  const sensitivity = await sensitivityOf(ev, input, o);
   const fp32 = await ev.measure(null, 'fp32');
   const first = await ev.measure(cal.plan, 'model/first');
+  // A first plan that meets the condition (trial engine and the file's semantics) needs neither
+  // the sensitivity analysis nor trials (`layerq analyze` still gives the analysis).
+  const firstHolds = holds(o.condition, fp32, first) && holds(o.condition, fp32, await ev.confirm(cal.plan));
+  const sensitivity = firstHolds ? undefined : await sensitivityOf(ev, input, o);
   const budgets: Budgets = { ...DEFAULT_BUDGETS, ...o.budgets };
   const trials = new Trials(ev, budgets, (trial, done, total) => {
     o.onTrial?.(trial);
@@ -127,7 +131,9 @@ export async function searchPlan(input: SearchInput, o: SearchOptions): Promise<
     fitRounding: input.fitRounding ?? (async () => null),
   };
   const strategy = o.strategy === 'fallback' ? fallbackSearch : repairSearch;
-  const result = await strategy({ ev, trials, ctx, condition: o.condition, sensitivity, fp32, plan: cal.plan, measured: first, ...(o.precision === false ? { precision: false } : {}) });
+  const result: StrategyResult = sensitivity
+    ? await strategy({ ev, trials, ctx, condition: o.condition, sensitivity, fp32, plan: cal.plan, measured: first, ...(o.precision === false ? { precision: false } : {}) })
+    : { plan: cal.plan, measured: first, stoppedBy: 'condition', candidates: new Map() };
 
   // Suffix caching against whole-model trials: sampled pairs of runs of the same plans.
   const { pairs: sample } = ev;
@@ -164,5 +170,5 @@ export async function searchPlan(input: SearchInput, o: SearchOptions): Promise<
     engine: { mode: o.mode ?? 'int', agreementWithFile: NaN },
     seconds: (performance.now() - t0) / 1000,
   };
-  return { plan: result.plan, sensitivity, search, candidates: result.candidates, replayed: ev.replayed, ...(result.repaired ? { repaired: result.repaired } : {}) };
+  return { plan: result.plan, ...(sensitivity ? { sensitivity } : {}), search, candidates: result.candidates, replayed: ev.replayed, ...(result.repaired ? { repaired: result.repaired } : {}) };
 }
