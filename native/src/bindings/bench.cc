@@ -84,11 +84,12 @@ Napi::Value Cpu(const Napi::CallbackInfo& info) {
   flags.Set("neonDot", f.neon_dot);
   flags.Set("neonI8mm", f.neon_i8mm);
   o.Set("flags", flags);
-  // The instruction the int8 GEMM kernels use on the fastest path (after LAYERQ_NEON_DOT).
+  // The instruction the int8 GEMM kernels use on the fastest path (after LAYERQ_NEON_I8MM and
+  // LAYERQ_NEON_DOT).
 #if defined(__x86_64__) || defined(_M_X64)
   o.Set("int8Sequence", Q8HasAvx512Vnni() ? "vpdpbusd" : f.avx2_fma ? "vpmaddwd" : "scalar");
 #elif defined(__aarch64__)
-  o.Set("int8Sequence", Q8HasNeonDot() ? "sdot" : "smlal");
+  o.Set("int8Sequence", Q8HasNeonI8mm() ? "usmmla" : Q8HasNeonDot() ? "sdot" : "smlal");
 #else
   o.Set("int8Sequence", "scalar");
 #endif
