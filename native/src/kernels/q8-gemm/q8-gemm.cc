@@ -103,7 +103,7 @@ void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, siz
 void Q8Gemm(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out) {
   if (packed.groups() != 1) throw std::invalid_argument("q8 gemm: packed weights have groups");
   const Q8GemmUkernels* uk = Q8GemmUkernelsFor(ActiveIsa());
-  if (!uk) return Q8GemmReference(packed, a, rows, out);
+  if (!uk) return Q8GemmScalar(packed, a, rows, out);
   if (packed.m() == 1 && uk->one_row) uk = uk->one_row;
   if ((uk->kstep == 4 && !packed.has_quads()) || (uk->kstep == 8 && !packed.has_octs())) {
     throw std::logic_error("q8 gemm: weights packed without the kernel's layout");

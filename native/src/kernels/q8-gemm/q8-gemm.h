@@ -211,6 +211,6 @@ void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, siz
 // out[M rows of A][N] = A (uint8 [rows][K]) x packed^T, one group; see qgemm in the TS API.
 void Q8Gemm(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out);
 // The scalar reference of Q8Gemm (oracle): the contract computed directly from raw weights.
-void Q8GemmReference(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out);
+void Q8GemmScalar(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out);
 
 }  // namespace layerq
