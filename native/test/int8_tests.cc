@@ -233,7 +233,7 @@ int RunInt8Tests() {
   if (Q8HasAvx512Vnni()) compared += " (vpdpbusd)";
 #endif
 #if defined(__aarch64__)
-  compared += Q8HasNeonDot() ? " (sdot)" : " (smlal)";
+  compared += Q8HasNeonI8mm() ? " (usmmla)" : Q8HasNeonDot() ? " (sdot)" : " (smlal)";
 #endif
   std::printf("int8 kernels: %s (%d failures; compared with the reference:%s)\n", g_failures ? "FAILED" : "ok",
               g_failures, compared.empty() ? " nothing, scalar only" : compared.c_str());

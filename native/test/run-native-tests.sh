@@ -24,10 +24,12 @@ echo "== native tests ($(uname -m))"
 build/native-tests/layerq_native_tests
 if have_cross; then
   build build/native-tests-aarch64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake
-  # Every NEON path: -cpu max has the dot product (sdot kernels) and i8mm; a Cortex-A72 has
-  # neither (the plain smlal kernels).
-  echo "== native tests (aarch64 under qemu -cpu max: NEON with dotprod, i8mm)"
+  # Every NEON path: -cpu max has i8mm (usmmla kernels) and the dot product (sdot kernels, with
+  # i8mm turned off); a Cortex-A72 has neither (the plain smlal kernels).
+  echo "== native tests (aarch64 under qemu -cpu max: NEON with i8mm)"
   qemu-aarch64 -cpu max build/native-tests-aarch64/layerq_native_tests
+  echo "== native tests (aarch64 under qemu -cpu max, LAYERQ_NEON_I8MM=0: NEON with dotprod)"
+  LAYERQ_NEON_I8MM=0 qemu-aarch64 -cpu max build/native-tests-aarch64/layerq_native_tests
   echo "== native tests (aarch64 under qemu -cpu cortex-a72: NEON without dotprod)"
   qemu-aarch64 -cpu cortex-a72 build/native-tests-aarch64/layerq_native_tests
 elif in_ci; then

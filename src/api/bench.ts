@@ -118,7 +118,10 @@ export function kernelProbe(dtype: BenchDtype, isa: IsaName, probes: readonly Pe
   if (dtype === 'f32') return isa === 'avx2' ? has('f32-fma-avx2') : isa === 'avx512' ? has('f32-fma-avx512') : isa === 'neon' ? has('f32-fmla-neon') : null;
   if (isa === 'avx512') return has('int8-vpdpbusd-avx512') ?? has('int8-vpmaddwd-avx2');  // no VNNI: the AVX2 kernels run
   if (isa === 'avx2') return has('int8-vpmaddwd-avx2');
-  if (isa === 'neon') return nativeCpu().int8Sequence === 'sdot' ? has('int8-sdot-neon') : has('int8-smlal-neon');
+  if (isa === 'neon') {
+    const seq = nativeCpu().int8Sequence;
+    return seq === 'usmmla' ? has('int8-usmmla-neon') : seq === 'sdot' ? has('int8-sdot-neon') : has('int8-smlal-neon');
+  }
   return null;
 }
 

@@ -13,8 +13,8 @@ export interface NativeCpu {
   /** Features the kernels use, as detected (CPUID + xgetbv, HWCAP), space separated. */
   features: string;
   flags: { avx2Fma: boolean; avx512: boolean; avx512Vnni: boolean; avxVnni: boolean; neon: boolean; neonDot: boolean; neonI8mm: boolean };
-  /** The instruction of the int8 GEMM kernels on the fastest path: vpdpbusd, vpmaddwd, sdot, smlal or scalar. */
-  int8Sequence: 'vpdpbusd' | 'vpmaddwd' | 'sdot' | 'smlal' | 'scalar';
+  /** The instruction of the int8 GEMM kernels on the fastest path: vpdpbusd, vpmaddwd, usmmla (i8mm), sdot, smlal or scalar. */
+  int8Sequence: 'vpdpbusd' | 'vpmaddwd' | 'usmmla' | 'sdot' | 'smlal' | 'scalar';
   /** The compiler the addon was built with. */
   compiler?: string;
 }

@@ -148,10 +148,11 @@ export function gemmStep(graph: Graph, node: Node, activation: f32.Activation | 
   if (c && c.data.length !== N) {
     throw new LayerqError('UNSUPPORTED_OP', `node '${node.name}': Gemm bias must have ${N} elements`);
   }
-  const packed = f32.PackedGemm.create(
-    f32Data(b), b.dims, transB, c ? f32Data(c) : null,
-    node.op === 'Gemm' ? attrNum(node, 'alpha', 1) : 1, node.op === 'Gemm' ? attrNum(node, 'beta', 1) : 1, activation,
-  );
+  const packed = f32.PackedGemm.create(f32Data(b), b.dims, transB, c ? f32Data(c) : null, {
+    alpha: node.op === 'Gemm' ? attrNum(node, 'alpha', 1) : 1,
+    beta: node.op === 'Gemm' ? attrNum(node, 'beta', 1) : 1,
+    ...(activation ? { activation } : {}),
+  });
   return {
     name: node.name,
     op: node.op,

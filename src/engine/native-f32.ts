@@ -7,6 +7,7 @@
  */
 import { addon } from './addon';
 import { badArgument } from '../errors';
+import { activationOf, bound, describe, dimsOf, finite, intArray, nonNegativeInt, options, outDim, positiveInt, product, tuple, typed } from './validate';
 
 /** Fused output clamp: Relu = { min: 0, max: Infinity }, Clip(a, b) = { min: a, max: b }. */
 export interface Activation {
@@ -38,82 +39,15 @@ export type UnaryOp = 'relu' | 'clip' | 'sigmoid' | 'hardsigmoid' | 'hardswish';
 const BINARY_OPS: readonly BinaryOp[] = ['add', 'sub', 'mul', 'div'];
 const UNARY_OPS: readonly UnaryOp[] = ['relu', 'clip', 'sigmoid', 'hardsigmoid', 'hardswish'];
 
-// ---- validation predicates -------------------------------------------------------------
+// ---- validation ------------------------------------------------------------------------
 
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v);
-}
-
-function positiveInt(name: string, v: unknown): number {
-  if (!isInt(v) || v < 1) throw badArgument(name, 'positive integer', v);
-  return v;
-}
-
-function nonNegativeInt(name: string, v: unknown): number {
-  if (!isInt(v) || v < 0) throw badArgument(name, 'non-negative integer', v);
-  return v;
-}
-
-function finiteOrInfinite(name: string, v: unknown): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw badArgument(name, 'number', v);
-  return v;
-}
-
-function float32Array(name: string, v: unknown, length?: number): Float32Array {
-  if (!(v instanceof Float32Array)) throw badArgument(name, 'Float32Array', describe(v));
-  if (length !== undefined && v.length !== length) {
-    throw badArgument(`${name}.length`, `${length} (from the shape)`, v.length);
-  }
-  return v;
-}
-
-/** What was received, for messages: a value as itself, an object as its type name (unquoted). */
-function describe(v: unknown): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  const type = (v as object).constructor?.name ?? 'object';
-  return { toString: () => type };
-}
-
-function dimsOf(name: string, v: unknown, rank?: number, positive = true): number[] {
-  if (!Array.isArray(v)) throw badArgument(name, 'array of dimensions', describe(v));
-  if (rank !== undefined && v.length !== rank) throw badArgument(`${name}.length`, String(rank), v.length);
-  if (v.length > 8) throw badArgument(`${name}.length`, 'at most 8', v.length);
-  return v.map((d, i) => (positive ? positiveInt(`${name}[${i}]`, d) : nonNegativeInt(`${name}[${i}]`, d)));
-}
-
-function pair(name: string, v: unknown, min: number): [number, number] {
-  if (!Array.isArray(v) || v.length !== 2) throw badArgument(name, 'array of 2 integers', describe(v));
-  const check = min > 0 ? positiveInt : nonNegativeInt;
-  return [check(`${name}[0]`, v[0]), check(`${name}[1]`, v[1])];
-}
-
-function pads4(name: string, v: unknown): [number, number, number, number] {
-  if (!Array.isArray(v) || v.length !== 4) throw badArgument(name, 'array of 4 integers [top, left, bottom, right]', describe(v));
-  return [0, 1, 2, 3].map((i) => nonNegativeInt(`${name}[${i}]`, v[i])) as [number, number, number, number];
-}
-
-function activationOf(name: string, a: Activation | undefined): Activation {
-  if (a === undefined) return { min: -Infinity, max: Infinity };
-  if (typeof a !== 'object' || a === null) throw badArgument(name, '{ min, max }', describe(a));
-  const min = finiteOrInfinite(`${name}.min`, a.min), max = finiteOrInfinite(`${name}.max`, a.max);
-  if (min > max) throw badArgument(`${name}.max`, `number >= min (${min})`, max);
-  return { min, max };
-}
-
-function product(dims: readonly number[]): number {
-  return dims.reduce((p, d) => p * d, 1);
-}
-
-function outDim(name: string, input: number, k: number, stride: number, pad0: number, pad1: number, dilation: number, ceil: boolean): number {
-  const span = (k - 1) * dilation + 1, padded = input + pad0 + pad1;
-  if (padded < span) throw badArgument(name, `input size + pads >= kernel extent ${span}`, padded);
-  let out = Math.floor((padded - span + (ceil ? stride - 1 : 0)) / stride) + 1;
-  if (ceil && (out - 1) * stride >= input + pad0) out -= 1;
-  return out;
-}
+const pair = (name: string, v: unknown, min: number): [number, number] =>
+  tuple(name, v, 2, min > 0 ? positiveInt : nonNegativeInt) as [number, number];
+const pads4 = (name: string, v: unknown): [number, number, number, number] =>
+  tuple(name, v, 4, nonNegativeInt) as [number, number, number, number];
 
 function validateConvParams(p: ConvParams): ConvParams {
-  if (typeof p !== 'object' || p === null) throw badArgument('params', 'ConvParams object', describe(p));
+  options('params', p, 'ConvParams object');
   const out: ConvParams = {
     strides: pair('params.strides', p.strides, 1),
     pads: pads4('params.pads', p.pads),
@@ -144,7 +78,7 @@ export function convOutputDims(xDims: readonly number[], wDims: readonly number[
 export class PackedConv {
   readonly wDims: readonly number[];
   readonly params: ConvParams;
-  /** @internal native F32PackedConv */
+  /** @internal the addon's packed weights (see validate.ts) */
   readonly handle: unknown;
 
   private constructor(wDims: readonly number[], params: ConvParams, handle: unknown) {
@@ -157,11 +91,11 @@ export class PackedConv {
   static create(weight: Float32Array, wDims: readonly number[], bias: Float32Array | null, params: ConvParams): PackedConv {
     const w = dimsOf('wDims', wDims, 4);
     const p = validateConvParams(params);
-    float32Array('weight', weight, product(w));
-    if (bias !== null) float32Array('bias', bias, w[0]);
+    typed('weight', weight, Float32Array, product(w));
+    if (bias !== null) typed('bias', bias, Float32Array, w[0]);
     if (w[0] % p.group !== 0) throw badArgument('params.group', `a divisor of Cout (${w[0]})`, p.group);
     const act = activationOf('params.activation', p.activation);
-    const handle = new addon.F32PackedConv(weight, w, bias, p.group, p.strides, p.pads, p.dilations, act.min, act.max);
+    const handle = addon.f32PackConv(weight, w, bias, p.group, p.strides, p.pads, p.dilations, act.min, act.max);
     return new PackedConv(Object.freeze(w), p, handle);
   }
 }
@@ -170,18 +104,27 @@ export class PackedConv {
 export function conv2d(packed: PackedConv, x: Float32Array, xDims: readonly number[], out: Float32Array): Promise<void> {
   if (!(packed instanceof PackedConv)) throw badArgument('packed', 'PackedConv', describe(packed));
   const od = convOutputDims(xDims, packed.wDims, packed.params);
-  float32Array('x', x, product(xDims));
-  float32Array('out', out, product(od));
+  typed('x', x, Float32Array, product(xDims));
+  typed('out', out, Float32Array, product(od));
   return addon.f32Conv2d(packed.handle, x, [...xDims], out);
 }
 
 // ---- GEMM ------------------------------------------------------------------------------
 
+/** Options of PackedGemm.create: Y = alpha * A * B + beta * bias, then the fused clamp. */
+export interface GemmParams {
+  /** default 1 */
+  alpha?: number;
+  /** default 1 */
+  beta?: number;
+  activation?: Activation;
+}
+
 /** Constant right-hand side of Y = alpha * A * B + beta * bias, packed once. */
 export class PackedGemm {
   readonly K: number;
   readonly N: number;
-  /** @internal native F32PackedGemm */
+  /** @internal the addon's packed weights (see validate.ts) */
   readonly handle: unknown;
 
   private constructor(K: number, N: number, handle: unknown) {
@@ -191,16 +134,16 @@ export class PackedGemm {
   }
 
   /** B is [K, N] (transB false) or [N, K] (transB true); bias [N] or null; Y = alpha*A*B + beta*bias. */
-  static create(b: Float32Array, bDims: readonly number[], transB: boolean, bias: Float32Array | null, alpha = 1, beta = 1, activation?: Activation): PackedGemm {
+  static create(b: Float32Array, bDims: readonly number[], transB: boolean, bias: Float32Array | null, params: GemmParams = {}): PackedGemm {
     const d = dimsOf('bDims', bDims, 2);
     if (typeof transB !== 'boolean') throw badArgument('transB', 'boolean', describe(transB));
     const [K, N] = transB ? [d[1], d[0]] : [d[0], d[1]];
-    float32Array('b', b, K * N);
-    if (bias !== null) float32Array('bias', bias, N);
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw badArgument('alpha', 'finite number', alpha);
-    if (typeof beta !== 'number' || !Number.isFinite(beta)) throw badArgument('beta', 'finite number', beta);
-    const act = activationOf('activation', activation);
-    const handle = new addon.F32PackedGemm(b, K, N, transB, bias, alpha, beta, act.min, act.max);
+    typed('b', b, Float32Array, K * N);
+    if (bias !== null) typed('bias', bias, Float32Array, N);
+    options('params', params, 'GemmParams object');
+    const alpha = finite('params.alpha', params.alpha ?? 1), beta = finite('params.beta', params.beta ?? 1);
+    const act = activationOf('params.activation', params.activation);
+    const handle = addon.f32PackGemm(b, K, N, transB, bias, alpha, beta, act.min, act.max);
     return new PackedGemm(K, N, handle);
   }
 }
@@ -209,8 +152,8 @@ export class PackedGemm {
 export function gemm(packed: PackedGemm, a: Float32Array, M: number, out: Float32Array): Promise<void> {
   if (!(packed instanceof PackedGemm)) throw badArgument('packed', 'PackedGemm', describe(packed));
   positiveInt('M', M);
-  float32Array('a', a, M * packed.K);
-  float32Array('out', out, M * packed.N);
+  typed('a', a, Float32Array, M * packed.K);
+  typed('out', out, Float32Array, M * packed.N);
   return addon.f32Gemm(packed.handle, a, M, out);
 }
 
@@ -241,24 +184,15 @@ export function binary(
   const code = BINARY_OPS.indexOf(op);
   if (code < 0) throw badArgument('op', `one of ${BINARY_OPS.join(', ')}`, op);
   const ad = dimsOf('aDims', aDims, undefined, false), bd = dimsOf('bDims', bDims, undefined, false);
-  float32Array('a', a, product(ad));
-  float32Array('b', b, product(bd));
-  float32Array('out', out, product(broadcastDims(ad, bd)));
+  typed('a', a, Float32Array, product(ad));
+  typed('b', b, Float32Array, product(bd));
+  typed('out', out, Float32Array, product(broadcastDims(ad, bd)));
   if (activation === undefined) return addon.f32Binary(code, a, ad, b, bd, out);
   const act = activationOf('activation', activation);
   return addon.f32Binary(code, a, ad, b, bd, out, act.min, act.max);
 }
 
 // ---- strided copy ----------------------------------------------------------------------
-
-function intArray(name: string, v: unknown, length: number): number[] {
-  if (!Array.isArray(v)) throw badArgument(name, 'array of integers', describe(v));
-  if (v.length !== length) throw badArgument(`${name}.length`, `${length} (dims.length)`, v.length);
-  return v.map((s, i) => {
-    if (!isInt(s)) throw badArgument(`${name}[${i}]`, 'integer', s);
-    return s;
-  });
-}
 
 /** [lowest, highest] element offset a view touches, or undefined when a dim is 0. */
 function viewExtent(offset: number, strides: readonly number[], dims: readonly number[]): [number, number] | undefined {
@@ -284,8 +218,8 @@ export function stridedCopy(
   dims: readonly number[], fill?: number,
 ): Promise<void> {
   const d = dimsOf('dims', dims, undefined, false);
-  float32Array('src', src);
-  float32Array('dst', dst);
+  typed('src', src, Float32Array);
+  typed('dst', dst, Float32Array);
   const ss = intArray('srcStrides', srcStrides, d.length), ds = intArray('dstStrides', dstStrides, d.length);
   nonNegativeInt('srcOffset', srcOffset);
   nonNegativeInt('dstOffset', dstOffset);
@@ -311,21 +245,21 @@ export function stridedCopy(
 export function unary(op: UnaryOp, x: Float32Array, out: Float32Array, params?: { min?: number; max?: number; alpha?: number; beta?: number }): Promise<void> {
   const code = UNARY_OPS.indexOf(op);
   if (code < 0) throw badArgument('op', `one of ${UNARY_OPS.join(', ')}`, op);
-  float32Array('x', x);
-  float32Array('out', out, x.length);
-  const min = finiteOrInfinite('params.min', params?.min ?? -Infinity);
-  const max = finiteOrInfinite('params.max', params?.max ?? Infinity);
+  typed('x', x, Float32Array);
+  typed('out', out, Float32Array, x.length);
+  const min = bound('params.min', params?.min ?? -Infinity);
+  const max = bound('params.max', params?.max ?? Infinity);
   if (min > max) throw badArgument('params.max', `number >= min (${min})`, max);
   const alpha = params?.alpha ?? 0.2, beta = params?.beta ?? 0.5;
-  if (!Number.isFinite(alpha)) throw badArgument('params.alpha', 'finite number', alpha);
-  if (!Number.isFinite(beta)) throw badArgument('params.beta', 'finite number', beta);
+  finite('params.alpha', alpha);
+  finite('params.beta', beta);
   return addon.f32Unary(code, x, out, x.length, min, max, alpha, beta);
 }
 
 // ---- pooling and softmax ---------------------------------------------------------------
 
 function validatePool(p: PoolParams): PoolParams {
-  if (typeof p !== 'object' || p === null) throw badArgument('params', 'PoolParams object', describe(p));
+  options('params', p, 'PoolParams object');
   const kernel = pair('params.kernel', p.kernel, 1);
   const pads = pads4('params.pads', p.pads);
   if (pads[0] >= kernel[0] || pads[2] >= kernel[0]) throw badArgument('params.pads', `vertical pads < kernel height ${kernel[0]}`, `[${pads.join(', ')}]`);
@@ -349,8 +283,8 @@ export function poolOutputDims(xDims: readonly number[], p: PoolParams): [number
 function pool(isMax: boolean, x: Float32Array, xDims: readonly number[], p: PoolParams, out: Float32Array): Promise<void> {
   const od = poolOutputDims(xDims, p);
   const q = validatePool(p);
-  float32Array('x', x, product(xDims));
-  float32Array('out', out, product(od));
+  typed('x', x, Float32Array, product(xDims));
+  typed('out', out, Float32Array, product(od));
   const flat = [...q.kernel, ...q.strides, ...q.pads, q.ceilMode ? 1 : 0, q.countIncludePad ? 1 : 0];
   return addon.f32Pool2d(isMax, x, [...xDims], flat, out);
 }
@@ -366,8 +300,8 @@ export function avgPool2d(x: Float32Array, xDims: readonly number[], p: PoolPara
 /** x [N, C, H, W] -> out [N, C] (mean over H x W). */
 export function globalAvgPool(x: Float32Array, xDims: readonly number[], out: Float32Array): Promise<void> {
   const d = dimsOf('xDims', xDims, 4);
-  float32Array('x', x, product(d));
-  float32Array('out', out, d[0] * d[1]);
+  typed('x', x, Float32Array, product(d));
+  typed('out', out, Float32Array, d[0] * d[1]);
   return addon.f32GlobalAvgPool(x, d[0] * d[1], d[2] * d[3], out);
 }
 
@@ -375,7 +309,7 @@ export function globalAvgPool(x: Float32Array, xDims: readonly number[], out: Fl
 export function softmax(x: Float32Array, rows: number, cols: number, out: Float32Array): Promise<void> {
   positiveInt('rows', rows);
   positiveInt('cols', cols);
-  float32Array('x', x, rows * cols);
-  float32Array('out', out, rows * cols);
+  typed('x', x, Float32Array, rows * cols);
+  typed('out', out, Float32Array, rows * cols);
   return addon.f32Softmax(x, rows, cols, out);
 }

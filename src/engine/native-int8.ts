@@ -13,7 +13,7 @@
  */
 import { addon } from './addon';
 import { badArgument } from '../errors';
-import { describe, dimsOf, intIn, nonNegativeInt, outDim, positiveInt, positiveScale, product, tuple, typed } from './validate';
+import { activationOf, bound, describe, dimsOf, intIn, nonNegativeInt, options, outDim, positiveInt, positiveScale, product, tuple, typed } from './validate';
 
 export interface QConvParams {
   strides: [number, number];
@@ -44,16 +44,11 @@ export interface QuantSpec {
   axis?: number;
 }
 
-// ---- validation predicates -------------------------------------------------------------
-
-function clampBound(name: string, v: unknown): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw badArgument(name, 'number (or +-Infinity)', v);
-  return v;
-}
+// ---- validation (shared predicates: validate.ts) -----------------------------------------
 
 /** Validated copy of the quantization part of QConvParams, as the addon reads it. */
 function quantOf(p: QGemmParams, channels: number): QGemmParams {
-  if (typeof p !== 'object' || p === null) throw badArgument('params', 'QConvParams object', describe(p));
+  options('params', p, 'QConvParams object');
   const inputScale = positiveScale('params.inputScale', p.inputScale);
   const inputZero = intIn('params.inputZero', p.inputZero, 0, 255);
   const ws = typed('params.weightScale', p.weightScale, Float32Array);
@@ -76,8 +71,8 @@ function quantOf(p: QGemmParams, channels: number): QGemmParams {
     return { inputScale, inputZero, weightScale: ws, output: { kind: 'uint8', scale, zero, min, max } };
   }
   if (out.kind === 'float32') {
-    const min = out.min === undefined ? -Infinity : clampBound('params.output.min', out.min);
-    const max = out.max === undefined ? Infinity : clampBound('params.output.max', out.max);
+    const min = out.min === undefined ? -Infinity : bound('params.output.min', out.min);
+    const max = out.max === undefined ? Infinity : bound('params.output.max', out.max);
     if (min > max) throw badArgument('params.output.max', `number >= output.min (${min})`, max);
     return { inputScale, inputZero, weightScale: ws, output: { kind: 'float32', min, max } };
   }
@@ -94,7 +89,7 @@ function outputArray(kind: 'uint8' | 'float32', v: unknown, length: number): Uin
 export class PackedQConv {
   readonly wDims: readonly number[];
   readonly params: Readonly<QConvParams>;
-  /** @internal native handle */
+  /** @internal the addon's packed weights (see validate.ts) */
   readonly handle: unknown;
 
   private constructor(wDims: readonly number[], params: QConvParams, handle: unknown) {
@@ -106,7 +101,7 @@ export class PackedQConv {
   /** weight int8 [Cout, Cin/group, kh, kw]; bias int32 [Cout] (scale inputScale*weightScale[c]) or null. */
   static create(weight: Int8Array, wDims: readonly number[], bias: Int32Array | null, params: QConvParams): PackedQConv {
     const w = dimsOf('wDims', wDims, 4);
-    if (typeof params !== 'object' || params === null) throw badArgument('params', 'QConvParams object', describe(params));
+    options('params', params, 'QConvParams object');
     const strides = tuple('params.strides', params.strides, 2, positiveInt) as [number, number];
     const pads = tuple('params.pads', params.pads, 4, nonNegativeInt) as [number, number, number, number];
     const dilations = tuple('params.dilations', params.dilations, 2, positiveInt) as [number, number];
@@ -150,7 +145,7 @@ export class PackedQGemm {
   readonly K: number;
   readonly N: number;
   readonly params: Readonly<QGemmParams>;
-  /** @internal native handle */
+  /** @internal the addon's packed weights (see validate.ts) */
   readonly handle: unknown;
 
   private constructor(K: number, N: number, params: QGemmParams, handle: unknown) {
@@ -186,7 +181,7 @@ export function qgemm(packed: PackedQGemm, a: Uint8Array, M: number, out: Uint8A
 /** [outer, channels, inner] view of dims for spec (channels 1: per tensor). */
 function layoutOf(dims: readonly number[], spec: QuantSpec, qRange: [number, number]): [number, number, number] {
   const d = dimsOf('dims', dims, undefined, false);
-  if (typeof spec !== 'object' || spec === null) throw badArgument('spec', 'QuantSpec object', describe(spec));
+  options('spec', spec, 'QuantSpec object');
   const scale = typed('spec.scale', spec.scale, Float32Array);
   const zero = typed('spec.zero', spec.zero, Int32Array, scale.length);
   const qmin = intIn('spec.qmin', spec.qmin, qRange[0], qRange[1]);
@@ -285,8 +280,7 @@ export function addQuantize(
   if (fake !== null) typed('fake', fake, Float32Array, n);
   let clamp: Float32Array | null = null;
   if (activation !== undefined) {
-    const min = clampBound('activation.min', activation.min), max = clampBound('activation.max', activation.max);
-    if (min > max) throw badArgument('activation.max', `number >= activation.min (${min})`, max);
+    const { min, max } = activationOf('activation', activation);
     clamp = Float32Array.of(min, max);
   }
   return addon.q8AddQuantize(a, b, n, clamp, spec.scale[0], spec.zero[0], spec.qmin, spec.qmax, codes, fake);

@@ -5,10 +5,15 @@
  */
 import { badArgument } from '../errors';
 import { addon } from './addon';
+import { finite, nonNegativeInt, typed } from './validate';
+
+function nonEmptyCounts(counts: Float64Array): void {
+  if (typed('counts', counts, Float64Array).length < 1) throw badArgument('counts.length', 'at least 1', counts.length);
+}
 
 /** Min and max of the finite values of `x` (+Infinity / -Infinity when none) and the count of NaN / infinite ones. */
 export function extremes(x: Float32Array): { min: number; max: number; nonFinite: number } {
-  if (!(x instanceof Float32Array)) throw badArgument('x', 'Float32Array', x);
+  typed('x', x, Float32Array);
   const [min, max, nonFinite] = addon.f32Extremes(x) as [number, number, number];
   return { min, max, nonFinite };
 }
@@ -18,10 +23,10 @@ export function extremes(x: Float32Array): { min: number; max: number; nonFinite
  * computed in float32 (lo and inv rounded to float32 first), clamped to [0, bins - 1].
  */
 export function histogramAdd(x: Float32Array, lo: number, inv: number, counts: Float64Array): void {
-  if (!(x instanceof Float32Array)) throw badArgument('x', 'Float32Array', x);
-  if (!(counts instanceof Float64Array) || counts.length < 1) throw badArgument('counts', 'non-empty Float64Array', counts);
-  if (!Number.isFinite(lo)) throw badArgument('lo', 'finite number', lo);
-  if (!Number.isFinite(inv)) throw badArgument('inv', 'finite number', inv);
+  typed('x', x, Float32Array);
+  nonEmptyCounts(counts);
+  finite('lo', lo);
+  finite('inv', inv);
   addon.f32HistogramAdd(x, lo, inv, counts);
 }
 
@@ -37,19 +42,21 @@ export function histogramUpdate(
   inv: number,
   counts: Float64Array,
 ): { min: number; max: number; nonFinite: number; added: boolean } {
-  if (!(x instanceof Float32Array)) throw badArgument('x', 'Float32Array', x);
-  if (!(counts instanceof Float64Array) || counts.length < 1) throw badArgument('counts', 'non-empty Float64Array', counts);
-  for (const [name, v] of [['lo', lo], ['hi', hi], ['inv', inv]] as const) if (!Number.isFinite(v)) throw badArgument(name, 'finite number', v);
+  typed('x', x, Float32Array);
+  nonEmptyCounts(counts);
+  finite('lo', lo);
+  finite('hi', hi);
+  finite('inv', inv);
   const [min, max, nonFinite, added] = addon.f32HistogramUpdate(x, lo, hi, inv, counts) as [number, number, number, number];
   return { min, max, nonFinite, added: added === 1 };
 }
 
 /** `sums[c] +=` the sum of channel c of `x` `[n, c, inner]` (each plane in double, in order). */
 export function channelSums(x: Float32Array, n: number, c: number, inner: number, sums: Float64Array): void {
-  for (const [name, v] of [['n', n], ['c', c], ['inner', inner]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw badArgument(name, 'non-negative integer', v);
-  }
-  if (!(x instanceof Float32Array) || x.length < n * c * inner) throw badArgument('x.length', `at least ${n * c * inner}`, x?.length);
-  if (!(sums instanceof Float64Array) || sums.length < c) throw badArgument('sums.length', `at least ${c}`, sums?.length);
+  nonNegativeInt('n', n);
+  nonNegativeInt('c', c);
+  nonNegativeInt('inner', inner);
+  if (typed('x', x, Float32Array).length < n * c * inner) throw badArgument('x.length', `at least ${n * c * inner}`, x.length);
+  if (typed('sums', sums, Float64Array).length < c) throw badArgument('sums.length', `at least ${c}`, sums.length);
   addon.f32ChannelSums(x, n, c, inner, sums);
 }

@@ -1,10 +1,19 @@
 /**
- * Argument checks shared by the typed wrappers over the addon (sharp's `lib/is.js`): each
- * returns the checked value or throws a LayerqError naming the parameter, what was expected and
- * what was received ("Expected positive integer for group but received 1.5").
+ * Argument checks shared by every typed wrapper over the addon (native-f32, native-int8,
+ * native-stats, native-rounding, bench; sharp's `lib/is.js`): each returns the checked value or
+ * throws a LayerqError naming the parameter, what was expected and what was received
+ * ("Expected positive integer for width but received 1.5"). The addon re-checks types and
+ * lengths against shapes (native/src/bindings/args.h) before touching memory.
+ *
+ * The wrappers share one style: arguments in the order data, dims, then one options object
+ * (`params` / `spec`) for everything else; weights packed once into a class with a static
+ * `create` that validates, holding the addon's handle (an opaque, type-tagged External owning
+ * the packed memory, released by the garbage collector; a running call keeps its own
+ * reference, so dropping the object mid-call is safe).
  */
 import { badArgument } from '../errors';
 
+/** What was received, for messages: a value as itself, an object as its type name (unquoted). */
 export function describe(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
   const type = (v as object).constructor?.name ?? 'object';
@@ -21,9 +30,39 @@ export function positiveInt(name: string, v: unknown): number {
   return v;
 }
 
+export function int(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw badArgument(name, 'integer', v);
+  return v;
+}
+
 export function nonNegativeInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw badArgument(name, 'non-negative integer', v);
   return v;
+}
+
+export function finite(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw badArgument(name, 'finite number', v);
+  return v;
+}
+
+/** A clamp bound: any number but NaN (+-Infinity: no bound on that side). */
+export function bound(name: string, v: unknown): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw badArgument(name, 'number (or +-Infinity)', v);
+  return v;
+}
+
+/** A fused Relu / Clip as an output clamp { min, max }; none: { -Infinity, Infinity }. */
+export function activationOf(name: string, a: unknown): { min: number; max: number } {
+  if (a === undefined) return { min: -Infinity, max: Infinity };
+  if (typeof a !== 'object' || a === null) throw badArgument(name, '{ min, max }', describe(a));
+  const { min: lo, max: hi } = a as { min: unknown; max: unknown };
+  const min = bound(`${name}.min`, lo), max = bound(`${name}.max`, hi);
+  if (min > max) throw badArgument(`${name}.max`, `number >= ${name}.min (${min})`, max);
+  return { min, max };
+}
+
+export function options(name: string, v: unknown, what: string): void {
+  if (typeof v !== 'object' || v === null) throw badArgument(name, what, describe(v));
 }
 
 /** A positive finite number that stays positive and finite as a float32. */
@@ -48,6 +87,13 @@ export function dimsOf(name: string, v: unknown, rank?: number, positive = true)
   return v.map((d, i) => (positive ? positiveInt(`${name}[${i}]`, d) : nonNegativeInt(`${name}[${i}]`, d)));
 }
 
+/** An array of `length` integers (strides in elements, which may be negative). */
+export function intArray(name: string, v: unknown, length: number, lengthNote = 'dims.length'): number[] {
+  if (!Array.isArray(v)) throw badArgument(name, 'array of integers', describe(v));
+  if (v.length !== length) throw badArgument(`${name}.length`, `${length} (${lengthNote})`, v.length);
+  return v.map((s, i) => int(`${name}[${i}]`, s));
+}
+
 export function tuple(name: string, v: unknown, n: number, check: (name: string, v: unknown) => number): number[] {
   if (!Array.isArray(v) || v.length !== n) throw badArgument(name, `array of ${n} integers`, describe(v));
   return v.map((x, i) => check(`${name}[${i}]`, x));
@@ -57,9 +103,15 @@ export function product(dims: readonly number[]): number {
   return dims.reduce((p, d) => p * d, 1);
 }
 
-/** Output size of a conv/pool along one axis; an error naming `name` when the kernel does not fit. */
-export function outDim(name: string, input: number, k: number, stride: number, pad0: number, pad1: number, dilation: number): number {
+/**
+ * Output size of a conv/pool along one axis (ONNX floor rule, or ceil_mode for pooling: a last
+ * window must start inside the input or the left pad); an error naming `name` when the kernel
+ * does not fit.
+ */
+export function outDim(name: string, input: number, k: number, stride: number, pad0: number, pad1: number, dilation: number, ceil = false): number {
   const span = (k - 1) * dilation + 1, padded = input + pad0 + pad1;
   if (padded < span) throw badArgument(name, `input size + pads >= kernel extent ${span}`, padded);
-  return Math.floor((padded - span) / stride) + 1;
+  let out = Math.floor((padded - span + (ceil ? stride - 1 : 0)) / stride) + 1;
+  if (ceil && (out - 1) * stride >= input + pad0) out -= 1;
+  return out;
 }

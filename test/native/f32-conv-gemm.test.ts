@@ -205,7 +205,7 @@ describe('f32 gemm', () => {
     const a = randomArray(M * K, rand), b = randomArray(K * N, rand);
     const bias = N % 2 === 0 ? null : randomArray(N, rand);
     const alpha = K % 2 === 0 ? 1 : 0.5, beta = M % 2 === 0 ? 1 : -2;
-    const packed = PackedGemm.create(b, transB ? [N, K] : [K, N], transB, bias, alpha, beta);
+    const packed = PackedGemm.create(b, transB ? [N, K] : [K, N], transB, bias, { alpha, beta });
     expect([packed.K, packed.N]).toEqual([K, N]);
     const [want, mag] = naiveGemm(a, M, K, b, N, transB, bias, alpha, beta);
     for (const isa of ['scalar', ...SIMD_ISAS] as const) {
@@ -218,7 +218,7 @@ describe('f32 gemm', () => {
   it('fuses the activation clamp', async () => {
     const rand = rng(5);
     const a = randomArray(6 * 9, rand), b = randomArray(9 * 30, rand);
-    const packed = PackedGemm.create(b, [9, 30], false, null, 1, 1, { min: 0, max: 0.5 });
+    const packed = PackedGemm.create(b, [9, 30], false, null, { activation: { min: 0, max: 0.5 } });
     const [want] = naiveGemm(a, 6, 9, b, 30, false, null, 1, 1);
     const out = new Float32Array(6 * 30);
     await gemm(packed, a, 6, out);
@@ -229,7 +229,7 @@ describe('f32 gemm', () => {
     const b = new Float32Array(12);
     expect(() => PackedGemm.create(b, [3, 4.5], false, null)).toThrow('Expected positive integer for bDims[1] but received 4.5');
     expect(() => PackedGemm.create(b, [3, 4], false, new Float32Array(3))).toThrow('bias.length');
-    expect(() => PackedGemm.create(b, [3, 4], false, null, NaN)).toThrow('alpha');
+    expect(() => PackedGemm.create(b, [3, 4], false, null, { alpha: NaN })).toThrow('Expected finite number for params.alpha but received NaN');
     const packed = PackedGemm.create(b, [3, 4], false, null);
     expect(() => gemm(packed, new Float32Array(6), 2, new Float32Array(7))).toThrow('Expected 8 (from the shape) for out.length but received 7');
     expect(() => gemm(packed, new Float32Array(6), 0, new Float32Array(0))).toThrow('Expected positive integer for M but received 0');

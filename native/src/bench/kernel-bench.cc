@@ -135,7 +135,7 @@ KernelBenchResult BenchInt8(const BenchLayerShape& s, Isa isa, double min_second
   if (s.gemm) {
     gemm = std::make_unique<Q8PackedWeights>(d.w.data(), d.bias.data(), 1, s.cout, s.cin, d.q);
     run = [&](size_t n, uint8_t* o) { Q8Gemm(*gemm, d.x.data(), n, o); };
-    reference = [&](size_t n, uint8_t* o) { Q8GemmReference(*gemm, d.x.data(), n, o); };
+    reference = [&](size_t n, uint8_t* o) { Q8GemmScalar(*gemm, d.x.data(), n, o); };
   } else {
     Q8ConvShape cs;
     cs.cin = s.cin, cs.cout = s.cout, cs.kh = s.kh, cs.kw = s.kw, cs.group = s.group;
@@ -143,7 +143,7 @@ KernelBenchResult BenchInt8(const BenchLayerShape& s, Isa isa, double min_second
     cs.pad_top = s.pad_top, cs.pad_left = s.pad_left, cs.pad_bottom = s.pad_bottom, cs.pad_right = s.pad_right;
     conv = std::make_unique<Q8PackedConv>(cs, d.w.data(), d.bias.data(), d.q);
     run = [&](size_t n, uint8_t* o) { Q8Conv2d(*conv, d.x.data(), n, s.h, s.w, o); };
-    reference = [&](size_t n, uint8_t* o) { Q8Conv2dReference(*conv, d.x.data(), n, s.h, s.w, o); };
+    reference = [&](size_t n, uint8_t* o) { Q8Conv2dScalar(*conv, d.x.data(), n, s.h, s.w, o); };
   }
   SetIsa(isa);
   if (check) {

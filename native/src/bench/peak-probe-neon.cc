@@ -1,7 +1,8 @@
 // NEON peak probes: fmla (the f32 kernels), smlal by element on int16 (layerq's plain NEON int8
 // kernels: 4 products per instruction, exact), and where the CPU has them sdot (Armv8.2 dot
-// product: 16 int8 products summed in fours) and smmla (Armv8.6 i8mm: a 2x8 by 8x2 int8 matrix
-// product, 32 products). 24 independent chains each; registers start at zero.
+// product: 16 int8 products summed in fours) and usmmla (Armv8.6 i8mm: a 2x8 uint8 by 8x2 int8
+// matrix product, 32 products; the int8 GEMM's i8mm kernel). 24 independent chains each;
+// registers start at zero.
 #include <cstdint>
 #include <vector>
 
@@ -40,9 +41,9 @@ __attribute__((target("arch=armv8.2-a+dotprod"))) void Sdot(uint64_t n) {
                    "subs %x0, %x0, #1\n\tb.ne 1b\n\t" : "+r"(n) : : LQ_CLOBBER_V);
 }
 
-#define LQ_SMMLA(i) "smmla v" #i ".4s, v30.16b, v31.16b\n\t"
-__attribute__((target("arch=armv8.2-a+i8mm"))) void Smmla(uint64_t n) {
-  __asm__ volatile(LQ_ZERO_ALL "1:\n\t" LQ_24(LQ_SMMLA)
+#define LQ_USMMLA(i) "usmmla v" #i ".4s, v30.16b, v31.16b\n\t"
+__attribute__((target("arch=armv8.2-a+i8mm"))) void Usmmla(uint64_t n) {
+  __asm__ volatile(LQ_ZERO_ALL "1:\n\t" LQ_24(LQ_USMMLA)
                    "subs %x0, %x0, #1\n\tb.ne 1b\n\t" : "+r"(n) : : LQ_CLOBBER_V);
 }
 
@@ -53,7 +54,7 @@ void AppendPeakProbesNeon(std::vector<PeakProbe>* out) {
   out->push_back({"f32-fmla-neon", "neon", "f32", "fmla v.4s", 2.0 * 4 * kChains, Fmla});
   out->push_back({"int8-smlal-neon", "neon", "int8", "smlal v.4s, v.4h, v.h[i] (int16, exact)", 2.0 * 4 * kChains, Smlal});
   if (f.neon_dot) out->push_back({"int8-sdot-neon", "neon", "int8", "sdot v.4s, v.16b, v.16b", 2.0 * 16 * kChains, Sdot});
-  if (f.neon_i8mm) out->push_back({"int8-smmla-neon", "neon", "int8", "smmla v.4s, v.16b, v.16b", 2.0 * 32 * kChains, Smmla});
+  if (f.neon_i8mm) out->push_back({"int8-usmmla-neon", "neon", "int8", "usmmla v.4s, v.16b, v.16b (uint8 x int8)", 2.0 * 32 * kChains, Usmmla});
 }
 
 }  // namespace layerq

@@ -102,23 +102,6 @@ inline Napi::Value RunSized(Napi::Env env, bool small, std::function<void()> job
   return deferred.Promise();
 }
 
-// Typed-array access with a length check against what the caller's shape implies.
-template <typename T, typename Array>
-T* DataOf(const Napi::Value& v, size_t expected, const char* name) {
-  if (!v.IsTypedArray()) throw Napi::TypeError::New(v.Env(), std::string("Expected typed array for ") + name);
-  auto arr = v.As<Array>();
-  if (arr.ElementLength() < expected) {
-    throw Napi::RangeError::New(v.Env(), std::string(name) + ": expected at least " +
-                                             std::to_string(expected) + " elements but received " +
-                                             std::to_string(arr.ElementLength()));
-  }
-  return arr.Data();
-}
-
-inline float* F32(const Napi::Value& v, size_t n, const char* name) {
-  return DataOf<float, Napi::Float32Array>(v, n, name);
-}
-
 // Module sections; each lives in its own bindings file and adds its functions to `exports`.
 void InitCommon(Napi::Env env, Napi::Object exports);
 void InitF32(Napi::Env env, Napi::Object exports);

@@ -9,6 +9,7 @@
 
 #include "bench/kernel-bench.h"
 #include "bench/peak-probe.h"
+#include "bindings/args.h"
 #include "bindings/async.h"
 #include "common/cpu.h"
 #include "kernels/q8-gemm/q8-gemm.h"
@@ -50,23 +51,20 @@ Napi::Value Queue(Napi::Env env, std::function<T()> job, std::function<Napi::Val
   return p;
 }
 
-double Number(const Napi::Value& v, const char* name, double lo, double hi) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("Expected number for ") + name);
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= lo && d <= hi)) throw Napi::RangeError::New(v.Env(), std::string("Out of range: ") + name);
-  return d;
-}
+using args::NumberIn;
 
+// A shape field: an integer in [0, 1e9].
 size_t Count(const Napi::Object& o, const char* name) {
-  const double d = Number(o.Get(name), name, 0, 1e9);
-  if (d != static_cast<double>(static_cast<size_t>(d))) throw Napi::RangeError::New(o.Env(), std::string("Expected integer for ") + name);
-  return static_cast<size_t>(d);
+  const size_t n = args::Size(o.Get(name), name);
+  if (n > 1000000000) args::Fail(o.Env(), std::string("Out of range: ") + name);
+  return n;
 }
 
 Isa IsaArg(const Napi::Value& v) {
+  const std::string name = args::String(v, "isa");
   Isa isa;
-  if (!v.IsString() || !ParseIsa(v.As<Napi::String>(), &isa)) throw Napi::TypeError::New(v.Env(), "Expected ISA name");
-  if (!IsaSupported(isa)) throw Napi::Error::New(v.Env(), "this CPU does not support ISA '" + v.As<Napi::String>().Utf8Value() + "'");
+  if (!ParseIsa(name, &isa)) args::FailType(v.Env(), "Expected ISA name");
+  if (!IsaSupported(isa)) throw Napi::Error::New(v.Env(), "this CPU does not support ISA '" + name + "'");
   return isa;
 }
 
@@ -86,11 +84,12 @@ Napi::Value Cpu(const Napi::CallbackInfo& info) {
   flags.Set("neonDot", f.neon_dot);
   flags.Set("neonI8mm", f.neon_i8mm);
   o.Set("flags", flags);
-  // The instruction the int8 GEMM kernels use on the fastest path (after LAYERQ_NEON_DOT).
+  // The instruction the int8 GEMM kernels use on the fastest path (after LAYERQ_NEON_I8MM and
+  // LAYERQ_NEON_DOT).
 #if defined(__x86_64__) || defined(_M_X64)
   o.Set("int8Sequence", Q8HasAvx512Vnni() ? "vpdpbusd" : f.avx2_fma ? "vpmaddwd" : "scalar");
 #elif defined(__aarch64__)
-  o.Set("int8Sequence", Q8HasNeonDot() ? "sdot" : "smlal");
+  o.Set("int8Sequence", Q8HasNeonI8mm() ? "usmmla" : Q8HasNeonDot() ? "sdot" : "smlal");
 #else
   o.Set("int8Sequence", "scalar");
 #endif
@@ -119,11 +118,10 @@ Napi::Value Probes(const Napi::CallbackInfo& info) {
 // benchPeak(name, threads, minSeconds, repeats) -> Promise<{ wall, cpu }> (ops per second)
 Napi::Value Peak(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString()) throw Napi::TypeError::New(env, "Expected probe name");
-  const std::string name = info[0].As<Napi::String>();
-  const int threads = static_cast<int>(Number(info[1], "threads", 1, 1024));
-  const double min_seconds = Number(info[2], "minSeconds", 1e-4, 60);
-  const int repeats = static_cast<int>(Number(info[3], "repeats", 1, 1000));
+  const std::string name = args::String(info[0], "probe name");
+  const int threads = static_cast<int>(NumberIn(info[1], "threads", 1, 1024));
+  const double min_seconds = NumberIn(info[2], "minSeconds", 1e-4, 60);
+  const int repeats = static_cast<int>(NumberIn(info[3], "repeats", 1, 1000));
   for (const PeakProbe& p : AvailablePeakProbes()) {
     if (name != p.name) continue;
     return Queue<PeakRate>(
@@ -141,8 +139,7 @@ Napi::Value Peak(const Napi::CallbackInfo& info) {
 // benchLayer(shape, dtype 'f32' | 'int8', isa, threads, minSeconds[, check = true]) -> Promise<result>
 Napi::Value Layer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "Expected shape object");
-  const Napi::Object o = info[0].As<Napi::Object>();
+  const Napi::Object o = args::Object(info[0], "shape");
   BenchLayerShape s;
   s.gemm = o.Get("gemm").ToBoolean();
   s.n = Count(o, "n"), s.cin = Count(o, "cin"), s.cout = Count(o, "cout"), s.h = Count(o, "h"), s.w = Count(o, "w");
@@ -156,8 +153,8 @@ Napi::Value Layer(const Napi::CallbackInfo& info) {
   if (dt != "f32" && dt != "int8") throw Napi::TypeError::New(env, "Expected dtype 'f32' or 'int8'");
   const BenchDtype dtype = dt == "int8" ? BenchDtype::kInt8 : BenchDtype::kF32;
   const Isa isa = IsaArg(info[2]);
-  const int threads = static_cast<int>(Number(info[3], "threads", 1, 1024));
-  const double min_seconds = Number(info[4], "minSeconds", 1e-4, 60);
+  const int threads = static_cast<int>(NumberIn(info[3], "threads", 1, 1024));
+  const double min_seconds = NumberIn(info[4], "minSeconds", 1e-4, 60);
   const bool check = info.Length() < 6 || info[5].IsUndefined() || info[5].ToBoolean();
   return Queue<KernelBenchResult>(
       env, [s, dtype, isa, threads, min_seconds, check] { return BenchLayer(s, dtype, isa, threads, min_seconds, check); },

@@ -1,4 +1,5 @@
 // Runtime configuration shared by all kernels: ISA dispatch and thread count.
+#include "bindings/args.h"
 #include "bindings/async.h"
 #include "common/cpu.h"
 #include "common/threadpool.h"
@@ -16,7 +17,7 @@ Napi::Value GetIsaInfo(const Napi::CallbackInfo& info) {
 
 // setIsa(name): forces a kernel path; throws when the CPU lacks it.
 Napi::Value SetIsaJs(const Napi::CallbackInfo& info) {
-  std::string name = info[0].As<Napi::String>();
+  const std::string name = args::String(info[0], "isa");
   Isa isa;
   if (!ParseIsa(name, &isa)) throw Napi::Error::New(info.Env(), "unknown ISA '" + name + "'");
   if (!SetIsa(isa)) throw Napi::Error::New(info.Env(), "this CPU does not support ISA '" + name + "'");
@@ -25,8 +26,7 @@ Napi::Value SetIsaJs(const Napi::CallbackInfo& info) {
 
 // setThreads(n): n is clamped to [1, kMaxThreads] (TypeScript refuses values outside it first).
 Napi::Value SetThreadsJs(const Napi::CallbackInfo& info) {
-  if (!info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "Expected number for threads");
-  const double n = info[0].As<Napi::Number>().DoubleValue();
+  const double n = args::Number(info[0], "threads");
   SetThreadCount(n >= kMaxThreads ? kMaxThreads : n >= 1 ? static_cast<int>(n) : 1);
   return info.Env().Undefined();
 }

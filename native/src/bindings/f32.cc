@@ -1,6 +1,7 @@
 // N-API adapter for the f32 kernels. Arguments are validated in TypeScript
 // (src/engine/native-f32.ts); here we re-check what memory safety depends on (types, sizes,
-// typed-array lengths against shapes) and run the kernels off the event loop.
+// typed-array lengths against shapes: bindings/args.h) and run the kernels off the event loop.
+// Packed weights are type-tagged handles (args::WrapHandle), as in the int8 bindings.
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/args.h"
 #include "bindings/async.h"
 #include "kernels/f32-conv/f32-conv.h"
 #include "kernels/f32-copy/f32-copy.h"
@@ -16,162 +18,127 @@
 #include "kernels/f32-pool/f32-pool.h"
 
 namespace layerq {
+namespace args {
+template <> struct HandleTag<f32::PackedConv> {
+  static constexpr napi_type_tag kTag = {0x6c61796572710001ULL, 0xf32c0000000000a1ULL};
+  static constexpr const char* kName = "packed f32 conv weights";
+};
+template <> struct HandleTag<f32::PackedGemmB> {
+  static constexpr napi_type_tag kTag = {0x6c61796572710001ULL, 0xf3260000000000a2ULL};
+  static constexpr const char* kName = "packed f32 GEMM weights";
+};
+}  // namespace args
+
 namespace {
 
-size_t Size(const Napi::Value& v, const char* name) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("Expected number for ") + name);
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d != std::floor(d) || d > 9007199254740991.0) {
-    throw Napi::RangeError::New(v.Env(), std::string("Expected non-negative integer for ") + name);
-  }
-  return static_cast<size_t>(d);
-}
-
-size_t Positive(const Napi::Value& v, const char* name) {
-  const size_t s = Size(v, name);
-  if (s == 0) throw Napi::RangeError::New(v.Env(), std::string("Expected positive integer for ") + name);
-  return s;
-}
-
-float Float(const Napi::Value& v, const char* name) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("Expected number for ") + name);
-  return static_cast<float>(v.As<Napi::Number>().DoubleValue());
-}
-
-std::vector<size_t> Dims(const Napi::Value& v, const char* name, uint32_t max_len = 8) {
-  if (!v.IsArray()) throw Napi::TypeError::New(v.Env(), std::string("Expected array for ") + name);
-  Napi::Array arr = v.As<Napi::Array>();
-  if (arr.Length() > max_len) throw Napi::RangeError::New(v.Env(), std::string("Expected rank <= 8 for ") + name);
-  std::vector<size_t> dims(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); ++i) dims[i] = Size(arr.Get(i), name);
-  return dims;
-}
+using args::Dims;
+using args::Fail;
+using args::Float;
+using args::Int;
+using args::Positive;
+using args::Product;
+using args::Size;
+using args::Typed;
 
 constexpr size_t kMaxWindowParam = 65535;
 
-size_t Product(const std::vector<size_t>& dims) {
-  size_t p = 1;
-  for (size_t d : dims) p *= d;
-  return p;
+float* F32(const Napi::Value& v, size_t n, const char* name) { return Typed<float>(v, n, name); }
+
+const float* OptionalF32(const Napi::Value& v, size_t n, const char* name) { return args::OptionalTyped<float>(v, n, name); }
+
+// f32PackConv(weight, [cout, cinPerGroup, kh, kw], bias|null, group, [sh, sw], [pt, pl, pb, pr],
+// [dh, dw], min, max) -> handle
+Napi::Value PackConvJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto wd = args::Sizes(info[1], 4, "wDims");
+  const auto strides = args::Sizes(info[4], 2, "strides"), pads = args::Sizes(info[5], 4, "pads"),
+             dil = args::Sizes(info[6], 2, "dilations");
+  f32::ConvShape s;
+  s.group = Positive(info[3], "group");
+  s.cout = wd[0];
+  s.cin = Product(env, {wd[1], s.group});
+  s.kh = wd[2];
+  s.kw = wd[3];
+  s.sh = strides[0];
+  s.sw = strides[1];
+  s.pt = pads[0];
+  s.pl = pads[1];
+  s.pb = pads[2];
+  s.pr = pads[3];
+  s.dh = dil[0];
+  s.dw = dil[1];
+  if (Product(env, wd) == 0 || s.sh == 0 || s.sw == 0 || s.dh == 0 || s.dw == 0 || s.cout % s.group != 0) {
+    Fail(env, "conv: zero dimension, stride or dilation, or cout not divisible by group");
+  }
+  // No size derived from these may overflow in the kernels (TypeScript refuses them first).
+  for (size_t v : {s.kh, s.kw, s.sh, s.sw, s.pt, s.pl, s.pb, s.pr, s.dh, s.dw}) {
+    if (v > kMaxWindowParam) Fail(env, "conv: kernel, stride, pad or dilation above 65535");
+  }
+  const float* w = F32(info[0], Product(env, wd), "weight");
+  const float* bias = OptionalF32(info[2], s.cout, "bias");
+  return args::WrapHandle(env, std::make_shared<f32::PackedConv>(f32::PackConv(w, bias, s, Float(info[7], "min"), Float(info[8], "max"))));
 }
 
-// Packed conv weights, owned by a JS object (the TS PackedConv holds it).
-class PackedConvWrap : public Napi::ObjectWrap<PackedConvWrap> {
- public:
-  static Napi::Function Define(Napi::Env env) { return DefineClass(env, "F32PackedConv", {}); }
-  // (weight, [cout, cinPerGroup, kh, kw], bias|null, group, [sh, sw], [pt, pl, pb, pr], [dh, dw], min, max)
-  explicit PackedConvWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedConvWrap>(info) {
-    Napi::Env env = info.Env();
-    const auto wd = Dims(info[1], "wDims");
-    const auto strides = Dims(info[4], "strides"), pads = Dims(info[5], "pads"), dil = Dims(info[6], "dilations");
-    if (wd.size() != 4 || strides.size() != 2 || pads.size() != 4 || dil.size() != 2) {
-      throw Napi::RangeError::New(env, "conv: expected wDims rank 4, 2 strides, 4 pads, 2 dilations");
-    }
-    f32::ConvShape s;
-    s.group = Positive(info[3], "group");
-    s.cout = wd[0];
-    s.cin = wd[1] * s.group;
-    s.kh = wd[2];
-    s.kw = wd[3];
-    s.sh = strides[0];
-    s.sw = strides[1];
-    s.pt = pads[0];
-    s.pl = pads[1];
-    s.pb = pads[2];
-    s.pr = pads[3];
-    s.dh = dil[0];
-    s.dw = dil[1];
-    if (Product(wd) == 0 || s.sh == 0 || s.sw == 0 || s.dh == 0 || s.dw == 0 || s.cout % s.group != 0) {
-      throw Napi::RangeError::New(env, "conv: zero dimension, stride or dilation, or cout not divisible by group");
-    }
-    // No size derived from these may overflow in the kernels (TypeScript refuses them first).
-    for (size_t v : {s.kh, s.kw, s.sh, s.sw, s.pt, s.pl, s.pb, s.pr, s.dh, s.dw}) {
-      if (v > kMaxWindowParam) throw Napi::RangeError::New(env, "conv: kernel, stride, pad or dilation above 65535");
-    }
-    const float* w = F32(info[0], Product(wd), "weight");
-    const float* bias = info[2].IsNull() || info[2].IsUndefined() ? nullptr : F32(info[2], s.cout, "bias");
-    packed_ = f32::PackConv(w, bias, s, Float(info[7], "min"), Float(info[8], "max"));
-  }
-  const f32::PackedConv& packed() const { return packed_; }
-
- private:
-  f32::PackedConv packed_;
-};
-
-class PackedGemmWrap : public Napi::ObjectWrap<PackedGemmWrap> {
- public:
-  static Napi::Function Define(Napi::Env env) { return DefineClass(env, "F32PackedGemm", {}); }
-  // (b, K, N, transB, bias|null, alpha, beta, min, max)
-  explicit PackedGemmWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PackedGemmWrap>(info) {
-    const size_t k = Positive(info[1], "K"), n = Positive(info[2], "N");
-    const float* b = F32(info[0], k * n, "b");
-    const float* bias = info[4].IsNull() || info[4].IsUndefined() ? nullptr : F32(info[4], n, "bias");
-    packed_ = f32::PackGemmB(b, k, n, info[3].ToBoolean().Value(), bias, Float(info[5], "alpha"),
-                             Float(info[6], "beta"), Float(info[7], "min"), Float(info[8], "max"));
-  }
-  const f32::PackedGemmB& packed() const { return packed_; }
-
- private:
-  f32::PackedGemmB packed_;
-};
-
-Napi::FunctionReference* g_conv_ctor = nullptr;
-Napi::FunctionReference* g_gemm_ctor = nullptr;
-
-template <typename W>
-W* Unwrap(const Napi::Value& v, Napi::FunctionReference* ctor, const char* name) {
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(ctor->Value())) {
-    throw Napi::TypeError::New(v.Env(), std::string("Expected packed weights for ") + name);
-  }
-  return W::Unwrap(v.As<Napi::Object>());
+// f32PackGemm(b, K, N, transB, bias|null, alpha, beta, min, max) -> handle
+Napi::Value PackGemmJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const size_t k = Positive(info[1], "K"), n = Positive(info[2], "N");
+  const float* b = F32(info[0], Product(env, {k, n}), "b");
+  const float* bias = OptionalF32(info[4], n, "bias");
+  return args::WrapHandle(env, std::make_shared<f32::PackedGemmB>(
+      f32::PackGemmB(b, k, n, info[3].ToBoolean().Value(), bias, Float(info[5], "alpha"), Float(info[6], "beta"),
+                     Float(info[7], "min"), Float(info[8], "max"))));
 }
 
 // conv2d(packed, x, [n, cin, h, w], out)
 Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
-  const f32::PackedConv& pc = Unwrap<PackedConvWrap>(info[0], g_conv_ctor, "packed")->packed();
+  Napi::Env env = info.Env();
+  const std::shared_ptr<f32::PackedConv> packed = args::UnwrapHandle<f32::PackedConv>(info[0], "packed");
+  const f32::PackedConv& pc = *packed;
   const auto xd = Dims(info[2], "xDims");
-  if (xd.size() != 4 || xd[1] != pc.s.cin) throw Napi::RangeError::New(info.Env(), "conv2d: xDims must be [N, Cin, H, W]");
+  if (xd.size() != 4 || xd[1] != pc.s.cin) Fail(env, "conv2d: xDims must be [N, Cin, H, W]");
   const size_t ho = f32::ConvOutDim(xd[2], pc.s.kh, pc.s.sh, pc.s.pt, pc.s.pb, pc.s.dh);
   const size_t wo = f32::ConvOutDim(xd[3], pc.s.kw, pc.s.sw, pc.s.pl, pc.s.pr, pc.s.dw);
-  const float* x = F32(info[1], Product(xd), "x");
-  float* out = F32(info[3], xd[0] * pc.s.cout * ho * wo, "out");
+  const float* x = F32(info[1], Product(env, xd), "x");
+  float* out = F32(info[3], Product(env, {xd[0], pc.s.cout, ho, wo}), "out");
   const size_t n = xd[0], h = xd[2], w = xd[3];
   const double macs = static_cast<double>(n) * pc.s.cout * ho * wo * (pc.s.cin / pc.s.group) * pc.s.kh * pc.s.kw;
-  return RunSized(info.Env(), macs <= kSyncMacs, [&pc, x, n, h, w, out] { f32::Conv2d(pc, x, n, h, w, out); },
-                  {info[0], info[1], info[3]});
+  return RunSized(env, macs <= kSyncMacs, [packed, x, n, h, w, out] { f32::Conv2d(*packed, x, n, h, w, out); },
+                  {info[1], info[3]});
 }
 
 // gemm(packed, a, M, out)
 Napi::Value GemmJs(const Napi::CallbackInfo& info) {
-  const f32::PackedGemmB& pg = Unwrap<PackedGemmWrap>(info[0], g_gemm_ctor, "packed")->packed();
+  Napi::Env env = info.Env();
+  const std::shared_ptr<f32::PackedGemmB> packed = args::UnwrapHandle<f32::PackedGemmB>(info[0], "packed");
   const size_t m = Size(info[2], "M");
-  const float* a = F32(info[1], m * pg.k, "a");
-  float* out = F32(info[3], m * pg.n, "out");
-  const double macs = static_cast<double>(m) * pg.k * pg.n;
-  return RunSized(info.Env(), macs <= kSyncMacs, [&pg, a, m, out] { f32::Gemm(pg, a, m, out); }, {info[0], info[1], info[3]});
+  const float* a = F32(info[1], Product(env, {m, packed->k}), "a");
+  float* out = F32(info[3], Product(env, {m, packed->n}), "out");
+  const double macs = static_cast<double>(m) * packed->k * packed->n;
+  return RunSized(env, macs <= kSyncMacs, [packed, a, m, out] { f32::Gemm(*packed, a, m, out); }, {info[1], info[3]});
 }
 
 // binary(op, a, aDims, b, bDims, out[, min, max]): min/max clamp each output (fused Relu/Clip).
 Napi::Value BinaryJs(const Napi::CallbackInfo& info) {
   const size_t op = Size(info[0], "op");
-  if (op > 3) throw Napi::RangeError::New(info.Env(), "binary: unknown op");
+  if (op > 3) Fail(info.Env(), "binary: unknown op");
   auto ad = std::make_shared<std::vector<size_t>>(Dims(info[2], "aDims"));
   auto bd = std::make_shared<std::vector<size_t>>(Dims(info[4], "bDims"));
   size_t od[8], rank = 0;
   if (!f32::BroadcastDims(ad->data(), ad->size(), bd->data(), bd->size(), od, &rank)) {
-    throw Napi::RangeError::New(info.Env(), "binary: shapes do not broadcast");
+    Fail(info.Env(), "binary: shapes do not broadcast");
   }
-  const float* a = F32(info[1], Product(*ad), "a");
-  const float* b = F32(info[3], Product(*bd), "b");
-  float* out = F32(info[5], Product(std::vector<size_t>(od, od + rank)), "out");
+  const float* a = F32(info[1], Product(info.Env(), *ad), "a");
+  const float* b = F32(info[3], Product(info.Env(), *bd), "b");
+  float* out = F32(info[5], Product(info.Env(), std::vector<size_t>(od, od + rank)), "out");
   const bool has_clamp = info.Length() > 6 && !info[6].IsUndefined();
   f32::OutputClamp clamp;
   if (has_clamp) {
     clamp.min = Float(info[6], "min");
     clamp.max = Float(info[7], "max");
-    if (!(clamp.min <= clamp.max)) throw Napi::RangeError::New(info.Env(), "binary: expected min <= max");
+    if (!(clamp.min <= clamp.max)) Fail(info.Env(), "binary: expected min <= max");
   }
-  const bool small = static_cast<double>(Product(std::vector<size_t>(od, od + rank))) <= kSyncElements;
+  const bool small = static_cast<double>(Product(info.Env(), std::vector<size_t>(od, od + rank))) <= kSyncElements;
   return RunSized(info.Env(), small, [op, a, b, ad, bd, out, has_clamp, clamp] {
     f32::Binary(static_cast<f32::BinaryOp>(op), a, ad->data(), ad->size(), b, bd->data(), bd->size(), out,
                 has_clamp ? &clamp : nullptr);
@@ -181,7 +148,7 @@ Napi::Value BinaryJs(const Napi::CallbackInfo& info) {
 // unary(op, x, out, n, min, max, alpha, beta)
 Napi::Value UnaryJs(const Napi::CallbackInfo& info) {
   const size_t op = Size(info[0], "op");
-  if (op > 4) throw Napi::RangeError::New(info.Env(), "unary: unknown op");
+  if (op > 4) Fail(info.Env(), "unary: unknown op");
   const size_t n = Size(info[3], "n");
   const float* x = F32(info[1], n, "x");
   float* out = F32(info[2], n, "out");
@@ -199,22 +166,22 @@ Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
   const bool is_max = info[0].ToBoolean().Value();
   const auto xd = Dims(info[2], "xDims");
   const auto pv = Dims(info[3], "params", 10);
-  if (xd.size() != 4 || pv.size() != 10) throw Napi::RangeError::New(info.Env(), "pool2d: xDims [N, C, H, W] and 10 params expected");
+  if (xd.size() != 4 || pv.size() != 10) Fail(info.Env(), "pool2d: xDims [N, C, H, W] and 10 params expected");
   f32::PoolShape s;
   s.kh = pv[0]; s.kw = pv[1]; s.sh = pv[2]; s.sw = pv[3];
   s.pt = pv[4]; s.pl = pv[5]; s.pb = pv[6]; s.pr = pv[7];
   s.ceil_mode = pv[8] != 0;
   s.count_include_pad = pv[9] != 0;
-  if (s.kh == 0 || s.kw == 0 || s.sh == 0 || s.sw == 0) throw Napi::RangeError::New(info.Env(), "pool2d: zero kernel or stride");
+  if (s.kh == 0 || s.kw == 0 || s.sh == 0 || s.sw == 0) Fail(info.Env(), "pool2d: zero kernel or stride");
   for (size_t i = 0; i < 8; ++i) {
-    if (pv[i] > kMaxWindowParam) throw Napi::RangeError::New(info.Env(), "pool2d: kernel, stride or pad above 65535");
+    if (pv[i] > kMaxWindowParam) Fail(info.Env(), "pool2d: kernel, stride or pad above 65535");
   }
   const size_t ho = f32::PoolOutDim(xd[2], s.kh, s.sh, s.pt, s.pb, s.ceil_mode);
   const size_t wo = f32::PoolOutDim(xd[3], s.kw, s.sw, s.pl, s.pr, s.ceil_mode);
-  const float* x = F32(info[1], Product(xd), "x");
-  float* out = F32(info[4], xd[0] * xd[1] * ho * wo, "out");
+  const float* x = F32(info[1], Product(info.Env(), xd), "x");
+  float* out = F32(info[4], Product(info.Env(), {xd[0], xd[1], ho, wo}), "out");
   const size_t n = xd[0], c = xd[1], h = xd[2], w = xd[3];
-  return RunSized(info.Env(), static_cast<double>(Product(xd)) <= kSyncElements, [is_max, x, n, c, h, w, s, out] {
+  return RunSized(info.Env(), static_cast<double>(Product(info.Env(), xd)) <= kSyncElements, [is_max, x, n, c, h, w, s, out] {
     if (is_max) f32::MaxPool2d(x, n, c, h, w, s, out);
     else f32::AvgPool2d(x, n, c, h, w, s, out);
   }, {info[1], info[4]});
@@ -223,7 +190,7 @@ Napi::Value Pool2dJs(const Napi::CallbackInfo& info) {
 // globalAvgPool(x, planes, hw, out)
 Napi::Value GlobalAvgPoolJs(const Napi::CallbackInfo& info) {
   const size_t planes = Size(info[1], "planes"), hw = Size(info[2], "hw");
-  const float* x = F32(info[0], planes * hw, "x");
+  const float* x = F32(info[0], Product(info.Env(), {planes, hw}), "x");
   float* out = F32(info[3], planes, "out");
   return RunSized(info.Env(), static_cast<double>(planes) * hw <= kSyncElements, [x, planes, hw, out] { f32::GlobalAvgPool(x, planes, hw, out); },
                   {info[0], info[3]});
@@ -232,19 +199,10 @@ Napi::Value GlobalAvgPoolJs(const Napi::CallbackInfo& info) {
 // softmax(x, rows, cols, out)
 Napi::Value SoftmaxJs(const Napi::CallbackInfo& info) {
   const size_t rows = Size(info[1], "rows"), cols = Size(info[2], "cols");
-  const float* x = F32(info[0], rows * cols, "x");
-  float* out = F32(info[3], rows * cols, "out");
+  const float* x = F32(info[0], Product(info.Env(), {rows, cols}), "x");
+  float* out = F32(info[3], Product(info.Env(), {rows, cols}), "out");
   return RunSized(info.Env(), static_cast<double>(rows) * cols <= kSyncElements, [x, rows, cols, out] { f32::Softmax(x, rows, cols, out); },
                   {info[0], info[3]});
-}
-
-int64_t Int(const Napi::Value& v, const char* name) {
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string("Expected number for ") + name);
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(std::fabs(d) <= 9007199254740991.0) || d != std::floor(d)) {
-    throw Napi::RangeError::New(v.Env(), std::string("Expected integer for ") + name);
-  }
-  return static_cast<int64_t>(d);
 }
 
 // Lowest and highest element offsets of a view; false when it touches nothing (a zero dim).
@@ -257,7 +215,7 @@ bool Extent(Napi::Env env, int64_t offset, const std::vector<int64_t>& strides, 
     int64_t span = 0;
     if (__builtin_mul_overflow(static_cast<int64_t>(dims[d] - 1), strides[d], &span) ||
         __builtin_add_overflow(span < 0 ? l : h, span, span < 0 ? &l : &h)) {
-      throw Napi::RangeError::New(env, "stridedCopy: view extent overflows");
+      Fail(env, "stridedCopy: view extent overflows");
     }
   }
   *lo = l;
@@ -274,7 +232,7 @@ Napi::Value StridedCopyJs(const Napi::CallbackInfo& info) {
   const int64_t so = Int(info[1], "srcOffset"), dof = Int(info[4], "dstOffset");
   auto ints = [&](const Napi::Value& v, const char* name) {
     if (!v.IsArray() || v.As<Napi::Array>().Length() != dims.size()) {
-      throw Napi::RangeError::New(env, std::string("Expected an array of dims.length integers for ") + name);
+      Fail(env, std::string("Expected an array of dims.length integers for ") + name);
     }
     Napi::Array arr = v.As<Napi::Array>();
     std::vector<int64_t> out(arr.Length());
@@ -287,10 +245,10 @@ Napi::Value StridedCopyJs(const Napi::CallbackInfo& info) {
   int64_t slo = 0, shi = -1, dlo = 0, dhi = -1;
   const bool touches = Extent(env, so, ss, dims, &slo, &shi);
   Extent(env, dof, ds, dims, &dlo, &dhi);
-  if (touches && (slo < 0 || dlo < 0)) throw Napi::RangeError::New(env, "stridedCopy: view starts before the array");
+  if (touches && (slo < 0 || dlo < 0)) Fail(env, "stridedCopy: view starts before the array");
   const float* src = F32(info[0], touches ? static_cast<size_t>(shi) + 1 : 0, "src");
   float* dst = F32(info[3], touches ? static_cast<size_t>(dhi) + 1 : 0, "dst");
-  const size_t dst_len = info[3].As<Napi::Float32Array>().ElementLength();
+  const size_t dst_len = args::ArrayOf<float>(info[3], "dst").ElementLength();
   std::array<size_t, 8> nd{};
   std::array<int64_t, 8> sa{}, da{};
   for (size_t d = 0; d < dims.size(); ++d) {
@@ -308,13 +266,8 @@ Napi::Value StridedCopyJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitF32(Napi::Env env, Napi::Object exports) {
-  Napi::Function conv = PackedConvWrap::Define(env);
-  Napi::Function gemm = PackedGemmWrap::Define(env);
-  // Leaked on purpose: lives as long as the addon (one per process in practice).
-  g_conv_ctor = new Napi::FunctionReference(Napi::Persistent(conv));
-  g_gemm_ctor = new Napi::FunctionReference(Napi::Persistent(gemm));
-  exports.Set("F32PackedConv", conv);
-  exports.Set("F32PackedGemm", gemm);
+  exports.Set("f32PackConv", Napi::Function::New(env, PackConvJs));
+  exports.Set("f32PackGemm", Napi::Function::New(env, PackGemmJs));
   exports.Set("f32Conv2d", Napi::Function::New(env, Conv2dJs));
   exports.Set("f32Gemm", Napi::Function::New(env, GemmJs));
   exports.Set("f32Binary", Napi::Function::New(env, BinaryJs));

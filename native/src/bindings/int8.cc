@@ -1,7 +1,7 @@
-// N-API adapter of the int8 kernels (kernels/q8-*): packed weights live in External handles,
-// conv/GEMM and large quantize calls run off the event loop. Arguments are validated in
-// TypeScript (src/engine/native-int8.ts); here only types and lengths are re-checked against
-// the shapes before any memory is touched.
+// N-API adapter of the int8 kernels (kernels/q8-*): packed weights live in type-tagged handles
+// (args::WrapHandle), conv/GEMM and large quantize calls run off the event loop. Arguments are
+// validated in TypeScript (src/engine/native-int8.ts); here only types and lengths are
+// re-checked against the shapes (bindings/args.h) before any memory is touched.
 #include <array>
 #include <cmath>
 #include <memory>
@@ -9,87 +9,65 @@
 #include <string>
 #include <vector>
 
+#include "bindings/args.h"
 #include "bindings/async.h"
 #include "kernels/q8-conv/q8-conv.h"
 #include "kernels/q8-gemm/q8-gemm.h"
 #include "kernels/q8-quantize/q8-quantize.h"
 
 namespace layerq {
+namespace args {
+template <> struct HandleTag<Q8PackedConv> {
+  static constexpr napi_type_tag kTag = {0x6c61796572710001ULL, 0x0c8c0000000000b1ULL};
+  static constexpr const char* kName = "packed int8 conv weights";
+};
+template <> struct HandleTag<Q8PackedWeights> {
+  static constexpr napi_type_tag kTag = {0x6c61796572710001ULL, 0x0c860000000000b2ULL};
+  static constexpr const char* kName = "packed int8 GEMM weights";
+};
+}  // namespace args
+
 namespace {
 
-[[noreturn]] void Fail(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
+using args::Fail;
+using args::IntIn;
+using args::Product;
+using args::Size;
+using args::Typed;
 
-// Data of a typed array of exactly type `type` holding at least `expected` elements.
-template <typename T>
-T* Typed(const Napi::Value& v, napi_typedarray_type type, size_t expected, const char* name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
-    throw Napi::TypeError::New(v.Env(), std::string("wrong typed array type for ") + name);
-  }
-  auto arr = v.As<Napi::TypedArrayOf<T>>();
-  if (arr.ElementLength() < expected) {
-    Fail(v.Env(), std::string(name) + ": expected at least " + std::to_string(expected) +
-                      " elements but received " + std::to_string(arr.ElementLength()));
-  }
-  return arr.Data();
-}
-
-size_t Size(const Napi::Value& v, const char* name) {
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d != static_cast<double>(static_cast<size_t>(d))) Fail(v.Env(), std::string("bad size for ") + name);
-  return static_cast<size_t>(d);
-}
-
-std::vector<size_t> Dims(const Napi::Value& v, size_t rank, const char* name) {
-  if (!v.IsArray() || v.As<Napi::Array>().Length() != rank) Fail(v.Env(), std::string("bad dims for ") + name);
-  std::vector<size_t> d(rank);
-  for (size_t i = 0; i < rank; ++i) d[i] = Size(v.As<Napi::Array>().Get(i), name);
-  return d;
-}
+std::vector<size_t> Dims(const Napi::Value& v, size_t rank, const char* name) { return args::Sizes(v, rank, name); }
 
 // quant: { inputScale, inputZero, weightScale: Float32Array, output: { kind, ... } }.
 Q8QuantParams ParseQuant(const Napi::Object& o, size_t channels) {
   Q8QuantParams q;
-  q.inputScale = o.Get("inputScale").As<Napi::Number>().FloatValue();
-  q.inputZero = o.Get("inputZero").As<Napi::Number>().Int32Value();
-  const Napi::Value ws = o.Get("weightScale");
-  const size_t n = ws.IsTypedArray() ? ws.As<Napi::TypedArray>().ElementLength() : 0;
+  q.inputScale = args::Float(o.Get("inputScale"), "inputScale");
+  q.inputZero = IntIn(o.Get("inputZero"), "inputZero", 0, 255);
+  const Napi::TypedArrayOf<float> ws = args::ArrayOf<float>(o.Get("weightScale"), "weightScale");
+  const size_t n = ws.ElementLength();
   if (n != 1 && n != channels) Fail(o.Env(), "weightScale: expected 1 or " + std::to_string(channels) + " elements");
-  const float* s = Typed<float>(ws, napi_float32_array, n, "weightScale");
-  q.weightScale.assign(s, s + n);
-  const Napi::Object out = o.Get("output").As<Napi::Object>();
-  const std::string kind = out.Get("kind").As<Napi::String>();
+  q.weightScale.assign(ws.Data(), ws.Data() + n);
+  const Napi::Object out = args::Object(o.Get("output"), "output");
+  const std::string kind = args::String(out.Get("kind"), "output.kind");
   if (kind == "uint8") {
     q.output.kind = Q8OutputKind::kUint8;
-    q.output.outputScale = out.Get("scale").As<Napi::Number>().FloatValue();
-    q.output.zero = out.Get("zero").As<Napi::Number>().Int32Value();
-    q.output.qmin = out.Get("min").As<Napi::Number>().Int32Value();
-    q.output.qmax = out.Get("max").As<Napi::Number>().Int32Value();
+    q.output.outputScale = args::Float(out.Get("scale"), "output.scale");
+    q.output.zero = IntIn(out.Get("zero"), "output.zero", 0, 255);
+    q.output.qmin = IntIn(out.Get("min"), "output.min", 0, 255);
+    q.output.qmax = IntIn(out.Get("max"), "output.max", 0, 255);
   } else if (kind == "float32") {
     q.output.kind = Q8OutputKind::kFloat32;
-    if (out.Get("min").IsNumber()) q.output.fmin = out.Get("min").As<Napi::Number>().FloatValue();
-    if (out.Get("max").IsNumber()) q.output.fmax = out.Get("max").As<Napi::Number>().FloatValue();
+    if (out.Get("min").IsNumber()) q.output.fmin = args::Float(out.Get("min"), "output.min");
+    if (out.Get("max").IsNumber()) q.output.fmax = args::Float(out.Get("max"), "output.max");
   } else {
     Fail(o.Env(), "output.kind must be 'uint8' or 'float32'");
   }
   return q;
 }
 
-template <typename T>
-Napi::Value Wrap(Napi::Env env, std::shared_ptr<T> p) {
-  return Napi::External<std::shared_ptr<T>>::New(env, new std::shared_ptr<T>(std::move(p)),
-                                                 [](Napi::Env, std::shared_ptr<T>* h) { delete h; });
-}
-
-template <typename T>
-std::shared_ptr<T> Unwrap(const Napi::Value& v, const char* name) {
-  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), std::string("Expected packed weights for ") + name);
-  return *v.As<Napi::External<std::shared_ptr<T>>>().Data();
-}
-
 // Output buffer of the packed kind (Uint8Array or Float32Array) with `count` elements.
 void* OutputOf(const Napi::Value& v, Q8OutputKind kind, size_t count) {
-  if (kind == Q8OutputKind::kUint8) return Typed<uint8_t>(v, napi_uint8_array, count, "out");
-  return Typed<float>(v, napi_float32_array, count, "out");
+  if (kind == Q8OutputKind::kUint8) return Typed<uint8_t>(v, count, "out");
+  return Typed<float>(v, count, "out");
 }
 
 // q8PackConv(weight Int8Array, wDims [4], bias Int32Array | null, conv {strides, pads,
@@ -97,7 +75,7 @@ void* OutputOf(const Napi::Value& v, Q8OutputKind kind, size_t count) {
 Napi::Value PackConv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::vector<size_t> wd = Dims(info[1], 4, "wDims");
-  const Napi::Object c = info[3].As<Napi::Object>();
+  const Napi::Object c = args::Object(info[3], "conv");
   const std::vector<size_t> st = Dims(c.Get("strides"), 2, "strides"), pd = Dims(c.Get("pads"), 4, "pads"),
                             dl = Dims(c.Get("dilations"), 2, "dilations");
   Q8ConvShape s;
@@ -110,11 +88,11 @@ Napi::Value PackConv(const Napi::CallbackInfo& info) {
   for (size_t v : {s.kh, s.kw, s.stride_h, s.stride_w, s.pad_top, s.pad_left, s.pad_bottom, s.pad_right, s.dilation_h, s.dilation_w}) {
     if (v > 65535) Fail(env, "q8 conv: kernel, stride, pad or dilation above 65535");
   }
-  const int8_t* w = Typed<int8_t>(info[0], napi_int8_array, wd[0] * wd[1] * wd[2] * wd[3], "weight");
-  const int32_t* bias = info[2].IsNull() || info[2].IsUndefined() ? nullptr : Typed<int32_t>(info[2], napi_int32_array, s.cout, "bias");
-  const Q8QuantParams q = ParseQuant(info[4].As<Napi::Object>(), s.cout);
+  const int8_t* w = Typed<int8_t>(info[0], Product(env, wd), "weight");
+  const int32_t* bias = info[2].IsNull() || info[2].IsUndefined() ? nullptr : Typed<int32_t>(info[2], s.cout, "bias");
+  const Q8QuantParams q = ParseQuant(args::Object(info[4], "quant"), s.cout);
   try {
-    return Wrap(env, std::make_shared<Q8PackedConv>(s, w, bias, q));
+    return args::WrapHandle(env, std::make_shared<Q8PackedConv>(s, w, bias, q));
   } catch (const std::invalid_argument& e) {
     Fail(env, e.what());
   }
@@ -123,14 +101,14 @@ Napi::Value PackConv(const Napi::CallbackInfo& info) {
 // q8Conv2d(packed, x Uint8Array, xDims [4], out) -> Promise<void>
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto conv = Unwrap<Q8PackedConv>(info[0], "packed");
+  auto conv = args::UnwrapHandle<Q8PackedConv>(info[0], "packed");
   const std::vector<size_t> xd = Dims(info[2], 4, "xDims");
   const Q8ConvShape& s = conv->shape();
   if (xd[1] != s.cin) Fail(env, "xDims[1] must equal the weight's input channels " + std::to_string(s.cin));
   const size_t ho = s.OutH(xd[2]), wo = s.OutW(xd[3]);
   if (!ho || !wo) Fail(env, "kernel larger than the padded input");
-  const uint8_t* x = Typed<uint8_t>(info[1], napi_uint8_array, xd[0] * xd[1] * xd[2] * xd[3], "x");
-  void* out = OutputOf(info[3], conv->weights().quant().output.kind, xd[0] * s.cout * ho * wo);
+  const uint8_t* x = Typed<uint8_t>(info[1], xd[0] * xd[1] * xd[2] * xd[3], "x");
+  void* out = OutputOf(info[3], conv->weights().quant().output.kind, Product(env, {xd[0], s.cout, ho, wo}));
   const double macs = static_cast<double>(xd[0]) * s.cout * ho * wo * conv->weights().k();
   return RunSized(env, macs <= kSyncMacs, [conv, x, xd, out] { Q8Conv2d(*conv, x, xd[0], xd[2], xd[3], out); },
                   {info[1], info[3]});
@@ -140,11 +118,11 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
 Napi::Value PackGemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::vector<size_t> bd = Dims(info[1], 2, "bDims");
-  const bool trans = info[2].As<Napi::Boolean>();
+  const bool trans = info[2].ToBoolean();
   const size_t n = trans ? bd[0] : bd[1], k = trans ? bd[1] : bd[0];
-  const int8_t* b = Typed<int8_t>(info[0], napi_int8_array, n * k, "b");
-  const int32_t* bias = info[3].IsNull() || info[3].IsUndefined() ? nullptr : Typed<int32_t>(info[3], napi_int32_array, n, "bias");
-  const Q8QuantParams q = ParseQuant(info[4].As<Napi::Object>(), n);
+  const int8_t* b = Typed<int8_t>(info[0], Product(env, {n, k}), "b");
+  const int32_t* bias = info[3].IsNull() || info[3].IsUndefined() ? nullptr : Typed<int32_t>(info[3], n, "bias");
+  const Q8QuantParams q = ParseQuant(args::Object(info[4], "quant"), n);
   std::vector<int8_t> bt;
   if (!trans) {  // [K][N] -> [N][K]: each output channel's weights contiguous
     bt.resize(n * k);
@@ -153,7 +131,7 @@ Napi::Value PackGemm(const Napi::CallbackInfo& info) {
     b = bt.data();
   }
   try {
-    return Wrap(env, std::make_shared<Q8PackedWeights>(b, bias, 1, n, k, q));
+    return args::WrapHandle(env, std::make_shared<Q8PackedWeights>(b, bias, 1, n, k, q));
   } catch (const std::invalid_argument& e) {
     Fail(env, e.what());
   }
@@ -162,10 +140,10 @@ Napi::Value PackGemm(const Napi::CallbackInfo& info) {
 // q8Gemm(packed, a Uint8Array, M, out) -> Promise<void>
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto packed = Unwrap<Q8PackedWeights>(info[0], "packed");
+  auto packed = args::UnwrapHandle<Q8PackedWeights>(info[0], "packed");
   const size_t m = Size(info[2], "M");
-  const uint8_t* a = Typed<uint8_t>(info[1], napi_uint8_array, m * packed->k(), "a");
-  void* out = OutputOf(info[3], packed->quant().output.kind, m * packed->m());
+  const uint8_t* a = Typed<uint8_t>(info[1], Product(env, {m, packed->k()}), "a");
+  void* out = OutputOf(info[3], packed->quant().output.kind, Product(env, {m, packed->m()}));
   const double macs = static_cast<double>(m) * packed->k() * packed->m();
   return RunSized(env, macs <= kSyncMacs, [packed, a, m, out] { Q8Gemm(*packed, a, m, out); }, {info[1], info[3]});
 }
@@ -180,11 +158,12 @@ struct QuantArgs {
 QuantArgs ParseQuantArgs(const Napi::CallbackInfo& info) {
   QuantArgs a;
   const std::vector<size_t> l = Dims(info[1], 3, "layout");
+  Product(info.Env(), l);  // layout.size() below cannot wrap around
   a.layout.outer = l[0], a.layout.channels = l[1], a.layout.inner = l[2];
-  a.spec.scale = Typed<float>(info[2], napi_float32_array, l[1], "scale");
-  a.spec.zero = Typed<int32_t>(info[3], napi_int32_array, l[1], "zero");
-  a.spec.qmin = info[4].As<Napi::Number>().Int32Value();
-  a.spec.qmax = info[5].As<Napi::Number>().Int32Value();
+  a.spec.scale = Typed<float>(info[2], l[1], "scale");
+  a.spec.zero = Typed<int32_t>(info[3], l[1], "zero");
+  a.spec.qmin = IntIn(info[4], "qmin", -65536, 65536);
+  a.spec.qmax = IntIn(info[5], "qmax", a.spec.qmin, 65536);
   return a;
 }
 
@@ -201,17 +180,16 @@ Napi::Value Run(const Napi::CallbackInfo& info, std::function<void()> job) {
 }
 
 Q8Storage StorageOf(const Napi::Value& v) {
-  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_int8_array) return Q8Storage::kInt8;
-  return Q8Storage::kUint8;
+  return args::IsArrayOf<int8_t>(v) ? Q8Storage::kInt8 : Q8Storage::kUint8;
 }
 
 Napi::Value Quantize(const Napi::CallbackInfo& info) {
   const QuantArgs a = ParseQuantArgs(info);
   const size_t n = a.layout.size();
-  const float* x = Typed<float>(info[0], napi_float32_array, n, "x");
+  const float* x = Typed<float>(info[0], n, "x");
   const Q8Storage st = StorageOf(info[6]);
-  void* out = st == Q8Storage::kInt8 ? static_cast<void*>(Typed<int8_t>(info[6], napi_int8_array, n, "out"))
-                                     : static_cast<void*>(Typed<uint8_t>(info[6], napi_uint8_array, n, "out"));
+  void* out = st == Q8Storage::kInt8 ? static_cast<void*>(Typed<int8_t>(info[6], n, "out"))
+                                     : static_cast<void*>(Typed<uint8_t>(info[6], n, "out"));
   return Run(info, [a, x, st, out] { Q8Quantize(x, a.layout, a.spec, st, out); });
 }
 
@@ -219,17 +197,17 @@ Napi::Value Dequantize(const Napi::CallbackInfo& info) {
   const QuantArgs a = ParseQuantArgs(info);
   const size_t n = a.layout.size();
   const Q8Storage st = StorageOf(info[0]);
-  const void* q = st == Q8Storage::kInt8 ? static_cast<const void*>(Typed<int8_t>(info[0], napi_int8_array, n, "q"))
-                                         : static_cast<const void*>(Typed<uint8_t>(info[0], napi_uint8_array, n, "q"));
-  float* out = Typed<float>(info[6], napi_float32_array, n, "out");
+  const void* q = st == Q8Storage::kInt8 ? static_cast<const void*>(Typed<int8_t>(info[0], n, "q"))
+                                         : static_cast<const void*>(Typed<uint8_t>(info[0], n, "q"));
+  float* out = Typed<float>(info[6], n, "out");
   return Run(info, [a, q, st, out] { Q8Dequantize(q, st, a.layout, a.spec, out); });
 }
 
 Napi::Value FakeQuantize(const Napi::CallbackInfo& info) {
   const QuantArgs a = ParseQuantArgs(info);
   const size_t n = a.layout.size();
-  const float* x = Typed<float>(info[0], napi_float32_array, n, "x");
-  float* out = Typed<float>(info[6], napi_float32_array, n, "out");
+  const float* x = Typed<float>(info[0], n, "x");
+  float* out = Typed<float>(info[6], n, "out");
   return Run(info, [a, x, out] { Q8FakeQuantize(x, a.layout, a.spec, out); });
 }
 
@@ -238,22 +216,22 @@ Napi::Value FakeQuantize(const Napi::CallbackInfo& info) {
 Napi::Value AddQuantize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const size_t n = Size(info[2], "n");
-  const float* a = Typed<float>(info[0], napi_float32_array, n, "a");
-  const float* b = Typed<float>(info[1], napi_float32_array, n, "b");
+  const float* a = Typed<float>(info[0], n, "a");
+  const float* b = Typed<float>(info[1], n, "b");
   const bool has_clamp = !info[3].IsNull() && !info[3].IsUndefined();
   std::array<float, 2> clamp{};
   if (has_clamp) {
-    const float* c = Typed<float>(info[3], napi_float32_array, 2, "clamp");
+    const float* c = Typed<float>(info[3], 2, "clamp");
     clamp = {c[0], c[1]};
   }
-  const float scale = info[4].As<Napi::Number>().FloatValue();
-  const int32_t zero = info[5].As<Napi::Number>().Int32Value();
+  const float scale = args::Float(info[4], "scale");
   Q8QuantSpec q;
-  q.qmin = info[6].As<Napi::Number>().Int32Value();
-  q.qmax = info[7].As<Napi::Number>().Int32Value();
+  q.qmin = IntIn(info[6], "qmin", 0, 255);
+  q.qmax = IntIn(info[7], "qmax", q.qmin, 255);
+  const int32_t zero = IntIn(info[5], "zero", 0, 255);
   if (!(scale > 0) || !std::isfinite(scale) || zero < q.qmin || zero > q.qmax) Fail(env, "addQuantize: bad scale or zero point");
-  uint8_t* codes = info[8].IsNull() ? nullptr : Typed<uint8_t>(info[8], napi_uint8_array, n, "codes");
-  float* fake = info[9].IsNull() ? nullptr : Typed<float>(info[9], napi_float32_array, n, "fake");
+  uint8_t* codes = info[8].IsNull() ? nullptr : Typed<uint8_t>(info[8], n, "codes");
+  float* fake = info[9].IsNull() ? nullptr : Typed<float>(info[9], n, "fake");
   std::vector<Napi::Value> keep = {info[0], info[1]};
   if (codes) keep.push_back(info[8]);
   if (fake) keep.push_back(info[9]);

@@ -14,19 +14,18 @@
 namespace layerq {
 namespace {
 
-using args::Checked;
 using args::Fail;
 using args::Product;
 using args::Size;
 using args::Sizes;
+using args::Typed;
 
 // accumulateConvGram(h Float64Array, x Float32Array, dims [4], conv {kernel, strides, pads,
 // dilations, group}, positionStride) -> Promise<rows added>
 Napi::Value AccumulateConvGram(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::vector<size_t> d = Sizes(info[2], 4, "dims");
-  if (!info[3].IsObject()) Fail(env, "Expected an object for conv");
-  const Napi::Object c = info[3].As<Napi::Object>();
+  const Napi::Object c = args::Object(info[3], "conv");
   const std::vector<size_t> kn = Sizes(c.Get("kernel"), 2, "kernel"), st = Sizes(c.Get("strides"), 2, "strides"),
                             pd = Sizes(c.Get("pads"), 4, "pads"), dl = Sizes(c.Get("dilations"), 2, "dilations");
   f32::GramConvShape s;
@@ -38,8 +37,8 @@ Napi::Value AccumulateConvGram(const Napi::CallbackInfo& info) {
   if (s.group == 0 || s.c % s.group) Fail(env, "group must divide dims[1]");
   const size_t stride = Size(info[4], "positionStride");
   const size_t k = Product(env, {s.c / s.group, s.kh, s.kw});
-  double* h = Checked<double, Napi::Float64Array>(info[0], napi_float64_array, Product(env, {s.group, k, k}), "h");
-  const float* x = Checked<float, Napi::Float32Array>(info[1], napi_float32_array, Product(env, {s.n, s.c, s.h, s.w}), "x");
+  double* h = Typed<double>(info[0], Product(env, {s.group, k, k}), "h");
+  const float* x = Typed<float>(info[1], Product(env, {s.n, s.c, s.h, s.w}), "x");
   return RunAsyncNumber(env, [s, x, stride, h] { return static_cast<double>(f32::AccumulateConvGram(s, x, stride, h)); },
                         {info[0], info[1]});
 }
@@ -47,8 +46,8 @@ Napi::Value AccumulateConvGram(const Napi::CallbackInfo& info) {
 // accumulateGemmGram(h Float64Array, x Float32Array, rows, K, rowStride) -> Promise<rows added>
 Napi::Value AccumulateGemmGram(const Napi::CallbackInfo& info) {
   const size_t rows = Size(info[2], "rows"), k = Size(info[3], "K"), stride = Size(info[4], "rowStride");
-  double* h = Checked<double, Napi::Float64Array>(info[0], napi_float64_array, Product(info.Env(), {k, k}), "h");
-  const float* x = Checked<float, Napi::Float32Array>(info[1], napi_float32_array, Product(info.Env(), {rows, k}), "x");
+  double* h = Typed<double>(info[0], Product(info.Env(), {k, k}), "h");
+  const float* x = Typed<float>(info[1], Product(info.Env(), {rows, k}), "x");
   return RunAsyncNumber(info.Env(), [x, rows, k, stride, h] { return static_cast<double>(f32::AccumulateGemmGram(x, rows, k, stride, h)); },
                         {info[0], info[1]});
 }
@@ -60,19 +59,16 @@ Napi::Value FitRounding(const Napi::CallbackInfo& info) {
   f32::FitRoundingParams p;
   p.cout = Size(info[1], "cout"), p.k = Size(info[2], "K"), p.group = Size(info[7], "group");
   if (p.group == 0 || p.cout % p.group) Fail(env, "group must divide cout");
-  if (!info[3].IsTypedArray()) Fail(env, "Expected Float32Array for scale");
-  p.scale_count = info[3].As<Napi::TypedArray>().ElementLength();
+  p.scale_count = args::ArrayOf<float>(info[3], "scale").ElementLength();
   if (p.scale_count != 1 && p.scale_count != p.cout) Fail(env, "scale: expected 1 or cout elements");
-  p.scale = Checked<float, Napi::Float32Array>(info[3], napi_float32_array, p.scale_count, "scale");
-  if (!info[4].IsNumber() || !info[5].IsNumber() || !info[8].IsNumber()) Fail(env, "Expected numbers for qmin, qmax, damp");
-  p.qmin = info[4].As<Napi::Number>().Int32Value(), p.qmax = info[5].As<Napi::Number>().Int32Value();
-  if (p.qmin < -128 || p.qmax > 127 || p.qmin > p.qmax) Fail(env, "qmin/qmax must satisfy -128 <= qmin <= qmax <= 127");
-  p.damp = info[8].As<Napi::Number>().DoubleValue();
-  if (!(p.damp >= 0) || !std::isfinite(p.damp)) Fail(env, "damp must be finite and >= 0");
+  p.scale = Typed<float>(info[3], p.scale_count, "scale");
+  p.qmin = args::IntIn(info[4], "qmin", -128, 127), p.qmax = args::IntIn(info[5], "qmax", p.qmin, 127);
+  p.damp = args::NumberIn(info[8], "damp", 0, HUGE_VAL);
+  if (!std::isfinite(p.damp)) Fail(env, "damp must be finite and >= 0");
   const size_t wlen = Product(env, {p.cout, p.k});
-  const float* w = Checked<float, Napi::Float32Array>(info[0], napi_float32_array, wlen, "w");
-  const double* h = Checked<double, Napi::Float64Array>(info[6], napi_float64_array, Product(env, {p.group, p.k, p.k}), "h");
-  int8_t* codes = Checked<int8_t, Napi::Int8Array>(info[9], napi_int8_array, wlen, "codes");
+  const float* w = Typed<float>(info[0], wlen, "w");
+  const double* h = Typed<double>(info[6], Product(env, {p.group, p.k, p.k}), "h");
+  int8_t* codes = Typed<int8_t>(info[9], wlen, "codes");
   return RunAsyncNumber(env, [p, w, h, codes] { return static_cast<double>(f32::FitRounding(p, w, h, codes)); },
                         {info[0], info[3], info[6], info[9]});
 }

@@ -65,7 +65,7 @@ Q8PackedConv::Q8PackedConv(const Q8ConvShape& shape, const int8_t* weight, const
 
 void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
   const Q8GemmUkernels* uk = Q8GemmUkernelsFor(ActiveIsa());
-  if (!uk) return Q8Conv2dReference(conv, x, n, h, w, out);
+  if (!uk) return Q8Conv2dScalar(conv, x, n, h, w, out);
   const Q8ConvShape& s = conv.shape();
   const Q8PackedWeights& pw = conv.weights();
   const size_t ho = s.OutH(h), wo = s.OutW(w), pixels = ho * wo;
@@ -85,7 +85,9 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
     return;
   }
   if (pw.m() == 1 && uk->one_row) uk = uk->one_row;
-  if (uk->kstep == 4 && !pw.has_quads()) throw std::logic_error("q8 conv: weights packed without the VNNI layout");
+  if ((uk->kstep == 4 && !pw.has_quads()) || (uk->kstep == 8 && !pw.has_octs())) {
+    throw std::logic_error("q8 conv: weights packed without the kernel's layout");
+  }
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pw.k();
   const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
   const uint8_t x_zero = static_cast<uint8_t>(pw.quant().inputZero);
@@ -142,7 +144,7 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   if (jobs >= 2 * static_cast<size_t>(ThreadCount())) {  // enough images x groups: one each
     ParallelFor(jobs, 1, [&](size_t begin, size_t end) {
       auto buf = padded_buffer();
-      Q8Scratch<int16_t> panel(pw.kpairs() * 2 * kQ8Nr);
+      Q8Scratch<int16_t> panel(Q8PanelSize(pw.k()));
       Q8Scratch<int32_t> acc(pw.mb() * kQ8Nr);
       for (size_t job = begin; job < end; ++job) {
         if (!direct) pad(job / s.group, job % s.group, buf->get());
@@ -155,7 +157,7 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   for (size_t job = 0; job < jobs; ++job) {
     if (!direct) pad(job / s.group, job % s.group, buf->get());
     ParallelFor(units, 2, [&](size_t j0, size_t j1) {
-      Q8Scratch<int16_t> panel(pw.kpairs() * 2 * kQ8Nr);
+      Q8Scratch<int16_t> panel(Q8PanelSize(pw.k()));
       Q8Scratch<int32_t> acc(pw.mb() * kQ8Nr);
       run_panels(job / s.group, job % s.group, buf->get(), j0, j1, panel.get(), acc.get());
     });

@@ -40,7 +40,7 @@ class Q8PackedConv {
 // x: uint8 [n][cin][h][w] -> out [n][cout][ho][wo], uint8 or float per the packed output kind.
 void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
 // The scalar reference (oracle): direct convolution from the unpacked weights.
-void Q8Conv2dReference(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w,
-                       void* out);
+void Q8Conv2dScalar(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w,
+                    void* out);
 
 }  // namespace layerq

@@ -24,7 +24,7 @@ uint32_t PackPair(int8_t lo, int8_t hi) {
 
 Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t groups, size_t m,
                                  size_t k, const Q8QuantParams& q)
-    : groups_(groups), m_(m), k_(k), mr_(m == 1 ? 1 : 4), has_quads_(false), has_signed_quads_(false), q_(q),
+    : groups_(groups), m_(m), k_(k), mr_(m == 1 ? 1 : 4), has_quads_(false), has_signed_quads_(false), has_octs_(false), q_(q),
       blob_(nullptr, std::free) {
   if (groups == 0 || m == 0 || k == 0) throw std::invalid_argument("q8 weights: empty shape");
   if (q.weightScale.size() != 1 && q.weightScale.size() != groups * m) {
@@ -41,10 +41,13 @@ Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t gr
   has_quads_ = Q8HasAvx512Vnni();
 #endif
 #if defined(__aarch64__)
-  has_quads_ = has_signed_quads_ = Q8HasNeonDot();
+  // One layout for the 8-row kernels: usmmla's octs when chosen, else sdot's signed quads.
+  has_octs_ = Q8HasNeonI8mm();
+  has_quads_ = has_signed_quads_ = !has_octs_ && Q8HasNeonDot();
 #endif
-  const size_t kp = kpairs(), kq = kquads();
-  group_bytes_ = ((mb_ + mp_ * kp + mb_ + (has_quads_ ? mb_ * kq : 0) + (has_signed_quads_ ? mb_ : 0)) * 4 + 63) / 64 * 64;
+  const size_t kp = kpairs(), kq = kquads(), ko = kocts();
+  group_bytes_ = ((mb_ + mp_ * kp + mb_ + (has_quads_ ? mb_ * kq : 0) + (has_signed_quads_ ? mb_ : 0) +
+                   (has_octs_ ? mb_ * ko * 2 : 0)) * 4 + 63) / 64 * 64;
   blob_.reset(AlignedAlloc(groups * group_bytes_));
   std::memset(blob_.get(), 0, groups * group_bytes_);
 
@@ -84,15 +87,19 @@ Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t gr
         }
       }
     }
-    if (has_quads_) {  // [mb / 8][kq][8][4] int8
+    // Quads or octs: [mb / 8][K / n][8][n] int8, n consecutive k of each of 8 rows per step.
+    auto pack_rows8 = [&](size_t n) {
+      const size_t steps = (k + n - 1) / n;
       for (size_t blk = 0; blk < mb_ / 8; ++blk)
-        for (size_t p = 0; p < kq; ++p)
+        for (size_t p = 0; p < steps; ++p)
           for (size_t r = 0; r < 8; ++r)
-            for (size_t j = 0; j < 4; ++j) {
-              const size_t c = blk * 8 + r, i = 4 * p + j;
-              pq[((blk * kq + p) * 8 + r) * 4 + j] = static_cast<uint8_t>(c < m && i < k ? wg[c * k + i] : 0);
+            for (size_t j = 0; j < n; ++j) {
+              const size_t c = blk * 8 + r, i = n * p + j;
+              pq[((blk * steps + p) * 8 + r) * n + j] = static_cast<uint8_t>(c < m && i < k ? wg[c * k + i] : 0);
             }
-    }
+    };
+    if (has_quads_) pack_rows8(4);
+    if (has_octs_) pack_rows8(8);  // in place of the quads
   }
 }
 

@@ -43,6 +43,14 @@ bool Q8HasNeonDot() {
   }();
   return has;
 }
+
+bool Q8HasNeonI8mm() {
+  static const bool has = [] {
+    const char* env = std::getenv("LAYERQ_NEON_I8MM");
+    return DetectedFeatures().neon_i8mm && !(env && std::string(env) == "0");
+  }();
+  return has;
+}
 #endif
 
 const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa) {
@@ -51,7 +59,7 @@ const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa) {
   if (IsAtLeastAvx2(isa)) return &kQ8GemmAvx2;  // AVX-512 without VNNI runs the AVX2 kernels
 #endif
 #if defined(__aarch64__)
-  if (isa == Isa::kNeon) return Q8HasNeonDot() ? &kQ8GemmNeonDot : &kQ8GemmNeon;
+  if (isa == Isa::kNeon) return Q8HasNeonI8mm() ? &kQ8GemmNeonI8mm : Q8HasNeonDot() ? &kQ8GemmNeonDot : &kQ8GemmNeon;
 #endif
   (void)isa;
   return nullptr;
@@ -60,17 +68,21 @@ const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa) {
 void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, size_t g,
                     const int16_t* panel, size_t np, int32_t* acc, void* out, size_t row_stride,
                     size_t col_stride) {
-  const bool quads = uk.kstep == 4;
-  const size_t mr = quads ? uk.mr : packed.mr();
-  const size_t steps = quads ? packed.kquads() : packed.kpairs();
+  // Steps of the layout: pairs (one int32 word per row and step, 32 int16 of panel), quads
+  // (one word, 64 panel bytes) or octs (two words, 128 panel bytes; K blocks of half the steps,
+  // so a panel block stays 16 KiB).
+  const bool octs = uk.kstep == 8, quads = uk.kstep == 4;
+  const size_t mr = octs || quads ? uk.mr : packed.mr();
+  const size_t steps = octs ? packed.kocts() : quads ? packed.kquads() : packed.kpairs();
+  const size_t row_words = octs ? 2 : 1, panel_step = octs ? 4 * kQ8Nr : 2 * kQ8Nr, kc = octs ? kKcSteps / 2 : kKcSteps;
   const size_t blocks = (packed.m() + mr - 1) / mr;
-  const int32_t* w = quads ? packed.quads(g) : packed.weights(g);
+  const int32_t* w = octs ? packed.octs(g) : quads ? packed.quads(g) : packed.weights(g);
   const int32_t* bias = uk.signed_quads ? packed.quad_bias(g) : packed.bias(g);
   auto gemm = mr == 1 ? uk.gemm_1x16 : uk.gemm;
-  for (size_t kb = 0; kb < steps; kb += kKcSteps) {
-    const size_t kn = std::min(kKcSteps, steps - kb);
+  for (size_t kb = 0; kb < steps; kb += kc) {
+    const size_t kn = std::min(kc, steps - kb);
     for (size_t b = 0; b < blocks; ++b) {
-      gemm(kn, w + (b * steps + kb) * mr, panel + kb * 2 * kQ8Nr, bias + b * mr,
+      gemm(kn, w + (b * steps + kb) * mr * row_words, panel + kb * panel_step, bias + b * mr,
            acc + b * mr * kQ8Nr, kb == 0);
     }
   }
@@ -91,15 +103,17 @@ void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, siz
 void Q8Gemm(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out) {
   if (packed.groups() != 1) throw std::invalid_argument("q8 gemm: packed weights have groups");
   const Q8GemmUkernels* uk = Q8GemmUkernelsFor(ActiveIsa());
-  if (!uk) return Q8GemmReference(packed, a, rows, out);
+  if (!uk) return Q8GemmScalar(packed, a, rows, out);
   if (packed.m() == 1 && uk->one_row) uk = uk->one_row;
-  if (uk->kstep == 4 && !packed.has_quads()) throw std::logic_error("q8 gemm: weights packed without the VNNI layout");
+  if ((uk->kstep == 4 && !packed.has_quads()) || (uk->kstep == 8 && !packed.has_octs())) {
+    throw std::logic_error("q8 gemm: weights packed without the kernel's layout");
+  }
   const size_t k = packed.k(), n = packed.m();
   const size_t elem = packed.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
   const size_t panels = (rows + kQ8Nr - 1) / kQ8Nr;
   ParallelFor(panels, 1, [&](size_t begin, size_t end) {
     Q8Scratch<uint8_t> col(k * kQ8Nr);  // A^T for one panel: [K][16]
-    Q8Scratch<int16_t> panel(packed.kpairs() * 2 * kQ8Nr);
+    Q8Scratch<int16_t> panel(Q8PanelSize(k));
     Q8Scratch<int32_t> acc(packed.mb() * kQ8Nr);
     for (size_t j = begin; j < end; ++j) {
       const size_t r0 = j * kQ8Nr, np = std::min(kQ8Nr, rows - r0);

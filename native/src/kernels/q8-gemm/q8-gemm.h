@@ -21,10 +21,15 @@
 //            against the same quads as int8 (x - 128)
 //   qbias:   int32 [Mb]                      only with sdot: bias + 128 * sum_k w[c][k] on top
 //            of the folded bias (the activations' -128 given back)
-// Kp, Kq = K rounded up to 2, 4; padded rows and columns are zero. Activation panels hold 16
-// pixels x one step of 2 (int16) or 4 (uint8) k values = 64 bytes per step either way; the order
-// inside a step is the ISA's own (AVX2: pixel-major pairs for vpmaddwd; NEON: k-major rows for
-// smlal by element; VNNI: pixel-major quads for vpdpbusd).
+//   octs:    int8x8 [Mb / 8][Ko / 8][8]      only where the CPU has Armv8.6 i8mm (and the sdot
+//            kernels are not the ones chosen): 8 consecutive k per row, so that one 16-byte
+//            register holds rows (c, c + 1) x 8 k, the 2x8 operand of usmmla (uint8 x int8)
+// Kp, Kq, Ko = K rounded up to 2, 4, 8; padded rows and columns are zero. Activation panels hold
+// 16 pixels x one step of 2 (int16) or 4 (uint8) k values = 64 bytes per step, or 8 (uint8)
+// k values = 128 bytes per step for usmmla; the order inside a step is the ISA's own (AVX2:
+// pixel-major pairs for vpmaddwd; NEON: k-major rows for smlal by element; VNNI and sdot:
+// pixel-major quads; usmmla: pixel-major octs, two pixels per register). Q8PanelSize(K) holds
+// a panel of any of these layouts.
 #pragma once
 #include <cmath>
 #include <cstddef>
@@ -75,7 +80,9 @@ class Q8PackedWeights {
   size_t mb() const { return mb_; }          // M rounded up to 8: bias, scales, accumulators
   size_t kpairs() const { return (k_ + 1) / 2; }
   size_t kquads() const { return (k_ + 3) / 4; }
+  size_t kocts() const { return (k_ + 7) / 8; }
   bool has_quads() const { return has_quads_; }
+  bool has_octs() const { return has_octs_; }
   const Q8QuantParams& quant() const { return q_; }
 
   // Packed views of group g.
@@ -91,6 +98,9 @@ class Q8PackedWeights {
     return has_signed_quads_ ? quads(g) + mb_ * kquads() : nullptr;
   }
   bool has_signed_quads() const { return has_signed_quads_; }
+  const int32_t* octs(size_t g) const {  // null unless has_octs(); 2 int32 words per row and step
+    return has_octs_ ? reinterpret_cast<const int32_t*>(scales(g) + mb_) : nullptr;
+  }
 
   // Unpacked, for the reference: int8 [groups][M][K], int32 [groups * M] (zeros when none),
   // and the float32 per-output-channel multiplier (uint8 output) or scale (float32 output).
@@ -102,7 +112,7 @@ class Q8PackedWeights {
   const uint8_t* Group(size_t g) const { return blob_.get() + g * group_bytes_; }
 
   size_t groups_, m_, k_, mr_, mp_, mb_, group_bytes_;
-  bool has_quads_, has_signed_quads_;
+  bool has_quads_, has_signed_quads_, has_octs_;
   Q8QuantParams q_;
   std::unique_ptr<uint8_t, void (*)(void*)> blob_;
   std::vector<int8_t> raw_w_;
@@ -121,7 +131,7 @@ struct Q8PanelRuns {
 
 // Microkernels and helpers of one ISA, all on the packed layout above.
 struct Q8GemmUkernels {
-  size_t kstep;  // k values per packed step: 2 (int16 pairs) or 4 (uint8 quads)
+  size_t kstep;  // k values per packed step: 2 (int16 pairs), 4 (uint8 quads) or 8 (uint8 octs)
   size_t mr;     // rows of `gemm` (the weights' row block for that layout)
   // acc[mr][kQ8Nr] (+)= sum over `steps` steps of weights x panel. init: start from bias.
   void (*gemm)(size_t steps, const int32_t* w, const int16_t* panel, const int32_t* bias,
@@ -149,6 +159,12 @@ struct Q8GemmUkernels {
   bool signed_quads = false;
 };
 
+// int16 elements of an activation panel of K values, enough for every step layout above.
+inline size_t Q8PanelSize(size_t k) {
+  const size_t pairs = (k + 1) / 2 * 2 * kQ8Nr, octs = (k + 7) / 8 * 8 * kQ8Nr / 2;
+  return pairs > octs ? pairs : octs;
+}
+
 // Fast-path microkernels for `isa`, or null when it has none (the scalar path is the reference).
 const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa);
 #if defined(__x86_64__) || defined(_M_X64)
@@ -160,9 +176,13 @@ bool Q8HasAvx512Vnni();
 #if defined(__aarch64__)
 extern const Q8GemmUkernels kQ8GemmNeon;
 extern const Q8GemmUkernels kQ8GemmNeonDot;
+extern const Q8GemmUkernels kQ8GemmNeonI8mm;
 // The Armv8.2 dot product (sdot): the kNeon path of the q8 GEMM, and the signed quads layout.
 // LAYERQ_NEON_DOT=0 turns it off (the plain smlal kernels then run, for tests and benchmarks).
 bool Q8HasNeonDot();
+// Armv8.6 i8mm (usmmla): the kNeon path of the q8 GEMM ahead of sdot, and the octs layout.
+// LAYERQ_NEON_I8MM=0 turns it off (then sdot, or smlal).
+bool Q8HasNeonI8mm();
 #endif
 
 // Scratch memory aligned for AVX loads (panels, accumulator tiles, im2col blocks).
@@ -191,6 +211,6 @@ void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, siz
 // out[M rows of A][N] = A (uint8 [rows][K]) x packed^T, one group; see qgemm in the TS API.
 void Q8Gemm(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out);
 // The scalar reference of Q8Gemm (oracle): the contract computed directly from raw weights.
-void Q8GemmReference(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out);
+void Q8GemmScalar(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out);
 
 }  // namespace layerq

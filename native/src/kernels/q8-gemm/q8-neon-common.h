@@ -12,8 +12,9 @@ namespace layerq {
 namespace {
 
 // Pairs (smlal by element): rows k and k + 1 of 16 pixels, each widened to int16, k-major.
+// Each Step: kStep k values (rows of 16 pixels) in, kPanel int16 elements of panel out.
 struct Q8NeonPairStep {
-  static constexpr size_t kStep = 2;
+  static constexpr size_t kStep = 2, kPanel = 32;
   static void Emit(const uint8x16_t* rows, int16_t* out) {
     vst1q_s16(out, vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(rows[0]))));
     vst1q_s16(out + 8, vreinterpretq_s16_u16(vmovl_high_u8(rows[0])));
@@ -25,7 +26,7 @@ struct Q8NeonPairStep {
 // Signed quads (sdot): 16 pixels x (x[k], x[k+1], x[k+2], x[k+3]) in pixel order, each byte
 // x - 128 as int8 (x ^ 0x80); the packed weights' quad bias adds 128 * sum_k w back.
 struct Q8NeonSignedQuadStep {
-  static constexpr size_t kStep = 4;
+  static constexpr size_t kStep = 4, kPanel = 32;
   static void Emit(const uint8x16_t* rows, int16_t* out) {
     const uint8x16_t a = vzip1q_u8(rows[0], rows[1]), b = vzip2q_u8(rows[0], rows[1]);
     const uint8x16_t c = vzip1q_u8(rows[2], rows[3]), d = vzip2q_u8(rows[2], rows[3]);
@@ -35,6 +36,28 @@ struct Q8NeonSignedQuadStep {
     vst1q_u8(o + 16, veorq_u8(vreinterpretq_u8_u16(vzip2q_u16(vreinterpretq_u16_u8(a), vreinterpretq_u16_u8(c))), flip));
     vst1q_u8(o + 32, veorq_u8(vreinterpretq_u8_u16(vzip1q_u16(vreinterpretq_u16_u8(b), vreinterpretq_u16_u8(d))), flip));
     vst1q_u8(o + 48, veorq_u8(vreinterpretq_u8_u16(vzip2q_u16(vreinterpretq_u16_u8(b), vreinterpretq_u16_u8(d))), flip));
+  }
+};
+
+// Octs (usmmla): 16 pixels x (x[k], ..., x[k+7]) as uint8, two pixels per 16 bytes: the 2x8
+// operand of usmmla for pixels (2j, 2j + 1). An 8x16 byte transpose by zips of 8, 16, 32 bits.
+struct Q8NeonOctStep {
+  static constexpr size_t kStep = 8, kPanel = 64;
+  static void Emit(const uint8x16_t* rows, int16_t* out) {
+    uint16x8_t k01[2], k23[2], k45[2], k67[2];  // [pixels 0-7, 8-15] of byte pairs (k, k+1)
+    for (int h = 0; h < 2; ++h) {
+      auto zip = [h](uint8x16_t a, uint8x16_t b) { return vreinterpretq_u16_u8(h ? vzip2q_u8(a, b) : vzip1q_u8(a, b)); };
+      k01[h] = zip(rows[0], rows[1]), k23[h] = zip(rows[2], rows[3]);
+      k45[h] = zip(rows[4], rows[5]), k67[h] = zip(rows[6], rows[7]);
+    }
+    uint8_t* o = reinterpret_cast<uint8_t*>(out);
+    for (int q = 0; q < 4; ++q) {  // pixels 4q .. 4q + 3
+      const int h = q / 2;
+      const uint32x4_t lo = vreinterpretq_u32_u16(q % 2 ? vzip2q_u16(k01[h], k23[h]) : vzip1q_u16(k01[h], k23[h]));  // k 0-3
+      const uint32x4_t hi = vreinterpretq_u32_u16(q % 2 ? vzip2q_u16(k45[h], k67[h]) : vzip1q_u16(k45[h], k67[h]));  // k 4-7
+      vst1q_u8(o + 32 * q, vreinterpretq_u8_u32(vzip1q_u32(lo, hi)));
+      vst1q_u8(o + 32 * q + 16, vreinterpretq_u8_u32(vzip2q_u32(lo, hi)));
+    }
   }
 };
 
@@ -57,7 +80,7 @@ void Q8NeonPackPanel(const uint8_t* col, size_t col_stride, size_t k, size_t np,
         rows[j] = vld1q_u8(t[j]);
       }
     }
-    Step::Emit(rows, panel + s * 32);
+    Step::Emit(rows, panel + s * Step::kPanel);
   }
 }
 
@@ -86,7 +109,7 @@ void Q8NeonPackRuns(const uint8_t* src, const int64_t* koff, size_t k, const Q8P
   uint8x16_t rows[Step::kStep];
   for (size_t s = 0; s * Step::kStep < k; ++s) {
     for (size_t j = 0; j < Step::kStep; ++j) rows[j] = row(s * Step::kStep + j);
-    Step::Emit(rows, panel + s * 32);
+    Step::Emit(rows, panel + s * Step::kPanel);
   }
 }
 
@@ -105,7 +128,7 @@ void Q8NeonPackRunsGeneric(const uint8_t* src, const int64_t* koff, size_t k, co
       }
       rows[j] = vld1q_u8(t[j]);
     }
-    Step::Emit(rows, panel + s * 32);
+    Step::Emit(rows, panel + s * Step::kPanel);
   }
 }
 

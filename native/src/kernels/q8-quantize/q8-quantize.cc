@@ -49,7 +49,7 @@ const Q8QuantizeUkernels& Q8QuantizeUkernelsFor(Isa isa) {
   if (isa == Isa::kNeon) return kQ8QuantizeNeon;
 #endif
   (void)isa;
-  return kQ8QuantizeReference;
+  return kQ8QuantizeScalar;
 }
 
 void Q8Quantize(const float* x, const Q8Layout& l, const Q8QuantSpec& q, Q8Storage st, void* out) {

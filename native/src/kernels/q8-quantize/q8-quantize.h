@@ -51,7 +51,7 @@ struct Q8QuantizeUkernels {
 };
 
 // The scalar reference (oracle) and the ISA's fast path (reference when it has none).
-extern const Q8QuantizeUkernels kQ8QuantizeReference;
+extern const Q8QuantizeUkernels kQ8QuantizeScalar;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const Q8QuantizeUkernels kQ8QuantizeAvx2;
 #endif

@@ -46,6 +46,6 @@ void FakeQuantize(const float* x, size_t n, const float* scale, const int32_t* z
 
 }  // namespace
 
-const Q8QuantizeUkernels kQ8QuantizeReference = {Quantize, Dequantize, FakeQuantize};
+const Q8QuantizeUkernels kQ8QuantizeScalar = {Quantize, Dequantize, FakeQuantize};
 
 }  // namespace layerq

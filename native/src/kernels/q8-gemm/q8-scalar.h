@@ -19,7 +19,7 @@ inline float Q8Clamp(float v, float lo, float hi) {
 
 // y = clamp(nearbyint((float)acc * multiplier) + zero, qmin, qmax); nearbyint rounds half to
 // even in the default rounding mode.
-inline uint8_t Q8RequantizeReference(int32_t acc, float multiplier, const Q8Output& o) {
+inline uint8_t Q8RequantizeScalar(int32_t acc, float multiplier, const Q8Output& o) {
   const float product = static_cast<float>(acc) * multiplier;
   const float r = Q8Clamp(std::nearbyint(product), static_cast<float>(o.qmin - o.zero),
                           static_cast<float>(o.qmax - o.zero));
@@ -27,7 +27,7 @@ inline uint8_t Q8RequantizeReference(int32_t acc, float multiplier, const Q8Outp
 }
 
 // y = clamp((float)acc * scale, fmin, fmax).
-inline float Q8DequantizeReference(int32_t acc, float scale, const Q8Output& o) {
+inline float Q8DequantizeScalar(int32_t acc, float scale, const Q8Output& o) {
   return Q8Clamp(static_cast<float>(acc) * scale, o.fmin, o.fmax);
 }
 

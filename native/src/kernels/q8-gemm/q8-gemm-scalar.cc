@@ -4,11 +4,11 @@
 
 #include "common/threadpool.h"
 #include "kernels/q8-gemm/q8-gemm.h"
-#include "kernels/q8-gemm/q8-reference.h"
+#include "kernels/q8-gemm/q8-scalar.h"
 
 namespace layerq {
 
-void Q8GemmReference(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out) {
+void Q8GemmScalar(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out) {
   const size_t k = packed.k(), n = packed.m();
   const int32_t x_zero = packed.quant().inputZero;
   const Q8Output& o = packed.quant().output;
@@ -21,9 +21,9 @@ void Q8GemmReference(const Q8PackedWeights& packed, const uint8_t* a, size_t row
         const int32_t acc = Q8WrapInt32(sum);
         const float s = packed.ChannelScale(0, c);
         if (o.kind == Q8OutputKind::kUint8) {
-          static_cast<uint8_t*>(out)[r * n + c] = Q8RequantizeReference(acc, s, o);
+          static_cast<uint8_t*>(out)[r * n + c] = Q8RequantizeScalar(acc, s, o);
         } else {
-          static_cast<float*>(out)[r * n + c] = Q8DequantizeReference(acc, s, o);
+          static_cast<float*>(out)[r * n + c] = Q8DequantizeScalar(acc, s, o);
         }
       }
     }

@@ -2,12 +2,12 @@
 // unpacked weights and the unpadded input (padding contributes x = xZero, i.e. nothing).
 #include "common/threadpool.h"
 #include "kernels/q8-conv/q8-conv.h"
-#include "kernels/q8-gemm/q8-reference.h"
+#include "kernels/q8-gemm/q8-scalar.h"
 
 namespace layerq {
 
-void Q8Conv2dReference(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w,
-                       void* out) {
+void Q8Conv2dScalar(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w,
+                    void* out) {
   const Q8ConvShape& s = conv.shape();
   const Q8PackedWeights& pw = conv.weights();
   const size_t ho = s.OutH(h), wo = s.OutW(w);
@@ -39,9 +39,9 @@ void Q8Conv2dReference(const Q8PackedConv& conv, const uint8_t* x, size_t n, siz
           const int32_t acc = Q8WrapInt32(sum);
           const size_t at = ((b * s.cout + co) * ho + oy) * wo + ox;
           if (o.kind == Q8OutputKind::kUint8) {
-            static_cast<uint8_t*>(out)[at] = Q8RequantizeReference(acc, scale, o);
+            static_cast<uint8_t*>(out)[at] = Q8RequantizeScalar(acc, scale, o);
           } else {
-            static_cast<float*>(out)[at] = Q8DequantizeReference(acc, scale, o);
+            static_cast<float*>(out)[at] = Q8DequantizeScalar(acc, scale, o);
           }
         }
       }
