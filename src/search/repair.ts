@@ -55,8 +55,11 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
   let plan = s.plan;
   let cur = s.measured;
   // The condition holds when the trial engine says so and the file's semantics confirm it.
-  const conditionHolds = async (): Promise<boolean> => holds(condition, fp32, cur) && holds(condition, fp32, await ev.confirm(plan));
-  const stopped = async (): Promise<StopReason | null> => ((await conditionHolds()) ? 'condition' : trials.exhausted());
+  const holdsFor = async (p: QuantPlan, m: Measured): Promise<boolean> => holds(condition, fp32, m) && holds(condition, fp32, await ev.confirm(p));
+  const conditionHolds = (): Promise<boolean> => holdsFor(plan, cur);
+  /** Why a plan (default: the current one) needs no further trial, or null. */
+  const stoppedAt = async (p: QuantPlan, m: Measured): Promise<StopReason | null> => ((await holdsFor(p, m)) ? 'condition' : trials.exhausted());
+  const stopped = (): Promise<StopReason | null> => stoppedAt(plan, cur);
   const order = sensitivity.layers.map((r) => [byId.get(r.id)!, r] as const);
 
   // 1. Target layers alone (rest FP32), most sensitive first: accept as soon as the layer's drop is under the threshold.
@@ -116,7 +119,7 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
   // 3. Precision where it buys the most loss per MAC, until the condition holds.
   const repaired = plan;
   if (s.precision !== false && !(await stopped())) {
-    ({ plan, cur } = await raisePrecision(s, order.map(([layer]) => layer), plan, cur, candidates, stopped));
+    ({ plan, cur } = await raisePrecision(s, order.map(([layer]) => layer), plan, cur, candidates, stoppedAt));
   }
   ev.release();
   return { plan, measured: cur, stoppedBy: (await stopped()) ?? 'exhausted', candidates, repaired };
@@ -133,7 +136,8 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
  * layers in order of sensitivity.
  */
 async function raisePrecision(s: StrategyInput, layers: readonly Layer[], plan: QuantPlan, cur: Measured, candidates: Map<string, string>,
-  stopped: () => Promise<StopReason | null>): Promise<{ plan: QuantPlan; cur: Measured }> {
+  stoppedAt: (plan: QuantPlan, m: Measured) => Promise<StopReason | null>): Promise<{ plan: QuantPlan; cur: Measured }> {
+  const stopped = (): Promise<StopReason | null> => stoppedAt(plan, cur);
   const { ev, trials, ctx } = s;
   const total = ctx.layers.reduce((a, l) => a + l.macs, 0) || 1;
   interface Step { layer: Layer; cand: Candidate; plan: QuantPlan; ratio: number; against: QuantPlan; m: Measured; trial: number }
@@ -145,7 +149,9 @@ async function raisePrecision(s: StrategyInput, layers: readonly Layer[], plan: 
     // The MACs the step takes out of the low bit widths: the layer's, or every layer reading the input it raises.
     const raised = step.cand.family === 'activation-bits' ? ctx.layers.filter((l) => l.input === layer.input) : [layer];
     const share = raised.reduce((a, l) => a + l.macs, 0) / total;
-    return { layer, cand: step.cand, plan: step.plan, ratio: (baseM.loss - m.loss) / Math.max(share, 1e-6), against: base, m, trial: trial.index };
+    // A gain under the acceptance margin ranks last (nothing worth its MACs, however few).
+    const gain = baseM.loss - m.loss;
+    return { layer, cand: step.cand, plan: step.plan, ratio: gain > LOSS_MARGIN * baseM.loss ? gain / Math.max(share, 1e-6) : 0, against: base, m, trial: trial.index };
   };
   const ranked: Step[] = [];
   for (const layer of layers) {
@@ -166,7 +172,7 @@ async function raisePrecision(s: StrategyInput, layers: readonly Layer[], plan: 
         continue;
       }
     }
-    if (!(st.m.loss < cur.loss)) continue;
+    if (!(st.ratio > 0 && st.m.loss < cur.loss)) continue;
     trials.list[st.trial]!.accepted = true;
     plan = st.plan;
     cur = st.m;
