@@ -224,6 +224,10 @@ int RunF32Tests() {
       TestConv(isa, shape(96, 96, 3, 1, 1, 96), 2, hw, hw, seed++);
       TestConv(isa, shape(96, 96, 3, 2, 1, 96), 2, hw, hw, seed++);
     }
+    // 3x3 pad 1 on rows of >= 16 pixels (the AVX2 row kernel: masked first/last vectors, two
+    // rows and three vectors at a time), stride 1 and 2, odd and even sizes, ImageNet widths.
+    for (size_t hw : {16, 17, 23, 31, 32, 33, 40, 41, 57, 112})
+      for (size_t st : {1, 2}) TestConv(isa, shape(5, 5, 3, st, 1, 5), 2, hw, hw + st * 3, seed++);
     for (int i = 0; i < 40; ++i) {
       static const size_t kHw[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33};
       static const size_t kC[] = {1, 3, 7, 8, 9, 16, 17, 33, 130, 200};
