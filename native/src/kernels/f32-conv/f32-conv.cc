@@ -121,6 +121,15 @@ void DirectConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size
   const size_t segs_per_row = (d.wo + width - 1) / width;
   const size_t segs = two_row ? (d.ho + 1) / 2 : d.ho * segs_per_row;
   const size_t tiles = (segs + dk.segments - 1) / dk.segments;
+  // Tiles per block. One tile at a time (every A panel over a tile's input while it is in L1)
+  // unless the conv expands a large map (more output channels than k, >= 2048 pixels: the
+  // first MobileNet expansions at 112x112 and 56x56): then one tile writes cout_g scattered row
+  // pieces and the batch's output overflows the caches, so blocks of tiles whose input (k x the
+  // block's pixels) stays within about 384 KiB of L2 are swept by every A panel in turn, writing
+  // long runs of its kMR rows (measured 1.4-1.8x on those layers at batch 16, 0.8x on the
+  // projections back).
+  const bool expand = cout_g > k && pixels >= 2048;
+  const size_t block = expand ? std::max<size_t>(1, (384 << 10) / (k * width * dk.segments * sizeof(float))) : 1;
   // Enough tasks for every thread even at batch 1; each task copies its image once.
   const size_t threads = static_cast<size_t>(ThreadCount());
   const size_t splits = std::min(tiles, std::max<size_t>(1, (2 * threads + n - 1) / n));
@@ -138,38 +147,38 @@ void DirectConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size
         }
         const size_t wph = d.in_place ? d.w : d.wph;
         float* og = out + (img * s.cout + g * cout_g) * pixels;
-        for (size_t tile = tile0; tile < tile1; ++tile) {
-          DirectTile dt;
-          for (size_t v = 0; v < dk.segments; ++v) {
-            const size_t seg = tile * dk.segments + v;
-            if (seg >= segs) break;
-            if (two_row) {
-              const size_t oy = 2 * seg, oy2 = std::min(oy + 1, d.ho - 1);
-              dt.b[v] = src + oy * wph;
-              dt.c[v] = og + oy * d.wo;
-              dt.len[v] = d.wo;
-              dt.b2[v] = src + oy2 * wph;
-              dt.c2[v] = og + oy2 * d.wo;
-              dt.len2[v] = oy + 1 < d.ho ? d.wo : 0;
-            } else {
-              const size_t oy = seg / segs_per_row, ox = (seg % segs_per_row) * width;
-              dt.b[v] = src + oy * wph + ox;
-              dt.c[v] = og + oy * d.wo + ox;
-              dt.len[v] = std::min(width, d.wo - ox);
-            }
-            dt.count = v + 1;
-          }
-          // ct: dt with the outputs moved to the A panel's first channel (only the pointers are
-          // rewritten per panel: copying the whole tile per call cost ~5% of a ResNet-20 run).
-          DirectTile ct = dt;
+        // Blocks of tiles whose input (k taps x pixels) stays in L2 while every A panel sweeps
+        // them: each panel's outputs are written as long runs of its kMR rows, and the panel
+        // stays in L1 across the block.
+        DirectTile dt;  // refilled per call (segments past dt.count are never read)
+        for (size_t tb = tile0; tb < tile1; tb += block) {
+          const size_t te = std::min(tile1, tb + block);
           for (size_t mp = 0; mp < pc.m_panels; ++mp) {
             const size_t panel = g * pc.m_panels + mp, m0 = mp * kMR, mr = std::min(kMR, cout_g - m0);
-            for (size_t v = 0; v < ct.count; ++v) {
-              ct.c[v] = dt.c[v] + m0 * pixels;
-              if (two_row) ct.c2[v] = dt.c2[v] + m0 * pixels;
+            float* om = og + m0 * pixels;
+            for (size_t tile = tb; tile < te; ++tile) {
+              for (size_t v = 0; v < dk.segments; ++v) {
+                const size_t seg = tile * dk.segments + v;
+                if (seg >= segs) break;
+                if (two_row) {
+                  const size_t oy = 2 * seg, oy2 = std::min(oy + 1, d.ho - 1);
+                  dt.b[v] = src + oy * wph;
+                  dt.c[v] = om + oy * d.wo;
+                  dt.len[v] = d.wo;
+                  dt.b2[v] = src + oy2 * wph;
+                  dt.c2[v] = om + oy2 * d.wo;
+                  dt.len2[v] = oy + 1 < d.ho ? d.wo : 0;
+                } else {
+                  const size_t oy = seg / segs_per_row, ox = (seg % segs_per_row) * width;
+                  dt.b[v] = src + oy * wph + ox;
+                  dt.c[v] = om + oy * d.wo + ox;
+                  dt.len[v] = std::min(width, d.wo - ox);
+                }
+                dt.count = v + 1;
+              }
+              ukernel(mr, k, pc.a.data() + panel * k * kMR, offsets.data(), dt, pixels,
+                      pc.bias.data() + panel * kMR, pc.min, pc.max);
             }
-            ukernel(mr, k, pc.a.data() + panel * k * kMR, offsets.data(), ct, pixels,
-                    pc.bias.data() + panel * kMR, pc.min, pc.max);
           }
         }
       }
