@@ -15,30 +15,37 @@ namespace layerq {
 namespace f32 {
 namespace {
 
-// Direct conv path of one ISA: the microkernel, its segment width and segments per tile, and
-// (AVX-512) the kernel for two-row segments used when output rows have at most 8 pixels.
-struct DirectKernel {
-  ConvDirectUkernelFn ukernel;
-  ConvDirectUkernelFn two_row;  // null: rows of <= 8 pixels use one (partly empty) segment each
-  size_t width;                 // pixels per segment
-  size_t segments;              // segments per tile
+// The conv microkernels of one ISA path: the direct kernel, its segment width and segments per
+// tile, (AVX-512) the kernel for two-row segments used when output rows have at most 8 pixels,
+// and the GEMM microkernel of the im2col path. Chosen once per call from ActiveIsa().
+struct ConvUkernels {
+  ConvDirectUkernelFn direct;
+  ConvDirectUkernelFn direct_two_row;  // null: rows of <= 8 pixels use one (partly empty) segment each
+  size_t width;                        // pixels per segment
+  size_t segments;                     // segments per tile
+  GemmUkernelFn gemm;
 };
 
-DirectKernel ActiveConvDirect() {
-  switch (ActiveIsa()) {
+const ConvUkernels kConvScalar = {ConvDirectUkernelScalar, nullptr, 8, kDirectSegments, GemmUkernel4x24Scalar};
 #if defined(__x86_64__) || defined(_M_X64)
-    case Isa::kAvx512:
-      return {ConvDirectUkernelAvx512, ConvDirectUkernelAvx512TwoRow, 16, kDirectSegmentsAvx512};
-    case Isa::kAvx2:
-      return {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments};
+const ConvUkernels kConvAvx2 = {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments, GemmUkernel4x24Avx2};
+const ConvUkernels kConvAvx512 = {ConvDirectUkernelAvx512, ConvDirectUkernelAvx512TwoRow, 16, kDirectSegmentsAvx512,
+                                  GemmUkernel4x24Avx512};
 #endif
 #if defined(__aarch64__)
-    case Isa::kNeon:
-      return {ConvDirectUkernelNeon, nullptr, 8, kDirectSegments};
+const ConvUkernels kConvNeon = {ConvDirectUkernelNeon, nullptr, 8, kDirectSegments, GemmUkernel4x24Neon};
 #endif
-    default:
-      return {ConvDirectUkernelScalar, nullptr, 8, kDirectSegments};
-  }
+
+const ConvUkernels& ConvUkernelsFor(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (isa == Isa::kAvx512) return kConvAvx512;
+  if (isa == Isa::kAvx2) return kConvAvx2;
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::kNeon) return kConvNeon;
+#endif
+  (void)isa;
+  return kConvScalar;
 }
 
 // Geometry of the padded, stride-phase-split input of one image and group (f32-conv-direct.h).
@@ -93,15 +100,14 @@ void CopyPhaseSplit(const float* x, const ConvShape& s, const DirectLayout& d, s
   }
 }
 
-void DirectConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, size_t ho,
-                  size_t wo, float* out) {
+void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, size_t n, size_t h, size_t w,
+                  size_t ho, size_t wo, float* out) {
   const ConvShape& s = pc.s;
-  const DirectKernel dk = ActiveConvDirect();
   const size_t width = dk.width;
   const size_t flat_wo = MakeDirectLayout(s, h, w, ho, wo, width, false).wo;
-  const bool two_row = dk.two_row != nullptr && flat_wo <= 8;
+  const bool two_row = dk.direct_two_row != nullptr && flat_wo <= 8;
   const DirectLayout d = MakeDirectLayout(s, h, w, ho, wo, width, two_row);
-  const ConvDirectUkernelFn ukernel = two_row ? dk.two_row : dk.ukernel;
+  const ConvDirectUkernelFn ukernel = two_row ? dk.direct_two_row : dk.direct;
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pc.k, pixels = ho * wo;
   // Tap offsets relative to a segment's first pixel, in the (phase-split) input.
   std::vector<int32_t> offsets(k);
@@ -284,7 +290,8 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   const bool flat = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
   // Pointwise on small images whose pixels leave the direct kernel's segments (8 or 16 pixels)
   // partly empty (a 2x2 map fills a quarter of 16): the batch as one image of n * pixels.
-  const size_t width = ActiveConvDirect().width;
+  const ConvUkernels& uk = ConvUkernelsFor(ActiveIsa());
+  const size_t width = uk.width;
   if (flat && s.group == 1 && n > 1 && pixels % width != 0 && pixels < 4 * width) {
     std::vector<float> rows(s.cin * n * pixels), y(s.cout * n * pixels);
     PlanesToBatchRows(x, n, s.cin, pixels, rows.data());
@@ -294,10 +301,10 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   }
   // Direct path unless output rows are too short for 8-pixel segments (then im2col panels of
   // kNR pixels spanning rows waste fewer lanes).
-  if (flat || wo >= 8) return DirectConv2d(pc, x, n, h, w, ho, wo, out);
+  if (flat || wo >= 8) return DirectConv2d(uk, pc, x, n, h, w, ho, wo, out);
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pc.k;
   const size_t n_panels = (pixels + kNR - 1) / kNR;
-  const GemmUkernelFn ukernel = ActiveGemmUkernel();
+  const GemmUkernelFn ukernel = uk.gemm;
   // Tasks: (image, pixel panel); each packs its B panel once per group and sweeps all output
   // channels of the group over it while it is hot in L1/L2.
   ParallelFor(n * n_panels, 1, [&](size_t begin, size_t end) {

@@ -80,6 +80,10 @@ struct Dw3x3Plan {
 using DwConv3x3Fn = void (*)(const Dw3x3Plan& p, const float* src, const float* w, const float* bias, size_t v0,
                              size_t v1, float* out);
 
+// One plane of the 3x3 row kernel (DwConv3x3RowsAvx2 below).
+using DwConv3x3RowsFn = void (*)(const float* x, size_t h, size_t w, const float* taps, float bias, size_t stride,
+                                 size_t ho, size_t wo, float min, float max, const float* zero, float* out);
+
 #if defined(__x86_64__) || defined(_M_X64)
 void DwConv3x3Avx512(const Dw3x3Plan& p, const float* src, const float* w, const float* bias, size_t v0, size_t v1,
                      float* out);
