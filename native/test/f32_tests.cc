@@ -202,7 +202,7 @@ int RunF32Tests() {
     TestConv(isa, shape(24, 13, 1, 1, 0, 1), 2, 7, 7, seed++);    // 1x1 flat
     TestConv(isa, shape(5, 13, 1, 1, 0, 1), 2, 47, 50, seed++);   // expanding a large map: tile blocks
     TestConv(isa, shape(3, 30, 3, 2, 1, 1), 1, 95, 97, seed++);   // (a 3x3 stem too)
-    for (size_t hw : {1, 2, 3, 5})                                  // 1x1 on small maps: the batch as one image
+    for (size_t hw : {1, 2, 3, 5, 7, 11})                           // 1x1 on small maps: the batch as one image
       TestConv(isa, shape(37, 21, 1, 1, 0, 1), 5, hw, hw, seed++);
     TestConv(isa, shape(8, 8, 3, 2, 1, 8), 2, 17, 33, seed++);    // depthwise stride 2
     TestConv(isa, shape(8, 12, 3, 1, 1, 2), 1, 10, 12, seed++);   // grouped
