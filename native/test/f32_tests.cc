@@ -200,7 +200,9 @@ int RunF32Tests() {
     TestConv(isa, shape(64, 64, 3, 1, 1, 1), 2, 8, 8, seed++);    // 64@8
     TestConv(isa, shape(5, 7, 3, 2, 1, 1), 2, 9, 9, seed++);      // short rows: im2col panels
     TestConv(isa, shape(24, 13, 1, 1, 0, 1), 2, 7, 7, seed++);    // 1x1 flat
-    for (size_t hw : {1, 2, 3, 5})                                  // 1x1 on small maps: the batch as one image
+    TestConv(isa, shape(5, 13, 1, 1, 0, 1), 2, 47, 50, seed++);   // expanding a large map: tile blocks
+    TestConv(isa, shape(3, 30, 3, 2, 1, 1), 1, 95, 97, seed++);   // (a 3x3 stem too)
+    for (size_t hw : {1, 2, 3, 5, 7, 11})                           // 1x1 on small maps: the batch as one image
       TestConv(isa, shape(37, 21, 1, 1, 0, 1), 5, hw, hw, seed++);
     TestConv(isa, shape(8, 8, 3, 2, 1, 8), 2, 17, 33, seed++);    // depthwise stride 2
     TestConv(isa, shape(8, 12, 3, 1, 1, 2), 1, 10, 12, seed++);   // grouped
@@ -224,6 +226,10 @@ int RunF32Tests() {
       TestConv(isa, shape(96, 96, 3, 1, 1, 96), 2, hw, hw, seed++);
       TestConv(isa, shape(96, 96, 3, 2, 1, 96), 2, hw, hw, seed++);
     }
+    // 3x3 pad 1 on rows of >= 16 pixels (the AVX2 row kernel: masked first/last vectors, two
+    // rows and three vectors at a time), stride 1 and 2, odd and even sizes, ImageNet widths.
+    for (size_t hw : {16, 17, 23, 31, 32, 33, 40, 41, 57, 112})
+      for (size_t st : {1, 2}) TestConv(isa, shape(5, 5, 3, st, 1, 5), 2, hw, hw + st * 3, seed++);
     for (int i = 0; i < 40; ++i) {
       static const size_t kHw[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33};
       static const size_t kC[] = {1, 3, 7, 8, 9, 16, 17, 33, 130, 200};

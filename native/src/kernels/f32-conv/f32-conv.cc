@@ -15,30 +15,37 @@ namespace layerq {
 namespace f32 {
 namespace {
 
-// Direct conv path of one ISA: the microkernel, its segment width and segments per tile, and
-// (AVX-512) the kernel for two-row segments used when output rows have at most 8 pixels.
-struct DirectKernel {
-  ConvDirectUkernelFn ukernel;
-  ConvDirectUkernelFn two_row;  // null: rows of <= 8 pixels use one (partly empty) segment each
-  size_t width;                 // pixels per segment
-  size_t segments;              // segments per tile
+// The conv microkernels of one ISA path: the direct kernel, its segment width and segments per
+// tile, (AVX-512) the kernel for two-row segments used when output rows have at most 8 pixels,
+// and the GEMM microkernel of the im2col path. Chosen once per call from ActiveIsa().
+struct ConvUkernels {
+  ConvDirectUkernelFn direct;
+  ConvDirectUkernelFn direct_two_row;  // null: rows of <= 8 pixels use one (partly empty) segment each
+  size_t width;                        // pixels per segment
+  size_t segments;                     // segments per tile
+  GemmUkernelFn gemm;
 };
 
-DirectKernel ActiveConvDirect() {
-  switch (ActiveIsa()) {
+const ConvUkernels kConvScalar = {ConvDirectUkernelScalar, nullptr, 8, kDirectSegments, GemmUkernel4x24Scalar};
 #if defined(__x86_64__) || defined(_M_X64)
-    case Isa::kAvx512:
-      return {ConvDirectUkernelAvx512, ConvDirectUkernelAvx512TwoRow, 16, kDirectSegmentsAvx512};
-    case Isa::kAvx2:
-      return {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments};
+const ConvUkernels kConvAvx2 = {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments, GemmUkernel4x24Avx2};
+const ConvUkernels kConvAvx512 = {ConvDirectUkernelAvx512, ConvDirectUkernelAvx512TwoRow, 16, kDirectSegmentsAvx512,
+                                  GemmUkernel4x24Avx512};
 #endif
 #if defined(__aarch64__)
-    case Isa::kNeon:
-      return {ConvDirectUkernelNeon, nullptr, 8, kDirectSegments};
+const ConvUkernels kConvNeon = {ConvDirectUkernelNeon, nullptr, 8, kDirectSegments, GemmUkernel4x24Neon};
 #endif
-    default:
-      return {ConvDirectUkernelScalar, nullptr, 8, kDirectSegments};
-  }
+
+const ConvUkernels& ConvUkernelsFor(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (isa == Isa::kAvx512) return kConvAvx512;
+  if (isa == Isa::kAvx2) return kConvAvx2;
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::kNeon) return kConvNeon;
+#endif
+  (void)isa;
+  return kConvScalar;
 }
 
 // Geometry of the padded, stride-phase-split input of one image and group (f32-conv-direct.h).
@@ -93,15 +100,14 @@ void CopyPhaseSplit(const float* x, const ConvShape& s, const DirectLayout& d, s
   }
 }
 
-void DirectConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, size_t ho,
-                  size_t wo, float* out) {
+void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, size_t n, size_t h, size_t w,
+                  size_t ho, size_t wo, float* out) {
   const ConvShape& s = pc.s;
-  const DirectKernel dk = ActiveConvDirect();
   const size_t width = dk.width;
   const size_t flat_wo = MakeDirectLayout(s, h, w, ho, wo, width, false).wo;
-  const bool two_row = dk.two_row != nullptr && flat_wo <= 8;
+  const bool two_row = dk.direct_two_row != nullptr && flat_wo <= 8;
   const DirectLayout d = MakeDirectLayout(s, h, w, ho, wo, width, two_row);
-  const ConvDirectUkernelFn ukernel = two_row ? dk.two_row : dk.ukernel;
+  const ConvDirectUkernelFn ukernel = two_row ? dk.direct_two_row : dk.direct;
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pc.k, pixels = ho * wo;
   // Tap offsets relative to a segment's first pixel, in the (phase-split) input.
   std::vector<int32_t> offsets(k);
@@ -121,6 +127,15 @@ void DirectConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size
   const size_t segs_per_row = (d.wo + width - 1) / width;
   const size_t segs = two_row ? (d.ho + 1) / 2 : d.ho * segs_per_row;
   const size_t tiles = (segs + dk.segments - 1) / dk.segments;
+  // Tiles per block. One tile at a time (every A panel over a tile's input while it is in L1)
+  // unless the conv expands a large map (more output channels than k, >= 2048 pixels: the
+  // first MobileNet expansions at 112x112 and 56x56): then one tile writes cout_g scattered row
+  // pieces and the batch's output overflows the caches, so blocks of tiles whose input (k x the
+  // block's pixels) stays within about 384 KiB of L2 are swept by every A panel in turn, writing
+  // long runs of its kMR rows (measured 1.4-1.8x on those layers at batch 16, 0.8x on the
+  // projections back).
+  const bool expand = cout_g > k && pixels >= 2048;
+  const size_t block = expand ? std::max<size_t>(1, (384 << 10) / (k * width * dk.segments * sizeof(float))) : 1;
   // Enough tasks for every thread even at batch 1; each task copies its image once.
   const size_t threads = static_cast<size_t>(ThreadCount());
   const size_t splits = std::min(tiles, std::max<size_t>(1, (2 * threads + n - 1) / n));
@@ -138,38 +153,38 @@ void DirectConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size
         }
         const size_t wph = d.in_place ? d.w : d.wph;
         float* og = out + (img * s.cout + g * cout_g) * pixels;
-        for (size_t tile = tile0; tile < tile1; ++tile) {
-          DirectTile dt;
-          for (size_t v = 0; v < dk.segments; ++v) {
-            const size_t seg = tile * dk.segments + v;
-            if (seg >= segs) break;
-            if (two_row) {
-              const size_t oy = 2 * seg, oy2 = std::min(oy + 1, d.ho - 1);
-              dt.b[v] = src + oy * wph;
-              dt.c[v] = og + oy * d.wo;
-              dt.len[v] = d.wo;
-              dt.b2[v] = src + oy2 * wph;
-              dt.c2[v] = og + oy2 * d.wo;
-              dt.len2[v] = oy + 1 < d.ho ? d.wo : 0;
-            } else {
-              const size_t oy = seg / segs_per_row, ox = (seg % segs_per_row) * width;
-              dt.b[v] = src + oy * wph + ox;
-              dt.c[v] = og + oy * d.wo + ox;
-              dt.len[v] = std::min(width, d.wo - ox);
-            }
-            dt.count = v + 1;
-          }
-          // ct: dt with the outputs moved to the A panel's first channel (only the pointers are
-          // rewritten per panel: copying the whole tile per call cost ~5% of a ResNet-20 run).
-          DirectTile ct = dt;
+        // Blocks of tiles whose input (k taps x pixels) stays in L2 while every A panel sweeps
+        // them: each panel's outputs are written as long runs of its kMR rows, and the panel
+        // stays in L1 across the block.
+        DirectTile dt;  // refilled per call (segments past dt.count are never read)
+        for (size_t tb = tile0; tb < tile1; tb += block) {
+          const size_t te = std::min(tile1, tb + block);
           for (size_t mp = 0; mp < pc.m_panels; ++mp) {
             const size_t panel = g * pc.m_panels + mp, m0 = mp * kMR, mr = std::min(kMR, cout_g - m0);
-            for (size_t v = 0; v < ct.count; ++v) {
-              ct.c[v] = dt.c[v] + m0 * pixels;
-              if (two_row) ct.c2[v] = dt.c2[v] + m0 * pixels;
+            float* om = og + m0 * pixels;
+            for (size_t tile = tb; tile < te; ++tile) {
+              for (size_t v = 0; v < dk.segments; ++v) {
+                const size_t seg = tile * dk.segments + v;
+                if (seg >= segs) break;
+                if (two_row) {
+                  const size_t oy = 2 * seg, oy2 = std::min(oy + 1, d.ho - 1);
+                  dt.b[v] = src + oy * wph;
+                  dt.c[v] = om + oy * d.wo;
+                  dt.len[v] = d.wo;
+                  dt.b2[v] = src + oy2 * wph;
+                  dt.c2[v] = om + oy2 * d.wo;
+                  dt.len2[v] = oy + 1 < d.ho ? d.wo : 0;
+                } else {
+                  const size_t oy = seg / segs_per_row, ox = (seg % segs_per_row) * width;
+                  dt.b[v] = src + oy * wph + ox;
+                  dt.c[v] = om + oy * d.wo + ox;
+                  dt.len[v] = std::min(width, d.wo - ox);
+                }
+                dt.count = v + 1;
+              }
+              ukernel(mr, k, pc.a.data() + panel * k * kMR, offsets.data(), dt, pixels,
+                      pc.bias.data() + panel * kMR, pc.min, pc.max);
             }
-            ukernel(mr, k, pc.a.data() + panel * k * kMR, offsets.data(), ct, pixels,
-                    pc.bias.data() + panel * kMR, pc.min, pc.max);
           }
         }
       }
@@ -274,9 +289,12 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   if (n == 0 || pixels == 0) return;
   const bool flat = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
   // Pointwise on small images whose pixels leave the direct kernel's segments (8 or 16 pixels)
-  // partly empty (a 2x2 map fills a quarter of 16): the batch as one image of n * pixels.
-  const size_t width = ActiveConvDirect().width;
-  if (flat && s.group == 1 && n > 1 && pixels % width != 0 && pixels < 4 * width) {
+  // partly empty (a 2x2 map fills a quarter of 16; 7x7 leaves a 1-pixel segment and a 1-segment
+  // tile, 1.05-1.2x on MobileNetV2's 7x7 layers at batch 16): the batch as one image of n * pixels.
+  // Larger maps lose more to the two copies than they gain (0.7-0.95x at 14x14).
+  const ConvUkernels& uk = ConvUkernelsFor(ActiveIsa());
+  const size_t width = uk.width;
+  if (flat && s.group == 1 && n > 1 && pixels % width != 0 && pixels < 8 * width) {
     std::vector<float> rows(s.cin * n * pixels), y(s.cout * n * pixels);
     PlanesToBatchRows(x, n, s.cin, pixels, rows.data());
     Conv2d(pc, rows.data(), 1, 1, n * pixels, y.data());
@@ -285,10 +303,10 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   }
   // Direct path unless output rows are too short for 8-pixel segments (then im2col panels of
   // kNR pixels spanning rows waste fewer lanes).
-  if (flat || wo >= 8) return DirectConv2d(pc, x, n, h, w, ho, wo, out);
+  if (flat || wo >= 8) return DirectConv2d(uk, pc, x, n, h, w, ho, wo, out);
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pc.k;
   const size_t n_panels = (pixels + kNR - 1) / kNR;
-  const GemmUkernelFn ukernel = ActiveGemmUkernel();
+  const GemmUkernelFn ukernel = uk.gemm;
   // Tasks: (image, pixel panel); each packs its B panel once per group and sweeps all output
   // channels of the group over it while it is hot in L1/L2.
   ParallelFor(n * n_panels, 1, [&](size_t begin, size_t end) {

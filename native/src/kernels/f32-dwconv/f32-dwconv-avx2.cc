@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/unroll.h"
 #include "kernels/f32-dwconv/f32-dwconv.h"
 
 namespace layerq {
@@ -97,6 +98,123 @@ void DwConvPlaneAvx2(const float* x, size_t h, size_t w, const float* taps, floa
       }
     }
     for (; ox < wo; ++ox) orow[ox] = std::min(std::max(DwConvPoint(x, h, w, taps, bias, s, oy, ox), min), max);
+  }
+}
+
+}  // namespace f32
+}  // namespace layerq
+
+// ---------------------------------------------------------------------------------------------
+// 3x3, pad 1, dilation 1, stride 1 or 2, row by row (DwConv3x3RowsAvx2 in f32-dwconv.h).
+
+namespace layerq {
+namespace f32 {
+namespace {
+
+// Lanes l with 0 <= col0 + l < w (all-ones int32 lanes).
+inline __m256i ColMask(long col0, size_t w) {
+  const __m256i idx = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(static_cast<int>(col0)));
+  return _mm256_and_si256(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(-1)),
+                          _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(w)), idx));
+}
+
+template <bool kMasked>
+inline __m256 Load(const float* row, long col, size_t w) {
+  if constexpr (kMasked) {
+    return _mm256_maskload_ps(row + col, ColMask(col, w));
+  } else {
+    return _mm256_loadu_ps(row + col);
+  }
+}
+
+// R output rows x V vectors of 8 pixels starting at output column ox. rows[i] is input row
+// S * oy - 1 + i (or a zero row), i < S * (R - 1) + 3; kMasked: V == 1, loads masked to the
+// input columns and the store to the output columns. Stride 2 keeps its deinterleaved vectors in
+// lane order 0 1 4 5 2 3 6 7 (shuffle_ps without the cross-lane fix) and permutes the sums once.
+template <int S, int R, int V, bool kMasked>
+inline void Block(const float* const* rows, size_t w, size_t ox, size_t wo, const __m256* wt, __m256 vb,
+                  __m256 vmin, __m256 vmax, float* const* orows) {
+  constexpr int kRows = S * (R - 1) + 3;
+  __m256 acc[R][V];
+  Unroll<R>([&](auto r) { Unroll<V>([&](auto v) { acc[r][v] = vb; }); });
+  Unroll<kRows>([&](auto i) {
+    const float* row = rows[i];
+    Unroll<V>([&](auto v) {
+      const long o = static_cast<long>(ox + 8 * v);
+      __m256 xv[3];
+      if constexpr (S == 1) {
+        Unroll<3>([&](auto kx) { xv[kx] = Load<kMasked>(row, o + static_cast<long>(kx) - 1, w); });
+      } else {
+        const __m256 a = Load<kMasked>(row, 2 * o, w), b = Load<kMasked>(row, 2 * o + 8, w);
+        const __m256 c = Load<kMasked>(row, 2 * o - 1, w), d = Load<kMasked>(row, 2 * o + 7, w);
+        xv[0] = _mm256_shuffle_ps(c, d, _MM_SHUFFLE(2, 0, 2, 0));  // columns 2x - 1
+        xv[1] = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // 2x
+        xv[2] = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));  // 2x + 1
+      }
+      Unroll<R>([&](auto r) {
+        constexpr int ky = static_cast<int>(i) - S * static_cast<int>(r);
+        if constexpr (ky >= 0 && ky < 3) {
+          Unroll<3>([&](auto kx) { acc[r][v] = _mm256_fmadd_ps(wt[ky * 3 + kx], xv[kx], acc[r][v]); });
+        }
+      });
+    });
+  });
+  Unroll<R>([&](auto r) {
+    Unroll<V>([&](auto v) {
+      __m256 y = _mm256_min_ps(_mm256_max_ps(acc[r][v], vmin), vmax);
+      if constexpr (S == 2) y = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(y), _MM_SHUFFLE(3, 1, 2, 0)));
+      float* dst = orows[r] + ox + 8 * v;
+      if constexpr (kMasked) {
+        _mm256_maskstore_ps(dst, ColMask(static_cast<long>(ox), wo), y);
+      } else {
+        _mm256_storeu_ps(dst, y);
+      }
+    });
+  });
+}
+
+template <int S, int R>
+void Rows(const float* x, size_t h, size_t w, size_t oy, const __m256* wt, __m256 vb, __m256 vmin, __m256 vmax,
+          const float* zero, size_t wo, float* out) {
+  constexpr int kRows = S * (R - 1) + 3;
+  const float* rows[kRows];
+  for (int i = 0; i < kRows; ++i) {
+    const long iy = static_cast<long>(S * oy) - 1 + i;
+    rows[i] = iy >= 0 && iy < static_cast<long>(h) ? x + iy * static_cast<long>(w) : zero;
+  }
+  float* orows[R];
+  for (int r = 0; r < R; ++r) orows[r] = out + (oy + r) * wo;
+  // A vector at ox reads columns [S * ox - 1, S * ox + 8] (stride 1) or [2 * ox - 1, 2 * ox + 15]
+  // (stride 2) and writes [ox, ox + 8): full when all of them exist.
+  auto full = [&](size_t ox) { return ox > 0 && ox + 8 <= wo && S * ox + 8 * S + (S == 1 ? 1 : 0) <= w; };
+  size_t ox = 0;
+  if (!full(0)) {
+    Block<S, R, 1, true>(rows, w, 0, wo, wt, vb, vmin, vmax, orows);
+    ox = 8;
+  }
+  for (; ox + 24 <= wo && full(ox + 16); ox += 24) Block<S, R, 3, false>(rows, w, ox, wo, wt, vb, vmin, vmax, orows);
+  for (; ox < wo; ox += 8) {
+    if (full(ox)) {
+      Block<S, R, 1, false>(rows, w, ox, wo, wt, vb, vmin, vmax, orows);
+    } else {
+      Block<S, R, 1, true>(rows, w, ox, wo, wt, vb, vmin, vmax, orows);
+    }
+  }
+}
+
+}  // namespace
+
+void DwConv3x3RowsAvx2(const float* x, size_t h, size_t w, const float* taps, float bias, size_t stride, size_t ho,
+                       size_t wo, float min, float max, const float* zero, float* out) {
+  __m256 wt[9];
+  for (int t = 0; t < 9; ++t) wt[t] = _mm256_set1_ps(taps[t]);
+  const __m256 vb = _mm256_set1_ps(bias), vmin = _mm256_set1_ps(min), vmax = _mm256_set1_ps(max);
+  size_t oy = 0;
+  if (stride == 1) {
+    for (; oy + 2 <= ho; oy += 2) Rows<1, 2>(x, h, w, oy, wt, vb, vmin, vmax, zero, wo, out);
+    for (; oy < ho; ++oy) Rows<1, 1>(x, h, w, oy, wt, vb, vmin, vmax, zero, wo, out);
+  } else {
+    for (; oy < ho; ++oy) Rows<2, 1>(x, h, w, oy, wt, vb, vmin, vmax, zero, wo, out);
   }
 }
 

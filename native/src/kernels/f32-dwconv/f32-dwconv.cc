@@ -13,40 +13,39 @@ namespace layerq {
 namespace f32 {
 namespace {
 
-DwConvPlaneFn ActivePlane(Isa isa) {
-  switch (isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case Isa::kAvx512:
-      return DwConvPlaneAvx512;
-    case Isa::kAvx2:
-      return DwConvPlaneAvx2;
-#endif
-#if defined(__aarch64__)
-    case Isa::kNeon:
-      return DwConvPlaneNeon;
-#endif
-    default:
-      return DwConvPlaneScalar;
-  }
-}
-
-struct FlatKernel {
-  DwConvFlatFn flat = nullptr;  // null: no flat kernel on this ISA
+// The depthwise kernels of one ISA path, chosen once per call from ActiveIsa(): tried in order,
+// the AVX-512 register-shift 3x3, the 3x3 row kernel, the flat kernel, the plane kernel.
+struct DwConvUkernels {
+  DwConv3x3Fn shift3x3 = nullptr;      // null: none on this path
+  DwConv3x3RowsFn rows3x3 = nullptr;   // null: none on this path
+  DwConvFlatFn flat = nullptr;         // null: none on this path
   DwConvSplit2Fn split2 = DwConvSplit2Scalar;
-  size_t lanes = 0;
+  size_t lanes = 0;                    // of the flat kernel
+  DwConvPlaneFn plane = DwConvPlaneScalar;
 };
 
-FlatKernel ActiveFlat(Isa isa) {
-  switch (isa) {
+const DwConvUkernels kDwConvScalar = {};
 #if defined(__x86_64__) || defined(_M_X64)
-    case Isa::kAvx512:
-      return {DwConvFlatAvx512, DwConvSplit2Avx512, 16};
-    case Isa::kAvx2:
-      return {DwConvFlatAvx2, DwConvSplit2Scalar, 8};
+const DwConvUkernels kDwConvAvx2 = {nullptr, DwConv3x3RowsAvx2, DwConvFlatAvx2, DwConvSplit2Scalar, 8, DwConvPlaneAvx2};
+// The row kernel is AVX2 on AVX-512 too: it runs where the register-shift kernel does not apply
+// (output rows not dividing 16) and beats the flat kernel's one accumulator chain per vector.
+const DwConvUkernels kDwConvAvx512 = {DwConv3x3Avx512, DwConv3x3RowsAvx2, DwConvFlatAvx512, DwConvSplit2Avx512, 16,
+                                      DwConvPlaneAvx512};
 #endif
-    default:
-      return {};
-  }
+#if defined(__aarch64__)
+const DwConvUkernels kDwConvNeon = {nullptr, nullptr, nullptr, DwConvSplit2Scalar, 0, DwConvPlaneNeon};
+#endif
+
+const DwConvUkernels& DwConvUkernelsFor(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (isa == Isa::kAvx512) return kDwConvAvx512;
+  if (isa == Isa::kAvx2) return kDwConvAvx2;
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::kNeon) return kDwConvNeon;
+#endif
+  (void)isa;
+  return kDwConvScalar;
 }
 
 // floor(a / b) and its remainder in [0, b), for a possibly negative.
@@ -159,7 +158,7 @@ FlatGeometry MakeFlatGeometry(const PackedConv& pc, size_t h, size_t w, size_t h
   return g;
 }
 
-bool FlatDepthwise(const FlatKernel& fk, const PackedConv& pc, const float* x, size_t n, size_t h, size_t w,
+bool FlatDepthwise(const DwConvUkernels& fk, const PackedConv& pc, const float* x, size_t n, size_t h, size_t w,
                    size_t ho, size_t wo, float* out) {
   const ConvShape& s = pc.s;
   const FlatGeometry g = MakeFlatGeometry(pc, h, w, ho, wo, fk.lanes);
@@ -316,7 +315,28 @@ bool Depthwise3x3(DwConv3x3Fn kernel, DwConvSplit2Fn split2, const PackedConv& p
   });
   return true;
 }
+
 #endif  // x86-64: the register-shift kernel is AVX-512 only
+
+// 3x3, pad 1, dilation 1, stride 1 or 2 row by row (DwConv3x3RowsFn): (image, channel) tasks.
+bool Depthwise3x3Rows(DwConv3x3RowsFn kernel, const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, size_t ho, size_t wo,
+                      float* out) {
+  const ConvShape& s = pc.s;
+  if (s.kh != 3 || s.kw != 3 || s.dh != 1 || s.dw != 1 || s.pt != 1 || s.pl != 1 || s.pb != 1 || s.pr != 1 ||
+      s.sh != s.sw || (s.sh != 1 && s.sh != 2) || wo < 16) {
+    return false;  // rows of < 16 pixels: the flat kernel wastes fewer lanes
+  }
+  const size_t c = s.cout;
+  ParallelFor(n * c, 1, [&](size_t begin, size_t end) {
+    const std::vector<float> zero(w + 16, 0.0f);
+    for (size_t i = begin; i < end; ++i) {
+      const size_t ch = i % c;
+      kernel(x + i * h * w, h, w, pc.a.data() + ch * 9, pc.bias[ch], s.sh, ho, wo, pc.min, pc.max,
+                        zero.data(), out + i * ho * wo);
+    }
+  });
+  return true;
+}
 
 }  // namespace
 
@@ -325,13 +345,13 @@ void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, s
   const size_t ho = ConvOutDim(h, s.kh, s.sh, s.pt, s.pb, s.dh);
   const size_t wo = ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
   if (n == 0 || ho == 0 || wo == 0) return;
-  const Isa isa = ActiveIsa();
+  const DwConvUkernels& uk = DwConvUkernelsFor(ActiveIsa());
 #if defined(__x86_64__) || defined(_M_X64)
-  if (isa == Isa::kAvx512 && Depthwise3x3(DwConv3x3Avx512, DwConvSplit2Avx512, pc, x, n, h, w, ho, wo, out)) return;
+  if (uk.shift3x3 != nullptr && Depthwise3x3(uk.shift3x3, uk.split2, pc, x, n, h, w, ho, wo, out)) return;
 #endif
-  const FlatKernel fk = ActiveFlat(isa);
-  if (fk.flat != nullptr && FlatDepthwise(fk, pc, x, n, h, w, ho, wo, out)) return;
-  const DwConvPlaneFn plane = ActivePlane(isa);
+  if (uk.rows3x3 != nullptr && Depthwise3x3Rows(uk.rows3x3, pc, x, n, h, w, ho, wo, out)) return;
+  if (uk.flat != nullptr && FlatDepthwise(uk, pc, x, n, h, w, ho, wo, out)) return;
+  const DwConvPlaneFn plane = uk.plane;
   const size_t c = s.cout, taps = s.kh * s.kw;
   ParallelFor(n * c, 1, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {

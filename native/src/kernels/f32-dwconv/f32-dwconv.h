@@ -80,9 +80,20 @@ struct Dw3x3Plan {
 using DwConv3x3Fn = void (*)(const Dw3x3Plan& p, const float* src, const float* w, const float* bias, size_t v0,
                              size_t v1, float* out);
 
+// One plane of the 3x3 row kernel (DwConv3x3RowsAvx2 below).
+using DwConv3x3RowsFn = void (*)(const float* x, size_t h, size_t w, const float* taps, float bias, size_t stride,
+                                 size_t ho, size_t wo, float min, float max, const float* zero, float* out);
+
 #if defined(__x86_64__) || defined(_M_X64)
 void DwConv3x3Avx512(const Dw3x3Plan& p, const float* src, const float* w, const float* bias, size_t v0, size_t v1,
                      float* out);
+// 3x3, pad 1, dilation 1, stride 1 or 2, one plane, row by row: 8-pixel vectors of an output
+// row, each tap an unaligned load (stride 2: two pairs of loads deinterleaved), lane masks only on
+// a row's first and last vectors; stride 1 runs two output rows at a time (they share two input
+// rows) and three vectors at a time in the interior (independent accumulators). Rows above or
+// below the plane read `zero` (at least w + 16 zero floats).
+void DwConv3x3RowsAvx2(const float* x, size_t h, size_t w, const float* taps, float bias, size_t stride, size_t ho,
+                       size_t wo, float min, float max, const float* zero, float* out);
 void DwConvPlaneAvx2(const float* x, size_t h, size_t w, const float* taps, float bias,
                      const ConvShape& s, size_t ho, size_t wo, float min, float max, float* out);
 void DwConvPlaneAvx512(const float* x, size_t h, size_t w, const float* taps, float bias,

@@ -14,40 +14,36 @@ namespace {
 constexpr size_t kMaxRank = 8;
 constexpr size_t kSpanGrain = 16384;  // elements per task: well above thread hand-off costs
 
-struct Kernels {
+// The elementwise kernels of one ISA path, chosen once per call from ActiveIsa().
+struct ElementwiseUkernels {
   BinarySpanFn binary;
   UnarySpanFn unary;
   SoftmaxRowFn softmax;
 };
 
-Kernels Active() {
-  switch (ActiveIsa()) {
+const ElementwiseUkernels kElementwiseScalar = {BinarySpanScalar, UnarySpanScalar, SoftmaxRowScalar};
 #if defined(__x86_64__) || defined(_M_X64)
-    case Isa::kAvx2:
-    case Isa::kAvx512:  // no AVX-512 variant: the AVX2 kernels
-      return {BinarySpanAvx2, UnarySpanAvx2, SoftmaxRowAvx2};
+// AVX-512 has no variant of its own: it runs this table too.
+const ElementwiseUkernels kElementwiseAvx2 = {BinarySpanAvx2, UnarySpanAvx2, SoftmaxRowAvx2};
 #endif
 #if defined(__aarch64__)
-    case Isa::kNeon:
-      return {BinarySpanNeon, UnarySpanNeon, SoftmaxRowScalar};
+const ElementwiseUkernels kElementwiseNeon = {BinarySpanNeon, UnarySpanNeon, SoftmaxRowScalar};
 #endif
-    default:
-      return {BinarySpanScalar, UnarySpanScalar, SoftmaxRowScalar};
-  }
+
+const ElementwiseUkernels& ElementwiseUkernelsFor(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (IsAtLeastAvx2(isa)) return kElementwiseAvx2;
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::kNeon) return kElementwiseNeon;
+#endif
+  (void)isa;
+  return kElementwiseScalar;
 }
 
 }  // namespace
 
-BinarySpanFn BinarySpanFor(Isa isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (IsAtLeastAvx2(isa)) return BinarySpanAvx2;
-#endif
-#if defined(__aarch64__)
-  if (isa == Isa::kNeon) return BinarySpanNeon;
-#endif
-  (void)isa;
-  return BinarySpanScalar;
-}
+BinarySpanFn BinarySpanFor(Isa isa) { return ElementwiseUkernelsFor(isa).binary; }
 
 bool BroadcastDims(const size_t* a, size_t a_rank, const size_t* b, size_t b_rank, size_t* out,
                    size_t* out_rank) {
@@ -97,7 +93,7 @@ void Binary(BinaryOp op, const float* a, const size_t* a_dims, size_t a_rank, co
   const size_t outer = total / inner;
   const size_t chunks_per_span = std::max<size_t>(1, inner / kSpanGrain);
   const size_t chunk = (inner + chunks_per_span - 1) / chunks_per_span;
-  const BinarySpanFn span = Active().binary;
+  const BinarySpanFn span = ElementwiseUkernelsFor(ActiveIsa()).binary;
   const size_t grain = std::max<size_t>(1, kSpanGrain / std::max<size_t>(chunk, 1));
   ParallelFor(outer * chunks_per_span, grain, [&](size_t begin, size_t end) {
     for (size_t t = begin; t < end; ++t) {
@@ -116,12 +112,12 @@ void Binary(BinaryOp op, const float* a, const size_t* a_dims, size_t a_rank, co
 }
 
 void Unary(UnaryOp op, const UnaryParams& p, const float* x, float* out, size_t n) {
-  const UnarySpanFn span = Active().unary;
+  const UnarySpanFn span = ElementwiseUkernelsFor(ActiveIsa()).unary;
   ParallelFor(n, kSpanGrain, [&](size_t begin, size_t end) { span(op, p, x + begin, out + begin, end - begin); });
 }
 
 void Softmax(const float* x, size_t rows, size_t cols, float* out) {
-  const SoftmaxRowFn row = Active().softmax;
+  const SoftmaxRowFn row = ElementwiseUkernelsFor(ActiveIsa()).softmax;
   const size_t grain = std::max<size_t>(1, kSpanGrain / std::max<size_t>(cols, 1));
   ParallelFor(rows, grain, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) row(x + r * cols, out + r * cols, cols);

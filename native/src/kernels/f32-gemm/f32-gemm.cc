@@ -10,21 +10,27 @@
 namespace layerq {
 namespace f32 {
 
-GemmUkernelFn ActiveGemmUkernel() {
-  switch (ActiveIsa()) {
+namespace {
+const GemmUkernels kGemmScalar = {GemmUkernel4x24Scalar};
 #if defined(__x86_64__) || defined(_M_X64)
-    case Isa::kAvx512:
-      return GemmUkernel4x24Avx512;
-    case Isa::kAvx2:
-      return GemmUkernel4x24Avx2;
+const GemmUkernels kGemmAvx2 = {GemmUkernel4x24Avx2};
+const GemmUkernels kGemmAvx512 = {GemmUkernel4x24Avx512};
 #endif
 #if defined(__aarch64__)
-    case Isa::kNeon:
-      return GemmUkernel4x24Neon;
+const GemmUkernels kGemmNeon = {GemmUkernel4x24Neon};
 #endif
-    default:
-      return GemmUkernel4x24Scalar;
-  }
+}  // namespace
+
+const GemmUkernels& GemmUkernelsFor(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (isa == Isa::kAvx512) return kGemmAvx512;
+  if (isa == Isa::kAvx2) return kGemmAvx2;
+#endif
+#if defined(__aarch64__)
+  if (isa == Isa::kNeon) return kGemmNeon;
+#endif
+  (void)isa;
+  return kGemmScalar;
 }
 
 void PackAPanel(const float* src, size_t ld, size_t mr, size_t k, float* dst) {
@@ -62,7 +68,7 @@ PackedGemmB PackGemmB(const float* b, size_t k, size_t n, bool trans_b, const fl
 void Gemm(const PackedGemmB& packed, const float* a, size_t m, float* out) {
   const size_t k = packed.k, n = packed.n;
   if (m == 0 || n == 0) return;
-  const GemmUkernelFn ukernel = ActiveGemmUkernel();
+  const GemmUkernelFn ukernel = GemmUkernelsFor(ActiveIsa()).gemm;
   const size_t m_panels = (m + kMR - 1) / kMR;
   const size_t n_panels = (n + kNR - 1) / kNR;
   // One task per A panel (packed once, reused across every B panel).

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "common/cpu.h"
+
 namespace layerq {
 namespace f32 {
 
@@ -42,8 +44,13 @@ void GemmUkernel4x24Neon(size_t mr, size_t nc, size_t k, const float* a, const f
                          float* c, size_t ldc, const GemmEpilogue& ep);
 #endif
 
-// Microkernel for the active ISA (ActiveIsa()).
-GemmUkernelFn ActiveGemmUkernel();
+// The GEMM microkernels of one ISA path (as Q8GemmUkernels for int8): chosen once per call
+// from ActiveIsa(), never by a switch in each entry point.
+struct GemmUkernels {
+  GemmUkernelFn gemm;  // kMR x kNR tile
+};
+// The table of `isa` (every path has one: the scalar table is the reference).
+const GemmUkernels& GemmUkernelsFor(Isa isa);
 
 // Packs rows [m0, m0 + mr) of a row-major matrix (element (m, k) at src[m * ld + k]) into one
 // A panel of K x kMR floats, zero-filling rows past mr.

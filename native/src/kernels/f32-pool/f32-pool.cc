@@ -7,21 +7,24 @@ namespace layerq {
 namespace f32 {
 namespace {
 
-struct Kernels {
+// The pooling kernels of one ISA path, chosen once per call from ActiveIsa().
+struct PoolUkernels {
   PoolPlaneFn max_plane, avg_plane;
   MeanFn mean;
 };
 
-Kernels Active() {
-  switch (ActiveIsa()) {
+const PoolUkernels kPoolScalar = {MaxPoolPlaneScalar, AvgPoolPlaneScalar, MeanScalar};
 #if defined(__x86_64__) || defined(_M_X64)
-    case Isa::kAvx2:
-    case Isa::kAvx512:  // no AVX-512 variant: the AVX2 kernels
-      return {MaxPoolPlaneAvx2, AvgPoolPlaneAvx2, MeanAvx2};
+// AVX-512 has no variant of its own: it runs this table too.
+const PoolUkernels kPoolAvx2 = {MaxPoolPlaneAvx2, AvgPoolPlaneAvx2, MeanAvx2};
 #endif
-    default:
-      return {MaxPoolPlaneScalar, AvgPoolPlaneScalar, MeanScalar};
-  }
+
+const PoolUkernels& PoolUkernelsFor(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (IsAtLeastAvx2(isa)) return kPoolAvx2;
+#endif
+  (void)isa;
+  return kPoolScalar;
 }
 
 void PoolPlanes(PoolPlaneFn plane, const float* x, size_t planes, size_t h, size_t w, const PoolShape& s, float* out) {
@@ -43,15 +46,15 @@ size_t PoolOutDim(size_t in, size_t k, size_t stride, size_t pad0, size_t pad1, 
 }
 
 void MaxPool2d(const float* x, size_t n, size_t c, size_t h, size_t w, const PoolShape& s, float* out) {
-  PoolPlanes(Active().max_plane, x, n * c, h, w, s, out);
+  PoolPlanes(PoolUkernelsFor(ActiveIsa()).max_plane, x, n * c, h, w, s, out);
 }
 
 void AvgPool2d(const float* x, size_t n, size_t c, size_t h, size_t w, const PoolShape& s, float* out) {
-  PoolPlanes(Active().avg_plane, x, n * c, h, w, s, out);
+  PoolPlanes(PoolUkernelsFor(ActiveIsa()).avg_plane, x, n * c, h, w, s, out);
 }
 
 void GlobalAvgPool(const float* x, size_t planes, size_t hw, float* out) {
-  const MeanFn mean = Active().mean;
+  const MeanFn mean = PoolUkernelsFor(ActiveIsa()).mean;
   ParallelFor(planes, 64, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) out[i] = mean(x + i * hw, hw);
   });
