@@ -1,7 +1,9 @@
 // The thread pool under hostile counts: requests past kMaxThreads are clamped, zero and
-// negative counts mean one thread, and ParallelFor still covers every index exactly once.
+// negative counts mean one thread, and ParallelFor still covers every index exactly once; a
+// SerialScope keeps it on the calling thread.
 #include <atomic>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 #include "common/threadpool.h"
@@ -32,11 +34,40 @@ int CheckCovers(int threads) {
   return failed;
 }
 
+// Inside a SerialScope (nested too) ParallelFor makes one call over the whole range on the
+// calling thread; after the scopes end it splits again.
+int CheckSerialScope() {
+  SetThreadCount(3);
+  int failed = 0;
+  auto calls = [] {
+    std::atomic<int> count{0};
+    std::atomic<bool> other_thread{false};
+    const std::thread::id self = std::this_thread::get_id();
+    ParallelFor(1000, 1, [&](size_t, size_t) {
+      count.fetch_add(1);
+      if (std::this_thread::get_id() != self) other_thread.store(true);
+    });
+    return other_thread.load() ? -count.load() : count.load();
+  };
+  {
+    SerialScope outer;
+    {
+      SerialScope inner;
+      if (calls() != 1) { std::printf("FAIL threadpool: nested SerialScope split the range\n"); ++failed; }
+    }
+    if (calls() != 1) { std::printf("FAIL threadpool: SerialScope split the range after an inner scope ended\n"); ++failed; }
+  }
+  const int after = calls();
+  if (after == 1) { std::printf("FAIL threadpool: ParallelFor still serial after the SerialScope ended\n"); ++failed; }
+  return failed;
+}
+
 }  // namespace
 
 int RunThreadpoolTests() {
   int failed = 0;
   for (int t : {1, 3, 0, -5, kMaxThreads + 1, 1 << 30}) failed += CheckCovers(t);
+  failed += CheckSerialScope();
   SetThreadCount(2);
   return failed;
 }

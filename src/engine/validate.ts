@@ -84,7 +84,12 @@ export function dimsOf(name: string, v: unknown, rank?: number, positive = true)
   if (!Array.isArray(v)) throw badArgument(name, 'array of dimensions', describe(v));
   if (rank !== undefined && v.length !== rank) throw badArgument(`${name}.length`, String(rank), v.length);
   if (v.length > 8) throw badArgument(`${name}.length`, 'at most 8', v.length);
-  return v.map((d, i) => (positive ? positiveInt(`${name}[${i}]`, d) : nonNegativeInt(`${name}[${i}]`, d)));
+  // Every kernel call checks its dims: the element names are built only for the error.
+  const min = positive ? 1 : 0;
+  return v.map((d: unknown, i) => {
+    if (typeof d === 'number' && Number.isSafeInteger(d) && d >= min) return d;
+    return positive ? positiveInt(`${name}[${i}]`, d) : nonNegativeInt(`${name}[${i}]`, d);
+  });
 }
 
 /** An array of `length` integers (strides in elements, which may be negative). */

@@ -38,6 +38,8 @@ export function parseBytes(text: string): number | undefined {
   return n > 0 ? n : undefined;
 }
 
+let totalMemory: number | undefined;
+
 /**
  * Bytes layerq allows one tensor (and one image set) to take: LAYERQ_MEMORY_BUDGET when set
  * ("8G"), else half of the machine's memory, and never more than one typed array can hold.
@@ -45,7 +47,9 @@ export function parseBytes(text: string): number | undefined {
 export function memoryBudget(): number {
   const env = process.env['LAYERQ_MEMORY_BUDGET'];
   const fromEnv = env !== undefined ? parseBytes(env) : undefined;
-  return Math.min(fromEnv ?? Math.floor(os.totalmem() / 2), MAX_ARRAY_BYTES);
+  // The machine's memory is read once: it is a system call, and engine runs check every batch.
+  totalMemory ??= os.totalmem();
+  return Math.min(fromEnv ?? Math.floor(totalMemory / 2), MAX_ARRAY_BYTES);
 }
 
 /**

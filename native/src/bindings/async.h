@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/threadpool.h"
+
 namespace layerq {
 
 class PromiseWorker : public Napi::AsyncWorker {
@@ -94,6 +96,7 @@ inline Napi::Value RunSized(Napi::Env env, bool small, std::function<void()> job
   if (!small || !SyncCallsEnabled()) return RunAsync(env, std::move(job), keep);
   Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
   try {
+    SerialScope serial;  // a small job: waking the pool costs more than it saves
     job();
     deferred.Resolve(env.Undefined());
   } catch (const std::exception& e) {

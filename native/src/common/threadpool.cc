@@ -13,6 +13,7 @@ namespace layerq {
 namespace {
 
 thread_local bool tls_in_worker = false;
+thread_local bool tls_serial = false;
 
 class Pool {
  public:
@@ -115,6 +116,9 @@ Pool& GetPool() {
 
 }  // namespace
 
+SerialScope::SerialScope() : was_(tls_serial) { tls_serial = true; }
+SerialScope::~SerialScope() { tls_serial = was_; }
+
 int ThreadCount() { return GetPool().size(); }
 
 void SetThreadCount(int threads) {
@@ -129,7 +133,7 @@ void ParallelFor(size_t n, size_t grain, const std::function<void(size_t, size_t
   Pool& pool = GetPool();
   size_t max_chunks = (n + grain - 1) / grain;
   size_t chunks = std::min<size_t>(max_chunks, static_cast<size_t>(pool.size()) * 4);
-  if (chunks <= 1 || tls_in_worker || pool.size() == 1) {
+  if (chunks <= 1 || tls_in_worker || tls_serial || pool.size() == 1) {
     fn(0, n);
     return;
   }

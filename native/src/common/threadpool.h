@@ -11,6 +11,20 @@ namespace layerq {
 // serially (no nested parallelism). Safe to call from several threads: calls are serialised.
 void ParallelFor(size_t n, size_t grain, const std::function<void(size_t begin, size_t end)>& fn);
 
+// While one lives, ParallelFor on this thread runs serially: a job too small to pay for waking
+// the workers (a wake-up and the wait for the slowest of them cost tens of microseconds on a
+// busy machine, as much as a batch-1 conv) runs on the calling thread alone. Nests.
+class SerialScope {
+ public:
+  SerialScope();
+  ~SerialScope();
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  bool was_;
+};
+
 // Most threads a pool runs: requests above it are clamped (a hostile --threads or
 // LAYERQ_THREADS cannot exhaust the process's threads).
 constexpr int kMaxThreads = 256;
