@@ -131,7 +131,9 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
  * takes out of the low bit widths; the best is re-measured against the plan as it now is (earlier
  * acceptances change what a step is worth) and accepted while it is still at least as good as the
  * next best's older figure, else ranked again. An accepted layer's next step joins the ranking.
- * Ends when the condition holds, no step lowers the loss, or the budget is spent. Raising the
+ * When no known step pays, the steps measured against older plans are measured again (a raise
+ * can make another worth it). Ends when the condition holds, no step lowers the loss by the
+ * acceptance margin, or the budget is spent. Raising the
  * layers that pay most for their MACs keeps more of the network at low bit widths than raising
  * layers in order of sensitivity.
  */
@@ -161,8 +163,21 @@ async function raisePrecision(s: StrategyInput, layers: readonly Layer[], plan: 
   }
   while (!(await stopped())) {
     ranked.sort((a, b) => b.ratio - a.ratio);
-    const best = ranked.shift();
-    if (!best || best.ratio <= 0) break;
+    if (!ranked.length) break;
+    if (ranked[0]!.ratio <= 0) {
+      // Nothing known pays; figures measured against older plans may have changed (a raise
+      // can make another one worth it): measure those again once, else stop.
+      const stale = ranked.filter((st) => st.against !== plan);
+      if (!stale.length) break;
+      ranked.length = 0;
+      for (const st of stale) {
+        if (await stopped()) return { plan, cur };
+        const again = await measureStep(st.layer, plan, cur);
+        if (again) ranked.push(again);
+      }
+      continue;
+    }
+    const best = ranked.shift()!;
     let st: Step | null = best;
     if (best.against !== plan) {
       st = await measureStep(best.layer, plan, cur);
