@@ -5,8 +5,8 @@
  * layer in order of sensitivity, family by family (the best candidate of a family by the smooth
  * loss, accepted on accuracy). Repairs cost no precision, so this pass runs to its end rather
  * than stopping at the first plan that passes (a margin against the validation set's noise).
- * Last, while the condition fails, raise precision (8-bit input, 8-bit weights, float) where it
- * removes the most loss per MAC taken out of the low bit widths (`raisePrecision`).
+ * Last, while the condition fails, raise precision (8-bit input, 8-bit weights, float) one step
+ * a layer per pass, most sensitive layers first.
  */
 import type { Layer } from '../quant/layers';
 import type { QuantPlan } from '../quant/plan';
@@ -55,11 +55,8 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
   let plan = s.plan;
   let cur = s.measured;
   // The condition holds when the trial engine says so and the file's semantics confirm it.
-  const holdsFor = async (p: QuantPlan, m: Measured): Promise<boolean> => holds(condition, fp32, m) && holds(condition, fp32, await ev.confirm(p));
-  const conditionHolds = (): Promise<boolean> => holdsFor(plan, cur);
-  /** Why a plan (default: the current one) needs no further trial, or null. */
-  const stoppedAt = async (p: QuantPlan, m: Measured): Promise<StopReason | null> => ((await holdsFor(p, m)) ? 'condition' : trials.exhausted());
-  const stopped = (): Promise<StopReason | null> => stoppedAt(plan, cur);
+  const conditionHolds = async (): Promise<boolean> => holds(condition, fp32, cur) && holds(condition, fp32, await ev.confirm(plan));
+  const stopped = async (): Promise<StopReason | null> => ((await conditionHolds()) ? 'condition' : trials.exhausted());
   const order = sensitivity.layers.map((r) => [byId.get(r.id)!, r] as const);
 
   // 1. Target layers alone (rest FP32), most sensitive first: accept as soon as the layer's drop is under the threshold.
@@ -116,86 +113,27 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
     }
   }
 
-  // 3. Precision where it buys the most loss per MAC, until the condition holds.
+  // 3. Precision, one step a layer per pass, where the layer's loss is largest, until the condition holds.
   const repaired = plan;
-  if (s.precision !== false && !(await stopped())) {
-    ({ plan, cur } = await raisePrecision(s, order.map(([layer]) => layer), plan, cur, candidates, stoppedAt));
+  for (let changed = s.precision !== false; changed && !(await stopped());) {
+    changed = false;
+    for (const [layer] of order) {
+      if (await stopped()) break;
+      const step = await firstApplicable(PRECISION_STEPS, plan, layer, ctx);
+      if (!step) continue;
+      await ev.focus(plan, layer, `focus/precision/${layer.id}/${step.cand.name}`);
+      const { m, trial } = await trials.run('model', layer, step.cand, step.plan);
+      if (m.loss < cur.loss) {
+        trial.accepted = true;
+        plan = step.plan;
+        cur = m;
+        candidates.set(layer.id, step.cand.name);
+        changed = true;
+      }
+    }
   }
   ev.release();
   return { plan, measured: cur, stoppedBy: (await stopped()) ?? 'exhausted', candidates, repaired };
-}
-
-/**
- * Precision, lazily greedy: every layer's next step up (8-bit input, 8-bit weights, float) is
- * measured once against the current plan and ranked by the loss it removes per share of MACs it
- * takes out of the low bit widths; the best is re-measured against the plan as it now is (earlier
- * acceptances change what a step is worth) and accepted while it is still at least as good as the
- * next best's older figure, else ranked again. An accepted layer's next step joins the ranking.
- * When no known step pays, the steps measured against older plans are measured again (a raise
- * can make another worth it). Ends when the condition holds, no step lowers the loss by the
- * acceptance margin, or the budget is spent. Raising the
- * layers that pay most for their MACs keeps more of the network at low bit widths than raising
- * layers in order of sensitivity.
- */
-async function raisePrecision(s: StrategyInput, layers: readonly Layer[], plan: QuantPlan, cur: Measured, candidates: Map<string, string>,
-  stoppedAt: (plan: QuantPlan, m: Measured) => Promise<StopReason | null>): Promise<{ plan: QuantPlan; cur: Measured }> {
-  const stopped = (): Promise<StopReason | null> => stoppedAt(plan, cur);
-  const { ev, trials, ctx } = s;
-  const total = ctx.layers.reduce((a, l) => a + l.macs, 0) || 1;
-  interface Step { layer: Layer; cand: Candidate; plan: QuantPlan; ratio: number; against: QuantPlan; m: Measured; trial: number }
-  const measureStep = async (layer: Layer, base: QuantPlan, baseM: Measured): Promise<Step | null> => {
-    const step = await firstApplicable(PRECISION_STEPS, base, layer, ctx);
-    if (!step || trials.exhausted()) return null;
-    await ev.focus(base, layer, `focus/precision/${layer.id}/${step.cand.name}/${trials.list.length}`);
-    const { m, trial } = await trials.run('model', layer, step.cand, step.plan);
-    // The MACs the step takes out of the low bit widths: the layer's, or every layer reading the input it raises.
-    const raised = step.cand.family === 'activation-bits' ? ctx.layers.filter((l) => l.input === layer.input) : [layer];
-    const share = raised.reduce((a, l) => a + l.macs, 0) / total;
-    // A gain under the acceptance margin ranks last (nothing worth its MACs, however few).
-    const gain = baseM.loss - m.loss;
-    return { layer, cand: step.cand, plan: step.plan, ratio: gain > LOSS_MARGIN * baseM.loss ? gain / Math.max(share, 1e-6) : 0, against: base, m, trial: trial.index };
-  };
-  const ranked: Step[] = [];
-  for (const layer of layers) {
-    if (await stopped()) return { plan, cur };
-    const st = await measureStep(layer, plan, cur);
-    if (st) ranked.push(st);
-  }
-  while (!(await stopped())) {
-    ranked.sort((a, b) => b.ratio - a.ratio);
-    if (!ranked.length) break;
-    if (ranked[0]!.ratio <= 0) {
-      // Nothing known pays; figures measured against older plans may have changed (a raise
-      // can make another one worth it): measure those again once, else stop.
-      const stale = ranked.filter((st) => st.against !== plan);
-      if (!stale.length) break;
-      ranked.length = 0;
-      for (const st of stale) {
-        if (await stopped()) return { plan, cur };
-        const again = await measureStep(st.layer, plan, cur);
-        if (again) ranked.push(again);
-      }
-      continue;
-    }
-    const best = ranked.shift()!;
-    let st: Step | null = best;
-    if (best.against !== plan) {
-      st = await measureStep(best.layer, plan, cur);
-      if (!st) continue;
-      if (ranked.length && st.ratio < ranked[0]!.ratio) {
-        ranked.push(st);
-        continue;
-      }
-    }
-    if (!(st.ratio > 0 && st.m.loss < cur.loss)) continue;
-    trials.list[st.trial]!.accepted = true;
-    plan = st.plan;
-    cur = st.m;
-    candidates.set(st.layer.id, st.cand.name);
-    const next = await stopped() ? null : await measureStep(st.layer, plan, cur);
-    if (next) ranked.push(next);
-  }
-  return { plan, cur };
 }
 
 async function firstApplicable(steps: readonly Candidate[], plan: QuantPlan, layer: Layer, ctx: CandidateContext): Promise<{ cand: Candidate; plan: QuantPlan } | null> {
