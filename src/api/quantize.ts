@@ -16,7 +16,7 @@ import { QuantConfig, checkQuantConfig } from '../quant/first-plan';
 import { calibratePlan } from '../pipeline/calibrate';
 import { findLayers } from '../quant/layers';
 import { layerTimes, profileModel } from '../bench/profile';
-import { DEFAULT_MAX_DROP, GramCollector, SearchOutcome, searchPlan } from '../search';
+import { ContextFitter, DEFAULT_MAX_DROP, GramCollector, SearchOutcome, searchPlan } from '../search';
 import type { Budgets } from '../search';
 import type { SearchTrial } from '../report/report';
 import { QuantPlan } from '../quant/plan';
@@ -148,7 +148,7 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
     const { resume: _resume, ...searchInputs } = search;
     const identity = JSON.stringify({ model: fileDigest(o.model), config, data: data.summary, search: searchInputs, condition, preprocess });
     outcome = await searchPlan(
-      { model: model.model, calibration, fitRounding: grams!.fitter(), validation: data.validation, fp32Logits, classes: model.classes, ...(data.summary.labelFree ? {} : { labels: data.validation.labels }) },
+      { model: model.model, calibration, fitRounding: grams!.fitter(), refitRounding: new ContextFitter(model.model, layers, data.calibration, batchSize).fitter(), validation: data.validation, fp32Logits, classes: model.classes, ...(data.summary.labelFree ? {} : { labels: data.validation.labels }) },
       {
         strategy: search.strategy,
         condition,

@@ -4,7 +4,9 @@
  * Repairs (the layer stays at its bit widths), ordered by which part of the layer's loss
  * dominates in the sensitivity analysis (weights first when the weight part is larger):
  * - weight-rounding: `fitted` (codes fitted to the layer's calibration inputs, see rounding.ts),
- *   `mse-fitted` (per-channel MSE clipping, then fitted codes);
+ *   `mse-fitted` (per-channel MSE clipping, then fitted codes); in the whole model's context
+ *   only, `refit` (codes fitted to the inputs the quantized model delivers, against the FP32
+ *   layer's output: the layer absorbs error made before it);
  * - weight-clipping: `mse` (per-channel squared-error clipping), `absmax-0.9`;
  * - bias-correction: toggled;
  * - activation-clipping of the layer's input: `mse`, `percentile-99.99`, `percentile-99.9`,
@@ -36,17 +38,23 @@ export const PRECISION_FAMILIES: readonly Family[] = ['activation-bits', 'weight
 /** Fits a layer's weight codes on its calibration inputs for a given grid (null: not available). */
 export type RoundingFitter = (layer: Layer, weight: WeightQuant) => Promise<Int8Array | null>;
 
+/** Fits a layer's weight codes to the inputs `plan` gives it, against the FP32 layer's output (null: not available). */
+export type ContextRoundingFitter = (layer: Layer, weight: WeightQuant, plan: QuantPlan) => Promise<Int8Array | null>;
+
 export interface CandidateContext {
   model: Model;
   layers: readonly Layer[];
   config: QuantConfig;
   stats: CalibrationStatistics;
   fitRounding: RoundingFitter;
+  refitRounding?: ContextRoundingFitter;
 }
 
 export interface Candidate {
   name: string;
   family: Family;
+  /** Only meaningful with the rest of the model quantized (the whole-model repairs). */
+  contextOnly?: boolean;
   /** The edited plan, or null when it would not change `plan`. */
   apply(plan: QuantPlan, layer: Layer, ctx: CandidateContext): Promise<QuantPlan | null>;
 }
@@ -148,6 +156,23 @@ export const WEIGHT_REPAIRS: readonly Candidate[] = [
     const codes = await ctx.fitRounding(layer, w);
     return codes ? { w, codes } : null;
   }),
+  {
+    // Bias correction off: the fit already targets the FP32 output, mean included.
+    name: 'weight-rounding-refit',
+    family: 'weight-rounding',
+    contextOnly: true,
+    async apply(plan, layer, ctx) {
+      const lp = lpOf(plan, layer);
+      if (lp.float || !lp.weight || !ctx.refitRounding) return null;
+      const codes = await ctx.refitRounding(layer, lp.weight, plan);
+      if (!codes) return null;
+      const next = clonePlan(plan);
+      const nlp = lpOf(next, layer);
+      nlp.codes = encodeCodes(codes);
+      delete nlp.biasCorrection;
+      return same(nlp, lp) ? null : next;
+    },
+  },
   weightCandidate('weight-clip-mse', 'weight-clipping', async (ctx, layer, lp) => ({ w: weightQuant(ctx.model, layer, lp.weight!.bits, lp.weight!.perChannel, 'mse'), codes: null })),
   weightCandidate('weight-clip-absmax-0.9', 'weight-clipping', async (ctx, layer, lp) => {
     const w = weightQuant(ctx.model, layer, lp.weight!.bits, lp.weight!.perChannel, 'minmax');
@@ -226,7 +251,11 @@ export function toFloat(plan: QuantPlan, layer: Layer, layers: readonly Layer[])
   return next;
 }
 
-/** Repairs for a layer, the dominant part of its loss first. */
-export function repairOrder(weightLoss: number, activationLoss: number): Candidate[] {
-  return weightLoss >= activationLoss ? [...WEIGHT_REPAIRS, ...ACTIVATION_REPAIRS] : [...ACTIVATION_REPAIRS, ...WEIGHT_REPAIRS];
+/** The context fit (`weight-rounding-refit`), which the whole-model phase first sweeps over every layer. */
+export const REFIT: Candidate = WEIGHT_REPAIRS.find((c) => c.name === 'weight-rounding-refit')!;
+
+/** Repairs for a layer, the dominant part of its loss first; `context`: in the whole quantized model (else the layer alone). */
+export function repairOrder(weightLoss: number, activationLoss: number, context = false): Candidate[] {
+  const all = weightLoss >= activationLoss ? [...WEIGHT_REPAIRS, ...ACTIVATION_REPAIRS] : [...ACTIVATION_REPAIRS, ...WEIGHT_REPAIRS];
+  return context ? all : all.filter((c) => !c.contextOnly);
 }

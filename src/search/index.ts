@@ -9,7 +9,7 @@ import { Model } from '../ir/graph';
 import type { Calibration } from '../pipeline/calibrate';
 import type { QuantPlan } from '../quant/plan';
 import type { SearchReport, SearchTrial, SensitivityReport } from '../report/report';
-import { CandidateContext, RoundingFitter } from './candidates';
+import { CandidateContext, ContextRoundingFitter, RoundingFitter } from './candidates';
 import { Journal } from './checkpoint';
 import { Evaluator } from './evaluator';
 import { fallbackSearch } from './fallback';
@@ -18,7 +18,7 @@ import { StrategyResult, repairSearch } from './repair';
 import { analyzeSensitivity } from './sensitivity';
 import { Budgets, DEFAULT_BUDGETS, Trials } from './trials';
 
-export { GramCollector } from './rounding';
+export { ContextFitter, GramCollector } from './rounding';
 export type { AccuracyCondition } from './measure';
 export type { Budgets } from './trials';
 
@@ -58,6 +58,8 @@ export interface SearchInput {
   calibration: Calibration;
   /** Fitted rounding (null: the weight-rounding candidates are skipped). */
   fitRounding: RoundingFitter | null;
+  /** Fitted rounding in the quantized model's context (absent: that candidate is skipped). */
+  refitRounding?: ContextRoundingFitter;
   validation: BatchSource;
   /** FP32 logits of the validation set, [count, classes]. */
   fp32Logits: Float32Array;
@@ -129,6 +131,7 @@ export async function searchPlan(input: SearchInput, o: SearchOptions): Promise<
     config: cal.config,
     stats: cal.stats,
     fitRounding: input.fitRounding ?? (async () => null),
+    ...(input.refitRounding ? { refitRounding: input.refitRounding } : {}),
   };
   const strategy = o.strategy === 'fallback' ? fallbackSearch : repairSearch;
   const result: StrategyResult = sensitivity

@@ -1,8 +1,9 @@
 /**
  * The repair strategy (layerq's): for each target layer, most sensitive first, try candidates
  * with the layer alone in an FP32 model and accept as soon as the per-layer condition holds. Then
- * check the whole quantized model; when it fails the condition, repair in its context: every
- * layer in order of sensitivity, family by family (the best candidate of a family by the smooth
+ * check the whole quantized model; when it fails the condition, repair in its context: first a
+ * sweep in network order refitting each layer's rounding to the inputs the quantized model
+ * gives it (see rounding.ts, ContextFitter), then every layer in order of sensitivity, family by family (the best candidate of a family by the smooth
  * loss, accepted on accuracy). Repairs cost no precision, so this pass runs to its end rather
  * than stopping at the first plan that passes (a margin against the validation set's noise).
  * Last, while the condition fails, raise precision (8-bit input, 8-bit weights, float) one step
@@ -11,7 +12,7 @@
 import type { Layer } from '../quant/layers';
 import type { QuantPlan } from '../quant/plan';
 import type { LayerSensitivity, SensitivityReport } from '../report/report';
-import { Candidate, CandidateContext, Family, PRECISION_STEPS, repairOrder } from './candidates';
+import { Candidate, CandidateContext, Family, PRECISION_STEPS, REFIT, repairOrder } from './candidates';
 import type { Evaluator, Measured } from './evaluator';
 import { AccuracyCondition, LOSS_MARGIN, drop, holds, pairedStandardError } from './measure';
 import { onlyLayer } from './sensitivity';
@@ -85,13 +86,30 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
   ev.release();
   if (plan !== s.plan) cur = await ev.measure(plan, 'model/after-layer-phase');
 
-  // 2. The whole model: repair in context, most sensitive layers first, family by family.
+  // 2. The whole model. First every layer in network order, its rounding fitted to the inputs the
+  // quantized layers before it deliver (each kept when it improves the model); then repairs in
+  // context, most sensitive layers first, family by family.
   const repairInContext = !(await conditionHolds());
+  const swept = new Set<string>(); // layers whose sweep try counts against their tries
+  for (const layer of repairInContext && trials.budgets.triesPerLayer > 0 ? ctx.layers : []) {
+    if (trials.exhausted()) break;
+    const next = await REFIT.apply(plan, layer, ctx);
+    if (!next) continue;
+    swept.add(layer.id);
+    await ev.focus(plan, layer, `focus/refit/${layer.id}`);
+    const { m, trial } = await trials.run('model', layer, REFIT, next, plan);
+    if (improves(cur, m, n)) {
+      trial.accepted = true;
+      plan = next;
+      cur = m;
+      candidates.set(layer.id, REFIT.name);
+    }
+  }
   for (const [layer, row] of repairInContext ? order : []) {
     if (trials.exhausted()) break;
     await ev.focus(plan, layer, `focus/model/${layer.id}`);
-    let tries = 0;
-    const families = groupByFamily(repairOrder(row.weightLoss, row.activationLoss));
+    let tries = swept.has(layer.id) ? 1 : 0;
+    const families = groupByFamily(repairOrder(row.weightLoss, row.activationLoss, true));
     for (const group of families) {
       if (trials.exhausted() || tries >= trials.budgets.triesPerLayer) break;
       let best: { plan: QuantPlan; m: Measured; name: string; trial: number } | undefined;

@@ -14,7 +14,7 @@ import { Engine } from '../../src/engine/engine';
 import { Calibration, calibratePlan } from '../../src/pipeline/calibrate';
 import { QuantConfig } from '../../src/quant/first-plan';
 import { clonePlan } from '../../src/quant/plan';
-import { GramCollector, SearchInput, searchPlan } from '../../src/search';
+import { ContextFitter, GramCollector, SearchInput, searchPlan } from '../../src/search';
 
 const config: QuantConfig = {
   weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual',
@@ -41,7 +41,7 @@ describe('layer search on the demo task', () => {
     lp.weight = { ...lp.weight!, scale: lp.weight!.scale.map((s) => s * 500) };
     delete lp.biasCorrection;
     const fp32Logits = await Engine.fp32(model).runAll(val);
-    input = { model, calibration: cal, fitRounding: grams.fitter(), validation: val, fp32Logits, classes: 4, labels: val.labels };
+    input = { model, calibration: cal, fitRounding: grams.fitter(), refitRounding: new ContextFitter(model, cal.layers, calib, 16).fitter(), validation: val, fp32Logits, classes: 4, labels: val.labels };
   }, 120000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

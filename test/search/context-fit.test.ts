@@ -1,0 +1,88 @@
+/**
+ * Weight rounding fitted in the quantized model's context (ContextFitter): the codes it gives a
+ * layer reproduce the FP32 layer's output, from the inputs the quantized model delivers, better
+ * than nearest rounding and than rounding fitted to the FP32 inputs; the fit is deterministic and
+ * leaves the model's weights alone.
+ */
+import { loadClassifier } from '../../src/api/model';
+import { BatchSource, Engine, quantizedEngine } from '../../src/engine/engine';
+import type { Value } from '../../src/engine/runtime';
+import { calibratePlan, Calibration } from '../../src/pipeline/calibrate';
+import { QuantConfig } from '../../src/quant/first-plan';
+import type { Layer } from '../../src/quant/layers';
+import { encodeCodes } from '../../src/quant/materialize';
+import { QuantPlan, clonePlan } from '../../src/quant/plan';
+import { ContextFitter, GramCollector } from '../../src/search/rounding';
+import { cifarSubset, modelFile } from '../helpers';
+
+const config: QuantConfig = {
+  weightBits: 4, activationBits: 4, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual',
+};
+
+/** Sum over `images` of the squared difference between the layer step's output under `plan` (sim) and under FP32. */
+async function outputError(model: Calibration & { model: ReturnType<typeof loadClassifier>['model'] }, plan: QuantPlan, layer: Layer, images: BatchSource): Promise<number> {
+  const grab = async (engine: Engine): Promise<Float32Array[]> => {
+    const out = engine.steps.find((s) => s.name === layer.id)!.outputs[0]!;
+    const kept: Float32Array[] = [];
+    await engine.observe(images, (name: string, v: Value) => {
+      if (name === out && v.kind === 'f32') kept.push(Float32Array.from(v.data.subarray(0, v.dims.reduce((a, b) => a * b, 1))));
+    });
+    return kept;
+  };
+  const ref = await grab(Engine.fp32(model.model));
+  const got = await grab(quantizedEngine(model.model, model.layers, plan, 'sim'));
+  expect(got.length).toBe(ref.length);
+  let e = 0;
+  got.forEach((g, b) => g.forEach((x, i) => (e += (x - ref[b]![i]!) ** 2)));
+  return e;
+}
+
+describe('weight rounding fitted in context', () => {
+  const model = loadClassifier(modelFile('resnet20')).model;
+  let cal: Calibration;
+  let grams: GramCollector;
+  let images: BatchSource;
+  beforeAll(async () => {
+    images = await cifarSubset('calib-pool', 4);
+    grams = new GramCollector(model, (await calibratePlan(model, images, config)).layers);
+    cal = await calibratePlan(model, images, config, { observe: grams.observe });
+  }, 120000);
+
+  const withCodes = (plan: QuantPlan, layer: Layer, codes: Int8Array): QuantPlan => {
+    const next = clonePlan(plan);
+    const lp = next.layers.find((l) => l.id === layer.id)!;
+    lp.codes = encodeCodes(codes);
+    delete lp.biasCorrection;
+    return next;
+  };
+
+  test.each([3, 10, 18])('layer %i: the context fit leaves less output error than nearest and FP32-fitted rounding', async (i) => {
+    const layer = cal.layers[i]!;
+    const weight = cal.plan.layers.find((l) => l.id === layer.id)!.weight!;
+    const nearest = clonePlan(cal.plan);
+    delete nearest.layers.find((l) => l.id === layer.id)!.biasCorrection;
+    const fitted = withCodes(cal.plan, layer, (await grams.fitter()(layer, weight))!);
+    const refit = withCodes(cal.plan, layer, (await new ContextFitter(model, cal.layers, images, 16).fit(layer, weight, cal.plan))!);
+    const e = { nearest: await outputError({ ...cal, model }, nearest, layer, images), fitted: await outputError({ ...cal, model }, fitted, layer, images), refit: await outputError({ ...cal, model }, refit, layer, images) };
+    expect(e.refit).toBeLessThan(e.nearest);
+    expect(e.refit).toBeLessThan(e.fitted);
+  }, 120000);
+
+  test('deterministic, on the grid, and the model weights untouched', async () => {
+    const layer = cal.layers[7]!;
+    const weight = cal.plan.layers.find((l) => l.id === layer.id)!.weight!;
+    const before = Float32Array.from(model.graph.initializers.get(layer.weight)!.data as Float32Array);
+    const a = (await new ContextFitter(model, cal.layers, images, 16).fit(layer, weight, cal.plan))!;
+    const b = (await new ContextFitter(model, cal.layers, images, 16).fit(layer, weight, cal.plan))!;
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+    expect(a.every((c) => c >= weight.qmin && c <= weight.qmax)).toBe(true);
+    expect(Float32Array.from(model.graph.initializers.get(layer.weight)!.data as Float32Array)).toEqual(before);
+  }, 120000);
+
+  test('a layer whose input stays float has nothing to absorb: no candidate', async () => {
+    const layer = cal.layers[5]!;
+    const plan = clonePlan(cal.plan);
+    delete plan.activations[layer.input];
+    expect(await new ContextFitter(model, cal.layers, images, 16).fit(layer, cal.plan.layers.find((l) => l.id === layer.id)!.weight!, plan)).toBeNull();
+  });
+});
