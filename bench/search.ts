@@ -102,6 +102,8 @@ async function main(): Promise<void> {
         const q = accuracy(await Engine.fp32(loadClassifier(r.modelPath).model).runAll(test), test.labels, classes).top1;
         // The ablation "search without precision changes": the same run's plan before any layer was raised.
         const repaired = r.repairedPlan ? accuracy(await Engine.fp32(prepareQdq(prepared.model, layers, r.repairedPlan)).runAll(test), test.labels, classes).top1 : undefined;
+        // The ablation "first parameters only": the plan the search started from.
+        const first = r.firstPlan ? accuracy(await Engine.fp32(prepareQdq(prepared.model, layers, r.firstPlan)).runAll(test), test.labels, classes).top1 : undefined;
         const s = r.report.search;
         const row = {
           model: name, config: c, strategy, fp32Test, quantizedTest: q, testDrop: fp32Test - q,
@@ -112,12 +114,14 @@ async function main(): Promise<void> {
           acceptedByFamily: s?.acceptedByFamily ?? {}, reached: s?.reached ?? null,
           repairsOnly: repaired === undefined ? null : { testDrop: fp32Test - repaired, share4: lowBitShare(r.repairedPlan!, layers, 4), share4in: lowBitShare(r.repairedPlan!, layers, 4, CONFIGS[c]!.activationBits) },
           firstPlanValDrop: s ? r.report.accuracy.fp32.top1 - s.before.top1 : null,
+          firstPlanTestDrop: first === undefined ? null : fp32Test - first,
           valImages: r.report.data.validationImages,
         };
         rows.push(row);
         const f = (x: number) => x.toFixed(2);
         console.log(`| ${name} | ${c} | ${strategy} | ${f(fp32Test)} | ${f(q)} | ${f(row.testDrop)} | ${f(row.valDrop)} | ${row.share4.toFixed(1)}% | ${row.share4in.toFixed(1)}% | ${row.raised.join(' ') || '-'} | ${row.trials} | ${seconds.toFixed(0)} | ${row.speedup.toFixed(2)}x |`);
         console.log(`  accepted by family: ${JSON.stringify(row.acceptedByFamily)}; reached: ${row.reached}; stopped: ${s?.stoppedBy}` +
+          (row.firstPlanTestDrop !== null ? `; first plan: test drop ${f(row.firstPlanTestDrop)}` : '') +
           (row.repairsOnly ? `; repairs only (before precision): test drop ${f(row.repairsOnly.testDrop)} at ${row.repairsOnly.share4.toFixed(1)}% / ${row.repairsOnly.share4in.toFixed(1)}%` : '') +
           `; quantize ${seconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} s CPU (load ${os.loadavg()[0]!.toFixed(1)} at the end)` +
           (s?.screening?.stride ? `; screened out ${s.screening.rejected} of ${s.trials.filter((t) => t.phase === 'model').length} whole-model trials on ${s.screening.images} images (${f(s.screening.seconds)} s)` : '') +

@@ -73,6 +73,8 @@ export interface QuantizeResult {
   plan: QuantPlan;
   /** The search's plan before any precision was raised (repair strategy), for ablations. */
   repairedPlan?: QuantPlan;
+  /** The plan the search started from (first parameters), when a search ran. */
+  firstPlan?: QuantPlan;
   modelPath: string;
   reportPath: string;
   /** report.html, unless `html: false`. */
@@ -235,7 +237,7 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
   out.commit();
   fs.rmSync(path.join(o.out, CHECKPOINT_FILE), { force: true });
   const html = o.html === false ? {} : { htmlPath: out.finalPath('report.html') };
-  return { report, plan, modelPath, reportPath, ...html, ...(outcome?.repaired ? { repairedPlan: outcome.repaired } : {}) };
+  return { report, plan, modelPath, reportPath, ...html, ...(outcome ? { firstPlan: calibration.plan } : {}), ...(outcome?.repaired ? { repairedPlan: outcome.repaired } : {}) };
 }
 
 /** SHA-256 of a file (identifies the model a checkpoint was written for). */
