@@ -119,8 +119,14 @@ async function fitLayer(model: Model, layer: Layer, weight: WeightQuant, g: Laye
   return fitRows(layer, weight, weightRows(model, layer, g.K), g.K, g.h, g.group);
 }
 
-/** Calibration images the context fit reads at most, and patches it samples in all (per layer). */
+/**
+ * Calibration images the context fit reads at most (each fit runs the model twice up to its
+ * layer over them): 256 at CIFAR size, fewer for larger images (64 at 224x224, where 64 images
+ * still give a 7x7 map's layers 3,136 patches); and patches it samples in all (per layer).
+ */
 const CONTEXT_IMAGES = 256;
+const CONTEXT_MIN_IMAGES = 64;
+const CONTEXT_PIXELS = 256 * 3 * 32 * 32;
 const CONTEXT_PATCHES = 32768;
 
 /**
@@ -135,7 +141,8 @@ export class ContextFitter {
 
   constructor(private readonly model: Model, private readonly layers: readonly Layer[], images: BatchSource, private readonly batchSize: number) {
     this.fp32 = Engine.fp32(model);
-    const count = Math.min(images.count, CONTEXT_IMAGES);
+    const pixels = images.count > 0 ? images.batch(0, 1).data.length : 1;
+    const count = Math.min(images.count, CONTEXT_IMAGES, Math.max(CONTEXT_MIN_IMAGES, Math.floor(CONTEXT_PIXELS / pixels)));
     this.images = { count, batch: (s, n) => images.batch(s, n) };
   }
 
