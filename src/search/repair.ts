@@ -3,10 +3,10 @@
  * with the layer alone in an FP32 model and accept as soon as the per-layer condition holds. Then
  * check the whole quantized model; when it fails the condition, repair in its context: first a
  * sweep in network order refitting each layer's rounding to the inputs the quantized model
- * gives it (see rounding.ts, ContextFitter), then every layer in order of sensitivity, family by family (the best candidate of a family by the smooth
- * loss, accepted on accuracy). Repairs cost no precision, so this pass runs to its end rather
- * than stopping at the first plan that passes (a margin against the validation set's noise).
- * Last, while the condition fails, raise precision (8-bit input, 8-bit weights, float) one step
+ * gives it (see rounding.ts, ContextFitter; the sweep runs to its end: it is cheap and each fit
+ * serves the layers after it), then, while the condition fails, every layer in order of
+ * sensitivity, family by family (the best candidate of a family by the smooth loss, accepted on
+ * accuracy). Last, while the condition fails, raise precision (8-bit input, 8-bit weights, float) one step
  * a layer per pass, most sensitive layers first.
  */
 import type { Layer } from '../quant/layers';
@@ -87,8 +87,8 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
   if (plan !== s.plan) cur = await ev.measure(plan, 'model/after-layer-phase');
 
   // 2. The whole model. First every layer in network order, its rounding fitted to the inputs the
-  // quantized layers before it deliver (each kept when it improves the model); then repairs in
-  // context, most sensitive layers first, family by family.
+  // quantized layers before it deliver (each kept when it improves the model); then, while the
+  // condition fails, repairs in context, most sensitive layers first, family by family.
   const repairInContext = !(await conditionHolds());
   const swept = new Set<string>(); // layers whose sweep try counts against their tries
   for (const layer of repairInContext && trials.budgets.triesPerLayer > 0 ? ctx.layers : []) {
@@ -106,7 +106,7 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
     }
   }
   for (const [layer, row] of repairInContext ? order : []) {
-    if (trials.exhausted()) break;
+    if (trials.exhausted() || (await conditionHolds())) break;
     await ev.focus(plan, layer, `focus/model/${layer.id}`);
     let tries = swept.has(layer.id) ? 1 : 0;
     const families = groupByFamily(repairOrder(row.weightLoss, row.activationLoss, true));
