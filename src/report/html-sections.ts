@@ -85,8 +85,10 @@ function conditionText(s: SearchReport): string {
 
 export function searchSection(r: ReadableReport, s: SearchReport): string {
   const levels = conditionLevels(s, r.accuracy.fp32.top1);
+  // The tries budget holds per layer and phase, for repairs (precision steps are outside it).
   const perLayer = new Map<string, number>();
-  for (const t of s.trials) perLayer.set(t.layer, (perLayer.get(t.layer) ?? 0) + 1);
+  const precision = new Set(['activation-bits', 'weight-bits', 'float']);
+  for (const t of s.trials) if (!precision.has(t.family)) perLayer.set(`${t.phase}/${t.layer}`, (perLayer.get(`${t.phase}/${t.layer}`) ?? 0) + 1);
   const mostTries = Math.max(0, ...perLayer.values());
   const measured = (m: SearchReport['before']): string => `top-1 ${pct(m.top1)}, same top-1 as FP32 on ${pct(m.agreement)}`;
   const families = Object.entries(s.acceptedByFamily).map(([f, n]) => [esc(f), String(n)]);
@@ -101,7 +103,7 @@ export function searchSection(r: ReadableReport, s: SearchReport): string {
       ['result', s.reached ? '<b class="yes">reached</b>' : `<b class="no">not reached</b> (stopped by ${esc(STOPPED_BY[s.stoppedBy] ?? s.stoppedBy)})`],
       ['before search', esc(measured(s.before))],
       ['after search', esc(measured(s.after))],
-      ['budget used', esc(`${s.trials.length} of ${s.budgets.maxTrials} trials; ${seconds(s.seconds)} of ${seconds(s.budgets.maxSeconds)}; at most ${mostTries} of ${s.budgets.triesPerLayer} tries on one layer`)],
+      ['budget used', esc(`${s.trials.length} of ${s.budgets.maxTrials} trials; ${seconds(s.seconds)} of ${seconds(s.budgets.maxSeconds)}; at most ${mostTries} of ${s.budgets.triesPerLayer} repair tries on one layer in one phase`)],
       ['trials ran on', esc(`the ${s.engine.mode === 'int' ? 'int8' : 'simulated'} engine, same top-1 as the written file on ${pct(s.engine.agreementWithFile)}`)],
       ['suffix caching', esc(`trials ${seconds(s.speedup.trialSeconds)} against ${seconds(s.speedup.wholeModelSeconds)} on the whole model (${s.speedup.ratio.toFixed(1)}x)`)],
       ...(s.screening?.stride ? [['screening', esc(`${s.screening.rejected} of ${s.trials.filter((t) => t.phase === 'model').length} whole-model trials screened out on a sample of ${s.screening.images} images (${seconds(s.screening.seconds)})`)] as [string, string]] : []),
