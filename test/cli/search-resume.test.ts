@@ -2,7 +2,7 @@
  * `layerq quantize` searches by default and is resumable: a run killed with SIGKILL in the middle
  * of its search and continued with --resume ends with the plan of an uninterrupted run, and the
  * same inputs and seed give the same plan. ResNet-20 W4A4 on a small CIFAR subset (many trials,
- * screened on a sample whose losses a resumed run computes again).
+ * screened on a sample whose losses a resumed run computes again; killed inside the context-fit sweep).
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -44,6 +44,10 @@ describe('layerq quantize: search, kill -9, --resume', () => {
     expect(report.search.trials.length).toBeGreaterThan(10);
     expect(report.search.screening.images).toBe(20);
     expect(fs.existsSync(path.join(a, 'search-checkpoint.json'))).toBe(false);
+    // Killed inside the context fit's sweep (a resumed run fits those layers again, to the same codes).
+    const firstRefit = (report.search.trials as { candidate: string }[]).findIndex((t) => t.candidate === 'weight-rounding-refit');
+    expect(firstRefit).toBeGreaterThanOrEqual(0);
+    const killAt = firstRefit + 3;
 
     // Kill -9 once the checkpoint holds some trials.
     const b = path.join(dir, 'b');
@@ -57,8 +61,8 @@ describe('layerq quantize: search, kill -9, --resume', () => {
       }
     };
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    for (let i = 0; i < 6000 && trialsIn() < 5; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(trialsIn()).toBeGreaterThanOrEqual(5);
+    for (let i = 0; i < 6000 && trialsIn() < killAt; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(trialsIn()).toBeGreaterThanOrEqual(killAt);
     child.kill('SIGKILL');
     await exited;
     expect(fs.existsSync(path.join(b, 'report.json'))).toBe(false);
