@@ -149,6 +149,18 @@ inline size_t Product(Napi::Env env, const std::vector<size_t>& sizes) {
   return p;
 }
 
+// ---- exports ----------------------------------------------------------------------------
+// One function of a bindings file: the name JavaScript calls it by, and the binding.
+struct Export {
+  const char* name;
+  Napi::Function::Callback fn;
+};
+
+// Sets a bindings file's functions on the addon's exports (its Init*).
+inline void ExportFunctions(Napi::Env env, Napi::Object exports, std::initializer_list<Export> functions) {
+  for (const Export& f : functions) exports.Set(f.name, Napi::Function::New(env, f.fn));
+}
+
 // ---- packed-weight handles --------------------------------------------------------------
 // Packed weights are held by JS as an External owning a shared_ptr, tagged with the C++ type
 // (`HandleTag<T>::kTag`, napi_type_tag_object) so that one kernel family's handle passed to

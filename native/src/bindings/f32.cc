@@ -264,16 +264,18 @@ Napi::Value StridedCopyJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitF32(Napi::Env env, Napi::Object exports) {
-  exports.Set("f32PackConv", Napi::Function::New(env, PackConvJs));
-  exports.Set("f32PackGemm", Napi::Function::New(env, PackGemmJs));
-  exports.Set("f32Conv2d", Napi::Function::New(env, Conv2dJs));
-  exports.Set("f32Gemm", Napi::Function::New(env, GemmJs));
-  exports.Set("f32Binary", Napi::Function::New(env, BinaryJs));
-  exports.Set("f32Unary", Napi::Function::New(env, UnaryJs));
-  exports.Set("f32Pool2d", Napi::Function::New(env, Pool2dJs));
-  exports.Set("f32GlobalAvgPool", Napi::Function::New(env, GlobalAvgPoolJs));
-  exports.Set("f32Softmax", Napi::Function::New(env, SoftmaxJs));
-  exports.Set("f32StridedCopy", Napi::Function::New(env, StridedCopyJs));
+  args::ExportFunctions(env, exports, {
+      {"f32PackConv", PackConvJs},
+      {"f32PackGemm", PackGemmJs},
+      {"f32Conv2d", Conv2dJs},
+      {"f32Gemm", GemmJs},
+      {"f32Binary", BinaryJs},
+      {"f32Unary", UnaryJs},
+      {"f32Pool2d", Pool2dJs},
+      {"f32GlobalAvgPool", GlobalAvgPoolJs},
+      {"f32Softmax", SoftmaxJs},
+      {"f32StridedCopy", StridedCopyJs},
+  });
 }
 
 }  // namespace layerq

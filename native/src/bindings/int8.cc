@@ -236,14 +236,16 @@ Napi::Value AddQuantize(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitInt8(Napi::Env env, Napi::Object exports) {
-  exports.Set("q8AddQuantize", Napi::Function::New(env, AddQuantize));
-  exports.Set("q8PackConv", Napi::Function::New(env, PackConv));
-  exports.Set("q8Conv2d", Napi::Function::New(env, Conv2d));
-  exports.Set("q8PackGemm", Napi::Function::New(env, PackGemm));
-  exports.Set("q8Gemm", Napi::Function::New(env, Gemm));
-  exports.Set("q8Quantize", Napi::Function::New(env, Quantize));
-  exports.Set("q8Dequantize", Napi::Function::New(env, Dequantize));
-  exports.Set("q8FakeQuantize", Napi::Function::New(env, FakeQuantize));
+  args::ExportFunctions(env, exports, {
+      {"q8AddQuantize", AddQuantize},
+      {"q8PackConv", PackConv},
+      {"q8Conv2d", Conv2d},
+      {"q8PackGemm", PackGemm},
+      {"q8Gemm", Gemm},
+      {"q8Quantize", Quantize},
+      {"q8Dequantize", Dequantize},
+      {"q8FakeQuantize", FakeQuantize},
+  });
 }
 
 }  // namespace layerq
