@@ -1,6 +1,7 @@
 // NEON building blocks shared by the q8 kernels (include only from *-neon.cc files; everything
-// is TU-local): the activation panel packers for both step layouts and the output stage
-// (requantize or dequantize 16 int32 accumulators, exactly the reference's float operations).
+// is TU-local): the activation panel packers for every step layout, the output stage
+// (requantize or dequantize 16 int32 accumulators, exactly the reference's float operations) and
+// the ukernel table of the 8-row (sdot, usmmla) kernels.
 #pragma once
 #include <arm_neon.h>
 
@@ -175,6 +176,14 @@ inline void Q8NeonStoreF32(const int32_t* acc, size_t mr, size_t np, const float
     float* dst = out + r * row_stride;
     for (size_t p = 0; p < np; ++p) dst[p * col_stride] = t[p];
   }
+}
+
+// The table of an 8-row kernel (sdot quads, usmmla octs) on Step's panels: these packers and
+// output stages, and the pairs kernels for one-row weights (8 rows would mostly be wasted).
+template <class Step>
+constexpr Q8GemmUkernels Q8NeonRowBlockUkernels(decltype(Q8GemmUkernels::gemm) gemm, bool signed_quads) {
+  return {Step::kStep, 8, gemm, nullptr, Q8NeonPackPanel<Step>, Q8NeonPackPanelRuns<Step>, Q8NeonStoreU8, Q8NeonStoreF32,
+          &kQ8GemmNeon, signed_quads};
 }
 
 }  // namespace
