@@ -7,7 +7,7 @@
  */
 import { addon } from './addon';
 import { badArgument } from '../errors';
-import { activationOf, bound, describe, dimsOf, finite, intArray, nonNegativeInt, options, outDim, positiveInt, product, tuple, typed } from './validate';
+import { activationOf, bound, convOutDims, convWindowOf, describe, dimsOf, finite, gemmRhsDims, intArray, nonNegativeInt, options, outDim, positiveInt, product, tuple, typed } from './validate';
 
 /** Fused output clamp: Relu = { min: 0, max: Infinity }, Clip(a, b) = { min: a, max: b }. */
 export interface Activation {
@@ -48,12 +48,7 @@ const pads4 = (name: string, v: unknown): [number, number, number, number] =>
 
 function validateConvParams(p: ConvParams): ConvParams {
   options('params', p, 'ConvParams object');
-  const out: ConvParams = {
-    strides: pair('params.strides', p.strides, 1),
-    pads: pads4('params.pads', p.pads),
-    dilations: pair('params.dilations', p.dilations, 1),
-    group: positiveInt('params.group', p.group),
-  };
+  const out: ConvParams = convWindowOf(p);
   if (p.activation !== undefined) out.activation = activationOf('params.activation', p.activation);
   return out;
 }
@@ -64,14 +59,7 @@ function validateConvParams(p: ConvParams): ConvParams {
 export function convOutputDims(xDims: readonly number[], wDims: readonly number[], p: ConvParams): [number, number, number, number] {
   const x = dimsOf('xDims', xDims, 4);
   const w = dimsOf('wDims', wDims, 4);
-  const q = validateConvParams(p);
-  if (x[1] !== w[1] * q.group) throw badArgument('xDims[1]', `${w[1] * q.group} (wDims[1] * group)`, x[1]);
-  return [
-    x[0],
-    w[0],
-    outDim('xDims[2]', x[2], w[2], q.strides[0], q.pads[0], q.pads[2], q.dilations[0], false),
-    outDim('xDims[3]', x[3], w[3], q.strides[1], q.pads[1], q.pads[3], q.dilations[1], false),
-  ];
+  return convOutDims(x, w, validateConvParams(p));
 }
 
 /** Conv weights packed once into the kernels' layout (GEMM panels, or depthwise taps). */
@@ -135,9 +123,7 @@ export class PackedGemm {
 
   /** B is [K, N] (transB false) or [N, K] (transB true); bias [N] or null; Y = alpha*A*B + beta*bias. */
   static create(b: Float32Array, bDims: readonly number[], transB: boolean, bias: Float32Array | null, params: GemmParams = {}): PackedGemm {
-    const d = dimsOf('bDims', bDims, 2);
-    if (typeof transB !== 'boolean') throw badArgument('transB', 'boolean', describe(transB));
-    const [K, N] = transB ? [d[1], d[0]] : [d[0], d[1]];
+    const [K, N] = gemmRhsDims(bDims, transB);
     typed('b', b, Float32Array, K * N);
     if (bias !== null) typed('bias', bias, Float32Array, N);
     options('params', params, 'GemmParams object');

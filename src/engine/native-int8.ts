@@ -13,7 +13,7 @@
  */
 import { addon } from './addon';
 import { badArgument } from '../errors';
-import { activationOf, bound, describe, dimsOf, intIn, nonNegativeInt, options, outDim, positiveInt, positiveScale, product, tuple, typed } from './validate';
+import { activationOf, bound, convOutDims, convWindowOf, describe, dimsOf, gemmRhsDims, intIn, options, positiveInt, positiveScale, product, typed } from './validate';
 
 export interface QConvParams {
   strides: [number, number];
@@ -102,30 +102,18 @@ export class PackedQConv {
   static create(weight: Int8Array, wDims: readonly number[], bias: Int32Array | null, params: QConvParams): PackedQConv {
     const w = dimsOf('wDims', wDims, 4);
     options('params', params, 'QConvParams object');
-    const strides = tuple('params.strides', params.strides, 2, positiveInt) as [number, number];
-    const pads = tuple('params.pads', params.pads, 4, nonNegativeInt) as [number, number, number, number];
-    const dilations = tuple('params.dilations', params.dilations, 2, positiveInt) as [number, number];
-    const group = positiveInt('params.group', params.group);
-    if (w[0] % group !== 0) throw badArgument('params.group', `a divisor of Cout (${w[0]})`, group);
+    const window = convWindowOf(params);
+    if (w[0] % window.group !== 0) throw badArgument('params.group', `a divisor of Cout (${w[0]})`, window.group);
     typed('weight', weight, Int8Array, product(w));
     if (bias !== null) typed('bias', bias, Int32Array, w[0]);
-    const p: QConvParams = { strides, pads, dilations, group, ...quantOf(params, w[0]) };
-    const handle = addon.q8PackConv(weight, w, bias, { strides, pads, dilations, group }, p);
+    const p: QConvParams = { ...window, ...quantOf(params, w[0]) };
+    const handle = addon.q8PackConv(weight, w, bias, window, p);
     return new PackedQConv(Object.freeze(w), Object.freeze(p), handle);
   }
 
   /** Output dims [N, Cout, Ho, Wo] for input dims [N, Cin, H, W]. */
   outputDims(xDims: readonly number[]): [number, number, number, number] {
-    const x = dimsOf('xDims', xDims, 4);
-    const { strides, pads, dilations, group } = this.params;
-    const cin = this.wDims[1]! * group;
-    if (x[1] !== cin) throw badArgument('xDims[1]', `${cin} (wDims[1] * group)`, x[1]);
-    return [
-      x[0]!,
-      this.wDims[0]!,
-      outDim('xDims[2]', x[2]!, this.wDims[2]!, strides[0], pads[0], pads[2], dilations[0]),
-      outDim('xDims[3]', x[3]!, this.wDims[3]!, strides[1], pads[1], pads[3], dilations[1]),
-    ];
+    return convOutDims(dimsOf('xDims', xDims, 4), this.wDims, this.params);
   }
 }
 
@@ -157,13 +145,11 @@ export class PackedQGemm {
 
   /** B int8 [K, N] (transB false) or [N, K] (transB true); weightScale length 1 or N; bias int32 [N] or null. */
   static create(b: Int8Array, bDims: readonly number[], transB: boolean, bias: Int32Array | null, params: QGemmParams): PackedQGemm {
-    const d = dimsOf('bDims', bDims, 2);
-    if (typeof transB !== 'boolean') throw badArgument('transB', 'boolean', describe(transB));
-    const [K, N] = transB ? [d[1]!, d[0]!] : [d[0]!, d[1]!];
+    const [K, N] = gemmRhsDims(bDims, transB);
     typed('b', b, Int8Array, K * N);
     if (bias !== null) typed('bias', bias, Int32Array, N);
     const p = quantOf(params, N);
-    return new PackedQGemm(K, N, Object.freeze(p), addon.q8PackGemm(b, d, transB, bias, p));
+    return new PackedQGemm(K, N, Object.freeze(p), addon.q8PackGemm(b, transB ? [N, K] : [K, N], transB, bias, p));
   }
 }
 

@@ -120,3 +120,45 @@ export function outDim(name: string, input: number, k: number, stride: number, p
   if (ceil && (out - 1) * stride >= input + pad0) out -= 1;
   return out;
 }
+
+/** A convolution's window: the part of ConvParams / QConvParams the f32 and int8 kernels share. */
+export interface ConvWindow {
+  strides: [number, number];
+  /** [top, left, bottom, right] */
+  pads: [number, number, number, number];
+  dilations: [number, number];
+  group: number;
+}
+
+/** Validated copy of the window of conv params `p` (named `params.*` in errors). */
+export function convWindowOf(p: ConvWindow): ConvWindow {
+  return {
+    strides: tuple('params.strides', p.strides, 2, positiveInt) as [number, number],
+    pads: tuple('params.pads', p.pads, 4, nonNegativeInt) as [number, number, number, number],
+    dilations: tuple('params.dilations', p.dilations, 2, positiveInt) as [number, number],
+    group: positiveInt('params.group', p.group),
+  };
+}
+
+/**
+ * Output dims [N, Cout, Ho, Wo] of a convolution of x [N, Cin, H, W] by weights [Cout,
+ * Cin/group, kh, kw] (both validated dims) with window `c`; an error naming xDims when they do
+ * not fit.
+ */
+export function convOutDims(x: readonly number[], w: readonly number[], c: ConvWindow): [number, number, number, number] {
+  const cin = w[1]! * c.group;
+  if (x[1] !== cin) throw badArgument('xDims[1]', `${cin} (wDims[1] * group)`, x[1]);
+  return [
+    x[0]!,
+    w[0]!,
+    outDim('xDims[2]', x[2]!, w[2]!, c.strides[0], c.pads[0], c.pads[2], c.dilations[0]),
+    outDim('xDims[3]', x[3]!, w[3]!, c.strides[1], c.pads[1], c.pads[3], c.dilations[1]),
+  ];
+}
+
+/** [K, N] of a GEMM's constant right-hand side B with dims bDims: [K, N], or [N, K] when transB. */
+export function gemmRhsDims(bDims: readonly number[], transB: boolean): [number, number] {
+  const d = dimsOf('bDims', bDims, 2);
+  if (typeof transB !== 'boolean') throw badArgument('transB', 'boolean', describe(transB));
+  return transB ? [d[1]!, d[0]!] : [d[0]!, d[1]!];
+}

@@ -37,6 +37,9 @@ export interface EvaluatorOptions {
 interface ScreenSample {
   /** Whether batch b is in the sample. */
   has: (b: number) => boolean;
+  /** The sample's batches and the other batches, each in order (computed once: every trial runs them). */
+  batches: number[];
+  rest: number[];
   ref: Reference;
   /** Rows of the sample's images in the set. */
   index: number[];
@@ -149,7 +152,7 @@ export class Evaluator {
     let logits: Float32Array;
     if (options.against && sample) {
       const incumbent = await this.sampleLossOf(options.against);
-      const part = await this.runBatches(engine, sample.has, suffix);
+      const part = await this.runBatches(engine, sample.batches, suffix);
       const kl = imageKl(sample.ref, part);
       if (clearlyWorse(kl, incumbent, LOSS_MARGIN)) {
         const m: Measured = { ...measure(sample.ref, part), discordant: discordantPairs(sample.ref, sample.ref.fp32, part), screened: sample.index.length };
@@ -158,7 +161,7 @@ export class Evaluator {
         this.journal.record(key, hash, m);
         return m;
       }
-      logits = this.merge(part, await this.runBatches(engine, (b) => !sample.has(b), suffix));
+      logits = this.merge(part, await this.runBatches(engine, sample.rest, suffix));
     } else {
       logits = suffix ? await engine.runFrom(this.snapshot!) : await engine.runAll(this.images, { batchSize: this.options.batchSize });
     }
@@ -190,21 +193,20 @@ export class Evaluator {
     let kl = this.sampleKl.get(hash);
     if (!kl) {
       const engine = this.engine(plan);
-      kl = imageKl(sample.ref, await this.runBatches(engine, sample.has, this.fitsSnapshot(engine)));
+      kl = imageKl(sample.ref, await this.runBatches(engine, sample.batches, this.fitsSnapshot(engine)));
       this.sampleKl.set(hash, kl);
     }
     return kl;
   }
 
-  /** Logits of the images of the batches `pick` selects, in order: from the snapshot (suffix) or whole runs. */
-  private async runBatches(engine: Engine, pick: (b: number) => boolean, suffix: boolean): Promise<Float32Array> {
+  /** Logits of the images of batches `picked` (ascending), in order: from the snapshot (suffix) or whole runs. */
+  private async runBatches(engine: Engine, picked: readonly number[], suffix: boolean): Promise<Float32Array> {
     const size = this.options.batchSize;
     if (suffix) {
       const snap = this.snapshot!;
-      const batches = snap.batches.filter((_, b) => pick(b));
+      const batches = picked.map((b) => snap.batches[b]!);
       return engine.runFrom({ ...snap, batches, count: batches.reduce((n, b) => n + b.count, 0) });
     }
-    const picked = Array.from({ length: Math.ceil(this.images.count / size) }, (_, b) => b).filter(pick);
     const count = picked.reduce((n, b) => n + Math.min(size, this.images.count - b * size), 0);
     const view: BatchSource = { count, batch: (start) => this.images.batch(picked[start / size]! * size, size) };
     return engine.runAll(view, { batchSize: size });
@@ -253,9 +255,10 @@ function screenSample(count: number, batchSize: number, stride: number, ref: Ref
   const batches = Math.ceil(count / batchSize);
   if (stride < 2 || batches < 4 * stride) return undefined;
   const has = (b: number): boolean => b % stride === 0;
+  const all = Array.from({ length: batches }, (_, b) => b);
   const index: number[] = [];
   for (let i = 0; i < count; i++) if (has(Math.floor(i / batchSize))) index.push(i);
-  return { has, ref: subReference(ref, index), index };
+  return { has, batches: all.filter(has), rest: all.filter((b) => !has(b)), ref: subReference(ref, index), index };
 }
 
 /** Rows `index` of [n, k] logits. */

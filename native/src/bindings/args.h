@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -148,13 +149,32 @@ inline size_t Product(Napi::Env env, const std::vector<size_t>& sizes) {
   return p;
 }
 
+// ---- exports ----------------------------------------------------------------------------
+// One function of a bindings file: the name JavaScript calls it by, and the binding.
+struct Export {
+  const char* name;
+  Napi::Function::Callback fn;
+};
+
+// Sets a bindings file's functions on the addon's exports (its Init*).
+inline void ExportFunctions(Napi::Env env, Napi::Object exports, std::initializer_list<Export> functions) {
+  for (const Export& f : functions) exports.Set(f.name, Napi::Function::New(env, f.fn));
+}
+
 // ---- packed-weight handles --------------------------------------------------------------
 // Packed weights are held by JS as an External owning a shared_ptr, tagged with the C++ type
 // (`HandleTag<T>::kTag`, napi_type_tag_object) so that one kernel family's handle passed to
 // another is a TypeError, not a reinterpreted pointer. Released by the GC (the finalizer drops
 // the shared_ptr); a running job holds its own shared_ptr, so a handle collected mid-call
-// cannot free weights under the kernel. Each bindings file specializes HandleTag for its types.
+// cannot free weights under the kernel. Each bindings file specializes HandleTag for its types:
+//   template <> struct HandleTag<Packed> : HandleTagOf<0x...> { static constexpr const char* kName = "..."; };
 template <typename T> struct HandleTag;
+
+// The tag of one handle type: layerq's high half and a low half unique to the type.
+template <uint64_t kLow>
+struct HandleTagOf {
+  static constexpr napi_type_tag kTag = {0x6c61796572710001ULL, kLow};
+};
 
 template <typename T>
 Napi::Value WrapHandle(Napi::Env env, std::shared_ptr<T> p) {
@@ -162,6 +182,17 @@ Napi::Value WrapHandle(Napi::Env env, std::shared_ptr<T> p) {
                                                       [](Napi::Env, std::shared_ptr<T>* h) { delete h; });
   ext.TypeTag(&HandleTag<T>::kTag);
   return ext;
+}
+
+// A handle to a new T(a...): the packing of one bindings call. T's std::invalid_argument (a
+// shape or quantization the packer refuses) becomes a RangeError.
+template <typename T, typename... A>
+Napi::Value NewHandle(Napi::Env env, A&&... a) {
+  try {
+    return WrapHandle(env, std::make_shared<T>(std::forward<A>(a)...));
+  } catch (const std::invalid_argument& e) {
+    Fail(env, e.what());
+  }
 }
 
 template <typename T>

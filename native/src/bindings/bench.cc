@@ -176,10 +176,12 @@ Napi::Value Layer(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitBench(Napi::Env env, Napi::Object exports) {
-  exports.Set("benchCpu", Napi::Function::New(env, Cpu));
-  exports.Set("benchPeakProbes", Napi::Function::New(env, Probes));
-  exports.Set("benchPeak", Napi::Function::New(env, Peak));
-  exports.Set("benchLayer", Napi::Function::New(env, Layer));
+  args::ExportFunctions(env, exports, {
+      {"benchCpu", Cpu},
+      {"benchPeakProbes", Probes},
+      {"benchPeak", Peak},
+      {"benchLayer", Layer},
+  });
 }
 
 }  // namespace layerq

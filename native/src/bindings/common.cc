@@ -34,9 +34,11 @@ Napi::Value SetThreadsJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitCommon(Napi::Env env, Napi::Object exports) {
-  exports.Set("isaInfo", Napi::Function::New(env, GetIsaInfo));
-  exports.Set("setIsa", Napi::Function::New(env, SetIsaJs));
-  exports.Set("setThreads", Napi::Function::New(env, SetThreadsJs));
+  args::ExportFunctions(env, exports, {
+      {"isaInfo", GetIsaInfo},
+      {"setIsa", SetIsaJs},
+      {"setThreads", SetThreadsJs},
+  });
 }
 
 }  // namespace layerq

@@ -19,12 +19,10 @@
 
 namespace layerq {
 namespace args {
-template <> struct HandleTag<f32::PackedConv> {
-  static constexpr napi_type_tag kTag = {0x6c61796572710001ULL, 0xf32c0000000000a1ULL};
+template <> struct HandleTag<f32::PackedConv> : HandleTagOf<0xf32c0000000000a1ULL> {
   static constexpr const char* kName = "packed f32 conv weights";
 };
-template <> struct HandleTag<f32::PackedGemmB> {
-  static constexpr napi_type_tag kTag = {0x6c61796572710001ULL, 0xf3260000000000a2ULL};
+template <> struct HandleTag<f32::PackedGemmB> : HandleTagOf<0xf3260000000000a2ULL> {
   static constexpr const char* kName = "packed f32 GEMM weights";
 };
 }  // namespace args
@@ -76,7 +74,7 @@ Napi::Value PackConvJs(const Napi::CallbackInfo& info) {
   }
   const float* w = F32(info[0], Product(env, wd), "weight");
   const float* bias = OptionalF32(info[2], s.cout, "bias");
-  return args::WrapHandle(env, std::make_shared<f32::PackedConv>(f32::PackConv(w, bias, s, Float(info[7], "min"), Float(info[8], "max"))));
+  return args::NewHandle<f32::PackedConv>(env, f32::PackConv(w, bias, s, Float(info[7], "min"), Float(info[8], "max")));
 }
 
 // f32PackGemm(b, K, N, transB, bias|null, alpha, beta, min, max) -> handle
@@ -85,9 +83,9 @@ Napi::Value PackGemmJs(const Napi::CallbackInfo& info) {
   const size_t k = Positive(info[1], "K"), n = Positive(info[2], "N");
   const float* b = F32(info[0], Product(env, {k, n}), "b");
   const float* bias = OptionalF32(info[4], n, "bias");
-  return args::WrapHandle(env, std::make_shared<f32::PackedGemmB>(
-      f32::PackGemmB(b, k, n, info[3].ToBoolean().Value(), bias, Float(info[5], "alpha"), Float(info[6], "beta"),
-                     Float(info[7], "min"), Float(info[8], "max"))));
+  return args::NewHandle<f32::PackedGemmB>(
+      env, f32::PackGemmB(b, k, n, info[3].ToBoolean().Value(), bias, Float(info[5], "alpha"), Float(info[6], "beta"),
+                          Float(info[7], "min"), Float(info[8], "max")));
 }
 
 // conv2d(packed, x, [n, cin, h, w], out)
@@ -266,16 +264,18 @@ Napi::Value StridedCopyJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitF32(Napi::Env env, Napi::Object exports) {
-  exports.Set("f32PackConv", Napi::Function::New(env, PackConvJs));
-  exports.Set("f32PackGemm", Napi::Function::New(env, PackGemmJs));
-  exports.Set("f32Conv2d", Napi::Function::New(env, Conv2dJs));
-  exports.Set("f32Gemm", Napi::Function::New(env, GemmJs));
-  exports.Set("f32Binary", Napi::Function::New(env, BinaryJs));
-  exports.Set("f32Unary", Napi::Function::New(env, UnaryJs));
-  exports.Set("f32Pool2d", Napi::Function::New(env, Pool2dJs));
-  exports.Set("f32GlobalAvgPool", Napi::Function::New(env, GlobalAvgPoolJs));
-  exports.Set("f32Softmax", Napi::Function::New(env, SoftmaxJs));
-  exports.Set("f32StridedCopy", Napi::Function::New(env, StridedCopyJs));
+  args::ExportFunctions(env, exports, {
+      {"f32PackConv", PackConvJs},
+      {"f32PackGemm", PackGemmJs},
+      {"f32Conv2d", Conv2dJs},
+      {"f32Gemm", GemmJs},
+      {"f32Binary", BinaryJs},
+      {"f32Unary", UnaryJs},
+      {"f32Pool2d", Pool2dJs},
+      {"f32GlobalAvgPool", GlobalAvgPoolJs},
+      {"f32Softmax", SoftmaxJs},
+      {"f32StridedCopy", StridedCopyJs},
+  });
 }
 
 }  // namespace layerq

@@ -17,12 +17,10 @@
 
 namespace layerq {
 namespace args {
-template <> struct HandleTag<Q8PackedConv> {
-  static constexpr napi_type_tag kTag = {0x6c61796572710001ULL, 0x0c8c0000000000b1ULL};
+template <> struct HandleTag<Q8PackedConv> : HandleTagOf<0x0c8c0000000000b1ULL> {
   static constexpr const char* kName = "packed int8 conv weights";
 };
-template <> struct HandleTag<Q8PackedWeights> {
-  static constexpr napi_type_tag kTag = {0x6c61796572710001ULL, 0x0c860000000000b2ULL};
+template <> struct HandleTag<Q8PackedWeights> : HandleTagOf<0x0c860000000000b2ULL> {
   static constexpr const char* kName = "packed int8 GEMM weights";
 };
 }  // namespace args
@@ -91,11 +89,7 @@ Napi::Value PackConv(const Napi::CallbackInfo& info) {
   const int8_t* w = Typed<int8_t>(info[0], Product(env, wd), "weight");
   const int32_t* bias = info[2].IsNull() || info[2].IsUndefined() ? nullptr : Typed<int32_t>(info[2], s.cout, "bias");
   const Q8QuantParams q = ParseQuant(args::Object(info[4], "quant"), s.cout);
-  try {
-    return args::WrapHandle(env, std::make_shared<Q8PackedConv>(s, w, bias, q));
-  } catch (const std::invalid_argument& e) {
-    Fail(env, e.what());
-  }
+  return args::NewHandle<Q8PackedConv>(env, s, w, bias, q);
 }
 
 // q8Conv2d(packed, x Uint8Array, xDims [4], out) -> Promise<void>
@@ -130,11 +124,7 @@ Napi::Value PackGemm(const Napi::CallbackInfo& info) {
       for (size_t j = 0; j < n; ++j) bt[j * k + i] = b[i * n + j];
     b = bt.data();
   }
-  try {
-    return args::WrapHandle(env, std::make_shared<Q8PackedWeights>(b, bias, 1, n, k, q));
-  } catch (const std::invalid_argument& e) {
-    Fail(env, e.what());
-  }
+  return args::NewHandle<Q8PackedWeights>(env, b, bias, 1, n, k, q);
 }
 
 // q8Gemm(packed, a Uint8Array, M, out) -> Promise<void>
@@ -246,14 +236,16 @@ Napi::Value AddQuantize(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitInt8(Napi::Env env, Napi::Object exports) {
-  exports.Set("q8AddQuantize", Napi::Function::New(env, AddQuantize));
-  exports.Set("q8PackConv", Napi::Function::New(env, PackConv));
-  exports.Set("q8Conv2d", Napi::Function::New(env, Conv2d));
-  exports.Set("q8PackGemm", Napi::Function::New(env, PackGemm));
-  exports.Set("q8Gemm", Napi::Function::New(env, Gemm));
-  exports.Set("q8Quantize", Napi::Function::New(env, Quantize));
-  exports.Set("q8Dequantize", Napi::Function::New(env, Dequantize));
-  exports.Set("q8FakeQuantize", Napi::Function::New(env, FakeQuantize));
+  args::ExportFunctions(env, exports, {
+      {"q8AddQuantize", AddQuantize},
+      {"q8PackConv", PackConv},
+      {"q8Conv2d", Conv2d},
+      {"q8PackGemm", PackGemm},
+      {"q8Gemm", Gemm},
+      {"q8Quantize", Quantize},
+      {"q8Dequantize", Dequantize},
+      {"q8FakeQuantize", FakeQuantize},
+  });
 }
 
 }  // namespace layerq

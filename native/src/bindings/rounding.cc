@@ -76,9 +76,11 @@ Napi::Value FitRounding(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitRounding(Napi::Env env, Napi::Object exports) {
-  exports.Set("accumulateConvGram", Napi::Function::New(env, AccumulateConvGram));
-  exports.Set("accumulateGemmGram", Napi::Function::New(env, AccumulateGemmGram));
-  exports.Set("fitRounding", Napi::Function::New(env, FitRounding));
+  args::ExportFunctions(env, exports, {
+      {"accumulateConvGram", AccumulateConvGram},
+      {"accumulateGemmGram", AccumulateGemmGram},
+      {"fitRounding", FitRounding},
+  });
 }
 
 }  // namespace layerq

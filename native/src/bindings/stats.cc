@@ -63,10 +63,12 @@ Napi::Value ChannelSumsJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void InitStats(Napi::Env env, Napi::Object exports) {
-  exports.Set("f32Extremes", Napi::Function::New(env, ExtremesJs));
-  exports.Set("f32HistogramAdd", Napi::Function::New(env, HistogramAddJs));
-  exports.Set("f32HistogramUpdate", Napi::Function::New(env, HistogramUpdateJs));
-  exports.Set("f32ChannelSums", Napi::Function::New(env, ChannelSumsJs));
+  args::ExportFunctions(env, exports, {
+      {"f32Extremes", ExtremesJs},
+      {"f32HistogramAdd", HistogramAddJs},
+      {"f32HistogramUpdate", HistogramUpdateJs},
+      {"f32ChannelSums", ChannelSumsJs},
+  });
 }
 
 }  // namespace layerq

@@ -215,11 +215,7 @@ void Q8PackRunsGeneric(const uint8_t* src, const int64_t* koff, size_t k, const 
     for (size_t j = 0; j < Step::kStep; ++j) {
       std::memset(t[j], 0, kQ8Nr);
       const size_t i = s * Step::kStep + j;
-      if (i < k) {
-        const uint8_t* row = src + koff[i];
-        for (size_t r = 0; r < runs.count; ++r)
-          for (size_t d = runs.begin[r]; d < runs.end[r]; ++d) t[j][d] = row[runs.base[r] + static_cast<int64_t>(d * runs.stride)];
-      }
+      if (i < k) Q8GatherRuns(src + koff[i], runs, t[j]);
       rows[j] = _mm_load_si128(reinterpret_cast<const __m128i*>(t[j]));
     }
     Step::Emit(rows, panel + s * 2 * kQ8Nr);

@@ -39,15 +39,6 @@ void Gemm8x16Dot(size_t steps, const int32_t* w, const int16_t* panel, const int
 
 }  // namespace
 
-const Q8GemmUkernels kQ8GemmNeonDot = {4,
-                                       8,
-                                       Gemm8x16Dot,
-                                       nullptr,
-                                       Q8NeonPackPanel<Q8NeonSignedQuadStep>,
-                                       Q8NeonPackPanelRuns<Q8NeonSignedQuadStep>,
-                                       Q8NeonStoreU8,
-                                       Q8NeonStoreF32,
-                                       &kQ8GemmNeon,
-                                       true};
+const Q8GemmUkernels kQ8GemmNeonDot = Q8NeonRowBlockUkernels<Q8NeonSignedQuadStep>(Gemm8x16Dot, /*signed_quads=*/true);
 
 }  // namespace layerq

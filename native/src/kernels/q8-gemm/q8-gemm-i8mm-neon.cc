@@ -62,15 +62,6 @@ void Gemm8x16I8mm(size_t steps, const int32_t* w, const int16_t* panel, const in
 
 }  // namespace
 
-const Q8GemmUkernels kQ8GemmNeonI8mm = {8,
-                                        8,
-                                        Gemm8x16I8mm,
-                                        nullptr,
-                                        Q8NeonPackPanel<Q8NeonOctStep>,
-                                        Q8NeonPackPanelRuns<Q8NeonOctStep>,
-                                        Q8NeonStoreU8,
-                                        Q8NeonStoreF32,
-                                        &kQ8GemmNeon,
-                                        false};
+const Q8GemmUkernels kQ8GemmNeonI8mm = Q8NeonRowBlockUkernels<Q8NeonOctStep>(Gemm8x16I8mm, /*signed_quads=*/false);
 
 }  // namespace layerq

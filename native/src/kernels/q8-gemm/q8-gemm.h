@@ -129,6 +129,16 @@ struct Q8PanelRuns {
   uint8_t begin[kQ8Nr], end[kQ8Nr];
 };
 
+// One im2col row of a panel from runs, a byte at a time (any stride): t[d] = row[base[r] + d *
+// stride] for d in each run; other columns of t are left as they are. For the ISAs' generic
+// packers; TU-local, as each ISA's file compiles it with its own target flags.
+namespace {
+inline void Q8GatherRuns(const uint8_t* row, const Q8PanelRuns& runs, uint8_t* t) {
+  for (size_t r = 0; r < runs.count; ++r)
+    for (size_t d = runs.begin[r]; d < runs.end[r]; ++d) t[d] = row[runs.base[r] + static_cast<int64_t>(d * runs.stride)];
+}
+}  // namespace
+
 // Microkernels and helpers of one ISA, all on the packed layout above.
 struct Q8GemmUkernels {
   size_t kstep;  // k values per packed step: 2 (int16 pairs), 4 (uint8 quads) or 8 (uint8 octs)

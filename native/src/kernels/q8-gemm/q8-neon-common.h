@@ -1,6 +1,7 @@
 // NEON building blocks shared by the q8 kernels (include only from *-neon.cc files; everything
-// is TU-local): the activation panel packers for both step layouts and the output stage
-// (requantize or dequantize 16 int32 accumulators, exactly the reference's float operations).
+// is TU-local): the activation panel packers for every step layout, the output stage
+// (requantize or dequantize 16 int32 accumulators, exactly the reference's float operations) and
+// the ukernel table of the 8-row (sdot, usmmla) kernels.
 #pragma once
 #include <arm_neon.h>
 
@@ -121,11 +122,7 @@ void Q8NeonPackRunsGeneric(const uint8_t* src, const int64_t* koff, size_t k, co
     for (size_t j = 0; j < Step::kStep; ++j) {
       std::memset(t[j], 0, kQ8Nr);
       const size_t i = s * Step::kStep + j;
-      if (i < k) {
-        const uint8_t* row = src + koff[i];
-        for (size_t r = 0; r < runs.count; ++r)
-          for (size_t d = runs.begin[r]; d < runs.end[r]; ++d) t[j][d] = row[runs.base[r] + static_cast<int64_t>(d * runs.stride)];
-      }
+      if (i < k) Q8GatherRuns(src + koff[i], runs, t[j]);
       rows[j] = vld1q_u8(t[j]);
     }
     Step::Emit(rows, panel + s * Step::kPanel);
@@ -179,6 +176,14 @@ inline void Q8NeonStoreF32(const int32_t* acc, size_t mr, size_t np, const float
     float* dst = out + r * row_stride;
     for (size_t p = 0; p < np; ++p) dst[p * col_stride] = t[p];
   }
+}
+
+// The table of an 8-row kernel (sdot quads, usmmla octs) on Step's panels: these packers and
+// output stages, and the pairs kernels for one-row weights (8 rows would mostly be wasted).
+template <class Step>
+constexpr Q8GemmUkernels Q8NeonRowBlockUkernels(decltype(Q8GemmUkernels::gemm) gemm, bool signed_quads) {
+  return {Step::kStep, 8, gemm, nullptr, Q8NeonPackPanel<Step>, Q8NeonPackPanelRuns<Step>, Q8NeonStoreU8, Q8NeonStoreF32,
+          &kQ8GemmNeon, signed_quads};
 }
 
 }  // namespace
