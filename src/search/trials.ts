@@ -21,6 +21,11 @@ export class Trials {
     private readonly onTrial?: (trial: SearchTrial, done: number, budget: number) => void,
   ) {}
 
+  /** Trials the budget has left. */
+  get remaining(): number {
+    return Math.max(0, this.budgets.maxTrials - this.list.length);
+  }
+
   /** Why no further trial may run, or null. */
   exhausted(): StopReason | null {
     if (this.list.length >= this.budgets.maxTrials) return 'trials';

@@ -72,6 +72,16 @@ describe('layer search on the demo task', () => {
     expect(accepted.map((t) => [t.layer, t.candidate])).toEqual([[PLANTED, 'float']]);
   }, 120000);
 
+  test('a small budget: repairs stop short of it, so the precision phase still gets its trials', async () => {
+    // A condition no plan meets: repairs would take every trial; 2 of 8 are kept for precision (3 layers, a quarter of 8).
+    const r = await searchPlan(input, { strategy: 'repair', condition: { ...condition, maxDrop: -50 }, budgets: { maxTrials: 8 } });
+    const precision = r.search!.trials.filter((t) => ['activation-bits', 'weight-bits', 'float'].includes(t.family));
+    expect(r.search!.trials).toHaveLength(8);
+    expect(precision).toHaveLength(2);
+    expect(r.search!.reached).toBe(false);
+    expect(r.search!.stoppedBy).toBe('trials');
+  }, 120000);
+
   test('fallback: the planted layer goes back to float', async () => {
     const r = await searchPlan(input, { strategy: 'fallback', condition });
     expect(r.search!.reached).toBe(true);
