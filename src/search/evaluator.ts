@@ -22,6 +22,8 @@ export interface Measured extends Measurement {
   discordant: [number, number];
   /** Set when the plan was screened out: measured on this many images only (see Evaluator.measure). */
   screened?: number;
+  /** Set when measured on the screening sample by request (`sampleOnly`): this many images. */
+  sampled?: number;
 }
 
 export interface EvaluatorOptions {
@@ -139,9 +141,10 @@ export class Evaluator {
    * (the plan this one would replace) and a screening sample, the sample's batches run first:
    * when the per-image losses show the plan clearly not better than `against`
    * (`clearlyWorse`), it is measured on the sample only (`screened`), else the rest runs too
-   * and the result is the whole set's, the same as without screening.
+   * and the result is the whole set's, the same as without screening. With `sampleOnly`, the
+   * plan is measured on the screening sample alone (`sampled`; the whole set without one).
    */
-  async measure(plan: QuantPlan | null, key: string, options: { against?: QuantPlan } = {}): Promise<Measured> {
+  async measure(plan: QuantPlan | null, key: string, options: { against?: QuantPlan; sampleOnly?: boolean } = {}): Promise<Measured> {
     const hash = plan ? planHash(plan) : 'fp32';
     const recorded = this.journal.recorded(key, hash);
     if (recorded) return recorded;
@@ -149,6 +152,12 @@ export class Evaluator {
     const t0 = performance.now();
     const suffix = this.fitsSnapshot(engine);
     const sample = this.sample;
+    if (options.sampleOnly && sample) {
+      const part = await this.runBatches(engine, sample.batches, suffix);
+      const m: Measured = { ...measure(sample.ref, part), discordant: discordantPairs(sample.ref, sample.ref.fp32, part), sampled: sample.index.length };
+      this.journal.record(key, hash, m);
+      return m;
+    }
     let logits: Float32Array;
     if (options.against && sample) {
       const incumbent = await this.sampleLossOf(options.against);

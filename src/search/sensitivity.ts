@@ -1,7 +1,9 @@
 /**
  * Step "sensitivity": each layer alone quantized with its first parameters, the rest FP32; and
  * the smooth loss split into the weight part (weights alone) and the activation part (the input
- * alone). Runs from an FP32 snapshot at each layer, so each measurement costs the layer's suffix.
+ * alone; both on the screening sample, a quarter of the images: the split only orders the
+ * layer's candidate families). Runs from an FP32 snapshot at each layer, so each measurement
+ * costs the layer's suffix.
  */
 import type { Layer } from '../quant/layers';
 import type { LayerPlan, QuantPlan } from '../quant/plan';
@@ -33,8 +35,9 @@ export async function analyzeSensitivity(ev: Evaluator, layers: readonly Layer[]
     const key = `sensitivity/${layer.id}`;
     await ev.focus(null, layer, key);
     const alone = await ev.measure(onlyLayer(first, layer, { weights: true, input: true }), `${key}/alone`);
-    const weights = await ev.measure(onlyLayer(first, layer, { weights: true, input: false }), `${key}/weights`);
-    const input = first.activations[layer.input] ? await ev.measure(onlyLayer(first, layer, { weights: false, input: true }), `${key}/input`) : undefined;
+    // The split orders a layer's candidate families: the smooth loss on the screening sample is enough.
+    const weights = await ev.measure(onlyLayer(first, layer, { weights: true, input: false }), `${key}/weights`, { sampleOnly: true });
+    const input = first.activations[layer.input] ? await ev.measure(onlyLayer(first, layer, { weights: false, input: true }), `${key}/input`, { sampleOnly: true }) : undefined;
     const se = pairedStandardError(alone.discordant[0], alone.discordant[1], n);
     rows.push({
       id: layer.id,

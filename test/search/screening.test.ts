@@ -106,4 +106,18 @@ describe('evaluator screening on ResNet-20', () => {
     expect(screened.screening.rejected).toBe(0);
     expect(plain.screenImages).toBe(0);
   }, 120000);
+
+  test.each([['whole runs', false], ['from a snapshot', true]] as const)('%s: sampleOnly measures the sample\'s images exactly; without a sample, every image', async (_name, snapshot) => {
+    const ev = evaluator(4);
+    const plain = evaluator(0);
+    for (const e of [ev, plain]) if (snapshot) await e.focus(null, cal.layers[9]!, 'focus');
+    const m = await ev.measure(spoiled, 'part', { sampleOnly: true });
+    const index = Array.from({ length: val.count }, (_, i) => i).filter((i) => Math.floor(i / BATCH) % 4 === 0);
+    const logits = await quantizedEngine(model, cal.layers, spoiled, 'int').runAll(val, { batchSize: BATCH });
+    const sub = subReference(reference(fp32, 10, val.labels), index);
+    const rows = new Float32Array(index.length * 10);
+    index.forEach((img, j) => rows.set(logits.subarray(img * 10, img * 10 + 10), j * 10));
+    expect({ ...m }).toEqual({ ...measure(sub, rows), discordant: discordantPairs(sub, sub.fp32, rows), sampled: index.length });
+    expect(await plain.measure(spoiled, 'part', { sampleOnly: true })).toEqual(await evaluator(0).measure(spoiled, 'whole'));
+  }, 120000);
 });
