@@ -14,7 +14,6 @@ import { toQdq } from '../onnx/qdq';
 import { saveModel } from '../onnx/save';
 import { QuantConfig, checkQuantConfig } from '../quant/first-plan';
 import { calibratePlan } from '../pipeline/calibrate';
-import { findLayers } from '../quant/layers';
 import { layerTimes, profileModel } from '../bench/profile';
 import { ContextFitter, DEFAULT_MAX_DROP, GramCollector, SearchOutcome, searchPlan } from '../search';
 import type { Budgets } from '../search';
@@ -126,12 +125,7 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
 
   const fp32 = Engine.fp32(model.model);
   const search = o.search === undefined ? { strategy: 'repair' as const } : o.search;
-  const grams = search ? new GramCollector(model.model, findLayers(model.model.graph)) : undefined;
-  const calibration = await calibratePlan(model.model, data.calibration, config, {
-    batchSize,
-    onProgress: progress('calibrate'),
-    ...(grams ? { observe: grams.observe } : {}),
-  });
+  const calibration = await calibratePlan(model.model, data.calibration, config, { batchSize, onProgress: progress('calibrate') });
   const { layers } = calibration;
   fp32.releaseBuffers();
   time.lap('calibrate');
@@ -150,7 +144,7 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
     const { resume: _resume, ...searchInputs } = search;
     const identity = JSON.stringify({ model: fileDigest(o.model), config, data: data.summary, search: searchInputs, condition, preprocess });
     outcome = await searchPlan(
-      { model: model.model, calibration, fitRounding: grams!.fitter(), refitRounding: new ContextFitter(model.model, layers, data.calibration, batchSize).fitter(), validation: data.validation, fp32Logits, classes: model.classes, ...(data.summary.labelFree ? {} : { labels: data.validation.labels }) },
+      { model: model.model, calibration, fitRounding: new GramCollector(model.model, layers).lazyFitter(data.calibration, batchSize), refitRounding: new ContextFitter(model.model, layers, data.calibration, batchSize).fitter(), validation: data.validation, fp32Logits, classes: model.classes, ...(data.summary.labelFree ? {} : { labels: data.validation.labels }) },
       {
         strategy: search.strategy,
         condition,

@@ -69,6 +69,21 @@ export class GramCollector {
     }
   };
 
+  /**
+   * fitter(), with the Gram matrices summed on its first call by one FP32 pass over `images`
+   * (the calibration set: the same sums as observing the calibration pass): a search that never
+   * fits a rounding (W8A8, a first plan that meets the condition) does not pay for them.
+   */
+  lazyFitter(images: BatchSource, batchSize: number): RoundingFitter {
+    const fit = this.fitter();
+    let collected: Promise<void> | undefined;
+    return async (layer, weight) => {
+      collected ??= Engine.fp32(this.model).observe(images, this.observe, { batchSize });
+      await collected;
+      return fit(layer, weight);
+    };
+  }
+
   /** The fitter the candidates call; codes are cached by layer and grid. */
   fitter(): RoundingFitter {
     const cache = new Map<string, Int8Array>();

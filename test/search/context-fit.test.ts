@@ -79,6 +79,15 @@ describe('weight rounding fitted in context', () => {
     expect(Float32Array.from(model.graph.initializers.get(layer.weight)!.data as Float32Array)).toEqual(before);
   }, 120000);
 
+  test('Gram matrices summed lazily, on the first fit, give the codes of those summed during calibration', async () => {
+    const lazy = new GramCollector(model, cal.layers).lazyFitter(images, 64);
+    for (const i of [0, 9, 19]) {
+      const layer = cal.layers[i]!;
+      const weight = cal.plan.layers.find((l) => l.id === layer.id)!.weight!;
+      expect(Array.from((await lazy(layer, weight))!)).toEqual(Array.from((await grams.fitter()(layer, weight))!));
+    }
+  }, 120000);
+
   test('a layer whose input stays float has nothing to absorb: no candidate', async () => {
     const layer = cal.layers[5]!;
     const plan = clonePlan(cal.plan);
