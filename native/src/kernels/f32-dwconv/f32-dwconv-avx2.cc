@@ -301,3 +301,52 @@ void DwConv3x3PaddedAvx2(const float* x, size_t h, size_t w, float* xp, size_t w
 
 }  // namespace f32
 }  // namespace layerq
+
+// ---------------------------------------------------------------------------------------------
+// 3x3, pad 1, stride 1 on 4x4 planes (DwConv3x3Plane4x4Avx2 in f32-dwconv.h): a plane is two
+// vectors whose 128-bit halves are its rows, so the left/right neighbours are byte shifts within
+// the halves (zero filled: the padding) and the rows above/below are half swaps.
+
+namespace layerq {
+namespace f32 {
+namespace {
+
+inline __m256 ShiftLeft1(__m256 v) {  // lane i of each row <- lane i - 1, lane 0 <- 0
+  return _mm256_castsi256_ps(_mm256_slli_si256(_mm256_castps_si256(v), 4));
+}
+inline __m256 ShiftRight1(__m256 v) {  // lane i of each row <- lane i + 1, lane 3 <- 0
+  return _mm256_castsi256_ps(_mm256_srli_si256(_mm256_castps_si256(v), 4));
+}
+
+// bias + the 3x3 taps over the rows above (u), at (c) and below (d) each output row.
+inline __m256 Taps4(const float* t, __m256 acc, __m256 u, __m256 c, __m256 d) {
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 0), ShiftLeft1(u), acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 1), u, acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 2), ShiftRight1(u), acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 3), ShiftLeft1(c), acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 4), c, acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 5), ShiftRight1(c), acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 6), ShiftLeft1(d), acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 7), d, acc);
+  return _mm256_fmadd_ps(_mm256_broadcast_ss(t + 8), ShiftRight1(d), acc);
+}
+
+}  // namespace
+
+void DwConv3x3Plane4x4Avx2(const float* x, size_t planes, const float* taps, const float* bias, float min, float max,
+                           float* out) {
+  const __m256 vmin = _mm256_set1_ps(min), vmax = _mm256_set1_ps(max);
+  for (size_t j = 0; j < planes; ++j, x += 16, out += 16, taps += 9) {
+    const __m256 a = _mm256_loadu_ps(x), b = _mm256_loadu_ps(x + 8);  // rows 0, 1 | rows 2, 3
+    const __m256 ua = _mm256_permute2f128_ps(a, a, 0x08);             // 0, row 0
+    const __m256 mid = _mm256_permute2f128_ps(a, b, 0x21);            // row 1, row 2
+    const __m256 db = _mm256_permute2f128_ps(b, b, 0x81);             // row 3, 0
+    const __m256 vb = _mm256_broadcast_ss(bias + j);
+    const __m256 oa = Taps4(taps, vb, ua, a, mid), ob = Taps4(taps, vb, mid, b, db);
+    _mm256_storeu_ps(out, _mm256_min_ps(_mm256_max_ps(oa, vmin), vmax));
+    _mm256_storeu_ps(out + 8, _mm256_min_ps(_mm256_max_ps(ob, vmin), vmax));
+  }
+}
+
+}  // namespace f32
+}  // namespace layerq

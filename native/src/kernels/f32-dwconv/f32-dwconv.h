@@ -102,6 +102,10 @@ void DwConv3x3RowsAvx2(const float* x, size_t h, size_t w, const float* taps, fl
 // Four output rows at a time; rows past ho go to `scratch` (wo8 floats).
 void DwConv3x3PaddedAvx2(const float* x, size_t h, size_t w, float* xp, size_t ws, const float* taps, float bias,
                          size_t stride, size_t ho, size_t wo, float min, float max, float* scratch, float* out);
+// 3x3, pad 1, stride 1, dilation 1 on `planes` consecutive 4x4 planes (x and out: 16 floats each;
+// taps [planes][9], bias [planes]).
+void DwConv3x3Plane4x4Avx2(const float* x, size_t planes, const float* taps, const float* bias, float min, float max,
+                           float* out);
 void DwConvPlaneAvx2(const float* x, size_t h, size_t w, const float* taps, float bias,
                      const ConvShape& s, size_t ho, size_t wo, float min, float max, float* out);
 void DwConvPlaneAvx512(const float* x, size_t h, size_t w, const float* taps, float bias,
