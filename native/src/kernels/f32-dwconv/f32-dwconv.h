@@ -94,7 +94,7 @@ void DwConv3x3Avx512(const Dw3x3Plan& p, const float* src, const float* w, const
 // below the plane read `zero` (at least w + 16 zero floats).
 void DwConv3x3RowsAvx2(const float* x, size_t h, size_t w, const float* taps, float bias, size_t stride, size_t ho,
                        size_t wo, float min, float max, const float* zero, float* out);
-// 3x3, pad 1, dilation 1, stride 1 or 2, one small plane (output rows of 8 to 23 pixels: the row
+// 3x3, pad 1, dilation 1, stride 1 or 2, one small plane (output rows of 4 to 23 pixels: the row
 // kernel above would mask every vector) read from a zero-padded copy that it writes first: input
 // row iy (of x, h x w) at xp + (iy + 1) * ws + 1. Every other cell of xp must be zero (the kernel
 // never writes them), ws >= w + 2 and ws >= wo8 + 2 (stride 1) or 2 * wo8 + 1 (stride 2), and xp
