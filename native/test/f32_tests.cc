@@ -178,6 +178,26 @@ void TestPool(Isa isa, unsigned seed) {
   Check(got, want, ones, 0.0f, std::string("maxpool ") + IsaName(isa));
 }
 
+// GlobalAvgPool: plane sizes below, at and past the AVX2 mean's 16-float loop (2x2 maps are
+// MobileNetV2-w05's last), against a double mean.
+void TestGlobalAvgPool(Isa isa, unsigned seed) {
+  std::mt19937 gen(seed);
+  SetIsa(isa);
+  for (size_t hw : {1, 4, 15, 16, 17, 49, 64}) {
+    const size_t planes = 7;
+    auto x = Random(planes * hw, gen);
+    std::vector<float> got(planes, NAN), want(planes), mag(planes);
+    f32::GlobalAvgPool(x.data(), planes, hw, got.data());
+    for (size_t p = 0; p < planes; ++p) {
+      double sum = 0.0, abs = 0.0;
+      for (size_t i = 0; i < hw; ++i) sum += x[p * hw + i], abs += std::fabs(x[p * hw + i]);
+      want[p] = float(sum / double(hw));
+      mag[p] = float(abs / double(hw));
+    }
+    Check(got, want, mag, 1e-6f, std::string("global avg pool ") + IsaName(isa) + " hw " + std::to_string(hw));
+  }
+}
+
 }  // namespace
 
 int RunF32Tests() {
@@ -248,6 +268,7 @@ int RunF32Tests() {
     TestElementwise(isa, seed++);
     TestElementwiseSpans(isa, seed++);
     TestPool(isa, seed++);
+    TestGlobalAvgPool(isa, seed++);
   }
   SetIsa(DetectedIsa());
   std::printf("f32 kernel tests: %d failure(s)\n", g_failures);
