@@ -224,6 +224,8 @@ int RunF32Tests() {
     TestConv(isa, shape(3, 30, 3, 2, 1, 1), 1, 95, 97, seed++);   // (a 3x3 stem too)
     for (size_t hw : {1, 2, 3, 5, 7, 11})                           // 1x1 on small maps: the batch as one image
       TestConv(isa, shape(37, 21, 1, 1, 0, 1), 5, hw, hw, seed++);
+    for (size_t n : {2, 3, 6, 7, 13})                              // 1x1 on 2x2 maps: image pairs (AVX2)
+      TestConv(isa, shape(19, 13, 1, 1, 0, 1), n, 2, 2, seed++);
     TestConv(isa, shape(8, 8, 3, 2, 1, 8), 2, 17, 33, seed++);    // depthwise stride 2
     TestConv(isa, shape(8, 12, 3, 1, 1, 2), 1, 10, 12, seed++);   // grouped
     for (size_t k : {1, 3, 24, 63, 64, 65, 200})

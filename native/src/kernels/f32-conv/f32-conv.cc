@@ -24,11 +24,13 @@ struct ConvUkernels {
   size_t width;                        // pixels per segment
   size_t segments;                     // segments per tile
   GemmUkernelFn gemm;
+  ConvDirectUkernelFn halves = nullptr;  // 4-pixel half segments (AVX2); null: none on this path
 };
 
 const ConvUkernels kConvScalar = {ConvDirectUkernelScalar, nullptr, 8, kDirectSegments, GemmUkernel4x24Scalar};
 #if defined(__x86_64__) || defined(_M_X64)
-const ConvUkernels kConvAvx2 = {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments, GemmUkernel4x24Avx2};
+const ConvUkernels kConvAvx2 = {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments, GemmUkernel4x24Avx2,
+                                ConvDirectUkernelAvx2Halves};
 const ConvUkernels kConvAvx512 = {ConvDirectUkernelAvx512, ConvDirectUkernelAvx512TwoRow, 16, kDirectSegmentsAvx512,
                                   GemmUkernel4x24Avx512};
 #endif
@@ -203,6 +205,43 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
   });
 }
 
+// 1x1, stride 1, unpadded conv (group 1) on maps of 4 pixels (2x2): segments of two images,
+// image 2i in the low half of the lanes and 2i + 1 in the high half, read and written in place
+// (the batch-as-one-image copies cost as much as the conv on these maps). Tasks: tiles of
+// dk.segments image pairs, every A panel over a tile while its inputs are in L1.
+void PairedImagesConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, size_t n, float* out) {
+  constexpr size_t kPixels = 4;
+  const ConvShape& s = pc.s;
+  const size_t k = pc.k, pairs = (n + 1) / 2, tiles = (pairs + dk.segments - 1) / dk.segments;
+  std::vector<int32_t> offsets(k);
+  for (size_t ci = 0; ci < k; ++ci) offsets[ci] = static_cast<int32_t>(ci * kPixels);
+  ParallelFor(tiles, 1, [&](size_t t0, size_t t1) {
+    DirectTile dt;
+    size_t first[kMaxDirectSegments], second[kMaxDirectSegments];  // images of each segment's halves
+    for (size_t tile = t0; tile < t1; ++tile) {
+      dt.count = std::min(dk.segments, pairs - tile * dk.segments);
+      for (size_t v = 0; v < dt.count; ++v) {
+        const size_t b = 2 * (tile * dk.segments + v), b2 = b + 1 < n ? b + 1 : b;
+        first[v] = b;
+        second[v] = b2;
+        dt.b[v] = x + b * s.cin * kPixels;
+        dt.b2[v] = x + b2 * s.cin * kPixels;
+        dt.len[v] = kPixels;
+        dt.len2[v] = b + 1 < n ? kPixels : 0;
+      }
+      for (size_t mp = 0; mp < pc.m_panels; ++mp) {
+        const size_t m0 = mp * kMR, mr = std::min(kMR, s.cout - m0);
+        for (size_t v = 0; v < dt.count; ++v) {
+          dt.c[v] = out + (first[v] * s.cout + m0) * kPixels;
+          dt.c2[v] = out + (second[v] * s.cout + m0) * kPixels;
+        }
+        dk.halves(mr, k, pc.a.data() + mp * k * kMR, offsets.data(), dt, kPixels, pc.bias.data() + mp * kMR, pc.min,
+                  pc.max);
+      }
+    }
+  });
+}
+
 }  // namespace
 
 size_t ConvOutDim(size_t in, size_t k, size_t stride, size_t pad0, size_t pad1, size_t dilation) {
@@ -305,6 +344,9 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   // Larger maps lose more to the two copies than they gain (0.7-0.95x at 14x14).
   const ConvUkernels& uk = ConvUkernelsFor(ActiveIsa());
   const size_t width = uk.width;
+  if (flat && s.group == 1 && n > 1 && pixels == 4 && uk.halves != nullptr) {
+    return PairedImagesConv2d(uk, pc, x, n, out);
+  }
   if (flat && s.group == 1 && n > 1 && pixels % width != 0 && pixels < 8 * width) {
     std::vector<float> rows(s.cin * n * pixels), y(s.cout * n * pixels);
     PlanesToBatchRows(x, n, s.cin, pixels, rows.data());
