@@ -178,6 +178,26 @@ void TestPool(Isa isa, unsigned seed) {
   Check(got, want, ones, 0.0f, std::string("maxpool ") + IsaName(isa));
 }
 
+// GlobalAvgPool: plane sizes below, at and past the AVX2 mean's 16-float loop (2x2 maps are
+// MobileNetV2-w05's last), against a double mean.
+void TestGlobalAvgPool(Isa isa, unsigned seed) {
+  std::mt19937 gen(seed);
+  SetIsa(isa);
+  for (size_t hw : {1, 4, 15, 16, 17, 49, 64}) {
+    const size_t planes = 7;
+    auto x = Random(planes * hw, gen);
+    std::vector<float> got(planes, NAN), want(planes), mag(planes);
+    f32::GlobalAvgPool(x.data(), planes, hw, got.data());
+    for (size_t p = 0; p < planes; ++p) {
+      double sum = 0.0, abs = 0.0;
+      for (size_t i = 0; i < hw; ++i) sum += x[p * hw + i], abs += std::fabs(x[p * hw + i]);
+      want[p] = float(sum / double(hw));
+      mag[p] = float(abs / double(hw));
+    }
+    Check(got, want, mag, 1e-6f, std::string("global avg pool ") + IsaName(isa) + " hw " + std::to_string(hw));
+  }
+}
+
 }  // namespace
 
 int RunF32Tests() {
@@ -204,6 +224,8 @@ int RunF32Tests() {
     TestConv(isa, shape(3, 30, 3, 2, 1, 1), 1, 95, 97, seed++);   // (a 3x3 stem too)
     for (size_t hw : {1, 2, 3, 5, 7, 11})                           // 1x1 on small maps: the batch as one image
       TestConv(isa, shape(37, 21, 1, 1, 0, 1), 5, hw, hw, seed++);
+    for (size_t n : {2, 3, 6, 7, 13})                              // 1x1 on 2x2 maps: image pairs (AVX2)
+      TestConv(isa, shape(19, 13, 1, 1, 0, 1), n, 2, 2, seed++);
     TestConv(isa, shape(8, 8, 3, 2, 1, 8), 2, 17, 33, seed++);    // depthwise stride 2
     TestConv(isa, shape(8, 12, 3, 1, 1, 2), 1, 10, 12, seed++);   // grouped
     for (size_t k : {1, 3, 24, 63, 64, 65, 200})
@@ -230,6 +252,12 @@ int RunF32Tests() {
     // rows and three vectors at a time), stride 1 and 2, odd and even sizes, ImageNet widths.
     for (size_t hw : {16, 17, 23, 31, 32, 33, 40, 41, 57, 112})
       for (size_t st : {1, 2}) TestConv(isa, shape(5, 5, 3, st, 1, 5), 2, hw, hw + st * 3, seed++);
+    // 3x3 pad 1 on output rows of 8 to 23 pixels (the AVX2 padded-copy kernel: 4 output rows at a
+    // time, a partial last block and vector) and on 4x4 planes (the AVX2 4x4 kernel: channel runs
+    // of 32, a partial run), around and past their bounds.
+    for (size_t hw : {7, 8, 10, 13, 19, 22, 23, 24, 46, 47, 48})
+      for (size_t st : {1, 2}) TestConv(isa, shape(3, 3, 3, st, 1, 3), 2, hw + 1, hw, seed++);
+    for (size_t c : {1, 31, 32, 33, 70}) TestConv(isa, shape(c, c, 3, 1, 1, c), 3, 4, 4, seed++);
     for (int i = 0; i < 40; ++i) {
       static const size_t kHw[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33};
       static const size_t kC[] = {1, 3, 7, 8, 9, 16, 17, 33, 130, 200};
@@ -242,6 +270,7 @@ int RunF32Tests() {
     TestElementwise(isa, seed++);
     TestElementwiseSpans(isa, seed++);
     TestPool(isa, seed++);
+    TestGlobalAvgPool(isa, seed++);
   }
   SetIsa(DetectedIsa());
   std::printf("f32 kernel tests: %d failure(s)\n", g_failures);

@@ -45,6 +45,11 @@ void ConvDirectUkernelScalar(size_t mr, size_t k, const float* a, const int32_t*
 #if defined(__x86_64__) || defined(_M_X64)
 void ConvDirectUkernelAvx2(size_t mr, size_t k, const float* a, const int32_t* offsets,
                            const DirectTile& tile, size_t ldc, const float* row_bias, float min, float max);
+// Half segments, up to kDirectSegments per tile: lanes 0..3 read b[v] and write c[v] (len[v] of
+// them), lanes 4..7 read b2[v] and write c2[v] (len2[v], 0..4; when 0, b2 repeats b). Pointwise
+// convs on 2x2 maps: each half one image's 4 pixels, so the batch needs no copy into rows.
+void ConvDirectUkernelAvx2Halves(size_t mr, size_t k, const float* a, const int32_t* offsets,
+                                 const DirectTile& tile, size_t ldc, const float* row_bias, float min, float max);
 // 16-pixel segments, up to kDirectSegmentsAvx512 per tile.
 void ConvDirectUkernelAvx512(size_t mr, size_t k, const float* a, const int32_t* offsets,
                              const DirectTile& tile, size_t ldc, const float* row_bias, float min, float max);

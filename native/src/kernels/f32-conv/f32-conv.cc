@@ -24,11 +24,13 @@ struct ConvUkernels {
   size_t width;                        // pixels per segment
   size_t segments;                     // segments per tile
   GemmUkernelFn gemm;
+  ConvDirectUkernelFn halves = nullptr;  // 4-pixel half segments (AVX2); null: none on this path
 };
 
 const ConvUkernels kConvScalar = {ConvDirectUkernelScalar, nullptr, 8, kDirectSegments, GemmUkernel4x24Scalar};
 #if defined(__x86_64__) || defined(_M_X64)
-const ConvUkernels kConvAvx2 = {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments, GemmUkernel4x24Avx2};
+const ConvUkernels kConvAvx2 = {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments, GemmUkernel4x24Avx2,
+                                ConvDirectUkernelAvx2Halves};
 const ConvUkernels kConvAvx512 = {ConvDirectUkernelAvx512, ConvDirectUkernelAvx512TwoRow, 16, kDirectSegmentsAvx512,
                                   GemmUkernel4x24Avx512};
 #endif
@@ -127,6 +129,24 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
   const size_t segs_per_row = (d.wo + width - 1) / width;
   const size_t segs = two_row ? (d.ho + 1) / 2 : d.ho * segs_per_row;
   const size_t tiles = (segs + dk.segments - 1) / dk.segments;
+  const size_t wph = d.in_place ? d.w : d.wph;
+  // Each segment's input and output offsets (from the group's input and the panel's first
+  // output row) and pixels, once per call: the tile loop below runs once per (A panel, tile),
+  // and with 8 or 16 input channels (MobileNet's expansions) a 64-bit division per segment
+  // there took as long as the microkernel (perf: 44% of a 16->96 1x1 conv in the driver).
+  struct Segment {
+    size_t in, out, len, in2, out2, len2;
+  };
+  std::vector<Segment> seg_at(segs);
+  for (size_t seg = 0; seg < segs; ++seg) {
+    if (two_row) {
+      const size_t oy = 2 * seg, oy2 = std::min(oy + 1, d.ho - 1);
+      seg_at[seg] = {oy * wph, oy * d.wo, d.wo, oy2 * wph, oy2 * d.wo, oy + 1 < d.ho ? d.wo : 0};
+    } else {
+      const size_t oy = seg / segs_per_row, ox = (seg % segs_per_row) * width;
+      seg_at[seg] = {oy * wph + ox, oy * d.wo + ox, std::min(width, d.wo - ox), 0, 0, 0};
+    }
+  }
   // Tiles per block. One tile at a time (every A panel over a tile's input while it is in L1)
   // unless the conv expands a large map (more output channels than k, >= 2048 pixels: the
   // first MobileNet expansions at 112x112 and 56x56): then one tile writes cout_g scattered row
@@ -151,7 +171,6 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
           CopyPhaseSplit(xg, s, d, cin_g, buf.data());
           src = buf.data();
         }
-        const size_t wph = d.in_place ? d.w : d.wph;
         float* og = out + (img * s.cout + g * cout_g) * pixels;
         // Blocks of tiles whose input (k taps x pixels) stays in L2 while every A panel sweeps
         // them: each panel's outputs are written as long runs of its kMR rows, and the panel
@@ -163,30 +182,61 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
             const size_t panel = g * pc.m_panels + mp, m0 = mp * kMR, mr = std::min(kMR, cout_g - m0);
             float* om = og + m0 * pixels;
             for (size_t tile = tb; tile < te; ++tile) {
-              for (size_t v = 0; v < dk.segments; ++v) {
-                const size_t seg = tile * dk.segments + v;
-                if (seg >= segs) break;
+              const size_t seg0 = tile * dk.segments;
+              dt.count = std::min(dk.segments, segs - seg0);
+              for (size_t v = 0; v < dt.count; ++v) {
+                const Segment& sg = seg_at[seg0 + v];
+                dt.b[v] = src + sg.in;
+                dt.c[v] = om + sg.out;
+                dt.len[v] = sg.len;
                 if (two_row) {
-                  const size_t oy = 2 * seg, oy2 = std::min(oy + 1, d.ho - 1);
-                  dt.b[v] = src + oy * wph;
-                  dt.c[v] = om + oy * d.wo;
-                  dt.len[v] = d.wo;
-                  dt.b2[v] = src + oy2 * wph;
-                  dt.c2[v] = om + oy2 * d.wo;
-                  dt.len2[v] = oy + 1 < d.ho ? d.wo : 0;
-                } else {
-                  const size_t oy = seg / segs_per_row, ox = (seg % segs_per_row) * width;
-                  dt.b[v] = src + oy * wph + ox;
-                  dt.c[v] = om + oy * d.wo + ox;
-                  dt.len[v] = std::min(width, d.wo - ox);
+                  dt.b2[v] = src + sg.in2;
+                  dt.c2[v] = om + sg.out2;
+                  dt.len2[v] = sg.len2;
                 }
-                dt.count = v + 1;
               }
               ukernel(mr, k, pc.a.data() + panel * k * kMR, offsets.data(), dt, pixels,
                       pc.bias.data() + panel * kMR, pc.min, pc.max);
             }
           }
         }
+      }
+    }
+  });
+}
+
+// 1x1, stride 1, unpadded conv (group 1) on maps of 4 pixels (2x2): segments of two images,
+// image 2i in the low half of the lanes and 2i + 1 in the high half, read and written in place
+// (the batch-as-one-image copies cost as much as the conv on these maps). Tasks: tiles of
+// dk.segments image pairs, every A panel over a tile while its inputs are in L1.
+void PairedImagesConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, size_t n, float* out) {
+  constexpr size_t kPixels = 4;
+  const ConvShape& s = pc.s;
+  const size_t k = pc.k, pairs = (n + 1) / 2, tiles = (pairs + dk.segments - 1) / dk.segments;
+  std::vector<int32_t> offsets(k);
+  for (size_t ci = 0; ci < k; ++ci) offsets[ci] = static_cast<int32_t>(ci * kPixels);
+  ParallelFor(tiles, 1, [&](size_t t0, size_t t1) {
+    DirectTile dt;
+    size_t first[kMaxDirectSegments], second[kMaxDirectSegments];  // images of each segment's halves
+    for (size_t tile = t0; tile < t1; ++tile) {
+      dt.count = std::min(dk.segments, pairs - tile * dk.segments);
+      for (size_t v = 0; v < dt.count; ++v) {
+        const size_t b = 2 * (tile * dk.segments + v), b2 = b + 1 < n ? b + 1 : b;
+        first[v] = b;
+        second[v] = b2;
+        dt.b[v] = x + b * s.cin * kPixels;
+        dt.b2[v] = x + b2 * s.cin * kPixels;
+        dt.len[v] = kPixels;
+        dt.len2[v] = b + 1 < n ? kPixels : 0;
+      }
+      for (size_t mp = 0; mp < pc.m_panels; ++mp) {
+        const size_t m0 = mp * kMR, mr = std::min(kMR, s.cout - m0);
+        for (size_t v = 0; v < dt.count; ++v) {
+          dt.c[v] = out + (first[v] * s.cout + m0) * kPixels;
+          dt.c2[v] = out + (second[v] * s.cout + m0) * kPixels;
+        }
+        dk.halves(mr, k, pc.a.data() + mp * k * kMR, offsets.data(), dt, kPixels, pc.bias.data() + mp * kMR, pc.min,
+                  pc.max);
       }
     }
   });
@@ -294,6 +344,9 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   // Larger maps lose more to the two copies than they gain (0.7-0.95x at 14x14).
   const ConvUkernels& uk = ConvUkernelsFor(ActiveIsa());
   const size_t width = uk.width;
+  if (flat && s.group == 1 && n > 1 && pixels == 4 && uk.halves != nullptr) {
+    return PairedImagesConv2d(uk, pc, x, n, out);
+  }
   if (flat && s.group == 1 && n > 1 && pixels % width != 0 && pixels < 8 * width) {
     std::vector<float> rows(s.cin * n * pixels), y(s.cout * n * pixels);
     PlanesToBatchRows(x, n, s.cin, pixels, rows.data());

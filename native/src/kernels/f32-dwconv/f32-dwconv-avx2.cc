@@ -220,3 +220,133 @@ void DwConv3x3RowsAvx2(const float* x, size_t h, size_t w, const float* taps, fl
 
 }  // namespace f32
 }  // namespace layerq
+
+// ---------------------------------------------------------------------------------------------
+// 3x3, pad 1, dilation 1, stride 1 or 2 on a zero-padded copy of one small plane
+// (DwConv3x3PaddedAvx2 in f32-dwconv.h): no load is masked, four output rows at a time.
+
+namespace layerq {
+namespace f32 {
+namespace {
+
+// Output rows oy .. oy + 3, vector of 8 pixels at output column ox, from padded rows
+// S * oy + i (i < S * 3 + 3); the last vector of a row stores only wo - ox lanes.
+template <int S>
+inline void PaddedBlock(const float* xp, size_t ws, size_t oy, size_t ox, size_t wo, const __m256* wt, __m256 vb,
+                        __m256 vmin, __m256 vmax, float* const* orows) {
+  constexpr int kR = 4, kRows = S * (kR - 1) + 3;
+  __m256 acc[kR];
+  Unroll<kR>([&](auto r) { acc[r] = vb; });
+  Unroll<kRows>([&](auto i) {
+    const float* row = xp + (S * oy + i) * ws + S * ox;
+    __m256 xv[3];
+    if constexpr (S == 1) {
+      Unroll<3>([&](auto kx) { xv[kx] = _mm256_loadu_ps(row + kx); });
+    } else {
+      const __m256 a = _mm256_loadu_ps(row + 1), b = _mm256_loadu_ps(row + 9);
+      const __m256 c = _mm256_loadu_ps(row), d = _mm256_loadu_ps(row + 8);
+      xv[0] = _mm256_shuffle_ps(c, d, _MM_SHUFFLE(2, 0, 2, 0));  // input columns 2x - 1
+      xv[1] = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // 2x
+      xv[2] = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));  // 2x + 1
+    }
+    Unroll<kR>([&](auto r) {
+      constexpr int ky = static_cast<int>(i) - S * static_cast<int>(r);
+      if constexpr (ky >= 0 && ky < 3) {
+        Unroll<3>([&](auto kx) { acc[r] = _mm256_fmadd_ps(wt[ky * 3 + kx], xv[kx], acc[r]); });
+      }
+    });
+  });
+  const bool full = ox + 8 <= wo;
+  const __m256i mask = full ? _mm256_set1_epi32(-1) : ColMask(0, wo - ox);
+  Unroll<kR>([&](auto r) {
+    __m256 y = _mm256_min_ps(_mm256_max_ps(acc[r], vmin), vmax);
+    if constexpr (S == 2) y = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(y), _MM_SHUFFLE(3, 1, 2, 0)));
+    if (full) {
+      _mm256_storeu_ps(orows[r] + ox, y);
+    } else {
+      _mm256_maskstore_ps(orows[r] + ox, mask, y);
+    }
+  });
+}
+
+template <int S>
+void Padded(const float* xp, size_t ws, const __m256* wt, __m256 vb, __m256 vmin, __m256 vmax, size_t ho, size_t wo,
+            float* scratch, float* out) {
+  for (size_t oy = 0; oy < ho; oy += 4) {
+    float* orows[4];
+    for (size_t r = 0; r < 4; ++r) orows[r] = oy + r < ho ? out + (oy + r) * wo : scratch;
+    for (size_t ox = 0; ox < wo; ox += 8) PaddedBlock<S>(xp, ws, oy, ox, wo, wt, vb, vmin, vmax, orows);
+  }
+}
+
+}  // namespace
+
+void DwConv3x3PaddedAvx2(const float* x, size_t h, size_t w, float* xp, size_t ws, const float* taps, float bias,
+                         size_t stride, size_t ho, size_t wo, float min, float max, float* scratch, float* out) {
+  // The copy: inline vector moves (a memcpy call per row costs more than an 8x8 plane's FMAs).
+  const __m256i tail = ColMask(0, w % 8);
+  for (size_t iy = 0; iy < h; ++iy) {
+    const float* src = x + iy * w;
+    float* dst = xp + (iy + 1) * ws + 1;
+    size_t ix = 0;
+    for (; ix + 8 <= w; ix += 8) _mm256_storeu_ps(dst + ix, _mm256_loadu_ps(src + ix));
+    if (ix < w) _mm256_maskstore_ps(dst + ix, tail, _mm256_maskload_ps(src + ix, tail));
+  }
+  __m256 wt[9];
+  for (int t = 0; t < 9; ++t) wt[t] = _mm256_set1_ps(taps[t]);
+  const __m256 vb = _mm256_set1_ps(bias), vmin = _mm256_set1_ps(min), vmax = _mm256_set1_ps(max);
+  if (stride == 1) return Padded<1>(xp, ws, wt, vb, vmin, vmax, ho, wo, scratch, out);
+  Padded<2>(xp, ws, wt, vb, vmin, vmax, ho, wo, scratch, out);
+}
+
+}  // namespace f32
+}  // namespace layerq
+
+// ---------------------------------------------------------------------------------------------
+// 3x3, pad 1, stride 1 on 4x4 planes (DwConv3x3Plane4x4Avx2 in f32-dwconv.h): a plane is two
+// vectors whose 128-bit halves are its rows, so the left/right neighbours are byte shifts within
+// the halves (zero filled: the padding) and the rows above/below are half swaps.
+
+namespace layerq {
+namespace f32 {
+namespace {
+
+inline __m256 ShiftLeft1(__m256 v) {  // lane i of each row <- lane i - 1, lane 0 <- 0
+  return _mm256_castsi256_ps(_mm256_slli_si256(_mm256_castps_si256(v), 4));
+}
+inline __m256 ShiftRight1(__m256 v) {  // lane i of each row <- lane i + 1, lane 3 <- 0
+  return _mm256_castsi256_ps(_mm256_srli_si256(_mm256_castps_si256(v), 4));
+}
+
+// bias + the 3x3 taps over the rows above (u), at (c) and below (d) each output row.
+inline __m256 Taps4(const float* t, __m256 acc, __m256 u, __m256 c, __m256 d) {
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 0), ShiftLeft1(u), acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 1), u, acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 2), ShiftRight1(u), acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 3), ShiftLeft1(c), acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 4), c, acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 5), ShiftRight1(c), acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 6), ShiftLeft1(d), acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcast_ss(t + 7), d, acc);
+  return _mm256_fmadd_ps(_mm256_broadcast_ss(t + 8), ShiftRight1(d), acc);
+}
+
+}  // namespace
+
+void DwConv3x3Plane4x4Avx2(const float* x, size_t planes, const float* taps, const float* bias, float min, float max,
+                           float* out) {
+  const __m256 vmin = _mm256_set1_ps(min), vmax = _mm256_set1_ps(max);
+  for (size_t j = 0; j < planes; ++j, x += 16, out += 16, taps += 9) {
+    const __m256 a = _mm256_loadu_ps(x), b = _mm256_loadu_ps(x + 8);  // rows 0, 1 | rows 2, 3
+    const __m256 ua = _mm256_permute2f128_ps(a, a, 0x08);             // 0, row 0
+    const __m256 mid = _mm256_permute2f128_ps(a, b, 0x21);            // row 1, row 2
+    const __m256 db = _mm256_permute2f128_ps(b, b, 0x81);             // row 3, 0
+    const __m256 vb = _mm256_broadcast_ss(bias + j);
+    const __m256 oa = Taps4(taps, vb, ua, a, mid), ob = Taps4(taps, vb, mid, b, db);
+    _mm256_storeu_ps(out, _mm256_min_ps(_mm256_max_ps(oa, vmin), vmax));
+    _mm256_storeu_ps(out + 8, _mm256_min_ps(_mm256_max_ps(ob, vmin), vmax));
+  }
+}
+
+}  // namespace f32
+}  // namespace layerq

@@ -13,6 +13,12 @@ namespace layerq {
 namespace f32 {
 namespace {
 
+using DwConv3x3PaddedFn = void (*)(const float* x, size_t h, size_t w, float* xp, size_t ws, const float* taps,
+                                   float bias, size_t stride, size_t ho, size_t wo, float min, float max,
+                                   float* scratch, float* out);
+using DwConv3x3Plane4x4Fn = void (*)(const float* x, size_t planes, const float* taps, const float* bias, float min,
+                                     float max, float* out);
+
 // The depthwise kernels of one ISA path, chosen once per call from ActiveIsa(): tried in order,
 // the AVX-512 register-shift 3x3, the 3x3 row kernel, the flat kernel, the plane kernel.
 struct DwConvUkernels {
@@ -22,11 +28,14 @@ struct DwConvUkernels {
   DwConvSplit2Fn split2 = DwConvSplit2Scalar;
   size_t lanes = 0;                    // of the flat kernel
   DwConvPlaneFn plane = DwConvPlaneScalar;
+  DwConv3x3PaddedFn padded3x3 = nullptr;  // null: none on this path
+  DwConv3x3Plane4x4Fn plane4x4 = nullptr;  // null: none on this path
 };
 
 const DwConvUkernels kDwConvScalar = {};
 #if defined(__x86_64__) || defined(_M_X64)
-const DwConvUkernels kDwConvAvx2 = {nullptr, DwConv3x3RowsAvx2, DwConvFlatAvx2, DwConvSplit2Scalar, 8, DwConvPlaneAvx2};
+const DwConvUkernels kDwConvAvx2 = {nullptr,         DwConv3x3RowsAvx2, DwConvFlatAvx2,     DwConvSplit2Scalar, 8,
+                                    DwConvPlaneAvx2, DwConv3x3PaddedAvx2, DwConv3x3Plane4x4Avx2};
 // The row kernel is AVX2 on AVX-512 too: it runs where the register-shift kernel does not apply
 // (output rows not dividing 16) and beats the flat kernel's one accumulator chain per vector.
 const DwConvUkernels kDwConvAvx512 = {DwConv3x3Avx512, DwConv3x3RowsAvx2, DwConvFlatAvx512, DwConvSplit2Avx512, 16,
@@ -338,6 +347,51 @@ bool Depthwise3x3Rows(DwConv3x3RowsFn kernel, const PackedConv& pc, const float*
   return true;
 }
 
+// 3x3, pad 1, dilation 1, stride 1 or 2 on planes with output rows of 8 (stride 2: 4) to 23 pixels (CIFAR
+// MobileNet's 16x16 and 8x8 maps): each plane copied into a zero-padded buffer so that no load is
+// masked (the row kernel masks both vectors of a 16-pixel row and the flat kernel every tap of an
+// 8-pixel row), four output rows at a time: (image, channel) tasks.
+bool Depthwise3x3Padded(DwConv3x3PaddedFn kernel, const PackedConv& pc, const float* x, size_t n, size_t h,
+                        size_t w, size_t ho, size_t wo, float* out) {
+  const ConvShape& s = pc.s;
+  if (s.kh != 3 || s.kw != 3 || s.dh != 1 || s.dw != 1 || s.pt != 1 || s.pl != 1 || s.pb != 1 || s.pr != 1 ||
+      s.sh != s.sw || (s.sh != 1 && s.sh != 2) || wo < (s.sh == 2 ? 4 : 8) || wo >= 24) {
+    return false;  // rows of < 8 pixels (stride 2: < 4): the 4x4 and flat kernels waste fewer lanes
+  }
+  const size_t st = s.sh, c = s.cout, wo8 = (wo + 7) / 8 * 8, ho4 = (ho + 3) / 4 * 4;
+  const size_t ws = std::max(w + 2, st == 1 ? wo8 + 2 : 2 * wo8 + 1);
+  const size_t hp = std::max(h + 2, st * (ho4 - 1) + 3);
+  ParallelFor(n * c, 1, [&](size_t begin, size_t end) {
+    std::vector<float> buf(hp * ws + wo8, 0.0f);  // padding cells stay zero; the tail is the scratch row
+    float* scratch = buf.data() + hp * ws;
+    for (size_t i = begin; i < end; ++i) {
+      const size_t ch = i % c;
+      kernel(x + i * h * w, h, w, buf.data(), ws, pc.a.data() + ch * 9, pc.bias[ch], st, ho, wo, pc.min, pc.max,
+             scratch, out + i * ho * wo);
+    }
+  });
+  return true;
+}
+
+// 3x3, pad 1, stride 1 on 4x4 planes (CIFAR MobileNet's 4x4 stages): (image, channel run) tasks.
+bool Depthwise3x3Plane4x4(DwConv3x3Plane4x4Fn kernel, const PackedConv& pc, const float* x, size_t n, size_t h,
+                          size_t w, float* out) {
+  const ConvShape& s = pc.s;
+  if (s.kh != 3 || s.kw != 3 || s.dh != 1 || s.dw != 1 || s.pt != 1 || s.pl != 1 || s.pb != 1 || s.pr != 1 ||
+      s.sh != 1 || s.sw != 1 || h != 4 || w != 4) {
+    return false;
+  }
+  const size_t c = s.cout, runs = (c + 31) / 32;  // runs of 32 channels: 2 KiB of input a task
+  ParallelFor(n * runs, 1, [&](size_t begin, size_t end) {
+    for (size_t t = begin; t < end; ++t) {
+      const size_t img = t / runs, c0 = (t % runs) * 32, c1 = std::min(c, c0 + 32);
+      const size_t first = (img * c + c0) * 16;
+      kernel(x + first, c1 - c0, pc.a.data() + c0 * 9, pc.bias.data() + c0, pc.min, pc.max, out + first);
+    }
+  });
+  return true;
+}
+
 }  // namespace
 
 void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out) {
@@ -349,6 +403,8 @@ void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, s
 #if defined(__x86_64__) || defined(_M_X64)
   if (uk.shift3x3 != nullptr && Depthwise3x3(uk.shift3x3, uk.split2, pc, x, n, h, w, ho, wo, out)) return;
 #endif
+  if (uk.plane4x4 != nullptr && Depthwise3x3Plane4x4(uk.plane4x4, pc, x, n, h, w, out)) return;
+  if (uk.padded3x3 != nullptr && Depthwise3x3Padded(uk.padded3x3, pc, x, n, h, w, ho, wo, out)) return;
   if (uk.rows3x3 != nullptr && Depthwise3x3Rows(uk.rows3x3, pc, x, n, h, w, ho, wo, out)) return;
   if (uk.flat != nullptr && FlatDepthwise(uk, pc, x, n, h, w, ho, wo, out)) return;
   const DwConvPlaneFn plane = uk.plane;

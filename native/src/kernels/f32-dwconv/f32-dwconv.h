@@ -94,6 +94,18 @@ void DwConv3x3Avx512(const Dw3x3Plan& p, const float* src, const float* w, const
 // below the plane read `zero` (at least w + 16 zero floats).
 void DwConv3x3RowsAvx2(const float* x, size_t h, size_t w, const float* taps, float bias, size_t stride, size_t ho,
                        size_t wo, float min, float max, const float* zero, float* out);
+// 3x3, pad 1, dilation 1, stride 1 or 2, one small plane (output rows of 4 to 23 pixels: the row
+// kernel above would mask every vector) read from a zero-padded copy that it writes first: input
+// row iy (of x, h x w) at xp + (iy + 1) * ws + 1. Every other cell of xp must be zero (the kernel
+// never writes them), ws >= w + 2 and ws >= wo8 + 2 (stride 1) or 2 * wo8 + 1 (stride 2), and xp
+// holds max(h + 2, S * (ho4 - 1) + 3) rows (wo8, ho4: wo and ho rounded up to multiples of 8 and 4).
+// Four output rows at a time; rows past ho go to `scratch` (wo8 floats).
+void DwConv3x3PaddedAvx2(const float* x, size_t h, size_t w, float* xp, size_t ws, const float* taps, float bias,
+                         size_t stride, size_t ho, size_t wo, float min, float max, float* scratch, float* out);
+// 3x3, pad 1, stride 1, dilation 1 on `planes` consecutive 4x4 planes (x and out: 16 floats each;
+// taps [planes][9], bias [planes]).
+void DwConv3x3Plane4x4Avx2(const float* x, size_t planes, const float* taps, const float* bias, float min, float max,
+                           float* out);
 void DwConvPlaneAvx2(const float* x, size_t h, size_t w, const float* taps, float bias,
                      const ConvShape& s, size_t ho, size_t wo, float min, float max, float* out);
 void DwConvPlaneAvx512(const float* x, size_t h, size_t w, const float* taps, float bias,
