@@ -12,8 +12,7 @@
  * - activation-clipping of the layer's input: `mse`, `percentile-99.99`, `percentile-99.9`,
  *   `entropy`, `range-0.85` (min/max range scaled);
  * - activation-symmetry: int8 with zero point 0 <-> uint8 with a zero point (two-sided data only).
- * Last resorts, in this order: `act-bits-8` (layers reading the input with fitted codes are
- * fitted again in context), `weight-bits-8`, `float`.
+ * Last resorts, in this order: `act-bits-8`, `weight-bits-8`, `float`.
  * A candidate that would not change the plan is skipped (null).
  */
 import { Model } from '../ir/graph';
@@ -224,8 +223,7 @@ export const PRECISION_STEPS: readonly Candidate[] = [
       const current = plan.activations[layer.input];
       if (lpOf(plan, layer).float || !current || current.bits >= 8) return null;
       const t = inputQuant(ctx, plan, layer, { bits: 8 });
-      const next = t ? withInput(plan, layer, t) : null;
-      return next ? refitReaders(next, layer.input, ctx) : null;
+      return t ? withInput(plan, layer, t) : null;
     },
   },
   weightCandidate('weight-bits-8', 'weight-bits', async (ctx, layer, lp) => {
@@ -241,27 +239,6 @@ export const PRECISION_STEPS: readonly Candidate[] = [
     },
   },
 ];
-
-/**
- * `plan` with every layer reading `tensor` whose codes were fitted (to the tensor's old grid)
- * fitted again in context to its new grid: codes fitted to 4-bit inputs can cost more at 8 bits
- * than the raise buys (ResNet-32 W4A4: 33 raises measured, one kept).
- */
-async function refitReaders(plan: QuantPlan, tensor: string, ctx: CandidateContext): Promise<QuantPlan> {
-  if (!ctx.refitRounding) return plan;
-  let next = plan;
-  for (const reader of ctx.layers.filter((l) => l.input === tensor)) {
-    const lp = lpOf(next, reader);
-    if (lp.float || !lp.weight || !lp.codes) continue;
-    const codes = await ctx.refitRounding(reader, lp.weight, next);
-    if (!codes) continue;
-    next = clonePlan(next);
-    const nlp = lpOf(next, reader);
-    nlp.codes = encodeCodes(codes);
-    delete nlp.biasCorrection;
-  }
-  return next;
-}
 
 /** `layer` in float; its input's quantization dropped when no other quantized layer reads it (float-residual). */
 export function toFloat(plan: QuantPlan, layer: Layer, layers: readonly Layer[]): QuantPlan {
