@@ -39,9 +39,7 @@ export class GramCollector {
 
   constructor(private readonly model: Model, layers: readonly Layer[]) {
     for (const layer of layers) {
-      const w = model.graph.initializers.get(layer.weight)!;
-      const group = layer.kind === 'conv' ? Number(layer.node.attrs['group'] ?? 1) : 1;
-      const K = layer.kind === 'conv' ? w.dims[1]! * w.dims[2]! * w.dims[3]! : w.data.length / layer.channels;
+      const { group, K } = gramShape(model, layer);
       const list = this.byInput.get(layer.input) ?? [];
       list.push({ layer, group, K, h: new Float64Array(group * K * K), rows: 0 });
       this.byInput.set(layer.input, list);
@@ -110,6 +108,14 @@ async function convGram(model: Model, layer: Layer, h: Float64Array, x: Float32A
   return accumulateConvGram(h, x, dims, { kernel: [w.dims[2]!, w.dims[3]!], strides: p.strides, pads: p.pads, dilations: p.dilations, group: p.group }, stride);
 }
 
+/** A layer's groups and the length K of one output channel's weights (a row of its Gram matrix). */
+function gramShape(model: Model, layer: Layer): { group: number; K: number } {
+  const w = model.graph.initializers.get(layer.weight)!;
+  const group = layer.kind === 'conv' ? Number(layer.node.attrs['group'] ?? 1) : 1;
+  const K = layer.kind === 'conv' ? w.dims[1]! * w.dims[2]! * w.dims[3]! : w.data.length / layer.channels;
+  return { group, K };
+}
+
 /** The smallest odd stride >= s (odd strides do not alias with power-of-two widths). */
 function oddStride(s: number): number {
   const k = Math.max(1, Math.ceil(s));
@@ -167,9 +173,7 @@ export class ContextFitter {
 
   async fit(layer: Layer, weight: WeightQuant, plan: QuantPlan): Promise<Int8Array | null> {
     if (!plan.activations[layer.input]) return null; // an input left in float: nothing to absorb
-    const w = this.model.graph.initializers.get(layer.weight)!;
-    const group = layer.kind === 'conv' ? Number(layer.node.attrs['group'] ?? 1) : 1;
-    const K = layer.kind === 'conv' ? w.dims[1]! * w.dims[2]! * w.dims[3]! : w.data.length / layer.channels;
+    const { group, K } = gramShape(this.model, layer);
     const K2 = 2 * K;
     const stacked = new Float64Array(group * K2 * K2);
     const sim = quantizedEngine(this.model, this.layers, plan, 'sim');
