@@ -12,6 +12,7 @@ import { QuantConfig } from '../../src/quant/first-plan';
 import type { Layer } from '../../src/quant/layers';
 import { encodeCodes } from '../../src/quant/materialize';
 import { QuantPlan, clonePlan } from '../../src/quant/plan';
+import { CandidateContext, PRECISION_STEPS } from '../../src/search/candidates';
 import { ContextFitter, GramCollector } from '../../src/search/rounding';
 import { cifarSubset, modelFile } from '../helpers';
 
@@ -85,6 +86,27 @@ describe('weight rounding fitted in context', () => {
       const layer = cal.layers[i]!;
       const weight = cal.plan.layers.find((l) => l.id === layer.id)!.weight!;
       expect(Array.from((await lazy(layer, weight))!)).toEqual(Array.from((await grams.fitter()(layer, weight))!));
+    }
+  }, 120000);
+
+  test('a raise to 8-bit weights in context gets codes fitted there: less output error than nearest 8-bit codes, bias correction off', async () => {
+    const raise = PRECISION_STEPS.find((c) => c.name === 'weight-bits-8')!;
+    const fitter = new ContextFitter(model, cal.layers, images, 16);
+    const ctx: CandidateContext = { model, layers: cal.layers, config, stats: cal.stats, fitRounding: grams.fitter(), refitRounding: fitter.fitter() };
+    const { refitRounding: _, ...alone } = ctx;
+    for (const i of [3, 18]) {
+      const layer = cal.layers[i]!;
+      const inContext = (await raise.apply(cal.plan, layer, ctx))!;
+      const nearest = (await raise.apply(cal.plan, layer, alone))!;
+      const lp = inContext.layers.find((l) => l.id === layer.id)!;
+      expect(lp.weight!.bits).toBe(8);
+      expect(lp.codes).toBeDefined();
+      expect(lp.biasCorrection).toBeUndefined();
+      expect(nearest.layers.find((l) => l.id === layer.id)!.codes).toBeUndefined();
+      const nearestNoBias = clonePlan(nearest);
+      delete nearestNoBias.layers.find((l) => l.id === layer.id)!.biasCorrection;
+      const e = { inContext: await outputError({ ...cal, model }, inContext, layer, images), nearest: await outputError({ ...cal, model }, nearestNoBias, layer, images) };
+      expect(e.inContext).toBeLessThan(e.nearest);
     }
   }, 120000);
 
