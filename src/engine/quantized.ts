@@ -44,6 +44,7 @@ function quantizeStep(tensor: string, t: TensorQuant, opts: { codes: boolean; fa
     op: 'QuantizeLinear',
     inputs: [tensor],
     outputs: [...(opts.codes ? [codesOf(tensor)] : []), ...(opts.fake && opts.copy ? [tensor] : [])],
+    ...(opts.fake && !opts.copy ? { rewrites: [tensor] } : {}),
     async run(ctx) {
       const x = ctx.getF32(tensor);
       if (opts.codes) {

@@ -27,6 +27,8 @@ export interface Step {
   outputs: string[];
   /** Outputs that share memory with inputs[0] (Reshape, Flatten): kept alive together. */
   aliases?: boolean;
+  /** Inputs the step rewrites in place (a fake-quantize that keeps the tensor's name and buffer). */
+  rewrites?: string[];
   /**
    * What the step computes, as a string: its node(s) and the plan entries it was built from (see
    * lowerQuantized). Equal signatures mean equal steps; partial re-runs are checked with it.

@@ -217,7 +217,7 @@ export class ContextFitter {
 function afterLastWrite(engine: Engine, tensor: string): number {
   let at = -1;
   engine.steps.forEach((s, i) => {
-    if (s.outputs.includes(tensor) || s.name === `${tensor}/quantize`) at = i;
+    if (s.outputs.includes(tensor) || s.rewrites?.includes(tensor)) at = i;
   });
   return at + 1;
 }

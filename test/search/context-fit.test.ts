@@ -110,6 +110,20 @@ describe('weight rounding fitted in context', () => {
     }
   }, 120000);
 
+  test('the fit reads the input as the plan quantizes it, also where the quantize step rewrites it in place', async () => {
+    const sim = quantizedEngine(model, cal.layers, cal.plan, 'sim');
+    const inPlace = cal.layers.filter((l) => sim.steps.some((s) => s.rewrites?.includes(l.input)));
+    expect(inPlace.length).toBeGreaterThan(0);
+    const layer = inPlace[0]!;
+    const weight = cal.plan.layers.find((l) => l.id === layer.id)!.weight!;
+    const coarse = clonePlan(cal.plan);
+    coarse.activations[layer.input] = { ...coarse.activations[layer.input]!, scale: 4 * coarse.activations[layer.input]!.scale };
+    const fitter = new ContextFitter(model, cal.layers, images, 16);
+    const a = (await fitter.fit(layer, weight, cal.plan))!;
+    const b = (await fitter.fit(layer, weight, coarse))!;
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(false);
+  }, 120000);
+
   test('a layer whose input stays float has nothing to absorb: no candidate', async () => {
     const layer = cal.layers[5]!;
     const plan = clonePlan(cal.plan);
