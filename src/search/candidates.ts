@@ -268,6 +268,9 @@ export function toFloat(plan: QuantPlan, layer: Layer, layers: readonly Layer[])
 /** The context fit (`weight-rounding-refit`), which the whole-model phase first sweeps over every layer. */
 export const REFIT: Candidate = WEIGHT_REPAIRS.find((c) => c.name === 'weight-rounding-refit')!;
 
+/** The clipping the sweep tries on a layer's input below 8 bits before its context fit (min/max ranges waste most of a 4-bit grid). */
+export const SWEEP_CLIP: Candidate = ACTIVATION_REPAIRS.find((c) => c.name === 'act-clip-mse')!;
+
 /** Repairs for a layer, the dominant part of its loss first; `context`: in the whole quantized model (else the layer alone). */
 export function repairOrder(weightLoss: number, activationLoss: number, context = false): Candidate[] {
   const all = weightLoss >= activationLoss ? [...WEIGHT_REPAIRS, ...ACTIVATION_REPAIRS] : [...ACTIVATION_REPAIRS, ...WEIGHT_REPAIRS];

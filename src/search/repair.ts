@@ -2,9 +2,9 @@
  * The repair strategy (layerq's): for each target layer, most sensitive first, try candidates
  * with the layer alone in an FP32 model and accept as soon as the per-layer condition holds. Then
  * check the whole quantized model; when it fails the condition, repair in its context: first a
- * sweep in network order refitting each layer's rounding to the inputs the quantized model
- * gives it (see rounding.ts, ContextFitter; the sweep runs to its end: it is cheap and each fit
- * serves the layers after it), then, while the condition fails, every layer in order of
+ * sweep in network order, each layer's input below 8 bits clipped by squared error, then its
+ * rounding refitted to the inputs the quantized model gives it (see rounding.ts, ContextFitter;
+ * the sweep runs to its end: it is cheap and each fit serves the layers after it), then, while the condition fails, every layer in order of
  * sensitivity, family by family (the best candidate of a family by the smooth loss, accepted on
  * accuracy). Last, while the condition fails, raise precision (8-bit input, 8-bit weights, float) one step
  * a layer per pass, most sensitive layers first.
@@ -12,9 +12,9 @@
 import type { Layer } from '../quant/layers';
 import type { QuantPlan } from '../quant/plan';
 import type { LayerSensitivity, SensitivityReport } from '../report/report';
-import { Candidate, CandidateContext, Family, PRECISION_STEPS, REFIT, repairOrder } from './candidates';
+import { Candidate, CandidateContext, Family, PRECISION_STEPS, REFIT, SWEEP_CLIP, repairOrder } from './candidates';
 import type { Evaluator, Measured } from './evaluator';
-import { AccuracyCondition, LOSS_MARGIN, drop, holds, pairedStandardError } from './measure';
+import { AccuracyCondition, LOSS_MARGIN, drop, pairedStandardError } from './measure';
 import { onlyLayer } from './sensitivity';
 import { StopReason, Trials } from './trials';
 
@@ -56,7 +56,7 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
   let plan = s.plan;
   let cur = s.measured;
   // The condition holds when the trial engine says so and the file's semantics confirm it.
-  const conditionHolds = async (): Promise<boolean> => holds(condition, fp32, cur) && holds(condition, fp32, await ev.confirm(plan));
+  const conditionHolds = (): Promise<boolean> => ev.meets(condition, fp32, plan, cur);
   const stopped = async (): Promise<StopReason | null> => ((await conditionHolds()) ? 'condition' : trials.exhausted());
   const order = sensitivity.layers.map((r) => [byId.get(r.id)!, r] as const);
 
@@ -96,25 +96,28 @@ export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {
   // quantized layers before it deliver (each kept when it improves the model); then, while the
   // condition fails, repairs in context, most sensitive layers first, family by family.
   const repairInContext = !(await conditionHolds());
-  const swept = new Set<string>(); // layers whose sweep try counts against their tries
+  const swept = new Map<string, number>(); // the sweep's tries of each layer, counted against its tries
   for (const layer of repairInContext && trials.budgets.triesPerLayer > 0 ? ctx.layers : []) {
-    if (!repairBudgetLeft()) break;
-    const next = await REFIT.apply(plan, layer, ctx);
-    if (!next) continue;
-    swept.add(layer.id);
-    await ev.focus(plan, layer, `focus/refit/${layer.id}`);
-    const { m, trial } = await trials.run('model', layer, REFIT, next, plan);
-    if (improves(cur, m, n)) {
-      trial.accepted = true;
-      plan = next;
-      cur = m;
-      candidates.set(layer.id, REFIT.name);
+    const lowBitInput = (plan.activations[layer.input]?.bits ?? 8) < 8;
+    for (const cand of lowBitInput ? [SWEEP_CLIP, REFIT] : [REFIT]) {
+      if (!repairBudgetLeft()) break;
+      const next = await cand.apply(plan, layer, ctx);
+      if (!next) continue;
+      swept.set(layer.id, (swept.get(layer.id) ?? 0) + 1);
+      await ev.focus(plan, layer, `focus/${cand === REFIT ? 'refit' : 'clip'}/${layer.id}`);
+      const { m, trial } = await trials.run('model', layer, cand, next, plan);
+      if (improves(cur, m, n)) {
+        trial.accepted = true;
+        plan = next;
+        cur = m;
+        candidates.set(layer.id, cand.name);
+      }
     }
   }
   for (const [layer, row] of repairInContext ? order : []) {
     if (!repairBudgetLeft() || (await conditionHolds())) break;
     await ev.focus(plan, layer, `focus/model/${layer.id}`);
-    let tries = swept.has(layer.id) ? 1 : 0;
+    let tries = swept.get(layer.id) ?? 0;
     const families = groupByFamily(repairOrder(row.weightLoss, row.activationLoss, true));
     for (const group of families) {
       if (!repairBudgetLeft() || tries >= trials.budgets.triesPerLayer) break;

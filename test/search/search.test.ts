@@ -24,6 +24,7 @@ const PLANTED = 'smooth';
 describe('layer search on the demo task', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerq-search-'));
   let input: SearchInput;
+  let calib: ImageSet;
 
   beforeAll(async () => {
     await writeSplit(path.join(dir, 'train'), 40, 1);
@@ -32,7 +33,7 @@ describe('layer search on the demo task', () => {
     fs.writeFileSync(path.join(dir, 'model.onnx'), await buildSyntheticModel(path.join(dir, 'train')));
     const model = loadClassifier(path.join(dir, 'model.onnx')).model;
     const load = async (split: string) => ImageSet.load((await listImageFolder(path.join(dir, split))).samples, preprocessPreset('cifar'));
-    const calib = await load('calib');
+    calib = await load('calib');
     const val = await load('val');
     const grams = new GramCollector(model, (await calibratePlan(model, calib, config)).layers);
     const cal: Calibration = await calibratePlan(model, calib, config, { observe: grams.observe });
@@ -81,6 +82,24 @@ describe('layer search on the demo task', () => {
     expect(r.search!.reached).toBe(false);
     expect(r.search!.stoppedBy).toBe('trials');
   }, 120000);
+
+  test('the whole-model sweep: in network order, an input below 8 bits clipped by squared error, then the layer refitted in context', async () => {
+    const w4a4: QuantConfig = { ...config, weightBits: 4, activationBits: 4 };
+    const grams = new GramCollector(input.model, (await calibratePlan(input.model, calib, w4a4)).layers);
+    const cal = await calibratePlan(input.model, calib, w4a4, { observe: grams.observe });
+    const low = { ...input, calibration: cal, fitRounding: grams.fitter(), refitRounding: new ContextFitter(input.model, cal.layers, calib, 16).fitter() };
+    const sweep = async (inp: SearchInput): Promise<string[][]> => {
+      const r = await searchPlan(inp, { strategy: 'repair', condition: { ...condition, maxDrop: -50 }, precision: false });
+      return r.search!.trials.filter((t) => t.phase === 'model').map((t) => [t.layer, t.candidate]);
+    };
+    const ids = cal.layers.map((l) => l.id);
+    const quantizedInput = cal.layers.filter((l) => cal.plan.activations[l.input]).map((l) => l.id);
+    expect(quantizedInput.length).toBeGreaterThan(0);
+    const expected = ids.flatMap((id) => [...(quantizedInput.includes(id) ? [[id, 'act-clip-mse']] : []), [id, 'weight-rounding-refit']]);
+    expect((await sweep(low)).slice(0, expected.length)).toEqual(expected);
+    // 8-bit inputs: the context fit alone.
+    expect((await sweep(input)).slice(0, ids.length)).toEqual(ids.map((id) => [id, 'weight-rounding-refit']));
+  }, 240000);
 
   test('fallback: the planted layer goes back to float', async () => {
     const r = await searchPlan(input, { strategy: 'fallback', condition });
