@@ -5,6 +5,8 @@
  * Each command is a fresh process under `/usr/bin/time -v` (peak resident memory).
  * Run: npm run build && node dist/bench/imagenet-folder.js /tmp/inet1k &&
  *      node dist/bench/imagenet-quantize.js /tmp/inet1k [--threads 2] [--label-free] [extra quantize flags]
+ * Prints validation accuracy (agreement with FP32 in label-free mode: on the stand-in pool, whose
+ * labels mean nothing to the model, agreement is the figure to read) and the search's summary.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -55,6 +57,14 @@ function main(): void {
   console.log(`| quantize ${args.join(' ') || 'W8A8 defaults'} | ${quant.seconds.toFixed(1)} | ${(quant.seconds / unit).toFixed(2)} | ${quant.peakMiB.toFixed(0)} |`);
   console.log(`quantize steps (s, x FP32 eval): ${steps.map(([k, v]) => `${k} ${v.toFixed(1)} (${(v / unit).toFixed(2)})`).join(', ')}`);
   console.log(`sets: ${report.data.calibrationImages} calibration, ${report.data.validationImages} validation images`);
+  const acc = report.accuracy;
+  const bits = (share: Record<string, number>): string => Object.entries(share).map(([b, p]) => `${b}-bit ${p.toFixed(1)}%`).join(', ');
+  console.log(`validation (${acc.split}): FP32 top-1 ${acc.fp32.top1.toFixed(2)}, quantized ${acc.quantized.top1.toFixed(2)}, agreement with FP32 ${acc.agreement.toFixed(2)}%; MACs by weight bits: ${bits(report.macShare.weightBits)}; by input bits: ${bits(report.macShare.activationBits)}`);
+  const s = report.search;
+  if (s) {
+    const m = (x: { top1: number; agreement: number; loss: number }): string => `top-1 ${x.top1.toFixed(2)}, agreement ${x.agreement.toFixed(2)}%, KL ${x.loss.toFixed(4)}`;
+    console.log(`search: first plan ${m(s.before)} -> ${m(s.after)}; ${s.trials.length} trials, reached ${s.reached} (${s.stoppedBy}); raised: ${s.raised.map((r: { id: string }) => r.id).join(' ') || 'none'}; accepted ${JSON.stringify(s.acceptedByFamily)}`);
+  }
   fs.rmSync(out, { recursive: true, force: true });
 }
 

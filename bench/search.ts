@@ -6,7 +6,7 @@
  * MACs at low bit widths, raised layers, trials, wall time, and the suffix-caching speed-up.
  *
  * Run: npm run build:ts && node dist/bench/search.js [--models resnet20] [--configs w4a8,w4a4,w8a8]
- *   [--strategies repair,fallback,repair-noprecision,none] [--max-drop 0.5] [--limit N (test images a class)] [--json FILE] [--keep DIR] [--no-screen]
+ *   [--strategies repair,fallback,repair-noprecision,none] [--max-drop P (default: quantize's)] [--limit N (test images a class)] [--json FILE] [--keep DIR] [--no-screen]
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -59,14 +59,15 @@ async function main(): Promise<void> {
   const models = arg('models', 'resnet20').split(',');
   const configs = arg('configs', 'w4a8').split(',');
   const strategies = arg('strategies', 'repair').split(',');
-  const maxDrop = Number(arg('max-drop', '0.5'));
+  // No --max-drop: quantize's default condition (0.5, widened to the validation set's noise).
+  const maxDrop = process.argv.includes('--max-drop') ? Number(arg('max-drop', '0.5')) : undefined;
   const limit = process.argv.includes('--limit') ? Number(arg('limit', '800')) : undefined;
   const jsonOut = process.argv.includes('--json') ? arg('json', '') : undefined;
   // --keep DIR: keep each run's output folder (model.qdq.onnx, report.json, report.html) as DIR/model-config-strategy.
   const keep = process.argv.includes('--keep') ? arg('keep', '') : undefined;
   const screen = !process.argv.includes('--no-screen');
   const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown';
-  console.log(`CPU ${cpu}, ${os.cpus().length} cores, kernels ${isaInfo().active}; max-drop ${maxDrop} on val (2,000 images), figures on test`);
+  console.log(`CPU ${cpu}, ${os.cpus().length} cores, kernels ${isaInfo().active}; ${maxDrop === undefined ? 'default condition (max-drop 0.5, or 2 paired standard errors)' : `max-drop ${maxDrop}`} on val (2,000 images), figures on test`);
   console.log('| model | config | strategy | FP32 test | quantized test | test drop | val drop | MACs 4-bit w | MACs 4-bit w+in | raised | trials | quantize s | speed-up |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const test = await loadSplit('test', limit);
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
           preset: 'cifar',
           config: { ...CONFIGS[c]!, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual' },
           // 'repair-noprecision': repairs only (ablation); 'none': the first plan.
-          search: strategy === 'none' ? false : { strategy: strategy === 'fallback' ? 'fallback' : 'repair', maxDrop, ...(strategy === 'repair-noprecision' ? { precision: false } : {}), ...(screen ? {} : { screen: false }) },
+          search: strategy === 'none' ? false : { strategy: strategy === 'fallback' ? 'fallback' : 'repair', ...(maxDrop !== undefined ? { maxDrop } : {}), ...(strategy === 'repair-noprecision' ? { precision: false } : {}), ...(screen ? {} : { screen: false }) },
           calibrationPerClass: 32,
           seed: 0,
           labelFree: false,
@@ -116,11 +117,13 @@ async function main(): Promise<void> {
           firstPlanValDrop: s ? r.report.accuracy.fp32.top1 - s.before.top1 : null,
           firstPlanTestDrop: first === undefined ? null : fp32Test - first,
           valImages: r.report.data.validationImages,
+          allowedDrop: s?.allowedDrop ?? null,
         };
         rows.push(row);
         const f = (x: number) => x.toFixed(2);
         console.log(`| ${name} | ${c} | ${strategy} | ${f(fp32Test)} | ${f(q)} | ${f(row.testDrop)} | ${f(row.valDrop)} | ${row.share4.toFixed(1)}% | ${row.share4in.toFixed(1)}% | ${row.raised.join(' ') || '-'} | ${row.trials} | ${seconds.toFixed(0)} | ${row.speedup.toFixed(2)}x |`);
         console.log(`  accepted by family: ${JSON.stringify(row.acceptedByFamily)}; reached: ${row.reached}; stopped: ${s?.stoppedBy}` +
+          (row.allowedDrop !== null ? `; allowed val drop ${f(row.allowedDrop)}` : '') +
           (row.firstPlanTestDrop !== null ? `; first plan: test drop ${f(row.firstPlanTestDrop)}` : '') +
           (row.repairsOnly ? `; repairs only (before precision): test drop ${f(row.repairsOnly.testDrop)} at ${row.repairsOnly.share4.toFixed(1)}% / ${row.repairsOnly.share4in.toFixed(1)}%` : '') +
           `; quantize ${seconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} s CPU (load ${os.loadavg()[0]!.toFixed(1)} at the end)` +

@@ -15,7 +15,7 @@ import { saveModel } from '../onnx/save';
 import { QuantConfig, checkQuantConfig } from '../quant/first-plan';
 import { calibratePlan } from '../pipeline/calibrate';
 import { layerTimes, profileModel } from '../bench/profile';
-import { ContextFitter, DEFAULT_MAX_DROP, GramCollector, SearchOutcome, searchPlan } from '../search';
+import { ContextFitter, GramCollector, SearchOutcome, accuracyCondition, searchPlan } from '../search';
 import type { Budgets } from '../search';
 import type { SearchTrial } from '../report/report';
 import { QuantPlan } from '../quant/plan';
@@ -31,7 +31,11 @@ import { PreprocessOptions, preprocessFor } from './preprocess';
 export interface SearchSettings {
   /** 'repair' (layerq's: repair sensitive layers, precision last) or 'fallback' (revert layers to float). */
   strategy: 'repair' | 'fallback';
-  /** Points of validation top-1 (label-free: agreement) the model may lose against FP32. Default 0.5. */
+  /**
+   * Points of validation top-1 (label-free: agreement) the model may lose against FP32, held
+   * exactly. Default: 0.5, or 2 standard errors of the paired difference when the validation set
+   * cannot resolve 0.5 (see AccuracyCondition.noise).
+   */
   maxDrop?: number;
   /** maxDrop is a percentage of FP32's accuracy instead of points. */
   relative?: boolean;
@@ -136,11 +140,7 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
   let plan = calibration.plan;
   let outcome: SearchOutcome | undefined;
   if (search) {
-    const condition = {
-      maxDrop: search.maxDrop ?? DEFAULT_MAX_DROP,
-      relative: Boolean(search.relative),
-      metric: data.summary.labelFree ? ('agreement' as const) : ('top1' as const),
-    };
+    const condition = accuracyCondition(search.maxDrop, Boolean(search.relative), data.summary.labelFree ? 'agreement' : 'top1');
     const { resume: _resume, ...searchInputs } = search;
     const identity = JSON.stringify({ model: fileDigest(o.model), config, data: data.summary, search: searchInputs, condition, preprocess });
     outcome = await searchPlan(

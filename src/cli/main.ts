@@ -354,7 +354,7 @@ function quantConfig(opts: Record<string, unknown>): QuantConfig {
 function searchOptions(cmd: Command): Command {
   return cmd
     .option('--strategy <name>', 'repair (repair sensitive layers, raise precision last) | fallback (revert layers to float, as NNCF/INC)', 'repair')
-    .option('--max-drop <points>', `validation top-1 (label-free: agreement) the model may lose against FP32, in points`, nonNegative('--max-drop'), DEFAULT_MAX_DROP)
+    .option('--max-drop <points>', `validation top-1 (label-free: agreement) the model may lose against FP32, in points, held exactly (default: ${DEFAULT_MAX_DROP}, or 2 standard errors of the paired difference when the validation set cannot resolve ${DEFAULT_MAX_DROP})`, nonNegative('--max-drop'))
     .option('--relative', '--max-drop is a percentage of the FP32 accuracy instead of points')
     .option('--threshold <points>', 'sensitivity threshold: a layer losing more alone is a target (default: noise-aware)', nonNegative('--threshold'))
     .option('--tries-per-layer <n>', 'candidates tried per layer and phase', positiveInt('--tries-per-layer'), DEFAULT_BUDGETS.triesPerLayer)
@@ -367,7 +367,7 @@ function searchSettings(opts: Record<string, unknown>): SearchSettings {
   if (strategy !== 'repair' && strategy !== 'fallback') throw new LayerqError('BAD_ARGUMENT', `Expected one of repair, fallback for --strategy but received ${String(strategy)}`);
   return {
     strategy,
-    maxDrop: opts['maxDrop'] as number,
+    ...(opts['maxDrop'] !== undefined ? { maxDrop: opts['maxDrop'] as number } : {}),
     relative: Boolean(opts['relative']),
     ...(opts['threshold'] !== undefined ? { threshold: opts['threshold'] as number } : {}),
     budgets: { triesPerLayer: opts['triesPerLayer'] as number, maxTrials: opts['maxTrials'] as number, maxSeconds: opts['maxSeconds'] as number },

@@ -22,7 +22,8 @@ export function conditionValue(search: SearchReport, m: Measurement): number {
 export function conditionLevels(search: SearchReport, fp32Top1: number): { fp32: number; target: number } {
   const fp32 = search.condition.metric === 'agreement' ? 100 : fp32Top1;
   const c = search.condition;
-  return { fp32, target: c.relative ? fp32 * (1 - c.maxDrop / 100) : fp32 - c.maxDrop };
+  const allowed = search.allowedDrop ?? c.maxDrop; // reports before the noise-aware condition have none
+  return { fp32, target: c.relative ? fp32 * (1 - allowed / 100) : fp32 - allowed };
 }
 
 /** `name` cut to `max` characters keeping its end, after `prefix` ("#7 …3.2/conv2"). */

@@ -80,7 +80,11 @@ export function sensitivitySection(r: ReadableReport, s: SensitivityReport): str
 function conditionText(s: SearchReport): string {
   const c = s.condition;
   const what = c.metric === 'agreement' ? 'agreement with FP32' : 'top-1';
-  return `${what} at most ${c.maxDrop.toFixed(2)}${c.relative ? '% (relative)' : ' points'} below FP32`;
+  const unit = c.relative ? '% (relative)' : ' points';
+  const noise = c.noise && s.allowedDrop > c.maxDrop
+    ? ` (the default ${c.maxDrop.toFixed(2)}${unit}, widened to ${c.noise} standard errors of the paired difference: the validation set cannot resolve less)`
+    : c.noise ? ` (the default; it widens to ${c.noise} standard errors of the paired difference when the validation set cannot resolve it)` : '';
+  return `${what} at most ${(s.allowedDrop ?? c.maxDrop).toFixed(2)}${unit} below FP32${noise}`;
 }
 
 export function searchSection(r: ReadableReport, s: SearchReport): string {

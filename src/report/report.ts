@@ -143,8 +143,14 @@ export interface SearchTrial {
 
 export interface SearchReport {
   strategy: 'repair' | 'fallback';
-  /** The accuracy condition: drop of top-1 (label-free: agreement) against FP32 at most maxDrop points (relative: percent of FP32). */
-  condition: { maxDrop: number; relative: boolean; metric: 'top1' | 'agreement' };
+  /**
+   * The accuracy condition: drop of top-1 (label-free: agreement) against FP32 at most maxDrop
+   * points (relative: percent of FP32); with `noise` (the default condition), or within that many
+   * standard errors of the paired difference when larger.
+   */
+  condition: { maxDrop: number; relative: boolean; metric: 'top1' | 'agreement'; noise?: number };
+  /** The drop the condition allowed the delivered plan (maxDrop, or its noise allowance when larger). */
+  allowedDrop: number;
   budgets: { triesPerLayer: number; maxTrials: number; maxSeconds: number };
   /** The whole quantized model before the search (trial engine) and after it (the written file's semantics). */
   before: Measurement;

@@ -15,7 +15,7 @@ import type { Layer } from '../quant/layers';
 import type { QuantPlan } from '../quant/plan';
 import type { Measurement } from '../report/report';
 import { Journal } from './checkpoint';
-import { LOSS_MARGIN, Reference, clearlyWorse, discordantPairs, imageKl, measure, subReference } from './measure';
+import { AccuracyCondition, LOSS_MARGIN, Reference, clearlyWorse, discordantPairs, holds, imageKl, measure, subReference } from './measure';
 
 export interface Measured extends Measurement {
   /** Images only FP32 gets right, and only this plan gets right (labels, or FP32 in label-free mode). */
@@ -111,6 +111,12 @@ export class Evaluator {
     const m: Measured = { ...measure(this.ref, logits), discordant: discordantPairs(this.ref, this.ref.fp32, logits) };
     this.journal.record(key, planHash(plan), m);
     return m;
+  }
+
+  /** Whether `plan`, measured `m` by the trials, meets the condition there and with the file's semantics (confirm). */
+  async meets(condition: AccuracyCondition, fp32: Measurement, plan: QuantPlan, m: Measured): Promise<boolean> {
+    const n = this.ref.labels.length;
+    return holds(condition, fp32, m, n) && holds(condition, fp32, await this.confirm(plan), n);
   }
 
   /**

@@ -4,7 +4,6 @@
  * that order until the condition holds. For comparison, and for users who want it.
  */
 import { PRECISION_STEPS, toFloat } from './candidates';
-import { holds } from './measure';
 import { StrategyInput, StrategyResult } from './repair';
 import type { StopReason } from './trials';
 
@@ -15,8 +14,7 @@ export async function fallbackSearch(s: StrategyInput): Promise<StrategyResult> 
   let plan = s.plan;
   let cur = s.measured;
   const candidates = new Map<string, string>();
-  const stopped = async (): Promise<StopReason | null> =>
-    holds(condition, fp32, cur) && holds(condition, fp32, await ev.confirm(plan)) ? 'condition' : trials.exhausted();
+  const stopped = async (): Promise<StopReason | null> => ((await ev.meets(condition, fp32, plan, cur)) ? 'condition' : trials.exhausted());
   const first = await stopped();
   if (first) return { plan, measured: cur, stoppedBy: first, candidates };
 

@@ -13,7 +13,7 @@ import { CandidateContext, ContextRoundingFitter, RoundingFitter } from './candi
 import { Journal } from './checkpoint';
 import { Evaluator } from './evaluator';
 import { fallbackSearch } from './fallback';
-import { AccuracyCondition, holds, reference } from './measure';
+import { AccuracyCondition, DEFAULT_NOISE, allowedDrop, reference } from './measure';
 import { StrategyResult, repairSearch } from './repair';
 import { analyzeSensitivity } from './sensitivity';
 import { Budgets, DEFAULT_BUDGETS, Trials } from './trials';
@@ -51,6 +51,14 @@ export interface SearchOptions {
 }
 
 export const DEFAULT_MAX_DROP = 0.5;
+
+/**
+ * The accuracy condition: a stated maxDrop is held exactly; with none, DEFAULT_MAX_DROP widened to
+ * the validation set's noise (DEFAULT_NOISE standard errors of the paired difference, when larger).
+ */
+export function accuracyCondition(maxDrop: number | undefined, relative: boolean, metric: AccuracyCondition['metric']): AccuracyCondition {
+  return maxDrop === undefined ? { maxDrop: DEFAULT_MAX_DROP, relative, metric, noise: DEFAULT_NOISE } : { maxDrop, relative, metric };
+}
 export const DEFAULT_SCREEN_STRIDE = 4;
 
 export interface SearchInput {
@@ -118,7 +126,7 @@ export async function searchPlan(input: SearchInput, o: SearchOptions): Promise<
   const first = await ev.measure(cal.plan, 'model/first');
   // A first plan that meets the condition (trial engine and the file's semantics) needs neither
   // the sensitivity analysis nor trials (`layerq analyze` still gives the analysis).
-  const firstHolds = holds(o.condition, fp32, first) && holds(o.condition, fp32, await ev.confirm(cal.plan));
+  const firstHolds = await ev.meets(o.condition, fp32, cal.plan, first);
   const sensitivity = firstHolds ? undefined : await sensitivityOf(ev, input, o);
   const budgets: Budgets = { ...DEFAULT_BUDGETS, ...o.budgets };
   const trials = new Trials(ev, budgets, (trial, done, total) => {
@@ -142,13 +150,15 @@ export async function searchPlan(input: SearchInput, o: SearchOptions): Promise<
   const { pairs: sample } = ev;
   const strip = (m: typeof first) => ({ top1: m.top1, agreement: m.agreement, loss: m.loss });
   const layersById = new Map(cal.layers.map((l) => [l.id, l]));
+  const after = await ev.confirm(result.plan);
   const search: SearchReport = {
     strategy: o.strategy,
     condition: o.condition,
     budgets,
     before: strip(first),
     // Measured with the written file's semantics (see Evaluator.confirm).
-    after: strip(await ev.confirm(result.plan)),
+    after: strip(after),
+    allowedDrop: allowedDrop(o.condition, fp32, after, ev.ref.labels.length),
     reached: result.stoppedBy === 'condition',
     stoppedBy: result.stoppedBy,
     trials: trials.list,

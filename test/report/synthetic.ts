@@ -66,7 +66,7 @@ export function syntheticReport(shape: SyntheticShape): QuantizeReport {
     perClass: CLASSES.map((name, i) => ({ name, images: 200, fp32: 70 + i * 2.5, quantized: 70 + i * 2.5 - rand() * 12 })),
     sensitivity: { fp32: { top1: 82.35, agreement: 100, loss: 0 }, firstPlan: before, threshold, accuracyStandardError: 0.85, layers: sens },
     search: {
-      strategy: 'repair', condition: { maxDrop: 6, relative: false, metric: 'top1' }, budgets: { triesPerLayer: shape.triesPerTarget, maxTrials: 400, maxSeconds: 600 },
+      strategy: 'repair', condition: { maxDrop: 6, relative: false, metric: 'top1' }, allowedDrop: 6, budgets: { triesPerLayer: shape.triesPerTarget, maxTrials: 400, maxSeconds: 600 },
       before, after, reached: after.top1 >= 82.35 - 6, stoppedBy: after.top1 >= 82.35 - 6 ? 'condition' : 'exhausted', trials, acceptedByFamily,
       raised: layers.filter((l) => l.weightBits !== 4 || l.activationBits !== 4).map((l) => ({ id: l.id, weightBits: l.weightBits, activationBits: l.activationBits })),
       speedup: { trialSeconds: 40.2, wholeModelSeconds: 121.7, ratio: 3.03, sampledRuns: 12, snapshotSeconds: 3.1, suffixRuns: 120, wholeRuns: 8 }, engine: { mode: 'int', agreementWithFile: 99.7 }, seconds: 48.5,

@@ -1,5 +1,6 @@
 /** The search's measurements: pure functions checked on small hand-made logits. */
-import { AccuracyCondition, accuracyStandardError, discordantPairs, drop, holds, measure, meanKl, pairedStandardError, reference } from '../../src/search/measure';
+import { AccuracyCondition, accuracyStandardError, allowedDrop, discordantPairs, drop, holds, measure, meanKl, pairedStandardError, reference } from '../../src/search/measure';
+import { accuracyCondition } from '../../src/search';
 
 describe('search measurements', () => {
   // 4 images, 3 classes; FP32 predicts 0, 1, 2, 0; labels 0, 1, 1, 0.
@@ -42,11 +43,33 @@ describe('search measurements', () => {
     const abs: AccuracyCondition = { maxDrop: 1, relative: false, metric: 'top1' };
     const rel: AccuracyCondition = { maxDrop: 1, relative: true, metric: 'top1' };
     const a = { top1: 80, agreement: 100, loss: 0 };
-    const b = { top1: 79.1, agreement: 95, loss: 0.1 };
+    const b = { top1: 79.1, agreement: 95, loss: 0.1, discordant: [0, 0] as const };
     expect(drop(abs, a, b)).toBeCloseTo(0.9, 10);
-    expect(holds(abs, a, b)).toBe(true);
+    expect(holds(abs, a, b, 1000)).toBe(true);
     expect(drop(rel, a, b)).toBeCloseTo(1.125, 10);
-    expect(holds(rel, a, b)).toBe(false);
-    expect(holds({ ...abs, metric: 'agreement' }, a, b)).toBe(false);
+    expect(holds(rel, a, b, 1000)).toBe(false);
+    expect(holds({ ...abs, metric: 'agreement' }, a, b, 1000)).toBe(false);
+  });
+
+  test('the default condition widens to 2 paired standard errors; a stated one is held exactly', () => {
+    const stated = accuracyCondition(0.5, false, 'top1');
+    const byDefault = accuracyCondition(undefined, false, 'top1');
+    expect(stated).toEqual({ maxDrop: 0.5, relative: false, metric: 'top1' });
+    expect(byDefault).toEqual({ maxDrop: 0.5, relative: false, metric: 'top1', noise: 2 });
+    const fp32 = { top1: 74, agreement: 100, loss: 0 };
+    // 2,000 images, 64 only FP32 gets right and 47 only the quantized model: drop 0.85, SE ~0.53.
+    const m = { top1: 73.15, agreement: 95, loss: 0.008, discordant: [64, 47] as const };
+    const se = pairedStandardError(64, 47, 2000);
+    expect(se).toBeGreaterThan(0.5);
+    expect(allowedDrop(stated, fp32, m, 2000)).toBe(0.5);
+    expect(allowedDrop(byDefault, fp32, m, 2000)).toBeCloseTo(2 * se, 10);
+    expect(holds(stated, fp32, m, 2000)).toBe(false);
+    expect(holds(byDefault, fp32, m, 2000)).toBe(true);
+    // The same drop on 20,000 images is resolved: 0.5 binds again.
+    const big = { ...m, discordant: [640, 470] as const };
+    expect(allowedDrop(byDefault, fp32, big, 20000)).toBe(0.5);
+    expect(holds(byDefault, fp32, big, 20000)).toBe(false);
+    // Relative: the allowance in percent of FP32's accuracy.
+    expect(allowedDrop({ ...byDefault, relative: true }, fp32, m, 2000)).toBeCloseTo((2 * se * 100) / 74, 10);
   });
 });
