@@ -14,6 +14,20 @@ namespace {
 
 thread_local bool tls_in_worker = false;
 thread_local bool tls_serial = false;
+std::atomic<bool> g_yield_after_claim{false};  // tests: widen the window between claiming and running a chunk
+
+// One ParallelFor call: its chunks, claimed by index. Each call has its own, so a worker that
+// wakes late or is preempted between claiming an index and checking it can only ever run a chunk
+// of the call it joined (a shared counter reset by the next call let such a worker run a chunk
+// twice and the pending count wrap around: the caller then waited forever).
+struct Job {
+  Job(const std::function<void(size_t)>& f, size_t n) : fn(&f), chunks(n), pending(n) {}
+  const std::function<void(size_t)>* fn;
+  size_t chunks;
+  std::atomic<size_t> next{0};
+  size_t pending;   // chunks not finished (under Pool::mu_)
+  int workers = 0;  // pool workers inside Work(*this) (under Pool::mu_)
+};
 
 class Pool {
  public:
@@ -22,7 +36,7 @@ class Pool {
   explicit Pool(int threads) {
     for (int i = 1; i < threads; ++i) {
       try {
-        workers_.emplace_back([this, i] { Loop(i); });
+        workers_.emplace_back([this] { Loop(); });
       } catch (...) {
         break;
       }
@@ -40,45 +54,51 @@ class Pool {
   }
   int size() const { return size_; }
 
-  void Run(size_t chunks, const std::function<void(size_t)>& job) {
+  // Runs job(0 .. chunks-1) on the calling thread and the workers; returns when every chunk is
+  // done and no worker still holds the call's Job (it lives on this stack frame).
+  void Run(size_t chunks, const std::function<void(size_t)>& fn) {
     std::lock_guard<std::mutex> call_lock(call_mu_);
+    Job job(fn, chunks);
     {
       std::lock_guard<std::mutex> lock(mu_);
       job_ = &job;
-      chunks_ = chunks;
-      next_.store(0);
-      pending_ = chunks;
       ++generation_;
     }
     cv_.notify_all();
-    Work();
+    Work(job);
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [this] { return pending_ == 0; });
+    done_cv_.wait(lock, [&job] { return job.pending == 0 && job.workers == 0; });
     job_ = nullptr;
   }
 
  private:
-  void Work() {
+  void Work(Job& job) {
     for (;;) {
-      size_t c = next_.fetch_add(1);
-      if (c >= chunks_) return;
-      (*job_)(c);
+      size_t c = job.next.fetch_add(1);
+      if (g_yield_after_claim.load(std::memory_order_relaxed)) std::this_thread::yield();
+      if (c >= job.chunks) return;
+      (*job.fn)(c);
       std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_all();
+      if (--job.pending == 0) done_cv_.notify_all();
     }
   }
-  void Loop(int) {
+  void Loop() {
     tls_in_worker = true;
     uint64_t seen = 0;
     for (;;) {
+      Job* job;
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [&] { return generation_ != seen; });
         seen = generation_;
         if (stop_) return;
-        if (job_ == nullptr) continue;
+        job = job_;
+        if (job == nullptr) continue;
+        ++job->workers;
       }
-      Work();
+      Work(*job);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--job->workers == 0) done_cv_.notify_all();
     }
   }
 
@@ -87,10 +107,7 @@ class Pool {
   std::mutex call_mu_;
   std::mutex mu_;
   std::condition_variable cv_, done_cv_;
-  const std::function<void(size_t)>* job_ = nullptr;
-  size_t chunks_ = 0;
-  std::atomic<size_t> next_{0};
-  size_t pending_ = 0;
+  Job* job_ = nullptr;  // the call in progress (under mu_)
   uint64_t generation_ = 0;
   bool stop_ = false;
 };
@@ -120,6 +137,8 @@ SerialScope::SerialScope() : was_(tls_serial) { tls_serial = true; }
 SerialScope::~SerialScope() { tls_serial = was_; }
 
 int ThreadCount() { return GetPool().size(); }
+
+void YieldAfterClaimForTesting(bool on) { g_yield_after_claim.store(on); }
 
 void SetThreadCount(int threads) {
   std::lock_guard<std::mutex> lock(g_pool_mu);

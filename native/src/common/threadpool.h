@@ -35,4 +35,8 @@ int ThreadCount();
 // refuses to create a thread, the pool keeps the threads it got (at least the caller's own).
 void SetThreadCount(int threads);
 
+// Tests only: every thread yields between claiming a chunk and running it, so that a call that
+// follows another at once meets workers still inside the previous one.
+void YieldAfterClaimForTesting(bool on);
+
 }  // namespace layerq
