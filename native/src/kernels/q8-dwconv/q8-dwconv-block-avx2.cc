@@ -150,16 +150,11 @@ void Compute(const Q8DwGeometry& g, const Q8DwBlockParams& p, const int16_t* t16
                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.pairs + q * 16 + 8)));
         }
       }
+      // Lanes {0-3, 8-11} and {4-7, 12-15}: the channels of the in-lane interleave.
       if (kU8) {
-        // Lanes {0-3, 8-11} and {4-7, 12-15}: the in-lane pack puts channels 0-7, 8-15 in order.
-        const __m256i w16 = _mm256_packs_epi32(rq.Requant8(al, sl), rq.Requant8(ah, sh));
-        const __m128i b8 = _mm_packus_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(static_cast<uint8_t*>(obuf) + at * 16), b8);
+        rq.StoreU8Halves(al, ah, sl, sh, static_cast<uint8_t*>(obuf) + at * 16);
       } else {
-        const __m256 fl = rq.F32x8(al, sl), fh = rq.F32x8(ah, sh);
-        float* o = static_cast<float*>(obuf) + at * 16;
-        _mm256_storeu_ps(o, _mm256_permute2f128_ps(fl, fh, 0x20));
-        _mm256_storeu_ps(o + 8, _mm256_permute2f128_ps(fl, fh, 0x31));
+        rq.StoreF32Halves(al, ah, sl, sh, static_cast<float*>(obuf) + at * 16);
       }
     }
   }

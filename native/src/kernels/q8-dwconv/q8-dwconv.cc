@@ -1,5 +1,6 @@
-// Depthwise q8 conv drivers: ISA dispatch of the block and row kernels, and the block driver
-// (per-call geometry and per-block parameters, (image, block) tasks with per-worker scratch).
+// Depthwise q8 conv drivers: ISA dispatch of the 4x4, block and row kernels, and the drivers of
+// the first two (per-channel or per-block parameters, (image, channel run) or (image, block)
+// tasks, the blocks with per-worker scratch).
 #include "kernels/q8-dwconv/q8-dwconv.h"
 
 #include <algorithm>
@@ -19,6 +20,14 @@ Q8DwBlockKernel Q8DwBlockFor(Isa isa) {
 #endif
   (void)isa;
   return {};
+}
+
+Q8Dw4x4Fn Q8Dw4x4For(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (IsAtLeastAvx2(isa)) return Q8Dw4x4Avx2;  // AVX-512 CPUs run the AVX2 kernel
+#endif
+  (void)isa;
+  return nullptr;
 }
 
 Q8DwRowFn Q8DwRowFor(Isa isa, size_t stride) {
@@ -80,6 +89,52 @@ bool Q8DepthwiseBlocks(const Q8PackedConv& conv, const uint8_t* x, size_t n, siz
                               bias.data() + b * kQ8DwBlock, scales.data() + b * kQ8DwBlock};
       kernel.run(g, x + (img * c + c0) * h * w, std::min(kQ8DwBlock, c - c0), p, t16.get(), obuf.get(),
             static_cast<uint8_t*>(out) + (img * c + c0) * g.ho * g.wo * elem);
+    }
+  });
+  return true;
+}
+
+bool Q8Depthwise4x4(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+  const Q8ConvShape& s = conv.shape();
+  const Q8PackedWeights& pw = conv.weights();
+  if (s.group != s.cin || s.group != s.cout || pw.m() != 1 || s.kh != 3 || s.kw != 3 || s.dilation_h != 1 ||
+      s.dilation_w != 1 || s.pad_top != 1 || s.pad_left != 1 || s.pad_bottom != 1 || s.pad_right != 1 ||
+      s.stride_h != 1 || s.stride_w != 1 || h != 4 || w != 4) {
+    return false;
+  }
+  const Q8Dw4x4Fn kernel = Q8Dw4x4For(ActiveIsa());
+  if (!kernel) return false;
+  constexpr size_t kPixels = 16, kTaps = 9, kPairs = 5;
+  // Per channel: the packed tap pairs, the per-pixel bias (the folded bias plus xZero times the
+  // taps that fall outside the plane there) and the scale.
+  const size_t c = s.cout;
+  const int32_t xz = pw.quant().inputZero;
+  std::vector<int32_t> tap_pairs(c * kPairs), bias(c * kPixels);
+  std::vector<float> scales(c);
+  for (size_t ch = 0; ch < c; ++ch) {
+    std::copy(pw.weights(ch), pw.weights(ch) + kPairs, tap_pairs.data() + ch * kPairs);
+    const int8_t* t = pw.raw_weights() + ch * kTaps;
+    for (size_t p = 0; p < kPixels; ++p) {
+      int32_t outside = 0;
+      for (size_t k = 0; k < kTaps; ++k) {
+        const size_t iy = p / 4 + k / 3, ix = p % 4 + k % 3;  // padded coordinates
+        if (iy == 0 || iy == 5 || ix == 0 || ix == 5) outside += t[k];
+      }
+      // In uint32: the int32 sums wrap, as the reference's accumulator does.
+      bias[ch * kPixels + p] = static_cast<int32_t>(static_cast<uint32_t>(pw.bias(ch)[0]) +
+                                                    static_cast<uint32_t>(xz) * static_cast<uint32_t>(outside));
+    }
+    scales[ch] = pw.scales(ch)[0];
+  }
+  // Tasks: (image, run of 32 channels).
+  constexpr size_t kRun = 32;
+  const size_t runs = (c + kRun - 1) / kRun;
+  const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
+  ParallelFor(n * runs, 1, [&](size_t begin, size_t end) {
+    for (size_t task = begin; task < end; ++task) {
+      const size_t img = task / runs, c0 = task % runs * kRun, first = img * c + c0;
+      kernel(x + first * kPixels, std::min(kRun, c - c0), tap_pairs.data() + c0 * kPairs, bias.data() + c0 * kPixels,
+             scales.data() + c0, pw.quant().output, static_cast<uint8_t*>(out) + first * kPixels * elem);
     }
   });
   return true;

@@ -12,6 +12,8 @@
 //   any stride or dilation is only a different tap offset.
 // - Rows (Q8DwRowFn): 16 output pixels of one channel's row from an xZero-padded input plane,
 //   the taps of the packed weights in int16 pairs (row block 1).
+// - 4x4 planes (Q8Dw4x4Fn, AVX2; tried first on 3x3 pad-1 stride-1 convs of 4x4 maps): a plane
+//   per register, tap pairs gathered by byte shuffles (below).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -98,5 +100,31 @@ Q8DwRowFn Q8DwRowFor(Isa isa, size_t stride);
 #if defined(__x86_64__) || defined(_M_X64)
 Q8DwRowFn Q8DwRowAvx2(size_t stride);
 #endif
+
+// ---- 4x4 planes ----------------------------------------------------------------------------
+
+// 3x3, pad 1 on every side, stride 1, dilation 1 on 4x4 planes (CIFAR MobileNet's 4x4 stages):
+// a plane is 16 bytes, so the input of each tap pair of 8 output pixels is one byte shuffle of
+// it into int16 pairs (no padded copy, no transpose), taps outside the plane reading 0. Their
+// xZero goes into a per-pixel bias: bias[p] = the folded bias + xZero * (sum of the taps that
+// fall outside the plane at output pixel p), so every sum is the reference's.
+// `planes` consecutive planes: x uint8 [planes][16] -> out [planes][16] (uint8 or float per
+// output.kind). Plane k: tap_pairs[k * 5 ..] its packed tap pairs (t0, t1) .. (t8, 0) (the
+// depthwise pairs layout of q8-gemm.h), bias[k * 16 ..] its per-pixel bias, scales[k] its
+// multiplier (uint8) or dequantization scale (float).
+using Q8Dw4x4Fn = void (*)(const uint8_t* x, size_t planes, const int32_t* tap_pairs, const int32_t* bias,
+                           const float* scales, const Q8Output& output, void* out);
+
+// The ISA's kernel, or null (AVX2 only: elsewhere the channel blocks run).
+Q8Dw4x4Fn Q8Dw4x4For(Isa isa);
+#if defined(__x86_64__) || defined(_M_X64)
+void Q8Dw4x4Avx2(const uint8_t* x, size_t planes, const int32_t* tap_pairs, const int32_t* bias, const float* scales,
+                 const Q8Output& output, void* out);
+#endif
+
+// Runs a 3x3 pad-1 stride-1 depthwise conv of 4x4 planes with the 4x4 kernel of the active ISA:
+// x uint8 [n][c][4][4] -> out [n][c][4][4]. False (nothing done) for any other shape, or when the
+// ISA has no such kernel.
+bool Q8Depthwise4x4(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
 
 }  // namespace layerq

@@ -69,6 +69,22 @@ class Q8RequantAvx2 {
     for (size_t p = 0; p < n; ++p) dst[p * stride] = t[p];
   }
 
+  // 16 accumulators held in the order of an in-lane interleave, a = outputs {0-3, 8-11} and
+  // b = {4-7, 12-15}, with per-lane multipliers ma, mb (same order): the 16 uint8 codes, in
+  // order, to dst (the in-lane pack undoes the interleave).
+  void StoreU8Halves(__m256i a, __m256i b, __m256 ma, __m256 mb, uint8_t* dst) const {
+    const __m256i w16 = _mm256_packs_epi32(Requant8(a, ma), Requant8(b, mb));  // 0-7 | 8-15
+    const __m128i b8 = _mm_packus_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), b8);
+  }
+
+  // The same accumulators with per-lane scales: 16 clamped float32, in order, to dst.
+  void StoreF32Halves(__m256i a, __m256i b, __m256 sa, __m256 sb, float* dst) const {
+    const __m256 fa = F32x8(a, sa), fb = F32x8(b, sb);
+    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(fa, fb, 0x20));
+    _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(fa, fb, 0x31));
+  }
+
   // 8 accumulators, each with its own multiplier: int32 codes (before packing).
   __m256i Requant8(__m256i acc, __m256 m) const {
     __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), m);
