@@ -70,7 +70,10 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   const Q8PackedWeights& pw = conv.weights();
   const size_t ho = s.OutH(h), wo = s.OutW(w), pixels = ho * wo;
   if (!ho || !wo) throw std::invalid_argument("q8 conv: kernel larger than padded input");
-  if (Q8Depthwise4x4(conv, x, n, h, w, out) || Q8DepthwiseBlocks(conv, x, n, h, w, out)) return;
+  if (Q8Depthwise4x4(conv, x, n, h, w, out) || Q8Depthwise2x2(conv, x, n, h, w, out) ||
+      Q8DepthwiseBlocks(conv, x, n, h, w, out)) {
+    return;
+  }
   const bool pointwise = s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1 && !s.pad_top && !s.pad_left &&
                          !s.pad_bottom && !s.pad_right && !(s.dilation_h > 1 && s.kh > 1);
   // Pointwise on small images whose pixels leave 16-pixel panels partly empty (a 2x2 map fills

@@ -1,6 +1,6 @@
-// Depthwise q8 conv drivers: ISA dispatch of the 4x4, block and row kernels, and the drivers of
-// the first two (per-channel or per-block parameters, (image, channel run) or (image, block)
-// tasks, the blocks with per-worker scratch).
+// Depthwise q8 conv drivers: ISA dispatch of the 4x4, 2x2, block and row kernels, and the
+// drivers of the first three (per-channel, per-group or per-block parameters, (image, channel
+// run) or (image, block) tasks, the blocks with per-worker scratch).
 #include "kernels/q8-dwconv/q8-dwconv.h"
 
 #include <algorithm>
@@ -22,12 +22,12 @@ Q8DwBlockKernel Q8DwBlockFor(Isa isa) {
   return {};
 }
 
-Q8Dw4x4Fn Q8Dw4x4For(Isa isa) {
+Q8DwSmallPlaneKernels Q8DwSmallPlaneKernelsFor(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (IsAtLeastAvx2(isa)) return Q8Dw4x4Avx2;  // AVX-512 CPUs run the AVX2 kernel
+  if (IsAtLeastAvx2(isa)) return {Q8Dw4x4Avx2, Q8Dw2x2Avx2};  // AVX-512 CPUs run the AVX2 kernels
 #endif
   (void)isa;
-  return nullptr;
+  return {};
 }
 
 Q8DwRowFn Q8DwRowFor(Isa isa, size_t stride) {
@@ -94,15 +94,24 @@ bool Q8DepthwiseBlocks(const Q8PackedConv& conv, const uint8_t* x, size_t n, siz
   return true;
 }
 
+namespace {
+
+// Depthwise (every group one input and one output channel), 3x3, pad 1 on every side, stride 1,
+// dilation 1: the shape of the 4x4 and 2x2 kernels.
+bool Is3x3Pad1Stride1Depthwise(const Q8PackedConv& conv) {
+  const Q8ConvShape& s = conv.shape();
+  return s.group == s.cin && s.group == s.cout && conv.weights().m() == 1 && s.kh == 3 && s.kw == 3 &&
+         s.dilation_h == 1 && s.dilation_w == 1 && s.pad_top == 1 && s.pad_left == 1 && s.pad_bottom == 1 &&
+         s.pad_right == 1 && s.stride_h == 1 && s.stride_w == 1;
+}
+
+}  // namespace
+
 bool Q8Depthwise4x4(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+  if (h != 4 || w != 4 || !Is3x3Pad1Stride1Depthwise(conv)) return false;
   const Q8ConvShape& s = conv.shape();
   const Q8PackedWeights& pw = conv.weights();
-  if (s.group != s.cin || s.group != s.cout || pw.m() != 1 || s.kh != 3 || s.kw != 3 || s.dilation_h != 1 ||
-      s.dilation_w != 1 || s.pad_top != 1 || s.pad_left != 1 || s.pad_bottom != 1 || s.pad_right != 1 ||
-      s.stride_h != 1 || s.stride_w != 1 || h != 4 || w != 4) {
-    return false;
-  }
-  const Q8Dw4x4Fn kernel = Q8Dw4x4For(ActiveIsa());
+  const Q8Dw4x4Fn kernel = Q8DwSmallPlaneKernelsFor(ActiveIsa()).plane4x4;
   if (!kernel) return false;
   constexpr size_t kPixels = 16, kTaps = 9, kPairs = 5;
   // Per channel: the packed tap pairs, the per-pixel bias (the folded bias plus xZero times the
@@ -135,6 +144,56 @@ bool Q8Depthwise4x4(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t
       const size_t img = task / runs, c0 = task % runs * kRun, first = img * c + c0;
       kernel(x + first * kPixels, std::min(kRun, c - c0), tap_pairs.data() + c0 * kPairs, bias.data() + c0 * kPixels,
              scales.data() + c0, pw.quant().output, static_cast<uint8_t*>(out) + first * kPixels * elem);
+    }
+  });
+  return true;
+}
+
+bool Q8Depthwise2x2(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+  if (h != 2 || w != 2 || !Is3x3Pad1Stride1Depthwise(conv)) return false;
+  const Q8ConvShape& s = conv.shape();
+  const Q8PackedWeights& pw = conv.weights();
+  const Q8Dw2x2Fn kernel = Q8DwSmallPlaneKernelsFor(ActiveIsa()).plane2x2;
+  if (!kernel) return false;
+  // Per group of 4 channels (q8-dwconv.h): lanes a (channels 0, 2) and b (1, 3), pixel p of each;
+  // channels past C: zero.
+  const size_t c = s.cout, groups = (c + 3) / 4;
+  const int32_t xz = pw.quant().inputZero;
+  std::vector<int32_t> params(groups * kQ8Dw2x2GroupInts, 0);
+  std::vector<float> scales(groups * 16, 0.0f);
+  for (size_t ch = 0; ch < c; ++ch) {
+    const size_t g = ch / 4, ab = ch % 2, lane = ch % 4 / 2;  // a or b, and its 128-bit lane
+    const int8_t* t = pw.raw_weights() + ch * 9;
+    int32_t* gp = params.data() + g * kQ8Dw2x2GroupInts;
+    for (size_t p = 0; p < 4; ++p) {
+      const size_t e = 4 * lane + p;  // element of the a or b vector
+      int8_t tap[4];
+      int32_t inside = 0;
+      for (size_t q = 0; q < 4; ++q) {
+        tap[q] = t[(q / 2 + 1 - p / 2) * 3 + (q % 2 + 1 - p % 2)];
+        inside += tap[q];
+      }
+      int32_t all = 0;
+      for (size_t k = 0; k < 9; ++k) all += t[k];
+      gp[16 * ab + e] = static_cast<int32_t>(Q8PackPair(tap[0], tap[1]));
+      gp[16 * ab + 8 + e] = static_cast<int32_t>(Q8PackPair(tap[2], tap[3]));
+      // In uint32: the int32 sums wrap, as the reference's accumulator does.
+      gp[32 + 8 * ab + e] = static_cast<int32_t>(static_cast<uint32_t>(pw.bias(ch)[0]) +
+                                                 static_cast<uint32_t>(xz) * static_cast<uint32_t>(all - inside));
+      scales[g * 16 + 8 * ab + e] = pw.scales(ch)[0];
+    }
+  }
+  // Tasks: (image, run of 8 groups: 32 channels).
+  constexpr size_t kRun = 8;
+  const size_t runs = (groups + kRun - 1) / kRun;
+  const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
+  ParallelFor(n * runs, 1, [&](size_t begin, size_t end) {
+    for (size_t task = begin; task < end; ++task) {
+      const size_t img = task / runs, g0 = task % runs * kRun, count = std::min(kRun, groups - g0);
+      const size_t first = img * c + 4 * g0;  // first plane
+      const size_t last = (std::min(c, 4 * (g0 + count)) - 4 * (g0 + count - 1)) * 4;
+      kernel(x + first * 4, count, last, params.data() + g0 * kQ8Dw2x2GroupInts, scales.data() + g0 * 16,
+             pw.quant().output, static_cast<uint8_t*>(out) + first * 4 * elem);
     }
   });
   return true;

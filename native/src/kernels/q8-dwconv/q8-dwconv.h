@@ -12,8 +12,9 @@
 //   any stride or dilation is only a different tap offset.
 // - Rows (Q8DwRowFn): 16 output pixels of one channel's row from an xZero-padded input plane,
 //   the taps of the packed weights in int16 pairs (row block 1).
-// - 4x4 planes (Q8Dw4x4Fn, AVX2; tried first on 3x3 pad-1 stride-1 convs of 4x4 maps): a plane
-//   per register, tap pairs gathered by byte shuffles (below).
+// - 4x4 and 2x2 planes (Q8Dw4x4Fn, Q8Dw2x2Fn, AVX2; tried first on 3x3 pad-1 stride-1 convs of
+//   such maps): one plane (four 2x2 planes) per register, tap pairs gathered by byte shuffles
+//   (below).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -115,8 +116,6 @@ Q8DwRowFn Q8DwRowAvx2(size_t stride);
 using Q8Dw4x4Fn = void (*)(const uint8_t* x, size_t planes, const int32_t* tap_pairs, const int32_t* bias,
                            const float* scales, const Q8Output& output, void* out);
 
-// The ISA's kernel, or null (AVX2 only: elsewhere the channel blocks run).
-Q8Dw4x4Fn Q8Dw4x4For(Isa isa);
 #if defined(__x86_64__) || defined(_M_X64)
 void Q8Dw4x4Avx2(const uint8_t* x, size_t planes, const int32_t* tap_pairs, const int32_t* bias, const float* scales,
                  const Q8Output& output, void* out);
@@ -126,5 +125,41 @@ void Q8Dw4x4Avx2(const uint8_t* x, size_t planes, const int32_t* tap_pairs, cons
 // x uint8 [n][c][4][4] -> out [n][c][4][4]. False (nothing done) for any other shape, or when the
 // ISA has no such kernel.
 bool Q8Depthwise4x4(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
+
+// ---- 2x2 planes ----------------------------------------------------------------------------
+
+// 3x3, pad 1 on every side, stride 1, dilation 1 on 2x2 planes (CIFAR MobileNet's last stage):
+// every output pixel p reads all four input pixels q, through tap (qy - py + 1) * 3 + (qx - px + 1),
+// so it is two int16 pairs (q = 0, 1 and 2, 3) against per-pixel weight pairs. Four channels'
+// planes are 16 bytes: a group. Per group (kQ8Dw2x2GroupInts int32): the weight pairs of the
+// "a" lanes (channels 0 and 2 of the group, pixels 0-3 each) for q = 0, 1 then 2, 3 (8 + 8), of
+// the "b" lanes (channels 1 and 3) (8 + 8), then the per-pixel biases of a and b (8 + 8: the
+// folded bias + xZero * the five taps outside the plane at that pixel); scales: 16 floats per
+// group, a's lanes then b's (multiplier for uint8 output, dequantization scale for float).
+constexpr size_t kQ8Dw2x2GroupInts = 48;
+
+// `groups` consecutive groups of 4 planes: x uint8 [groups * 16] -> out [groups * 16] (uint8 or
+// float per output.kind); the last group has `last` outputs (its channels x 4: 4, 8, 12 or 16)
+// and its input is read no further.
+using Q8Dw2x2Fn = void (*)(const uint8_t* x, size_t groups, size_t last, const int32_t* params, const float* scales,
+                           const Q8Output& output, void* out);
+
+#if defined(__x86_64__) || defined(_M_X64)
+void Q8Dw2x2Avx2(const uint8_t* x, size_t groups, size_t last, const int32_t* params, const float* scales,
+                 const Q8Output& output, void* out);
+#endif
+
+// The small-plane kernels of an ISA; null where it has none (AVX2 only: elsewhere the channel
+// blocks run).
+struct Q8DwSmallPlaneKernels {
+  Q8Dw4x4Fn plane4x4 = nullptr;
+  Q8Dw2x2Fn plane2x2 = nullptr;
+};
+Q8DwSmallPlaneKernels Q8DwSmallPlaneKernelsFor(Isa isa);
+
+// Runs a 3x3 pad-1 stride-1 depthwise conv of 2x2 planes with the 2x2 kernel of the active ISA:
+// x uint8 [n][c][2][2] -> out [n][c][2][2]. False (nothing done) for any other shape, or when the
+// ISA has no such kernel.
+bool Q8Depthwise2x2(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
 
 }  // namespace layerq
