@@ -82,7 +82,7 @@ Q8QuantParams RandomQuant(Case& c, size_t channels, bool per_channel, bool u8_ou
 }
 
 // kind: -1 any of 0 general, 1 pointwise, 2 depthwise, 3 grouped, 4 depthwise 3x3 pad 1 stride
-// 1 or 2 (MobileNet's), some on 4x4 and 2x2 maps (the AVX2 4x4 and 2x2 kernels). Depthwise
+// 1 or 2 (MobileNet's), some on 4x4, 2x2 and h x 16 maps (the AVX2 small-plane kernels). Depthwise
 // cases cover the channel blocks (16 channels) with tails, planes from 1 pixel up, any stride,
 // pad and dilation.
 void ConvCase(uint32_t seed, bool extreme, int kind = -1) {
@@ -126,11 +126,12 @@ void ConvCase(uint32_t seed, bool extreme, int kind = -1) {
   }
   const size_t min_h = s.kh * s.dilation_h > s.pad_top + s.pad_bottom ? s.kh * s.dilation_h - s.pad_top - s.pad_bottom : 1;
   const size_t min_w = s.kw * s.dilation_w > s.pad_left + s.pad_right ? s.kw * s.dilation_w - s.pad_left - s.pad_right : 1;
-  // 4x4 and 2x2 maps at stride 1 (the AVX2 4x4 and 2x2 kernels): a sixth of the 3x3 cases each.
-  const int tiny = kind == 4 ? c.Int(0, 5) : 5, side = tiny == 0 ? 4 : tiny == 1 ? 2 : 0;
-  if (side) s.stride_h = s.stride_w = 1;
+  // 4x4, 2x2 and h x 16 maps at stride 1 (the AVX2 4x4, 2x2 and width-16 kernels): a sixth of
+  // the 3x3 cases each.
+  const int shape = kind == 4 ? c.Int(0, 5) : 5, side = shape == 0 ? 4 : shape == 1 ? 2 : 0;
+  if (shape < 3) s.stride_h = s.stride_w = 1;
   const size_t n = c.Int(1, 3), h = side ? side : c.Int(min_h, 20);
-  const size_t w = side ? side : c.Int(min_w, depthwise && c.Int(0, 3) == 0 ? 40 : 23);
+  const size_t w = side ? side : shape == 2 ? 16 : c.Int(min_w, depthwise && c.Int(0, 3) == 0 ? 40 : 23);
   const bool u8 = c.Int(0, 1);
   Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), u8);
   std::vector<int8_t> wt(s.cout * (s.cin / s.group) * s.kh * s.kw);

@@ -71,7 +71,7 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   const size_t ho = s.OutH(h), wo = s.OutW(w), pixels = ho * wo;
   if (!ho || !wo) throw std::invalid_argument("q8 conv: kernel larger than padded input");
   if (Q8Depthwise4x4(conv, x, n, h, w, out) || Q8Depthwise2x2(conv, x, n, h, w, out) ||
-      Q8DepthwiseBlocks(conv, x, n, h, w, out)) {
+      Q8DepthwiseW16(conv, x, n, h, w, out) || Q8DepthwiseBlocks(conv, x, n, h, w, out)) {
     return;
   }
   const bool pointwise = s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1 && !s.pad_top && !s.pad_left &&

@@ -15,35 +15,19 @@
 namespace layerq {
 namespace {
 
-// vpshufb controls [half][pair]: half 0 (the "a" vector: planes 0 and 2 of the 4, one per
-// 128-bit lane), half 1 ("b": planes 1 and 3); element e (pixel e % 4 of its lane's plane) of
-// pair j gets input pixels 2j and 2j + 1 of that plane as int16.
-struct Controls {
-  alignas(32) int8_t bytes[2][2][32];
-  Controls() {
-    for (size_t hf = 0; hf < 2; ++hf) {
-      for (size_t j = 0; j < 2; ++j) {
-        for (size_t e = 0; e < 8; ++e) {
-          const int plane = static_cast<int>(hf + 2 * (e / 4));
-          int8_t* at = bytes[hf][j] + 4 * e;
-          at[0] = static_cast<int8_t>(4 * plane + 2 * j);
-          at[2] = static_cast<int8_t>(4 * plane + 2 * j + 1);
-          at[1] = at[3] = -128;
-        }
-      }
-    }
-  }
-};
-
 template <bool kU8>
 void Groups(const uint8_t* x, size_t groups, size_t last, const int32_t* params, const float* scales,
             const Q8Output& output, void* out) {
-  static const Controls kControls;
+  // Table 2hf + j: half 0 (the "a" vector: planes 0 and 2 of the 4, one per 128-bit lane), half
+  // 1 ("b": planes 1 and 3); element e (pixel e % 4 of its lane's plane) of pair j gets input
+  // pixels 2j and 2j + 1 of that plane.
+  static const Q8PairShuffles<4> kControls([](size_t i, size_t e) {
+    const int first = static_cast<int>(4 * (i / 2 + 2 * (e / 4)) + 2 * (i % 2));
+    return std::pair<int, int>(first, first + 1);
+  });
   const Q8RequantAvx2 rq(output);
   __m256i ctl[2][2];
-  Unroll<2>([&](auto hf) {
-    Unroll<2>([&](auto j) { ctl[hf][j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(kControls.bytes[hf][j])); });
-  });
+  Unroll<2>([&](auto hf) { Unroll<2>([&](auto j) { ctl[hf][j] = kControls.Get(2 * hf + j); }); });
   using Out = std::conditional_t<kU8, uint8_t, float>;
   Out* o = static_cast<Out*>(out);
   auto load = [](const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); };

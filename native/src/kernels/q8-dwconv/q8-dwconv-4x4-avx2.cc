@@ -14,37 +14,27 @@ namespace {
 
 constexpr size_t kPairs = 5;  // taps (0, 1), (2, 3), (4, 5), (6, 7), (8, none)
 
-// vpshufb controls: [pair][half], lane l of half hf holding output pixels 8l + 4hf .. + 3 (so
-// that the in-lane pack of the two halves' results puts the 16 pixels in order), each pixel's 4
-// bytes (tap a's input byte, 0, tap b's input byte, 0); a tap outside the plane (or none)
-// selects 0 (bit 7 set).
-struct Controls {
-  alignas(32) int8_t bytes[kPairs][2][32];
-  Controls() {
-    for (size_t j = 0; j < kPairs; ++j) {
-      for (size_t p = 0; p < 16; ++p) {
-        int8_t* at = bytes[j][p / 4 % 2] + (p / 8 * 4 + p % 4) * 4;
-        for (size_t e = 0; e < 2; ++e) {
-          at[2 * e] = at[2 * e + 1] = -128;
-          const size_t t = 2 * j + e;
-          if (t >= 9) continue;
-          const int iy = static_cast<int>(p / 4 + t / 3) - 1, ix = static_cast<int>(p % 4 + t % 3) - 1;
-          if (iy >= 0 && iy < 4 && ix >= 0 && ix < 4) at[2 * e] = static_cast<int8_t>(iy * 4 + ix);
-        }
-      }
-    }
-  }
-};
+// Output pixel of element e of half hf: lane l of the half holds pixels 8l + 4hf .. + 3, so that
+// the in-lane pack of the two halves' results puts the 16 pixels in order.
+inline size_t Pixel(size_t hf, size_t e) { return e / 4 * 8 + hf * 4 + e % 4; }
+
+// Input byte of tap t (none past 8) of output pixel p, or -1 where it falls outside the plane.
+inline int TapByte(size_t t, size_t p) {
+  const int iy = static_cast<int>(p / 4 + t / 3) - 1, ix = static_cast<int>(p % 4 + t % 3) - 1;
+  return t < 9 && iy >= 0 && iy < 4 && ix >= 0 && ix < 4 ? iy * 4 + ix : -1;
+}
 
 template <bool kU8>
 void Planes(const uint8_t* x, size_t planes, const int32_t* tap_pairs, const int32_t* bias, const float* scales,
             const Q8Output& output, void* out) {
-  static const Controls kControls;
+  // Table 2j + hf: taps 2j, 2j + 1 of the pixels of half hf.
+  static const Q8PairShuffles<2 * kPairs> kControls([](size_t i, size_t e) {
+    const size_t j = i / 2, p = Pixel(i % 2, e);
+    return std::pair<int, int>(TapByte(2 * j, p), TapByte(2 * j + 1, p));
+  });
   const Q8RequantAvx2 rq(output);
   __m256i ctl[kPairs][2];
-  Unroll<kPairs>([&](auto j) {
-    Unroll<2>([&](auto hf) { ctl[j][hf] = _mm256_load_si256(reinterpret_cast<const __m256i*>(kControls.bytes[j][hf])); });
-  });
+  Unroll<kPairs>([&](auto j) { Unroll<2>([&](auto hf) { ctl[j][hf] = kControls.Get(2 * j + hf); }); });
   for (size_t k = 0; k < planes; ++k, x += 16, tap_pairs += kPairs, bias += 16) {
     const __m256i plane = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
     __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bias));

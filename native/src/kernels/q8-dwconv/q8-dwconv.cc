@@ -24,7 +24,7 @@ Q8DwBlockKernel Q8DwBlockFor(Isa isa) {
 
 Q8DwSmallPlaneKernels Q8DwSmallPlaneKernelsFor(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (IsAtLeastAvx2(isa)) return {Q8Dw4x4Avx2, Q8Dw2x2Avx2};  // AVX-512 CPUs run the AVX2 kernels
+  if (IsAtLeastAvx2(isa)) return {Q8Dw4x4Avx2, Q8Dw2x2Avx2, Q8DwW16Avx2};  // AVX-512 CPUs run the AVX2 kernels
 #endif
   (void)isa;
   return {};
@@ -194,6 +194,47 @@ bool Q8Depthwise2x2(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t
       const size_t last = (std::min(c, 4 * (g0 + count)) - 4 * (g0 + count - 1)) * 4;
       kernel(x + first * 4, count, last, params.data() + g0 * kQ8Dw2x2GroupInts, scales.data() + g0 * 16,
              pw.quant().output, static_cast<uint8_t*>(out) + first * 4 * elem);
+    }
+  });
+  return true;
+}
+
+bool Q8DepthwiseW16(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+  if (w != 16 || !Is3x3Pad1Stride1Depthwise(conv)) return false;
+  const Q8ConvShape& s = conv.shape();
+  const Q8PackedWeights& pw = conv.weights();
+  const Q8DwW16Fn kernel = Q8DwSmallPlaneKernelsFor(ActiveIsa()).width16;
+  if (!kernel) return false;
+  const size_t c = s.cout;
+  const int32_t xz = pw.quant().inputZero;
+  std::vector<int32_t> params(c * kQ8DwW16ChannelInts);
+  std::vector<float> scales(c);
+  for (size_t ch = 0; ch < c; ++ch) {
+    const int8_t* t = pw.raw_weights() + ch * 9;
+    int32_t* cp = params.data() + ch * kQ8DwW16ChannelInts;
+    for (size_t ky = 0; ky < 3; ++ky) {
+      cp[2 * ky] = static_cast<int32_t>(Q8PackPair(t[3 * ky], t[3 * ky + 1]));
+      cp[2 * ky + 1] = static_cast<int32_t>(Q8PackPair(t[3 * ky + 2], 0));
+    }
+    for (size_t e = 0; e < 16; ++e) {  // a lanes then b lanes (q8-dwconv.h)
+      const size_t p = e % 8 / 4 * 8 + e / 8 * 4 + e % 4;
+      const int32_t outside = p == 0 ? t[0] + t[3] + t[6] : p == 15 ? t[2] + t[5] + t[8] : 0;
+      // In uint32: the int32 sums wrap, as the reference's accumulator does.
+      cp[6 + e] = static_cast<int32_t>(static_cast<uint32_t>(pw.bias(ch)[0]) +
+                                       static_cast<uint32_t>(xz) * static_cast<uint32_t>(outside));
+    }
+    scales[ch] = pw.scales(ch)[0];
+  }
+  // Tasks: (image, run of 8 channels).
+  constexpr size_t kRun = 8;
+  const size_t runs = (c + kRun - 1) / kRun, plane = h * 16;
+  const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
+  ParallelFor(n * runs, 1, [&](size_t begin, size_t end) {
+    for (size_t task = begin; task < end; ++task) {
+      const size_t img = task / runs, c0 = task % runs * kRun, first = img * c + c0;
+      kernel(x + first * plane, h, std::min(kRun, c - c0), params.data() + c0 * kQ8DwW16ChannelInts,
+             scales.data() + c0, pw.quant().output, static_cast<uint8_t>(xz),
+             static_cast<uint8_t*>(out) + first * plane * elem);
     }
   });
   return true;

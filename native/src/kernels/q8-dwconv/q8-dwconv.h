@@ -149,11 +149,38 @@ void Q8Dw2x2Avx2(const uint8_t* x, size_t groups, size_t last, const int32_t* pa
                  const Q8Output& output, void* out);
 #endif
 
+// ---- planes 16 pixels wide ---------------------------------------------------------------
+
+// 3x3, pad 1 on every side, stride 1, dilation 1 on h x 16 planes (CIFAR MobileNet's 16x16
+// stage): an input row is 16 bytes, so the taps (ky, 0) and (ky, 1) of 16 output pixels are two
+// byte shuffles of it into int16 pairs and the tap (ky, 2) two more (paired with 0), shared by
+// the two output rows that read it; rows above and below the plane read xZero, and the taps
+// outside the row (columns -1 and 16) read 0, their xZero put back by a per-pixel bias.
+// Per channel (kQ8DwW16ChannelInts int32): the weight pairs (w[3ky], w[3ky + 1]), (w[3ky + 2], 0)
+// for ky = 0, 1, 2, then the per-pixel bias of output pixels {0-3, 8-11} and {4-7, 12-15} (the
+// folded bias + xZero * the taps outside the row at that pixel).
+constexpr size_t kQ8DwW16ChannelInts = 22;
+
+// `planes` consecutive planes: x uint8 [planes][h][16] -> out [planes][h][16] (uint8 or float
+// per output.kind); scales[k]: plane k's multiplier (uint8) or dequantization scale (float).
+using Q8DwW16Fn = void (*)(const uint8_t* x, size_t h, size_t planes, const int32_t* params, const float* scales,
+                           const Q8Output& output, uint8_t x_zero, void* out);
+#if defined(__x86_64__) || defined(_M_X64)
+void Q8DwW16Avx2(const uint8_t* x, size_t h, size_t planes, const int32_t* params, const float* scales,
+                 const Q8Output& output, uint8_t x_zero, void* out);
+#endif
+
+// Runs a 3x3 pad-1 stride-1 depthwise conv of h x 16 planes with the kernel of the active ISA:
+// x uint8 [n][c][h][16] -> out [n][c][h][16]. False (nothing done) for any other shape, or when
+// the ISA has no such kernel.
+bool Q8DepthwiseW16(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
+
 // The small-plane kernels of an ISA; null where it has none (AVX2 only: elsewhere the channel
 // blocks run).
 struct Q8DwSmallPlaneKernels {
   Q8Dw4x4Fn plane4x4 = nullptr;
   Q8Dw2x2Fn plane2x2 = nullptr;
+  Q8DwW16Fn width16 = nullptr;
 };
 Q8DwSmallPlaneKernels Q8DwSmallPlaneKernelsFor(Isa isa);
 

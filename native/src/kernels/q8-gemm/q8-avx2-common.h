@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <utility>
 
 #include "kernels/q8-gemm/q8-gemm.h"
 
@@ -100,6 +101,27 @@ class Q8RequantAvx2 {
  private:
   __m256 lo_, hi_, flo_, fhi_;
   __m256i zero_;
+};
+
+// vpshufb controls that gather int16 pairs from a 16-byte source held in both 128-bit lanes:
+// table i, int32 element e gets the source bytes pick(i, e) = {lo, hi}, zero-extended (an index
+// below 0: 0). For the depthwise kernels of small planes.
+template <size_t kTables>
+struct Q8PairShuffles {
+  alignas(32) int8_t bytes[kTables][32];
+  template <class Pick>
+  explicit Q8PairShuffles(Pick pick) {
+    for (size_t i = 0; i < kTables; ++i) {
+      for (size_t e = 0; e < 8; ++e) {
+        const std::pair<int, int> src = pick(i, e);
+        int8_t* at = bytes[i] + 4 * e;
+        at[0] = static_cast<int8_t>(src.first < 0 ? -128 : src.first);
+        at[2] = static_cast<int8_t>(src.second < 0 ? -128 : src.second);
+        at[1] = at[3] = -128;
+      }
+    }
+  }
+  __m256i Get(size_t i) const { return _mm256_load_si256(reinterpret_cast<const __m256i*>(bytes[i])); }
 };
 
 // Output stage of an accumulator tile acc[mr][kQ8Nr]: rows [0, mr) x columns [0, np) to
