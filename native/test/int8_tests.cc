@@ -233,6 +233,7 @@ int RunInt8Tests() {
   for (uint32_t seed = 4500; seed <= 4530; ++seed) ConvCase(seed, true, 2);
   for (uint32_t seed = 5000; seed <= 5300; ++seed) ConvCase(seed, false, 4);
   for (uint32_t seed = 5500; seed <= 5540; ++seed) ConvCase(seed, true, 4);
+  for (uint32_t seed = 6000; seed <= 6150; ++seed) ConvCase(seed, false, 1);  // a third on small maps
   uint32_t seed = 2000;
   for (size_t k : {1, 2, 15, 16, 17, 511, 512, 513, 1024, 4096}) {
     for (size_t m : {1, 15, 16, 17, 33}) {
