@@ -88,8 +88,11 @@ void PointwiseImagePanels(const Q8GemmUkernels* uk, const Q8PackedConv& conv, co
       uk->pack_panel_runs(src, koff.data(), cin, runs, panel.get());
       Q8ComputePanel(*uk, pw, 0, panel.get(), runs.np, acc.get(), tile.get(), kQ8Nr, 1);
       uint8_t* o = static_cast<uint8_t*>(out) + b0 * cout * plane_out;
-      for (size_t r = 0; r < images; ++r)
-        for (size_t c = 0; c < cout; ++c) CopyPlane(o + (r * cout + c) * plane_out, tile.get() + (c * kQ8Nr + r * pixels) * elem, plane_out);
+      for (size_t r = 0; r < images; ++r) {
+        for (size_t c = 0; c < cout; ++c) {
+          CopyPlane(o + (r * cout + c) * plane_out, tile.get() + (c * kQ8Nr + r * pixels) * elem, plane_out);
+        }
+      }
     }
   });
 }

@@ -36,8 +36,8 @@ void Planes(const uint8_t* x, size_t h, size_t planes, const int32_t* params, co
     Unroll<3>([&](auto ky) { Unroll<2>([&](auto t) { wv[ky][t] = _mm256_set1_epi32(params[2 * ky + t]); }); });
     Out* o = static_cast<Out*>(out) + k * 16 * h;
     auto row = [&](size_t iy) {  // padded row iy (input row iy - 1) in both lanes
-      return iy == 0 || iy > h ? pad_row
-                               : _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 16 * (iy - 1))));
+      if (iy == 0 || iy > h) return pad_row;
+      return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + 16 * (iy - 1))));
     };
     for (size_t oy = 0; oy < h; oy += 2) {  // output rows oy, oy + 1 read padded rows oy .. oy + 3
       __m256i acc[2][2];  // [row][half]
