@@ -130,7 +130,8 @@ void ConvCase(uint32_t seed, bool extreme, int kind = -1) {
   // the 3x3 cases each.
   const int shape = kind == 4 ? c.Int(0, 5) : 5, side = shape == 0 ? 4 : shape == 1 ? 2 : 0;
   if (shape < 3) s.stride_h = s.stride_w = 1;
-  const size_t n = c.Int(1, 3), h = side ? side : c.Int(min_h, 20);
+  const size_t n = side == 4 ? c.Int(8, 10) : c.Int(1, 3);  // the 4x4 kernel runs from 8 images
+  const size_t h = side ? side : c.Int(min_h, 20);
   const size_t w = side ? side : shape == 2 ? 16 : c.Int(min_w, depthwise && c.Int(0, 3) == 0 ? 40 : 23);
   const bool u8 = c.Int(0, 1);
   Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), u8);

@@ -108,7 +108,9 @@ bool Is3x3Pad1Stride1Depthwise(const Q8PackedConv& conv) {
 }  // namespace
 
 bool Q8Depthwise4x4(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
-  if (h != 4 || w != 4 || !Is3x3Pad1Stride1Depthwise(conv)) return false;
+  // Fewer than 8 images: the channel blocks, since the setup below (16 biases a channel) costs
+  // about as much as the blocks take for 4 to 6 images of MobileNet's 4x4 layers.
+  if (h != 4 || w != 4 || n < 8 || !Is3x3Pad1Stride1Depthwise(conv)) return false;
   const Q8ConvShape& s = conv.shape();
   const Q8PackedWeights& pw = conv.weights();
   const Q8Dw4x4Fn kernel = Q8DwSmallPlaneKernelsFor(ActiveIsa()).plane4x4;
@@ -122,16 +124,21 @@ bool Q8Depthwise4x4(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t
   std::vector<float> scales(c);
   for (size_t ch = 0; ch < c; ++ch) {
     std::copy(pw.weights(ch), pw.weights(ch) + kPairs, tap_pairs.data() + ch * kPairs);
-    const int8_t* t = pw.raw_weights() + ch * kTaps;
+    // The taps and bias in locals: stores through bias could alias the int8 weights, which would
+    // be reloaded for every pixel (this setup runs per call: it must not outweigh a batch-1 conv).
+    int32_t t[kTaps];
+    std::copy(pw.raw_weights() + ch * kTaps, pw.raw_weights() + (ch + 1) * kTaps, t);
+    const uint32_t b = static_cast<uint32_t>(pw.bias(ch)[0]);
     for (size_t p = 0; p < kPixels; ++p) {
+      // The tap row above the plane (pixel row 0) or below it (row 3), the tap column left or
+      // right of it likewise; their corner counted once.
+      const int ky = p / 4 == 0 ? 0 : p / 4 == 3 ? 2 : -1, kx = p % 4 == 0 ? 0 : p % 4 == 3 ? 2 : -1;
       int32_t outside = 0;
-      for (size_t k = 0; k < kTaps; ++k) {
-        const size_t iy = p / 4 + k / 3, ix = p % 4 + k % 3;  // padded coordinates
-        if (iy == 0 || iy == 5 || ix == 0 || ix == 5) outside += t[k];
-      }
+      if (ky >= 0) outside += t[3 * ky] + t[3 * ky + 1] + t[3 * ky + 2];
+      if (kx >= 0) outside += t[kx] + t[3 + kx] + t[6 + kx];
+      if (ky >= 0 && kx >= 0) outside -= t[3 * ky + kx];
       // In uint32: the int32 sums wrap, as the reference's accumulator does.
-      bias[ch * kPixels + p] = static_cast<int32_t>(static_cast<uint32_t>(pw.bias(ch)[0]) +
-                                                    static_cast<uint32_t>(xz) * static_cast<uint32_t>(outside));
+      bias[ch * kPixels + p] = static_cast<int32_t>(b + static_cast<uint32_t>(xz) * static_cast<uint32_t>(outside));
     }
     scales[ch] = pw.scales(ch)[0];
   }
@@ -165,6 +172,8 @@ bool Q8Depthwise2x2(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t
     const size_t g = ch / 4, ab = ch % 2, lane = ch % 4 / 2;  // a or b, and its 128-bit lane
     const int8_t* t = pw.raw_weights() + ch * 9;
     int32_t* gp = params.data() + g * kQ8Dw2x2GroupInts;
+    int32_t all = 0;
+    for (size_t k = 0; k < 9; ++k) all += t[k];
     for (size_t p = 0; p < 4; ++p) {
       const size_t e = 4 * lane + p;  // element of the a or b vector
       int8_t tap[4];
@@ -173,8 +182,6 @@ bool Q8Depthwise2x2(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t
         tap[q] = t[(q / 2 + 1 - p / 2) * 3 + (q % 2 + 1 - p % 2)];
         inside += tap[q];
       }
-      int32_t all = 0;
-      for (size_t k = 0; k < 9; ++k) all += t[k];
       gp[16 * ab + e] = static_cast<int32_t>(Q8PackPair(tap[0], tap[1]));
       gp[16 * ab + 8 + e] = static_cast<int32_t>(Q8PackPair(tap[2], tap[3]));
       // In uint32: the int32 sums wrap, as the reference's accumulator does.

@@ -122,8 +122,8 @@ void Q8Dw4x4Avx2(const uint8_t* x, size_t planes, const int32_t* tap_pairs, cons
 #endif
 
 // Runs a 3x3 pad-1 stride-1 depthwise conv of 4x4 planes with the 4x4 kernel of the active ISA:
-// x uint8 [n][c][4][4] -> out [n][c][4][4]. False (nothing done) for any other shape, or when the
-// ISA has no such kernel.
+// x uint8 [n][c][4][4] -> out [n][c][4][4]. False (nothing done) for any other shape, fewer than 8
+// images (the kernel's per-call setup would outweigh it), or when the ISA has no such kernel.
 bool Q8Depthwise4x4(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
 
 // ---- 2x2 planes ----------------------------------------------------------------------------
