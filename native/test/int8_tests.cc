@@ -81,21 +81,30 @@ Q8QuantParams RandomQuant(Case& c, size_t channels, bool per_channel, bool u8_ou
   return q;
 }
 
-// kind: -1 any of 0 general, 1 pointwise, 2 depthwise, 3 grouped. Depthwise cases cover the
-// channel blocks (16 channels) with tails, planes from 1 pixel up, any stride, pad and dilation.
+// kind: -1 any of 0 general, 1 pointwise, 2 depthwise, 3 grouped, 4 depthwise 3x3 pad 1 stride
+// 1 or 2 (MobileNet's), some on 4x4, 2x2 and h x 16 maps (the AVX2 small-plane kernels). Depthwise
+// cases cover the channel blocks (16 channels) with tails, planes from 1 pixel up, any stride,
+// pad and dilation.
 void ConvCase(uint32_t seed, bool extreme, int kind = -1) {
   Case c(seed);
   Q8ConvShape s;
   if (kind < 0) kind = c.Int(0, 3);
-  s.group = kind == 2 ? c.Int(1, 50) : kind == 3 ? c.Int(2, 4) : 1;
-  s.cin = s.group * (kind == 2 ? 1 : c.Int(1, 40));
-  s.cout = s.group * (kind == 2 ? 1 : c.Int(1, 37));
+  const bool depthwise = kind == 2 || kind == 4;
+  s.group = depthwise ? c.Int(1, 50) : kind == 3 ? c.Int(2, 4) : 1;
+  s.cin = s.group * (depthwise ? 1 : c.Int(1, 40));
+  s.cout = s.group * (depthwise ? 1 : c.Int(1, 37));
   s.kh = kind == 1 ? 1 : c.Int(1, 5);
   s.kw = kind == 1 ? 1 : c.Int(1, 5);
   if (kind != 1) {
     s.stride_h = c.Int(1, 3), s.stride_w = c.Int(1, 3);
     s.pad_top = c.Int(0, 2), s.pad_left = c.Int(0, 2), s.pad_bottom = c.Int(0, 2), s.pad_right = c.Int(0, 2);
     s.dilation_h = c.Int(1, 2), s.dilation_w = c.Int(1, 2);
+  }
+  if (kind == 4) {
+    s.kh = s.kw = 3;
+    s.stride_h = s.stride_w = c.Int(1, 2);
+    s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = 1;
+    s.dilation_h = s.dilation_w = 1;
   }
   if (kind == 1 && c.Int(0, 2) == 0) {  // small maps: the batch runs as one image
     const size_t n = c.Int(2, 9), h = c.Int(1, 5), w = c.Int(1, 5);
@@ -117,7 +126,13 @@ void ConvCase(uint32_t seed, bool extreme, int kind = -1) {
   }
   const size_t min_h = s.kh * s.dilation_h > s.pad_top + s.pad_bottom ? s.kh * s.dilation_h - s.pad_top - s.pad_bottom : 1;
   const size_t min_w = s.kw * s.dilation_w > s.pad_left + s.pad_right ? s.kw * s.dilation_w - s.pad_left - s.pad_right : 1;
-  const size_t n = c.Int(1, 3), h = c.Int(min_h, 20), w = c.Int(min_w, kind == 2 && c.Int(0, 3) == 0 ? 40 : 23);
+  // 4x4, 2x2 and h x 16 maps at stride 1 (the AVX2 4x4, 2x2 and width-16 kernels): a sixth of
+  // the 3x3 cases each.
+  const int shape = kind == 4 ? c.Int(0, 5) : 5, side = shape == 0 ? 4 : shape == 1 ? 2 : 0;
+  if (shape < 3) s.stride_h = s.stride_w = 1;
+  const size_t n = side == 4 ? c.Int(8, 10) : c.Int(1, 3);  // the 4x4 kernel runs from 8 images
+  const size_t h = side ? side : c.Int(min_h, 20);
+  const size_t w = side ? side : shape == 2 ? 16 : c.Int(min_w, depthwise && c.Int(0, 3) == 0 ? 40 : 23);
   const bool u8 = c.Int(0, 1);
   Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), u8);
   std::vector<int8_t> wt(s.cout * (s.cin / s.group) * s.kh * s.kw);
@@ -217,6 +232,9 @@ int RunInt8Tests() {
   for (uint32_t seed = 1000; seed <= 1040; ++seed) ConvCase(seed, true);
   for (uint32_t seed = 4000; seed <= 4200; ++seed) ConvCase(seed, false, 2);
   for (uint32_t seed = 4500; seed <= 4530; ++seed) ConvCase(seed, true, 2);
+  for (uint32_t seed = 5000; seed <= 5300; ++seed) ConvCase(seed, false, 4);
+  for (uint32_t seed = 5500; seed <= 5540; ++seed) ConvCase(seed, true, 4);
+  for (uint32_t seed = 6000; seed <= 6150; ++seed) ConvCase(seed, false, 1);  // a third on small maps
   uint32_t seed = 2000;
   for (size_t k : {1, 2, 15, 16, 17, 511, 512, 513, 1024, 4096}) {
     for (size_t m : {1, 15, 16, 17, 33}) {

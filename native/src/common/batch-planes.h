@@ -1,7 +1,8 @@
 // Planes [n][c][p] <-> rows [c][n * p]: a pointwise (1x1, stride 1, unpadded) conv over images
 // of fewer pixels than a kernel tile (2x2 maps at the end of a CIFAR MobileNet: 4 pixels against
 // 16-pixel int8 panels or 8/16-lane f32 segments) runs the whole batch as one image of n * p
-// pixels, so no lanes are wasted, at the cost of these two copies.
+// pixels, so no lanes are wasted, at the cost of these two copies. (int8 copies only maps whose
+// pixels do not divide 16: the others gather each panel across images, q8-conv.cc.)
 #pragma once
 #include <cstddef>
 #include <cstring>

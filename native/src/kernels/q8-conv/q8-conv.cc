@@ -48,6 +48,55 @@ std::vector<Q8PanelRuns> PanelRuns(const Q8ConvShape& s, size_t ho, size_t wo, s
   return all;
 }
 
+// Pointwise conv (1x1, stride 1, unpadded, one group) of n images of `pixels` pixels, pixels
+// dividing the 16 of a panel (2x2 maps: 4 images a panel): each panel row gathered straight from
+// the images' planes (one run per image) and the tile's rows scattered back to them, instead of
+// copying the batch into rows [cin][n * pixels] and the output back. A partial last panel reads
+// a copy of its images: the runs' 16-byte loads would pass the end of x.
+void PointwiseImagePanels(const Q8GemmUkernels* uk, const Q8PackedConv& conv, const uint8_t* x, size_t n,
+                          size_t pixels, void* out) {
+  const Q8PackedWeights& pw = conv.weights();
+  if (pw.m() == 1 && uk->one_row) uk = uk->one_row;
+  if ((uk->kstep == 4 && !pw.has_quads()) || (uk->kstep == 8 && !pw.has_octs())) {
+    throw std::logic_error("q8 conv: weights packed without the kernel's layout");
+  }
+  const size_t cin = conv.shape().cin, cout = conv.shape().cout, per = kQ8Nr / pixels;
+  const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
+  const size_t image_in = cin * pixels, plane_out = pixels * elem;
+  std::vector<int64_t> koff(cin);
+  for (size_t k = 0; k < cin; ++k) koff[k] = static_cast<int64_t>(k * pixels);
+  ParallelFor((n + per - 1) / per, 1, [&](size_t j0, size_t j1) {
+    Q8Scratch<int16_t> panel(Q8PanelSize(pw.k()));
+    Q8Scratch<int32_t> acc(pw.mb() * kQ8Nr);
+    Q8Scratch<uint8_t> tile(cout * kQ8Nr * elem);  // [cout][16] outputs
+    std::vector<uint8_t> tail;
+    for (size_t j = j0; j < j1; ++j) {
+      const size_t b0 = j * per, images = std::min(per, n - b0);
+      const uint8_t* src = x + b0 * image_in;
+      if (images < per) {
+        tail.assign(images * image_in + kQ8Nr, 0);
+        std::memcpy(tail.data(), src, images * image_in);
+        src = tail.data();
+      }
+      Q8PanelRuns runs;  // run r: image b0 + r, panel columns [r * pixels, (r + 1) * pixels)
+      runs.count = images, runs.np = images * pixels, runs.stride = 1;
+      for (size_t r = 0; r < images; ++r) {
+        runs.base[r] = static_cast<int64_t>(r * image_in) - static_cast<int64_t>(r * pixels);
+        runs.begin[r] = static_cast<uint8_t>(r * pixels);
+        runs.end[r] = static_cast<uint8_t>((r + 1) * pixels);
+      }
+      uk->pack_panel_runs(src, koff.data(), cin, runs, panel.get());
+      Q8ComputePanel(*uk, pw, 0, panel.get(), runs.np, acc.get(), tile.get(), kQ8Nr, 1);
+      uint8_t* o = static_cast<uint8_t*>(out) + b0 * cout * plane_out;
+      for (size_t r = 0; r < images; ++r) {
+        for (size_t c = 0; c < cout; ++c) {
+          CopyPlane(o + (r * cout + c) * plane_out, tile.get() + (c * kQ8Nr + r * pixels) * elem, plane_out);
+        }
+      }
+    }
+  });
+}
+
 }  // namespace
 
 size_t Q8ConvShape::OutH(size_t h) const { return OutSize(h, pad_top, pad_bottom, kh, stride_h, dilation_h); }
@@ -70,12 +119,16 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   const Q8PackedWeights& pw = conv.weights();
   const size_t ho = s.OutH(h), wo = s.OutW(w), pixels = ho * wo;
   if (!ho || !wo) throw std::invalid_argument("q8 conv: kernel larger than padded input");
-  if (Q8DepthwiseBlocks(conv, x, n, h, w, out)) return;
+  if (Q8Depthwise4x4(conv, x, n, h, w, out) || Q8Depthwise2x2(conv, x, n, h, w, out) ||
+      Q8DepthwiseW16(conv, x, n, h, w, out) || Q8DepthwiseBlocks(conv, x, n, h, w, out)) {
+    return;
+  }
   const bool pointwise = s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1 && !s.pad_top && !s.pad_left &&
                          !s.pad_bottom && !s.pad_right && !(s.dilation_h > 1 && s.kh > 1);
   // Pointwise on small images whose pixels leave 16-pixel panels partly empty (a 2x2 map fills
   // a quarter): the batch as one image of n * pixels pixels.
   if (pointwise && s.group == 1 && n > 1 && pixels % kQ8Nr != 0 && pixels < 4 * kQ8Nr) {
+    if (kQ8Nr % pixels == 0) return PointwiseImagePanels(uk, conv, x, n, pixels, out);
     const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
     std::vector<uint8_t> rows(s.cin * n * pixels), y(s.cout * n * pixels * elem);
     PlanesToBatchRows(x, n, s.cin, pixels, rows.data());

@@ -2,9 +2,9 @@
 // kh, kw], int32 bias, requantized uint8 or dequantized float32 output (contract in
 // kernels/q8-gemm/q8-gemm.h). Fast paths (AVX2, AVX-512 VNNI, NEON) run the packed GEMM of each
 // group on 16-pixel panels gathered from an xZero-padded copy of the input (1x1 stride-1
-// unpadded convs read the input directly); groups with one output channel (depthwise) use
-// direct row kernels where the ISA has them (AVX2), else the one-row GEMM. The scalar path is
-// the reference.
+// unpadded convs read the input directly; on maps whose pixels divide 16, such as 2x2, a panel
+// spans several images); depthwise convs run the kernels of q8-dwconv.h where the ISA has
+// them, else the one-row GEMM. The scalar path is the reference.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -63,12 +63,15 @@ void TransposeIn(const Q8DwGeometry& g, const uint8_t* x, const uint8_t* x_end, 
       }
     }
     Transpose16x16(rows, px);
-    for (size_t p = 0; p < m; ++p) {
+    // Unrolled: px indexed by a loop counter would live in memory (GCC keeps it in registers
+    // only with constant indices).
+    Unroll<16>([&](auto p) {
+      if (p >= m) return;
       int16_t* dst = t16 + ((iy + g.pad_top) * g.wp + ix + g.pad_left) * kQ8DwBlock;
       const __m128i v = p % 2 ? _mm256_extracti128_si256(px[p / 2], 1) : _mm256_castsi256_si128(px[p / 2]);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_cvtepu8_epi16(v));
       if (++ix == g.w) ix = 0, ++iy;
-    }
+    });
   }
 }
 
@@ -86,7 +89,8 @@ void TransposeOutU8(size_t pixels, const uint8_t* obuf, size_t channels, uint8_t
       rows[p] = p < m ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(obuf + (p0 + p) * 16)) : _mm_setzero_si128();
     }
     Transpose16x16(rows, ch);
-    for (size_t c = 0; c < channels; ++c) {
+    Unroll<16>([&](auto c) {  // constant indices into ch, as in TransposeIn
+      if (c >= channels) return;
       const __m128i v = c % 2 ? _mm256_extracti128_si256(ch[c / 2], 1) : _mm256_castsi256_si128(ch[c / 2]);
       if (m == 16 || c * pixels + p0 + 16 <= channels * pixels) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c * pixels + p0), v);
@@ -95,7 +99,7 @@ void TransposeOutU8(size_t pixels, const uint8_t* obuf, size_t channels, uint8_t
         _mm_store_si128(reinterpret_cast<__m128i*>(t), v);
         std::memcpy(out + c * pixels + p0, t, m);
       }
-    }
+    });
   }
 }
 
@@ -146,16 +150,11 @@ void Compute(const Q8DwGeometry& g, const Q8DwBlockParams& p, const int16_t* t16
                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.pairs + q * 16 + 8)));
         }
       }
+      // Lanes {0-3, 8-11} and {4-7, 12-15}: the channels of the in-lane interleave.
       if (kU8) {
-        // Lanes {0-3, 8-11} and {4-7, 12-15}: the in-lane pack puts channels 0-7, 8-15 in order.
-        const __m256i w16 = _mm256_packs_epi32(rq.Requant8(al, sl), rq.Requant8(ah, sh));
-        const __m128i b8 = _mm_packus_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(static_cast<uint8_t*>(obuf) + at * 16), b8);
+        rq.StoreU8Halves(al, ah, sl, sh, static_cast<uint8_t*>(obuf) + at * 16);
       } else {
-        const __m256 fl = rq.F32x8(al, sl), fh = rq.F32x8(ah, sh);
-        float* o = static_cast<float*>(obuf) + at * 16;
-        _mm256_storeu_ps(o, _mm256_permute2f128_ps(fl, fh, 0x20));
-        _mm256_storeu_ps(o + 8, _mm256_permute2f128_ps(fl, fh, 0x31));
+        rq.StoreF32Halves(al, ah, sl, sh, static_cast<float*>(obuf) + at * 16);
       }
     }
   }

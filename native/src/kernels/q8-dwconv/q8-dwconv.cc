@@ -1,5 +1,6 @@
-// Depthwise q8 conv drivers: ISA dispatch of the block and row kernels, and the block driver
-// (per-call geometry and per-block parameters, (image, block) tasks with per-worker scratch).
+// Depthwise q8 conv drivers: ISA dispatch of the 4x4, 2x2, block and row kernels, and the
+// drivers of the first three (per-channel, per-group or per-block parameters, (image, channel
+// run) or (image, block) tasks, the blocks with per-worker scratch).
 #include "kernels/q8-dwconv/q8-dwconv.h"
 
 #include <algorithm>
@@ -16,6 +17,14 @@ Q8DwBlockKernel Q8DwBlockFor(Isa isa) {
 #endif
 #if defined(__aarch64__)
   if (isa == Isa::kNeon) return {Q8DwBlockNeon, false};
+#endif
+  (void)isa;
+  return {};
+}
+
+Q8DwSmallPlaneKernels Q8DwSmallPlaneKernelsFor(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (IsAtLeastAvx2(isa)) return {Q8Dw4x4Avx2, Q8Dw2x2Avx2, Q8DwW16Avx2};  // AVX-512 CPUs run the AVX2 kernels
 #endif
   (void)isa;
   return {};
@@ -80,6 +89,159 @@ bool Q8DepthwiseBlocks(const Q8PackedConv& conv, const uint8_t* x, size_t n, siz
                               bias.data() + b * kQ8DwBlock, scales.data() + b * kQ8DwBlock};
       kernel.run(g, x + (img * c + c0) * h * w, std::min(kQ8DwBlock, c - c0), p, t16.get(), obuf.get(),
             static_cast<uint8_t*>(out) + (img * c + c0) * g.ho * g.wo * elem);
+    }
+  });
+  return true;
+}
+
+namespace {
+
+// Depthwise (every group one input and one output channel), 3x3, pad 1 on every side, stride 1,
+// dilation 1: the shape of the 4x4 and 2x2 kernels.
+bool Is3x3Pad1Stride1Depthwise(const Q8PackedConv& conv) {
+  const Q8ConvShape& s = conv.shape();
+  return s.group == s.cin && s.group == s.cout && conv.weights().m() == 1 && s.kh == 3 && s.kw == 3 &&
+         s.dilation_h == 1 && s.dilation_w == 1 && s.pad_top == 1 && s.pad_left == 1 && s.pad_bottom == 1 &&
+         s.pad_right == 1 && s.stride_h == 1 && s.stride_w == 1;
+}
+
+}  // namespace
+
+bool Q8Depthwise4x4(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+  // Fewer than 8 images: the channel blocks, since the setup below (16 biases a channel) costs
+  // about as much as the blocks take for 4 to 6 images of MobileNet's 4x4 layers.
+  if (h != 4 || w != 4 || n < 8 || !Is3x3Pad1Stride1Depthwise(conv)) return false;
+  const Q8ConvShape& s = conv.shape();
+  const Q8PackedWeights& pw = conv.weights();
+  const Q8Dw4x4Fn kernel = Q8DwSmallPlaneKernelsFor(ActiveIsa()).plane4x4;
+  if (!kernel) return false;
+  constexpr size_t kPixels = 16, kTaps = 9, kPairs = 5;
+  // Per channel: the packed tap pairs, the per-pixel bias (the folded bias plus xZero times the
+  // taps that fall outside the plane there) and the scale.
+  const size_t c = s.cout;
+  const int32_t xz = pw.quant().inputZero;
+  std::vector<int32_t> tap_pairs(c * kPairs), bias(c * kPixels);
+  std::vector<float> scales(c);
+  for (size_t ch = 0; ch < c; ++ch) {
+    std::copy(pw.weights(ch), pw.weights(ch) + kPairs, tap_pairs.data() + ch * kPairs);
+    // The taps and bias in locals: stores through bias could alias the int8 weights, which would
+    // be reloaded for every pixel (this setup runs per call: it must not outweigh a batch-1 conv).
+    int32_t t[kTaps];
+    std::copy(pw.raw_weights() + ch * kTaps, pw.raw_weights() + (ch + 1) * kTaps, t);
+    const uint32_t b = static_cast<uint32_t>(pw.bias(ch)[0]);
+    for (size_t p = 0; p < kPixels; ++p) {
+      // The tap row above the plane (pixel row 0) or below it (row 3), the tap column left or
+      // right of it likewise; their corner counted once.
+      const int ky = p / 4 == 0 ? 0 : p / 4 == 3 ? 2 : -1, kx = p % 4 == 0 ? 0 : p % 4 == 3 ? 2 : -1;
+      int32_t outside = 0;
+      if (ky >= 0) outside += t[3 * ky] + t[3 * ky + 1] + t[3 * ky + 2];
+      if (kx >= 0) outside += t[kx] + t[3 + kx] + t[6 + kx];
+      if (ky >= 0 && kx >= 0) outside -= t[3 * ky + kx];
+      // In uint32: the int32 sums wrap, as the reference's accumulator does.
+      bias[ch * kPixels + p] = static_cast<int32_t>(b + static_cast<uint32_t>(xz) * static_cast<uint32_t>(outside));
+    }
+    scales[ch] = pw.scales(ch)[0];
+  }
+  // Tasks: (image, run of 32 channels).
+  constexpr size_t kRun = 32;
+  const size_t runs = (c + kRun - 1) / kRun;
+  const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
+  ParallelFor(n * runs, 1, [&](size_t begin, size_t end) {
+    for (size_t task = begin; task < end; ++task) {
+      const size_t img = task / runs, c0 = task % runs * kRun, first = img * c + c0;
+      kernel(x + first * kPixels, std::min(kRun, c - c0), tap_pairs.data() + c0 * kPairs, bias.data() + c0 * kPixels,
+             scales.data() + c0, pw.quant().output, static_cast<uint8_t*>(out) + first * kPixels * elem);
+    }
+  });
+  return true;
+}
+
+bool Q8Depthwise2x2(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+  if (h != 2 || w != 2 || !Is3x3Pad1Stride1Depthwise(conv)) return false;
+  const Q8ConvShape& s = conv.shape();
+  const Q8PackedWeights& pw = conv.weights();
+  const Q8Dw2x2Fn kernel = Q8DwSmallPlaneKernelsFor(ActiveIsa()).plane2x2;
+  if (!kernel) return false;
+  // Per group of 4 channels (q8-dwconv.h): lanes a (channels 0, 2) and b (1, 3), pixel p of each;
+  // channels past C: zero.
+  const size_t c = s.cout, groups = (c + 3) / 4;
+  const int32_t xz = pw.quant().inputZero;
+  std::vector<int32_t> params(groups * kQ8Dw2x2GroupInts, 0);
+  std::vector<float> scales(groups * 16, 0.0f);
+  for (size_t ch = 0; ch < c; ++ch) {
+    const size_t g = ch / 4, ab = ch % 2, lane = ch % 4 / 2;  // a or b, and its 128-bit lane
+    const int8_t* t = pw.raw_weights() + ch * 9;
+    int32_t* gp = params.data() + g * kQ8Dw2x2GroupInts;
+    int32_t all = 0;
+    for (size_t k = 0; k < 9; ++k) all += t[k];
+    for (size_t p = 0; p < 4; ++p) {
+      const size_t e = 4 * lane + p;  // element of the a or b vector
+      int8_t tap[4];
+      int32_t inside = 0;
+      for (size_t q = 0; q < 4; ++q) {
+        tap[q] = t[(q / 2 + 1 - p / 2) * 3 + (q % 2 + 1 - p % 2)];
+        inside += tap[q];
+      }
+      gp[16 * ab + e] = static_cast<int32_t>(Q8PackPair(tap[0], tap[1]));
+      gp[16 * ab + 8 + e] = static_cast<int32_t>(Q8PackPair(tap[2], tap[3]));
+      // In uint32: the int32 sums wrap, as the reference's accumulator does.
+      gp[32 + 8 * ab + e] = static_cast<int32_t>(static_cast<uint32_t>(pw.bias(ch)[0]) +
+                                                 static_cast<uint32_t>(xz) * static_cast<uint32_t>(all - inside));
+      scales[g * 16 + 8 * ab + e] = pw.scales(ch)[0];
+    }
+  }
+  // Tasks: (image, run of 8 groups: 32 channels).
+  constexpr size_t kRun = 8;
+  const size_t runs = (groups + kRun - 1) / kRun;
+  const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
+  ParallelFor(n * runs, 1, [&](size_t begin, size_t end) {
+    for (size_t task = begin; task < end; ++task) {
+      const size_t img = task / runs, g0 = task % runs * kRun, count = std::min(kRun, groups - g0);
+      const size_t first = img * c + 4 * g0;  // first plane
+      const size_t last = (std::min(c, 4 * (g0 + count)) - 4 * (g0 + count - 1)) * 4;
+      kernel(x + first * 4, count, last, params.data() + g0 * kQ8Dw2x2GroupInts, scales.data() + g0 * 16,
+             pw.quant().output, static_cast<uint8_t*>(out) + first * 4 * elem);
+    }
+  });
+  return true;
+}
+
+bool Q8DepthwiseW16(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+  if (w != 16 || !Is3x3Pad1Stride1Depthwise(conv)) return false;
+  const Q8ConvShape& s = conv.shape();
+  const Q8PackedWeights& pw = conv.weights();
+  const Q8DwW16Fn kernel = Q8DwSmallPlaneKernelsFor(ActiveIsa()).width16;
+  if (!kernel) return false;
+  const size_t c = s.cout;
+  const int32_t xz = pw.quant().inputZero;
+  std::vector<int32_t> params(c * kQ8DwW16ChannelInts);
+  std::vector<float> scales(c);
+  for (size_t ch = 0; ch < c; ++ch) {
+    const int8_t* t = pw.raw_weights() + ch * 9;
+    int32_t* cp = params.data() + ch * kQ8DwW16ChannelInts;
+    for (size_t ky = 0; ky < 3; ++ky) {
+      cp[2 * ky] = static_cast<int32_t>(Q8PackPair(t[3 * ky], t[3 * ky + 1]));
+      cp[2 * ky + 1] = static_cast<int32_t>(Q8PackPair(t[3 * ky + 2], 0));
+    }
+    for (size_t e = 0; e < 16; ++e) {  // a lanes then b lanes (q8-dwconv.h)
+      const size_t p = e % 8 / 4 * 8 + e / 8 * 4 + e % 4;
+      const int32_t outside = p == 0 ? t[0] + t[3] + t[6] : p == 15 ? t[2] + t[5] + t[8] : 0;
+      // In uint32: the int32 sums wrap, as the reference's accumulator does.
+      cp[6 + e] = static_cast<int32_t>(static_cast<uint32_t>(pw.bias(ch)[0]) +
+                                       static_cast<uint32_t>(xz) * static_cast<uint32_t>(outside));
+    }
+    scales[ch] = pw.scales(ch)[0];
+  }
+  // Tasks: (image, run of 8 channels).
+  constexpr size_t kRun = 8;
+  const size_t runs = (c + kRun - 1) / kRun, plane = h * 16;
+  const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
+  ParallelFor(n * runs, 1, [&](size_t begin, size_t end) {
+    for (size_t task = begin; task < end; ++task) {
+      const size_t img = task / runs, c0 = task % runs * kRun, first = img * c + c0;
+      kernel(x + first * plane, h, std::min(kRun, c - c0), params.data() + c0 * kQ8DwW16ChannelInts,
+             scales.data() + c0, pw.quant().output, static_cast<uint8_t>(xz),
+             static_cast<uint8_t*>(out) + first * plane * elem);
     }
   });
   return true;

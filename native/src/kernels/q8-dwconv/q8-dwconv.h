@@ -12,6 +12,9 @@
 //   any stride or dilation is only a different tap offset.
 // - Rows (Q8DwRowFn): 16 output pixels of one channel's row from an xZero-padded input plane,
 //   the taps of the packed weights in int16 pairs (row block 1).
+// - 4x4 and 2x2 planes (Q8Dw4x4Fn, Q8Dw2x2Fn, AVX2; tried first on 3x3 pad-1 stride-1 convs of
+//   such maps): one plane (four 2x2 planes) per register, tap pairs gathered by byte shuffles
+//   (below).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -98,5 +101,92 @@ Q8DwRowFn Q8DwRowFor(Isa isa, size_t stride);
 #if defined(__x86_64__) || defined(_M_X64)
 Q8DwRowFn Q8DwRowAvx2(size_t stride);
 #endif
+
+// ---- 4x4 planes ----------------------------------------------------------------------------
+
+// 3x3, pad 1 on every side, stride 1, dilation 1 on 4x4 planes (CIFAR MobileNet's 4x4 stages):
+// a plane is 16 bytes, so the input of each tap pair of 8 output pixels is one byte shuffle of
+// it into int16 pairs (no padded copy, no transpose), taps outside the plane reading 0. Their
+// xZero goes into a per-pixel bias: bias[p] = the folded bias + xZero * (sum of the taps that
+// fall outside the plane at output pixel p), so every sum is the reference's.
+// `planes` consecutive planes: x uint8 [planes][16] -> out [planes][16] (uint8 or float per
+// output.kind). Plane k: tap_pairs[k * 5 ..] its packed tap pairs (t0, t1) .. (t8, 0) (the
+// depthwise pairs layout of q8-gemm.h), bias[k * 16 ..] its per-pixel bias, scales[k] its
+// multiplier (uint8) or dequantization scale (float).
+using Q8Dw4x4Fn = void (*)(const uint8_t* x, size_t planes, const int32_t* tap_pairs, const int32_t* bias,
+                           const float* scales, const Q8Output& output, void* out);
+
+#if defined(__x86_64__) || defined(_M_X64)
+void Q8Dw4x4Avx2(const uint8_t* x, size_t planes, const int32_t* tap_pairs, const int32_t* bias, const float* scales,
+                 const Q8Output& output, void* out);
+#endif
+
+// Runs a 3x3 pad-1 stride-1 depthwise conv of 4x4 planes with the 4x4 kernel of the active ISA:
+// x uint8 [n][c][4][4] -> out [n][c][4][4]. False (nothing done) for any other shape, fewer than 8
+// images (the kernel's per-call setup would outweigh it), or when the ISA has no such kernel.
+bool Q8Depthwise4x4(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
+
+// ---- 2x2 planes ----------------------------------------------------------------------------
+
+// 3x3, pad 1 on every side, stride 1, dilation 1 on 2x2 planes (CIFAR MobileNet's last stage):
+// every output pixel p reads all four input pixels q, through tap (qy - py + 1) * 3 + (qx - px + 1),
+// so it is two int16 pairs (q = 0, 1 and 2, 3) against per-pixel weight pairs. Four channels'
+// planes are 16 bytes: a group. Per group (kQ8Dw2x2GroupInts int32): the weight pairs of the
+// "a" lanes (channels 0 and 2 of the group, pixels 0-3 each) for q = 0, 1 then 2, 3 (8 + 8), of
+// the "b" lanes (channels 1 and 3) (8 + 8), then the per-pixel biases of a and b (8 + 8: the
+// folded bias + xZero * the five taps outside the plane at that pixel); scales: 16 floats per
+// group, a's lanes then b's (multiplier for uint8 output, dequantization scale for float).
+constexpr size_t kQ8Dw2x2GroupInts = 48;
+
+// `groups` consecutive groups of 4 planes: x uint8 [groups * 16] -> out [groups * 16] (uint8 or
+// float per output.kind); the last group has `last` outputs (its channels x 4: 4, 8, 12 or 16)
+// and its input is read no further.
+using Q8Dw2x2Fn = void (*)(const uint8_t* x, size_t groups, size_t last, const int32_t* params, const float* scales,
+                           const Q8Output& output, void* out);
+
+#if defined(__x86_64__) || defined(_M_X64)
+void Q8Dw2x2Avx2(const uint8_t* x, size_t groups, size_t last, const int32_t* params, const float* scales,
+                 const Q8Output& output, void* out);
+#endif
+
+// ---- planes 16 pixels wide ---------------------------------------------------------------
+
+// 3x3, pad 1 on every side, stride 1, dilation 1 on h x 16 planes (CIFAR MobileNet's 16x16
+// stage): an input row is 16 bytes, so the taps (ky, 0) and (ky, 1) of 16 output pixels are two
+// byte shuffles of it into int16 pairs and the tap (ky, 2) two more (paired with 0), shared by
+// the two output rows that read it; rows above and below the plane read xZero, and the taps
+// outside the row (columns -1 and 16) read 0, their xZero put back by a per-pixel bias.
+// Per channel (kQ8DwW16ChannelInts int32): the weight pairs (w[3ky], w[3ky + 1]), (w[3ky + 2], 0)
+// for ky = 0, 1, 2, then the per-pixel bias of output pixels {0-3, 8-11} and {4-7, 12-15} (the
+// folded bias + xZero * the taps outside the row at that pixel).
+constexpr size_t kQ8DwW16ChannelInts = 22;
+
+// `planes` consecutive planes: x uint8 [planes][h][16] -> out [planes][h][16] (uint8 or float
+// per output.kind); scales[k]: plane k's multiplier (uint8) or dequantization scale (float).
+using Q8DwW16Fn = void (*)(const uint8_t* x, size_t h, size_t planes, const int32_t* params, const float* scales,
+                           const Q8Output& output, uint8_t x_zero, void* out);
+#if defined(__x86_64__) || defined(_M_X64)
+void Q8DwW16Avx2(const uint8_t* x, size_t h, size_t planes, const int32_t* params, const float* scales,
+                 const Q8Output& output, uint8_t x_zero, void* out);
+#endif
+
+// Runs a 3x3 pad-1 stride-1 depthwise conv of h x 16 planes with the kernel of the active ISA:
+// x uint8 [n][c][h][16] -> out [n][c][h][16]. False (nothing done) for any other shape, or when
+// the ISA has no such kernel.
+bool Q8DepthwiseW16(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
+
+// The small-plane kernels of an ISA; null where it has none (AVX2 only: elsewhere the channel
+// blocks run).
+struct Q8DwSmallPlaneKernels {
+  Q8Dw4x4Fn plane4x4 = nullptr;
+  Q8Dw2x2Fn plane2x2 = nullptr;
+  Q8DwW16Fn width16 = nullptr;
+};
+Q8DwSmallPlaneKernels Q8DwSmallPlaneKernelsFor(Isa isa);
+
+// Runs a 3x3 pad-1 stride-1 depthwise conv of 2x2 planes with the 2x2 kernel of the active ISA:
+// x uint8 [n][c][2][2] -> out [n][c][2][2]. False (nothing done) for any other shape, or when the
+// ISA has no such kernel.
+bool Q8Depthwise2x2(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
 
 }  // namespace layerq

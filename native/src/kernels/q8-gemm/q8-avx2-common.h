@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <utility>
 
 #include "kernels/q8-gemm/q8-gemm.h"
 
@@ -69,6 +70,22 @@ class Q8RequantAvx2 {
     for (size_t p = 0; p < n; ++p) dst[p * stride] = t[p];
   }
 
+  // 16 accumulators held in the order of an in-lane interleave, a = outputs {0-3, 8-11} and
+  // b = {4-7, 12-15}, with per-lane multipliers ma, mb (same order): the 16 uint8 codes, in
+  // order, to dst (the in-lane pack undoes the interleave).
+  void StoreU8Halves(__m256i a, __m256i b, __m256 ma, __m256 mb, uint8_t* dst) const {
+    const __m256i w16 = _mm256_packs_epi32(Requant8(a, ma), Requant8(b, mb));  // 0-7 | 8-15
+    const __m128i b8 = _mm_packus_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), b8);
+  }
+
+  // The same accumulators with per-lane scales: 16 clamped float32, in order, to dst.
+  void StoreF32Halves(__m256i a, __m256i b, __m256 sa, __m256 sb, float* dst) const {
+    const __m256 fa = F32x8(a, sa), fb = F32x8(b, sb);
+    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(fa, fb, 0x20));
+    _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(fa, fb, 0x31));
+  }
+
   // 8 accumulators, each with its own multiplier: int32 codes (before packing).
   __m256i Requant8(__m256i acc, __m256 m) const {
     __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), m);
@@ -84,6 +101,27 @@ class Q8RequantAvx2 {
  private:
   __m256 lo_, hi_, flo_, fhi_;
   __m256i zero_;
+};
+
+// vpshufb controls that gather int16 pairs from a 16-byte source held in both 128-bit lanes:
+// table i, int32 element e gets the source bytes pick(i, e) = {lo, hi}, zero-extended (an index
+// below 0: 0). For the depthwise kernels of small planes.
+template <size_t kTables>
+struct Q8PairShuffles {
+  alignas(32) int8_t bytes[kTables][32];
+  template <class Pick>
+  explicit Q8PairShuffles(Pick pick) {
+    for (size_t i = 0; i < kTables; ++i) {
+      for (size_t e = 0; e < 8; ++e) {
+        const std::pair<int, int> src = pick(i, e);
+        int8_t* at = bytes[i] + 4 * e;
+        at[0] = static_cast<int8_t>(src.first < 0 ? -128 : src.first);
+        at[2] = static_cast<int8_t>(src.second < 0 ? -128 : src.second);
+        at[1] = at[3] = -128;
+      }
+    }
+  }
+  __m256i Get(size_t i) const { return _mm256_load_si256(reinterpret_cast<const __m256i*>(bytes[i])); }
 };
 
 // Output stage of an accumulator tile acc[mr][kQ8Nr]: rows [0, mr) x columns [0, np) to

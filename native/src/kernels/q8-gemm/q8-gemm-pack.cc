@@ -15,11 +15,6 @@ uint8_t* AlignedAlloc(size_t bytes) {
   return static_cast<uint8_t*>(p);
 }
 
-uint32_t PackPair(int8_t lo, int8_t hi) {
-  return static_cast<uint16_t>(static_cast<int16_t>(lo)) |
-         static_cast<uint32_t>(static_cast<uint16_t>(static_cast<int16_t>(hi))) << 16;
-}
-
 }  // namespace
 
 Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t groups, size_t m,
@@ -83,7 +78,7 @@ Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t gr
             lo = wg[c * k + 2 * p];
             if (2 * p + 1 < k) hi = wg[c * k + 2 * p + 1];
           }
-          pw[(blk * kp + p) * mr_ + r] = PackPair(lo, hi);
+          pw[(blk * kp + p) * mr_ + r] = Q8PackPair(lo, hi);
         }
       }
     }

@@ -64,6 +64,12 @@ struct Q8QuantParams {
   Q8Output output;
 };
 
+// Two int8 weights as one vpmaddwd pair: lo in the low int16, hi in the high one (sign-extended).
+inline uint32_t Q8PackPair(int8_t lo, int8_t hi) {
+  return static_cast<uint16_t>(static_cast<int16_t>(lo)) |
+         static_cast<uint32_t>(static_cast<uint16_t>(static_cast<int16_t>(hi))) << 16;
+}
+
 // Weights of `groups` independent GEMMs of M output channels x K reduction each, packed for the
 // ISA's microkernels; also keeps the unpacked weights for the scalar reference path.
 class Q8PackedWeights {
