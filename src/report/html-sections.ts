@@ -81,10 +81,11 @@ function conditionText(s: SearchReport): string {
   const c = s.condition;
   const what = c.metric === 'agreement' ? 'agreement with FP32' : 'top-1';
   const unit = c.relative ? '% (relative)' : ' points';
-  const noise = c.noise && s.allowedDrop > c.maxDrop
+  const allowed = s.allowedDrop ?? c.maxDrop; // reports before the noise-aware condition have none
+  const noise = c.noise && allowed > c.maxDrop
     ? ` (the default ${c.maxDrop.toFixed(2)}${unit}, widened to ${c.noise} standard errors of the paired difference: the validation set cannot resolve less)`
     : c.noise ? ` (the default; it widens to ${c.noise} standard errors of the paired difference when the validation set cannot resolve it)` : '';
-  return `${what} at most ${(s.allowedDrop ?? c.maxDrop).toFixed(2)}${unit} below FP32${noise}`;
+  return `${what} at most ${allowed.toFixed(2)}${unit} below FP32${noise}`;
 }
 
 export function searchSection(r: ReadableReport, s: SearchReport): string {

@@ -149,8 +149,8 @@ export interface SearchReport {
    * standard errors of the paired difference when larger.
    */
   condition: { maxDrop: number; relative: boolean; metric: 'top1' | 'agreement'; noise?: number };
-  /** The drop the condition allowed the delivered plan (maxDrop, or its noise allowance when larger). */
-  allowedDrop: number;
+  /** The drop the condition allowed the delivered plan (maxDrop, or its noise allowance when larger); absent in reports written before it. */
+  allowedDrop?: number;
   budgets: { triesPerLayer: number; maxTrials: number; maxSeconds: number };
   /** The whole quantized model before the search (trial engine) and after it (the written file's semantics). */
   before: Measurement;

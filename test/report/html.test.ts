@@ -87,6 +87,17 @@ describe('renderReportHtml', () => {
     expect(page).toContain('a&#38;b');
   });
 
+  test('the condition: a stated one as given; the default widened to its noise allowance says so', () => {
+    const stated = syntheticReport({ layers: 5, triesPerTarget: 2 });
+    expect(renderReportHtml(stated)).toContain('top-1 at most 6.00 points below FP32');
+    const byDefault = syntheticReport({ layers: 5, triesPerTarget: 2 });
+    byDefault.search = { ...byDefault.search!, condition: { maxDrop: 0.5, relative: false, metric: 'top1', noise: 2 }, allowedDrop: 0.88 };
+    const page = renderReportHtml(byDefault);
+    expect(page).toContain('top-1 at most 0.88 points below FP32 (the default 0.50 points, widened to 2 standard errors');
+    const { allowedDrop: _old, ...before } = stated.search!;
+    expect(renderReportHtml({ ...stated, search: before })).toContain('top-1 at most 6.00 points below FP32');
+  });
+
   test('sections without data are left out', () => {
     const { sensitivity, search, profile, ...plain } = syntheticReport({ layers: 5, triesPerTarget: 2 });
     expect(sensitivity && search && profile).toBeTruthy();
