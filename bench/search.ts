@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const configs = arg('configs', 'w4a8').split(',');
   const strategies = arg('strategies', 'repair').split(',');
   // No --max-drop: quantize's default condition (0.5, widened to the validation set's noise).
-  const maxDrop = process.argv.includes('--max-drop') ? Number(arg('max-drop', '0.5')) : undefined;
+  const maxDrop = process.argv.includes('--max-drop') ? Number(arg('max-drop', '')) : undefined;
   const limit = process.argv.includes('--limit') ? Number(arg('limit', '800')) : undefined;
   const jsonOut = process.argv.includes('--json') ? arg('json', '') : undefined;
   // --keep DIR: keep each run's output folder (model.qdq.onnx, report.json, report.html) as DIR/model-config-strategy.

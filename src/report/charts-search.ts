@@ -18,12 +18,16 @@ export function conditionValue(search: SearchReport, m: Measurement): number {
   return search.condition.metric === 'agreement' ? m.agreement : m.top1;
 }
 
+/** The drop the search's condition allowed (reports before the noise-aware condition have only maxDrop). */
+export function allowedDropOf(search: SearchReport): number {
+  return search.allowedDrop ?? search.condition.maxDrop;
+}
+
 /** The FP32 level and the lowest accepted level of the condition's measure. */
 export function conditionLevels(search: SearchReport, fp32Top1: number): { fp32: number; target: number } {
   const fp32 = search.condition.metric === 'agreement' ? 100 : fp32Top1;
-  const c = search.condition;
-  const allowed = search.allowedDrop ?? c.maxDrop; // reports before the noise-aware condition have none
-  return { fp32, target: c.relative ? fp32 * (1 - allowed / 100) : fp32 - allowed };
+  const allowed = allowedDropOf(search);
+  return { fp32, target: search.condition.relative ? fp32 * (1 - allowed / 100) : fp32 - allowed };
 }
 
 /** `name` cut to `max` characters keeping its end, after `prefix` ("#7 …3.2/conv2"). */

@@ -5,7 +5,7 @@
 import type { SearchReport, SensitivityReport } from './report';
 import type { ReadableReport } from './upgrade';
 import { layerStrip, profileChart, sensitivityChart } from './charts-layers';
-import { conditionLevels, conditionValue, searchChart } from './charts-search';
+import { allowedDropOf, conditionLevels, conditionValue, searchChart } from './charts-search';
 import { macShareBars, perClassChart } from './charts-summary';
 import { bitClass, bitLabel, bytes, facts, figure, legend, macs, pct, points, seconds, section, table } from './html-parts';
 import { esc } from './svg';
@@ -81,7 +81,7 @@ function conditionText(s: SearchReport): string {
   const c = s.condition;
   const what = c.metric === 'agreement' ? 'agreement with FP32' : 'top-1';
   const unit = c.relative ? '% (relative)' : ' points';
-  const allowed = s.allowedDrop ?? c.maxDrop; // reports before the noise-aware condition have none
+  const allowed = allowedDropOf(s);
   const noise = c.noise && allowed > c.maxDrop
     ? ` (the default ${c.maxDrop.toFixed(2)}${unit}, widened to ${c.noise} standard errors of the paired difference: the validation set cannot resolve less)`
     : c.noise ? ` (the default; it widens to ${c.noise} standard errors of the paired difference when the validation set cannot resolve it)` : '';

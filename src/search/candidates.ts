@@ -80,11 +80,14 @@ function correctionFor(ctx: CandidateContext, layer: Layer, lp: LayerPlan): numb
   return Array.from(biasCorrection(layer, w.dims, data, dequantize(codes, qp, w.dims), means, group));
 }
 
-/** Sets a layer's weight grid (and codes), keeping bias correction on or off as it was. */
-function withWeight(ctx: CandidateContext, plan: QuantPlan, layer: Layer, weight: WeightQuant, codes: Int8Array | null): QuantPlan | null {
+/**
+ * Sets a layer's weight grid (and codes), keeping bias correction on or off as it was; `uncorrected`:
+ * off (codes fitted against the FP32 output, whose mean they match already).
+ */
+function withWeight(ctx: CandidateContext, plan: QuantPlan, layer: Layer, weight: WeightQuant, codes: Int8Array | null, uncorrected = false): QuantPlan | null {
   const next = clonePlan(plan);
   const lp = lpOf(next, layer);
-  const corrected = lp.biasCorrection !== undefined;
+  const corrected = !uncorrected && lp.biasCorrection !== undefined;
   lp.weight = weight;
   if (codes) lp.codes = encodeCodes(codes);
   else delete lp.codes;
@@ -239,9 +242,7 @@ export const PRECISION_STEPS: readonly Candidate[] = [
       if (lp.float || !lp.weight || lp.weight.bits >= 8) return null;
       const w = weightQuant(ctx.model, layer, 8, lp.weight.perChannel, 'minmax');
       const codes = (await ctx.refitRounding?.(layer, w, plan)) ?? null;
-      const next = withWeight(ctx, plan, layer, w, codes);
-      if (next && codes) delete lpOf(next, layer).biasCorrection; // the fit targets the FP32 output, mean included
-      return next;
+      return withWeight(ctx, plan, layer, w, codes, codes !== null);
     },
   },
   {

@@ -59,6 +59,7 @@ export const DEFAULT_MAX_DROP = 0.5;
 export function accuracyCondition(maxDrop: number | undefined, relative: boolean, metric: AccuracyCondition['metric']): AccuracyCondition {
   return maxDrop === undefined ? { maxDrop: DEFAULT_MAX_DROP, relative, metric, noise: DEFAULT_NOISE } : { maxDrop, relative, metric };
 }
+
 export const DEFAULT_SCREEN_STRIDE = 4;
 
 export interface SearchInput {

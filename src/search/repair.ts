@@ -4,10 +4,11 @@
  * check the whole quantized model; when it fails the condition, repair in its context: first a
  * sweep in network order, each layer's input below 8 bits clipped by squared error, then its
  * rounding refitted to the inputs the quantized model gives it (see rounding.ts, ContextFitter;
- * the sweep runs to its end: it is cheap and each fit serves the layers after it), then, while the condition fails, every layer in order of
- * sensitivity, family by family (the best candidate of a family by the smooth loss, accepted on
- * accuracy). Last, while the condition fails, raise precision (8-bit input, 8-bit weights, float) one step
- * a layer per pass, most sensitive layers first.
+ * the sweep runs to its end: it is cheap and each fit serves the layers after it), then, while
+ * the condition fails, every layer in order of sensitivity, family by family (the best candidate
+ * of a family by the smooth loss, accepted on accuracy). Last, while the condition fails, raise
+ * precision (8-bit input, 8-bit weights, float) one step a layer per pass, most sensitive layers
+ * first.
  */
 import type { Layer } from '../quant/layers';
 import type { QuantPlan } from '../quant/plan';
