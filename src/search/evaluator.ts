@@ -15,7 +15,7 @@ import type { Layer } from '../quant/layers';
 import type { QuantPlan } from '../quant/plan';
 import type { Measurement } from '../report/report';
 import { Journal } from './checkpoint';
-import { AccuracyCondition, LOSS_MARGIN, Reference, clearlyWorse, discordantPairs, holds, imageKl, measure, subReference } from './measure';
+import { AccuracyCondition, LOSS_MARGIN, LossGain, Reference, clearlyWorse, discordantPairs, holds, imageKl, lossGain, measure, subReference } from './measure';
 
 export interface Measured extends Measurement {
   /** Images only FP32 gets right, and only this plan gets right (labels, or FP32 in label-free mode). */
@@ -24,6 +24,8 @@ export interface Measured extends Measurement {
   screened?: number;
   /** Set when measured on the screening sample by request (`sampleOnly`): this many images. */
   sampled?: number;
+  /** Set when measured on every image against the plan it would replace (`against`): the per-image loss gained over it. */
+  gain?: LossGain;
 }
 
 export interface EvaluatorOptions {
@@ -57,6 +59,8 @@ export class Evaluator {
   private readonly sample: ScreenSample | undefined;
   /** Per-image losses on the screening sample, by plan hash (recomputed, never journaled). */
   private readonly sampleKl = new Map<string, Float64Array>();
+  /** Per-image losses on every image of the last few plans measured whole, by plan hash (recomputed, never journaled). */
+  private readonly imageKl = new Map<string, Float64Array>();
   /** Seconds of suffix runs, of whole runs, and how many of each. */
   readonly time = { suffixSeconds: 0, suffixRuns: 0, wholeSeconds: 0, wholeRuns: 0, snapshotSeconds: 0 };
   /**
@@ -189,8 +193,9 @@ export class Evaluator {
       this.time.wholeSeconds += seconds;
       this.time.wholeRuns++;
     }
-    if (sample) this.sampleKl.set(hash, imageKl(sample.ref, rows(logits, sample.index, this.ref.classes)));
-    const m: Measured = { ...measure(this.ref, logits), discordant: discordantPairs(this.ref, this.ref.fp32, logits) };
+    const kl = this.keepLoss(hash, logits);
+    const gain = options.against && kl.length > 1 ? lossGain(kl, await this.imageLossOf(options.against)) : undefined;
+    const m: Measured = { ...measure(this.ref, logits), discordant: discordantPairs(this.ref, this.ref.fp32, logits), ...(gain ? { gain } : {}) };
     this.journal.record(key, hash, m);
     return m;
   }
@@ -199,6 +204,31 @@ export class Evaluator {
   private fitsSnapshot(engine: Engine): boolean {
     const snap = this.snapshot;
     return snap !== undefined && snap.prefix.every((sig, i) => engine.steps[i] !== undefined && stepSignature(engine.steps[i]!) === sig);
+  }
+
+  /** Keeps the per-image losses of a plan measured on every image (and their screening sample's share). */
+  private keepLoss(hash: string, logits: Float32Array): Float64Array {
+    const kl = imageKl(this.ref, logits);
+    if (this.sample) this.sampleKl.set(hash, Float64Array.from(this.sample.index, (i) => kl[i]!));
+    this.imageKl.delete(hash);
+    this.imageKl.set(hash, kl);
+    // An incumbent is one of the last plans measured; a large set's losses are not kept for all.
+    for (const old of this.imageKl.keys()) if (this.imageKl.size > KEPT_LOSSES) this.imageKl.delete(old);
+    return kl;
+  }
+
+  /** Per-image losses of `plan` on every image (from a measurement, or run now: after a resume, or when evicted). */
+  private async imageLossOf(plan: QuantPlan): Promise<Float64Array> {
+    const hash = planHash(plan);
+    const kept = this.imageKl.get(hash);
+    if (kept) {
+      this.imageKl.delete(hash); // most recently used last: the incumbent of many trials stays
+      this.imageKl.set(hash, kept);
+      return kept;
+    }
+    const engine = this.engine(plan);
+    const logits = this.fitsSnapshot(engine) ? await engine.runFrom(this.snapshot!) : await engine.runAll(this.images, { batchSize: this.options.batchSize });
+    return this.keepLoss(hash, logits);
   }
 
   /** Per-image losses of `plan` on the screening sample (from a measurement, or run now). */
@@ -254,6 +284,9 @@ export class Evaluator {
   }
 }
 
+/** Plans whose per-image losses on every image are kept (the incumbents of the next trials). */
+const KEPT_LOSSES = 8;
+
 /**
  * Whether the n-th suffix run (from 1) is followed by a whole run: every 10th of the first 80
  * (8 pairs, enough for the ratio), then every 50th (a check that costs little on long searches).
@@ -274,11 +307,4 @@ function screenSample(count: number, batchSize: number, stride: number, ref: Ref
   const index: number[] = [];
   for (let i = 0; i < count; i++) if (has(Math.floor(i / batchSize))) index.push(i);
   return { has, batches: all.filter(has), rest: all.filter((b) => !has(b)), ref: subReference(ref, index), index };
-}
-
-/** Rows `index` of [n, k] logits. */
-function rows(logits: Float32Array, index: readonly number[], k: number): Float32Array {
-  const out = new Float32Array(index.length * k);
-  index.forEach((i, j) => out.set(logits.subarray(i * k, (i + 1) * k), j * k));
-  return out;
 }

@@ -15,7 +15,7 @@ import type { QuantPlan } from '../quant/plan';
 import type { LayerSensitivity, SensitivityReport } from '../report/report';
 import { Candidate, CandidateContext, Family, PRECISION_STEPS, REFIT, SWEEP_CLIP, repairOrder } from './candidates';
 import type { Evaluator, Measured } from './evaluator';
-import { AccuracyCondition, LOSS_MARGIN, drop, pairedStandardError } from './measure';
+import { AccuracyCondition, LOSS_MARGIN, clearlyBetter, drop, pairedStandardError } from './measure';
 import { onlyLayer } from './sensitivity';
 import { StopReason, Trials } from './trials';
 
@@ -43,10 +43,14 @@ export interface StrategyResult {
   repaired?: QuantPlan;
 }
 
-/** Whether `m` is better than `cur`: a lower smooth loss, and top-1 not lower beyond the noise of the pair. */
-function improves(cur: Measured, m: Measured, n: number): boolean {
+/**
+ * Whether `m` is better than `cur`: a lower smooth loss, and top-1 not lower beyond the noise of
+ * the pair. Measured against `cur` on the same images (whole-model trials), the lower loss must
+ * also be beyond the noise of the per-image differences (clearlyBetter).
+ */
+export function improves(cur: Measured, m: Measured, n: number): boolean {
   const noise = pairedStandardError(m.discordant[1] + cur.discordant[0], m.discordant[0] + cur.discordant[1], n);
-  return m.screened === undefined && m.loss < cur.loss * (1 - LOSS_MARGIN) && m.top1 >= cur.top1 - noise;
+  return m.screened === undefined && m.loss < cur.loss * (1 - LOSS_MARGIN) && (m.gain === undefined || clearlyBetter(m.gain, LOSS_MARGIN)) && m.top1 >= cur.top1 - noise;
 }
 
 export async function repairSearch(s: StrategyInput): Promise<StrategyResult> {

@@ -13,7 +13,8 @@ import { QuantConfig } from '../../src/quant/first-plan';
 import { QuantPlan, clonePlan } from '../../src/quant/plan';
 import { Journal } from '../../src/search/checkpoint';
 import { Evaluator } from '../../src/search/evaluator';
-import { LOSS_MARGIN, clearlyWorse, discordantPairs, imageKl, measure, meanKl, reference, subReference } from '../../src/search/measure';
+import { LOSS_MARGIN, clearlyBetter, clearlyWorse, discordantPairs, imageKl, lossGain, measure, meanKl, reference, subReference } from '../../src/search/measure';
+import { improves } from '../../src/search/repair';
 import { cifarSubset, modelFile } from '../helpers';
 
 describe('screening rule', () => {
@@ -37,6 +38,28 @@ describe('screening rule', () => {
   test('a candidate that would just miss the acceptance margin is screened out; one that meets it is not', () => {
     expect(clearlyWorse(base.map((v) => v * (1 - LOSS_MARGIN / 4)), base, LOSS_MARGIN)).toBe(true);
     expect(clearlyWorse(base.map((v) => v * (1 - 2 * LOSS_MARGIN)), base, LOSS_MARGIN)).toBe(false);
+  });
+
+  test('acceptance in context needs a gain beyond the per-image noise, not only a lower mean', () => {
+    const g = lossGain(base.map((v) => v * 0.9), base);
+    expect(g.mean).toBeCloseTo(0.1 * g.base, 12);
+    expect(clearlyBetter(g, LOSS_MARGIN)).toBe(true);
+    // Mean 1% lower (twice the margin), but +-0.05 from image to image: se 0.0025, noise.
+    const noisy = lossGain(base.map((v, i) => v + (i % 2 ? -0.05 : 0.05) - 0.002), base);
+    expect(noisy.mean).toBeGreaterThan(LOSS_MARGIN * noisy.base);
+    expect(clearlyBetter(noisy, LOSS_MARGIN)).toBe(false);
+    expect(clearlyBetter(lossGain(base.map((v, i) => v + (i % 2 ? -0.05 : 0.05) - 0.02), base), LOSS_MARGIN)).toBe(true);
+    expect(clearlyBetter(lossGain(base.subarray(0, 1).map((v) => v / 2), base.subarray(0, 1)), LOSS_MARGIN)).toBe(false);
+  });
+
+  test('the search accepts a whole-model candidate on a clear gain only; a layer-alone one (no pairing) on its mean', () => {
+    const cur = { top1: 80, agreement: 90, loss: base.reduce((a, b) => a + b, 0) / base.length, discordant: [10, 5] as [number, number] };
+    const noisy = base.map((v, i) => v + (i % 2 ? -0.05 : 0.05) - 0.002);
+    const m = { ...cur, loss: noisy.reduce((a, b) => a + b, 0) / noisy.length };
+    expect(improves(cur, m, base.length)).toBe(true);
+    expect(improves(cur, { ...m, gain: lossGain(noisy, base) }, base.length)).toBe(false);
+    const clear = base.map((v) => v * 0.9);
+    expect(improves(cur, { ...m, loss: cur.loss * 0.9, gain: lossGain(clear, base) }, base.length)).toBe(true);
   });
 
   test('unpaired samples are refused', () => {
@@ -103,6 +126,14 @@ describe('evaluator screening on ResNet-20', () => {
     const b = await plain.measure(cal.plan, 'trial', { against: spoiled });
     expect(a.screened).toBeUndefined();
     expect(a).toEqual(b);
+    // The gain over the plan replaced, on every image: from the two plans' logits, also when the
+    // incumbent was never measured by this evaluator (a resumed search) or was (its kept losses).
+    const [cand, inc] = await Promise.all([cal.plan, spoiled].map((p) => quantizedEngine(model, cal.layers, p, 'int').runAll(val, { batchSize: BATCH })));
+    const ref = reference(fp32, 10, val.labels);
+    expect(a.gain).toEqual(lossGain(imageKl(ref, cand!), imageKl(ref, inc!)));
+    expect(a.gain!.mean).toBeGreaterThan(0);
+    await plain.measure(spoiled, 'incumbent');
+    expect((await plain.measure(cal.plan, 'again', { against: spoiled })).gain).toEqual(a.gain);
     expect(screened.screening.rejected).toBe(0);
     expect(plain.screenImages).toBe(0);
   }, 120000);
