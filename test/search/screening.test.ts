@@ -14,7 +14,7 @@ import { QuantPlan, clonePlan } from '../../src/quant/plan';
 import { Journal } from '../../src/search/checkpoint';
 import { Evaluator } from '../../src/search/evaluator';
 import { LOSS_MARGIN, clearlyBetter, clearlyWorse, discordantPairs, imageKl, lossGain, measure, meanKl, reference, subReference } from '../../src/search/measure';
-import { improves } from '../../src/search/repair';
+import { clearlyImproves, improves } from '../../src/search/repair';
 import { cifarSubset, modelFile } from '../helpers';
 
 describe('screening rule', () => {
@@ -52,14 +52,15 @@ describe('screening rule', () => {
     expect(clearlyBetter(lossGain(base.subarray(0, 1).map((v) => v / 2), base.subarray(0, 1)), LOSS_MARGIN)).toBe(false);
   });
 
-  test('the search accepts a whole-model candidate on a clear gain only; a layer-alone one (no pairing) on its mean', () => {
+  test('the best of a family in context is accepted on a clear gain only; the sweep\'s and a layer-alone one (no pairing) on the mean', () => {
     const cur = { top1: 80, agreement: 90, loss: base.reduce((a, b) => a + b, 0) / base.length, discordant: [10, 5] as [number, number] };
     const noisy = base.map((v, i) => v + (i % 2 ? -0.05 : 0.05) - 0.002);
     const m = { ...cur, loss: noisy.reduce((a, b) => a + b, 0) / noisy.length };
-    expect(improves(cur, m, base.length)).toBe(true);
-    expect(improves(cur, { ...m, gain: lossGain(noisy, base) }, base.length)).toBe(false);
+    expect(clearlyImproves(cur, m, base.length)).toBe(true);
+    expect(clearlyImproves(cur, { ...m, gain: lossGain(noisy, base) }, base.length)).toBe(false);
+    expect(improves(cur, { ...m, gain: lossGain(noisy, base) }, base.length)).toBe(true); // the sweep's rule
     const clear = base.map((v) => v * 0.9);
-    expect(improves(cur, { ...m, loss: cur.loss * 0.9, gain: lossGain(clear, base) }, base.length)).toBe(true);
+    expect(clearlyImproves(cur, { ...m, loss: cur.loss * 0.9, gain: lossGain(clear, base) }, base.length)).toBe(true);
   });
 
   test('unpaired samples are refused', () => {
