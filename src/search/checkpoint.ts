@@ -10,7 +10,8 @@ import { LayerqError } from '../errors';
 import { writeFileAtomic } from '../report/report';
 import type { Measured } from './evaluator';
 
-export const CHECKPOINT_VERSION = 1;
+/** 2: whole-model measurements carry their gain over the plan they would replace (`Measured.gain`). */
+export const CHECKPOINT_VERSION = 2;
 
 interface Entry {
   key: string;
