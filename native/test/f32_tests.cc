@@ -224,6 +224,15 @@ int RunF32Tests() {
     TestConv(isa, shape(3, 30, 3, 2, 1, 1), 1, 95, 97, seed++);   // (a 3x3 stem too)
     for (size_t hw : {1, 2, 3, 5, 7, 11})                           // 1x1 on small maps: the batch as one image
       TestConv(isa, shape(37, 21, 1, 1, 0, 1), 5, hw, hw, seed++);
+    // 1x1 on packed pixel blocks: expansions in place-sized maps (>= 512 pixels, one and several
+    // blocks a task, batch 1 split between threads, a partial A panel), projections on maps whose
+    // pixels do not fill whole segments (tile by tile), the batch as one image with K large.
+    TestConv(isa, shape(16, 40, 1, 1, 0, 1), 2, 32, 32, seed++);
+    TestConv(isa, shape(200, 210, 1, 1, 0, 1), 1, 24, 32, seed++);
+    TestConv(isa, shape(150, 157, 1, 1, 0, 1), 3, 16, 40, seed++);
+    TestConv(isa, shape(300, 22, 1, 1, 0, 1), 3, 9, 9, seed++);
+    TestConv(isa, shape(300, 22, 1, 1, 0, 1), 3, 5, 5, seed++);
+    TestConv(isa, shape(40, 90, 1, 1, 0, 1), 1, 7, 7, seed++);
     for (size_t n : {2, 3, 6, 7, 13})                              // 1x1 on 2x2 maps: image pairs (AVX2)
       TestConv(isa, shape(19, 13, 1, 1, 0, 1), n, 2, 2, seed++);
     TestConv(isa, shape(8, 8, 3, 2, 1, 8), 2, 17, 33, seed++);    // depthwise stride 2
