@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "common/batch-planes.h"
 #include "common/cpu.h"
 #include "common/threadpool.h"
 #include "kernels/f32-conv/f32-conv-direct.h"
@@ -207,14 +206,16 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
 
 // Pointwise (1x1, stride 1, unpadded, group 1) conv over packed blocks of pixels. Pixels are
 // q in [0, n * pixels): image q / pixels, pixel q % pixels; with batch_rows the batch is one image
-// of n * pixels (out is then [cout][n * pixels], one row per channel). A task packs a block of
+// of n * pixels, so that tiles span images (each tile's outputs go through a scratch tile to the
+// planes of its images). A task packs a block of
 // tiles (dk.segments x dk.width pixels each) tile-major, each tile its K rows contiguous, and
 // runs every A panel over the block:
 //  - the microkernel reads a tile's K rows as one run (in place, they lie a plane apart: on
 //    112x112 and 56x56 planes in 4 and 16 of L1's 64 sets, a page each);
 //  - the input is read as long runs of each channel (a block's pixels), not K runs of one tile;
 //  - maps whose pixels do not fill whole segments need no padded copy (14x14), and the batch as
-//    one image packs straight from the planes (no copy of the batch into rows: 7x7).
+//    one image is packed from and written to the planes (no copies of the batch into rows and
+//    back: 7x7, 1.0-1.18x).
 // Expansions (cout > K) sweep each A panel over the whole block (its kMR output rows written as
 // long runs; the block stays in L2); projections run every panel over one tile at a time (their
 // few panels reread it from L1), in blocks of long input runs.
@@ -239,7 +240,7 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
   std::vector<int32_t> offsets(gemm ? 0 : k);
   for (size_t p = 0; p < offsets.size(); ++p) offsets[p] = static_cast<int32_t>(p * tw);
   ParallelFor(images * blocks, 1, [&](size_t begin, size_t end) {
-    std::vector<float> buf(block * k * tw);
+    std::vector<float> buf(block * k * tw), tile_out(batch_rows ? kMR * tw : 0);
     DirectTile dt;
     for (size_t t = begin; t < end; ++t) {
       const size_t img = t / blocks, tb = (t % blocks) * block, te = std::min(tiles, tb + block);
@@ -264,21 +265,33 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
         }
       }
       auto run = [&](size_t mp, size_t tile) {
-        const size_t m0 = mp * kMR, q0 = tile * tw;
+        const size_t m0 = mp * kMR, q0 = tile * tw, mr = std::min(kMR, s.cout - m0), nc = std::min(tw, q1 - q0);
+        // The batch as one image: the tile's kMR x nc outputs go to a scratch tile, then to the
+        // planes of the images it spans (no batch of rows to copy back).
+        float* c = batch_rows ? tile_out.data() : oi + m0 * row + q0;
+        const size_t ldc = batch_rows ? tw : row;
         if (gemm) {  // a packed tile is a GEMM B panel: no tap offset table (1.03-1.2x)
           GemmEpilogue ep{pc.bias.data() + mp * kMR, nullptr, pc.min, pc.max};
-          dk.gemm(std::min(kMR, s.cout - m0), std::min(tw, q1 - q0), k, pc.a.data() + mp * k * kMR,
-                  buf.data() + (tile - tb) * k * tw, oi + m0 * row + q0, row, ep);
-          return;
+          dk.gemm(mr, nc, k, pc.a.data() + mp * k * kMR, buf.data() + (tile - tb) * k * tw, c, ldc, ep);
+        } else {
+          dt.count = std::min(dk.segments, (nc + width - 1) / width);
+          for (size_t v = 0; v < dt.count; ++v) {
+            dt.b[v] = buf.data() + (tile - tb) * k * tw + v * width;
+            dt.c[v] = c + v * width;
+            dt.len[v] = std::min(width, nc - v * width);
+          }
+          dk.direct(mr, k, pc.a.data() + mp * k * kMR, offsets.data(), dt, ldc, pc.bias.data() + mp * kMR, pc.min,
+                    pc.max);
         }
-        dt.count = std::min(dk.segments, (q1 - q0 + width - 1) / width);
-        for (size_t v = 0; v < dt.count; ++v) {
-          dt.b[v] = buf.data() + (tile - tb) * k * tw + v * width;
-          dt.c[v] = oi + m0 * row + q0 + v * width;
-          dt.len[v] = std::min(width, q1 - q0 - v * width);
+        if (!batch_rows) return;
+        for (size_t q = q0, j = 0; j < nc;) {
+          const size_t b = q / pixels, at = q % pixels, m = std::min(nc - j, pixels - at);
+          for (size_t r = 0; r < mr; ++r) {
+            std::memcpy(out + (b * s.cout + m0 + r) * pixels + at, tile_out.data() + r * tw + j, m * sizeof(float));
+          }
+          j += m;
+          q += m;
         }
-        dk.direct(std::min(kMR, s.cout - m0), k, pc.a.data() + mp * k * kMR, offsets.data(), dt, row,
-                  pc.bias.data() + mp * kMR, pc.min, pc.max);
       };
       if (panel_outer) {
         for (size_t mp = 0; mp < pc.m_panels; ++mp)
@@ -431,13 +444,9 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   }
   // Pointwise on small images whose pixels leave the direct kernel's segments (8 or 16 pixels)
   // partly empty (a 2x2 map fills a quarter of 16; 7x7 leaves a 1-pixel segment and a 1-segment
-  // tile, 1.05-1.2x on MobileNetV2's 7x7 layers at batch 16): the batch as one image of n * pixels,
-  // packed from the planes, its output rows copied back.
+  // tile, 1.05-1.2x on MobileNetV2's 7x7 layers at batch 16): the batch as one image of n * pixels.
   if (flat && s.group == 1 && n > 1 && pixels % width != 0 && pixels < 8 * width) {
-    std::vector<float> y(s.cout * n * pixels);
-    PackedPointwiseConv2d(uk, pc, x, n, pixels, true, y.data());
-    BatchRowsToPlanes(y.data(), n, s.cout, pixels, out);
-    return;
+    return PackedPointwiseConv2d(uk, pc, x, n, pixels, true, out);
   }
   // Packed pixel blocks where the direct path would copy the planes anyway (pixels not a multiple
   // of the segment width: 1.05-1.4x on MobileNetV2's 14x14 layers at batch 16) and for
