@@ -261,10 +261,10 @@ int RunF32Tests() {
     // rows and three vectors at a time), stride 1 and 2, odd and even sizes, ImageNet widths.
     for (size_t hw : {16, 17, 23, 31, 32, 33, 40, 41, 57, 112})
       for (size_t st : {1, 2}) TestConv(isa, shape(5, 5, 3, st, 1, 5), 2, hw, hw + st * 3, seed++);
-    // 3x3 pad 1 on output rows of 8 to 23 pixels (the AVX2 padded-copy kernel: 4 output rows at a
+    // 3x3 pad 1 on output rows of 8 to 31 pixels (the AVX2 padded-copy kernel: 4 output rows at a
     // time, a partial last block and vector) and on 4x4 planes (the AVX2 4x4 kernel: channel runs
     // of 32, a partial run), around and past their bounds.
-    for (size_t hw : {7, 8, 10, 13, 19, 22, 23, 24, 46, 47, 48})
+    for (size_t hw : {7, 8, 10, 13, 19, 22, 23, 24, 28, 31, 32, 46, 47, 48})
       for (size_t st : {1, 2}) TestConv(isa, shape(3, 3, 3, st, 1, 3), 2, hw + 1, hw, seed++);
     for (size_t c : {1, 31, 32, 33, 70}) TestConv(isa, shape(c, c, 3, 1, 1, c), 3, 4, 4, seed++);
     for (int i = 0; i < 40; ++i) {
