@@ -227,12 +227,18 @@ int RunF32Tests() {
     // 1x1 on packed pixel blocks: expansions in place-sized maps (>= 512 pixels, one and several
     // blocks a task, batch 1 split between threads, a partial A panel), projections on maps whose
     // pixels do not fill whole segments (tile by tile), the batch as one image with K large.
-    TestConv(isa, shape(16, 40, 1, 1, 0, 1), 2, 32, 32, seed++);
-    TestConv(isa, shape(200, 210, 1, 1, 0, 1), 1, 24, 32, seed++);
-    TestConv(isa, shape(150, 157, 1, 1, 0, 1), 3, 16, 40, seed++);
-    TestConv(isa, shape(300, 22, 1, 1, 0, 1), 3, 9, 9, seed++);
-    TestConv(isa, shape(300, 22, 1, 1, 0, 1), 3, 5, 5, seed++);
-    TestConv(isa, shape(40, 90, 1, 1, 0, 1), 1, 7, 7, seed++);
+    // Each also with the direct microkernel over the packed tiles (AVX-512's branch).
+    for (bool direct : {false, true}) {
+      f32::PackedPointwiseDirectForTesting(direct);
+      TestConv(isa, shape(16, 40, 1, 1, 0, 1), 2, 32, 32, seed++);
+      TestConv(isa, shape(200, 210, 1, 1, 0, 1), 1, 24, 32, seed++);
+      TestConv(isa, shape(150, 157, 1, 1, 0, 1), 3, 16, 40, seed++);
+      TestConv(isa, shape(300, 22, 1, 1, 0, 1), 3, 9, 9, seed++);
+      TestConv(isa, shape(300, 22, 1, 1, 0, 1), 3, 5, 5, seed++);
+      TestConv(isa, shape(40, 90, 1, 1, 0, 1), 1, 7, 7, seed++);
+      TestConv(isa, shape(24, 13, 1, 1, 0, 1), 2, 7, 7, seed++);
+    }
+    f32::PackedPointwiseDirectForTesting(false);
     for (size_t n : {2, 3, 6, 7, 13})                              // 1x1 on 2x2 maps: image pairs (AVX2)
       TestConv(isa, shape(19, 13, 1, 1, 0, 1), n, 2, 2, seed++);
     TestConv(isa, shape(8, 8, 3, 2, 1, 8), 2, 17, 33, seed++);    // depthwise stride 2

@@ -2,6 +2,7 @@
 #include "kernels/f32-conv/f32-conv.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "common/cpu.h"
@@ -204,6 +205,8 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
   });
 }
 
+std::atomic<bool> g_packed_direct{false};  // tests: PackedPointwiseDirectForTesting
+
 // Pointwise (1x1, stride 1, unpadded, group 1) conv over packed blocks of pixels. Pixels are
 // q in [0, n * pixels): image q / pixels, pixel q % pixels; with batch_rows the batch is one image
 // of n * pixels, so that tiles span images (each tile's outputs go through a scratch tile to the
@@ -236,7 +239,7 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
   const size_t blocks = (tiles + block - 1) / block;
   // Tiles of kNR pixels (8-lane paths: 3 segments of 8) run the GEMM microkernel, the packed
   // tile being its B panel; others (AVX-512: 6 segments of 16) the direct one over tap offsets.
-  const bool gemm = tw == kNR;
+  const bool gemm = tw == kNR && !g_packed_direct.load(std::memory_order_relaxed);
   std::vector<int32_t> offsets(gemm ? 0 : k);
   for (size_t p = 0; p < offsets.size(); ++p) offsets[p] = static_cast<int32_t>(p * tw);
   ParallelFor(images * blocks, 1, [&](size_t begin, size_t end) {
@@ -342,6 +345,8 @@ void PairedImagesConv2d(const ConvUkernels& dk, const PackedConv& pc, const floa
 }
 
 }  // namespace
+
+void PackedPointwiseDirectForTesting(bool on) { g_packed_direct.store(on); }
 
 size_t ConvOutDim(size_t in, size_t k, size_t stride, size_t pad0, size_t pad1, size_t dilation) {
   const size_t padded = in + pad0 + pad1, span = (k - 1) * dilation + 1;
