@@ -224,6 +224,21 @@ int RunF32Tests() {
     TestConv(isa, shape(3, 30, 3, 2, 1, 1), 1, 95, 97, seed++);   // (a 3x3 stem too)
     for (size_t hw : {1, 2, 3, 5, 7, 11})                           // 1x1 on small maps: the batch as one image
       TestConv(isa, shape(37, 21, 1, 1, 0, 1), 5, hw, hw, seed++);
+    // 1x1 on packed pixel blocks: expansions in place-sized maps (>= 512 pixels, one and several
+    // blocks a task, batch 1 split between threads, a partial A panel), projections on maps whose
+    // pixels do not fill whole segments (tile by tile), the batch as one image with K large.
+    // Each also with the direct microkernel over the packed tiles (AVX-512's branch).
+    for (bool direct : {false, true}) {
+      f32::PackedPointwiseDirectForTesting(direct);
+      TestConv(isa, shape(16, 40, 1, 1, 0, 1), 2, 32, 32, seed++);
+      TestConv(isa, shape(200, 210, 1, 1, 0, 1), 1, 24, 32, seed++);
+      TestConv(isa, shape(150, 157, 1, 1, 0, 1), 3, 16, 40, seed++);
+      TestConv(isa, shape(300, 22, 1, 1, 0, 1), 3, 9, 9, seed++);
+      TestConv(isa, shape(300, 22, 1, 1, 0, 1), 3, 5, 5, seed++);
+      TestConv(isa, shape(40, 90, 1, 1, 0, 1), 1, 7, 7, seed++);
+      TestConv(isa, shape(24, 13, 1, 1, 0, 1), 2, 7, 7, seed++);
+    }
+    f32::PackedPointwiseDirectForTesting(false);
     for (size_t n : {2, 3, 6, 7, 13})                              // 1x1 on 2x2 maps: image pairs (AVX2)
       TestConv(isa, shape(19, 13, 1, 1, 0, 1), n, 2, 2, seed++);
     TestConv(isa, shape(8, 8, 3, 2, 1, 8), 2, 17, 33, seed++);    // depthwise stride 2
@@ -252,10 +267,10 @@ int RunF32Tests() {
     // rows and three vectors at a time), stride 1 and 2, odd and even sizes, ImageNet widths.
     for (size_t hw : {16, 17, 23, 31, 32, 33, 40, 41, 57, 112})
       for (size_t st : {1, 2}) TestConv(isa, shape(5, 5, 3, st, 1, 5), 2, hw, hw + st * 3, seed++);
-    // 3x3 pad 1 on output rows of 8 to 23 pixels (the AVX2 padded-copy kernel: 4 output rows at a
+    // 3x3 pad 1 on output rows of 8 to 31 pixels (the AVX2 padded-copy kernel: 4 output rows at a
     // time, a partial last block and vector) and on 4x4 planes (the AVX2 4x4 kernel: channel runs
     // of 32, a partial run), around and past their bounds.
-    for (size_t hw : {7, 8, 10, 13, 19, 22, 23, 24, 46, 47, 48})
+    for (size_t hw : {7, 8, 10, 13, 19, 22, 23, 24, 28, 31, 32, 46, 47, 48})
       for (size_t st : {1, 2}) TestConv(isa, shape(3, 3, 3, st, 1, 3), 2, hw + 1, hw, seed++);
     for (size_t c : {1, 31, 32, 33, 70}) TestConv(isa, shape(c, c, 3, 1, 1, c), 3, 4, 4, seed++);
     for (int i = 0; i < 40; ++i) {

@@ -2,9 +2,9 @@
 #include "kernels/f32-conv/f32-conv.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
-#include "common/batch-planes.h"
 #include "common/cpu.h"
 #include "common/threadpool.h"
 #include "kernels/f32-conv/f32-conv-direct.h"
@@ -205,6 +205,108 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
   });
 }
 
+std::atomic<bool> g_packed_direct{false};  // tests: PackedPointwiseDirectForTesting
+
+// Pointwise (1x1, stride 1, unpadded, group 1) conv over packed blocks of pixels. Pixels are
+// q in [0, n * pixels): image q / pixels, pixel q % pixels; with batch_rows the batch is one image
+// of n * pixels, so that tiles span images (each tile's outputs go through a scratch tile to the
+// planes of its images). A task packs a block of
+// tiles (dk.segments x dk.width pixels each) tile-major, each tile its K rows contiguous, and
+// runs every A panel over the block:
+//  - the microkernel reads a tile's K rows as one run (in place, they lie a plane apart: on
+//    112x112 and 56x56 planes in 4 and 16 of L1's 64 sets, a page each);
+//  - the input is read as long runs of each channel (a block's pixels), not K runs of one tile;
+//  - maps whose pixels do not fill whole segments need no padded copy (14x14), and the batch as
+//    one image is packed from and written to the planes (no copies of the batch into rows and
+//    back: 7x7, 1.0-1.18x).
+// Expansions (cout > K) sweep each A panel over the whole block (its kMR output rows written as
+// long runs; the block stays in L2); projections run every panel over one tile at a time (their
+// few panels reread it from L1), in blocks of long input runs.
+void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, size_t n, size_t pixels,
+                           bool batch_rows, float* out) {
+  const ConvShape& s = pc.s;
+  const size_t k = pc.k, width = dk.width, tw = width * dk.segments;
+  const size_t images = batch_rows ? 1 : n, row = batch_rows ? n * pixels : pixels;  // pixels an image
+  const size_t tiles = (row + tw - 1) / tw;
+  const bool panel_outer = s.cout > k;
+  // Packed bytes a block (measured at batch 16: expansions alike from 200 KB to 1 MB, worse at
+  // 16-48 KB; projections best at about 1 MB, whole 28x28 maps), and enough blocks for every
+  // thread even at batch 1.
+  const size_t budget = panel_outer ? (256 << 10) : (1 << 20);
+  const size_t threads = static_cast<size_t>(ThreadCount());
+  const size_t want = std::min(tiles, std::max<size_t>(1, (2 * threads + images - 1) / images));
+  const size_t block = std::max<size_t>(1, std::min((tiles + want - 1) / want, budget / (k * tw * sizeof(float))));
+  const size_t blocks = (tiles + block - 1) / block;
+  // Tiles of kNR pixels (8-lane paths: 3 segments of 8) run the GEMM microkernel, the packed
+  // tile being its B panel; others (AVX-512: 6 segments of 16) the direct one over tap offsets.
+  const bool gemm = tw == kNR && !g_packed_direct.load(std::memory_order_relaxed);
+  std::vector<int32_t> offsets(gemm ? 0 : k);
+  for (size_t p = 0; p < offsets.size(); ++p) offsets[p] = static_cast<int32_t>(p * tw);
+  ParallelFor(images * blocks, 1, [&](size_t begin, size_t end) {
+    std::vector<float> buf(block * k * tw), tile_out(batch_rows ? kMR * tw : 0);
+    DirectTile dt;
+    for (size_t t = begin; t < end; ++t) {
+      const size_t img = t / blocks, tb = (t % blocks) * block, te = std::min(tiles, tb + block);
+      const float* xi = x + img * s.cin * pixels;
+      float* oi = out + img * s.cout * row;
+      const size_t q1 = std::min(row, te * tw);  // the block's pixels end
+      for (size_t c = 0; c < k; ++c) {           // channel by channel: long runs of each plane
+        for (size_t tile = tb; tile < te; ++tile) {
+          float* d = buf.data() + ((tile - tb) * k + c) * tw;
+          const size_t q0 = tile * tw, len = std::min(q1, q0 + tw) - q0;
+          if (!batch_rows) {
+            std::memcpy(d, xi + c * pixels + q0, len * sizeof(float));
+          } else {
+            for (size_t q = q0, j = 0; j < len;) {  // the pieces of the images the tile spans
+              const size_t b = q / pixels, at = q % pixels, m = std::min(len - j, pixels - at);
+              std::memcpy(d + j, x + (b * s.cin + c) * pixels + at, m * sizeof(float));
+              j += m;
+              q += m;
+            }
+          }
+          if (len < tw) std::memset(d + len, 0, (tw - len) * sizeof(float));
+        }
+      }
+      auto run = [&](size_t mp, size_t tile) {
+        const size_t m0 = mp * kMR, q0 = tile * tw, mr = std::min(kMR, s.cout - m0), nc = std::min(tw, q1 - q0);
+        // The batch as one image: the tile's kMR x nc outputs go to a scratch tile, then to the
+        // planes of the images it spans (no batch of rows to copy back).
+        float* c = batch_rows ? tile_out.data() : oi + m0 * row + q0;
+        const size_t ldc = batch_rows ? tw : row;
+        if (gemm) {  // a packed tile is a GEMM B panel: no tap offset table (1.03-1.2x)
+          GemmEpilogue ep{pc.bias.data() + mp * kMR, nullptr, pc.min, pc.max};
+          dk.gemm(mr, nc, k, pc.a.data() + mp * k * kMR, buf.data() + (tile - tb) * k * tw, c, ldc, ep);
+        } else {
+          dt.count = std::min(dk.segments, (nc + width - 1) / width);
+          for (size_t v = 0; v < dt.count; ++v) {
+            dt.b[v] = buf.data() + (tile - tb) * k * tw + v * width;
+            dt.c[v] = c + v * width;
+            dt.len[v] = std::min(width, nc - v * width);
+          }
+          dk.direct(mr, k, pc.a.data() + mp * k * kMR, offsets.data(), dt, ldc, pc.bias.data() + mp * kMR, pc.min,
+                    pc.max);
+        }
+        if (!batch_rows) return;
+        for (size_t q = q0, j = 0; j < nc;) {
+          const size_t b = q / pixels, at = q % pixels, m = std::min(nc - j, pixels - at);
+          for (size_t r = 0; r < mr; ++r) {
+            std::memcpy(out + (b * s.cout + m0 + r) * pixels + at, tile_out.data() + r * tw + j, m * sizeof(float));
+          }
+          j += m;
+          q += m;
+        }
+      };
+      if (panel_outer) {
+        for (size_t mp = 0; mp < pc.m_panels; ++mp)
+          for (size_t tile = tb; tile < te; ++tile) run(mp, tile);
+      } else {
+        for (size_t tile = tb; tile < te; ++tile)
+          for (size_t mp = 0; mp < pc.m_panels; ++mp) run(mp, tile);
+      }
+    }
+  });
+}
+
 // 1x1, stride 1, unpadded conv (group 1) on maps of 4 pixels (2x2): segments of two images,
 // image 2i in the low half of the lanes and 2i + 1 in the high half, read and written in place
 // (the batch-as-one-image copies cost as much as the conv on these maps). Tasks: tiles of
@@ -243,6 +345,8 @@ void PairedImagesConv2d(const ConvUkernels& dk, const PackedConv& pc, const floa
 }
 
 }  // namespace
+
+void PackedPointwiseDirectForTesting(bool on) { g_packed_direct.store(on); }
 
 size_t ConvOutDim(size_t in, size_t k, size_t stride, size_t pad0, size_t pad1, size_t dilation) {
   const size_t padded = in + pad0 + pad1, span = (k - 1) * dilation + 1;
@@ -338,21 +442,25 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   const size_t pixels = ho * wo;
   if (n == 0 || pixels == 0) return;
   const bool flat = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
-  // Pointwise on small images whose pixels leave the direct kernel's segments (8 or 16 pixels)
-  // partly empty (a 2x2 map fills a quarter of 16; 7x7 leaves a 1-pixel segment and a 1-segment
-  // tile, 1.05-1.2x on MobileNetV2's 7x7 layers at batch 16): the batch as one image of n * pixels.
-  // Larger maps lose more to the two copies than they gain (0.7-0.95x at 14x14).
   const ConvUkernels& uk = ConvUkernelsFor(ActiveIsa());
   const size_t width = uk.width;
   if (flat && s.group == 1 && n > 1 && pixels == 4 && uk.halves != nullptr) {
     return PairedImagesConv2d(uk, pc, x, n, out);
   }
+  // Pointwise on small images whose pixels leave the direct kernel's segments (8 or 16 pixels)
+  // partly empty (a 2x2 map fills a quarter of 16; 7x7 leaves a 1-pixel segment and a 1-segment
+  // tile, 1.05-1.2x on MobileNetV2's 7x7 layers at batch 16): the batch as one image of n * pixels.
   if (flat && s.group == 1 && n > 1 && pixels % width != 0 && pixels < 8 * width) {
-    std::vector<float> rows(s.cin * n * pixels), y(s.cout * n * pixels);
-    PlanesToBatchRows(x, n, s.cin, pixels, rows.data());
-    Conv2d(pc, rows.data(), 1, 1, n * pixels, y.data());
-    BatchRowsToPlanes(y.data(), n, s.cout, pixels, out);
-    return;
+    return PackedPointwiseConv2d(uk, pc, x, n, pixels, true, out);
+  }
+  // Packed pixel blocks where the direct path would copy the planes anyway (pixels not a multiple
+  // of the segment width: 1.05-1.4x on MobileNetV2's 14x14 layers at batch 16) and for
+  // expansions of maps of at least kPackedExpandPixels (112x112 to 28x28: 1.05-1.25x, measured
+  // with the input out of the caches, as in a network). Projections read in place (packing them
+  // measured 0.75-1.25x) and so do smaller maps (0.9x at 8x8, where the input stays in L1).
+  constexpr size_t kPackedExpandPixels = 512;
+  if (flat && s.group == 1 && (pixels % width != 0 || (s.cout > pc.k && pixels >= kPackedExpandPixels))) {
+    return PackedPointwiseConv2d(uk, pc, x, n, pixels, false, out);
   }
   // Direct path unless output rows are too short for 8-pixel segments (then im2col panels of
   // kNR pixels spanning rows waste fewer lanes).

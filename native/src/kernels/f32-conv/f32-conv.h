@@ -34,6 +34,11 @@ PackedConv PackConv(const float* weight, const float* bias, const ConvShape& s, 
 // x [n, cin, h, w] -> out [n, cout, ho, wo].
 void Conv2d(const PackedConv& packed, const float* x, size_t n, size_t h, size_t w, float* out);
 
+// Tests only: pointwise convs on packed pixel blocks run the direct microkernel over tap offsets
+// even where the packed tile is a GEMM B panel (8-lane paths), so that the branch the AVX-512
+// path takes (16-lane segments, no GEMM panel of that width) is checked on every machine.
+void PackedPointwiseDirectForTesting(bool on);
+
 // Im2col of output pixels [p0, p0 + pc) (pc <= kNR) of one image, channels of one group
 // starting at x, into a K x kNR B panel (columns past pc zeroed).
 void PackIm2colPanel(const float* x, size_t h, size_t w, const ConvShape& s, size_t wo, size_t p0,
