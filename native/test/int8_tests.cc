@@ -152,6 +152,34 @@ void ConvCase(uint32_t seed, bool extreme, int kind = -1) {
   else CompareIsas<float>(what, out, [&](float* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
 }
 
+// Pointwise convs on maps of hundreds to thousands of pixels: the direct path's panel blocks
+// (several blocks a plane, a partial last panel, a partial last block) and, with K past 512,
+// the K-blocked panels; groups of 1 or 2, any image count.
+void PointwiseBlocksCase(uint32_t seed, bool extreme) {
+  Case c(seed);
+  Q8ConvShape s;
+  s.group = c.Int(0, 4) ? 1 : 2;
+  s.cin = s.group * (c.Int(0, 5) ? c.Int(1, 70) : c.Int(513, 560));
+  s.cout = s.group * c.Int(1, 45);
+  const size_t n = c.Int(1, 3), h = c.Int(9, 70), w = c.Int(9, 70);
+  const bool u8 = c.Int(0, 1);
+  Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), u8);
+  std::vector<int8_t> wt(s.cout * (s.cin / s.group));
+  std::vector<int32_t> bias(s.cout);
+  std::vector<uint8_t> x(n * s.cin * h * w);
+  for (auto& v : wt) v = extreme ? (c.Int(0, 1) ? -128 : 127) : c.Int(-128, 127);
+  for (auto& v : bias) v = c.Int(-100000, 100000);
+  for (auto& v : x) v = extreme ? 255 : c.Int(0, 255);
+  if (extreme) q.inputZero = 0;
+  Q8PackedConv conv(s, wt.data(), c.Int(0, 3) ? bias.data() : nullptr, q);
+  char what[160];
+  std::snprintf(what, sizeof what, "pointwise blocks seed=%u n=%zu cin=%zu cout=%zu g=%zu h=%zu w=%zu %s", seed, n, s.cin,
+                s.cout, s.group, h, w, u8 ? "u8" : "f32");
+  const size_t out = n * s.cout * h * w;
+  if (u8) CompareIsas<uint8_t>(what, out, [&](uint8_t* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+  else CompareIsas<float>(what, out, [&](float* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+}
+
 void GemmCase(uint32_t seed, size_t m, size_t n, size_t k, bool extreme) {
   Case c(seed);
   const bool u8 = c.Int(0, 1);
@@ -235,6 +263,8 @@ int RunInt8Tests() {
   for (uint32_t seed = 5000; seed <= 5300; ++seed) ConvCase(seed, false, 4);
   for (uint32_t seed = 5500; seed <= 5540; ++seed) ConvCase(seed, true, 4);
   for (uint32_t seed = 6000; seed <= 6150; ++seed) ConvCase(seed, false, 1);  // a third on small maps
+  for (uint32_t seed = 6500; seed <= 6560; ++seed) PointwiseBlocksCase(seed, false);
+  for (uint32_t seed = 6600; seed <= 6610; ++seed) PointwiseBlocksCase(seed, true);
   uint32_t seed = 2000;
   for (size_t k : {1, 2, 15, 16, 17, 511, 512, 513, 1024, 4096}) {
     for (size_t m : {1, 15, 16, 17, 33}) {

@@ -1,6 +1,8 @@
 // q8 conv driver: the input of one image and group is copied once into a buffer padded with
 // xZero; 16-pixel panels of the (implicit) im2col matrix are gathered from it straight into the
 // microkernels' pair-interleaved int16 layout, then run through the packed GEMM of the group.
+// Pointwise convs read their panels from the planes and run them a block (16 KiB of panels) at
+// a time, each row block of the weights over the whole block (Q8ComputePanels).
 // Threads split (image, group) pairs, or the panels of one image when there are few.
 #include <algorithm>
 #include <cstring>
@@ -160,7 +162,15 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   // One output channel per group (depthwise): rows computed directly from the padded input.
   const Q8DwRowFn dw_row = pw.m() == 1 && !direct ? Q8DwRowFor(ActiveIsa(), s.stride_w) : nullptr;
   const std::vector<Q8PanelRuns> runs = direct || dw_row ? std::vector<Q8PanelRuns>() : PanelRuns(s, ho, wo, wp);
-  const size_t units = dw_row ? ho : panels;  // work items of one (image, group)
+  // Pointwise (direct): panels packed a block at a time, each row block of the weights swept over
+  // the block (output rows written as runs of the block's pixels, not 16 at a time).
+  const size_t panel_elems = Q8PanelSize(pw.k());
+  size_t block_panels = 1;
+  if (direct) {
+    constexpr size_t kBlockBytes = 16384;  // half of L1: the block's panels stay there
+    block_panels = std::max<size_t>(1, std::min(panels, kBlockBytes / (panel_elems * sizeof(int16_t))));
+  }
+  const size_t units = dw_row ? ho : (panels + block_panels - 1) / block_panels;  // work items of one (image, group)
 
   // Copies image b, group g into a padded buffer whose padding already holds xZero.
   auto pad = [&](size_t b, size_t g, uint8_t* buf) {
@@ -177,6 +187,18 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
       for (size_t oy = j0; oy < j1; ++oy) {
         dw_row(padded + kFrontSlack + oy * s.stride_h * wp, koff.data(), k, pw.weights(g), pw.bias(g)[0],
                pw.scales(g)[0], pw.quant().output, wo, og + oy * wo * elem);
+      }
+      return;
+    }
+    if (direct) {
+      for (size_t u = j0; u < j1; ++u) {
+        const size_t first = u * block_panels, count = std::min(block_panels, panels - first);
+        for (size_t j = 0; j < count; ++j) {
+          const size_t p0 = (first + j) * kQ8Nr;
+          uk->pack_panel(xg + p0, h * w, k, std::min(kQ8Nr, pixels - p0), panel + j * panel_elems);
+        }
+        const size_t np_last = std::min(kQ8Nr, pixels - (first + count - 1) * kQ8Nr);
+        Q8ComputePanels(*uk, pw, g, panel, panel_elems, count, np_last, acc, og + first * kQ8Nr * elem, pixels);
       }
       return;
     }
@@ -197,7 +219,7 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   if (jobs >= 2 * static_cast<size_t>(ThreadCount())) {  // enough images x groups: one each
     ParallelFor(jobs, 1, [&](size_t begin, size_t end) {
       auto buf = padded_buffer();
-      Q8Scratch<int16_t> panel(Q8PanelSize(pw.k()));
+      Q8Scratch<int16_t> panel(panel_elems * block_panels);
       Q8Scratch<int32_t> acc(pw.mb() * kQ8Nr);
       for (size_t job = begin; job < end; ++job) {
         if (!direct) pad(job / s.group, job % s.group, buf->get());
@@ -210,7 +232,7 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   for (size_t job = 0; job < jobs; ++job) {
     if (!direct) pad(job / s.group, job % s.group, buf->get());
     ParallelFor(units, 2, [&](size_t j0, size_t j1) {
-      Q8Scratch<int16_t> panel(Q8PanelSize(pw.k()));
+      Q8Scratch<int16_t> panel(panel_elems * block_panels);
       Q8Scratch<int32_t> acc(pw.mb() * kQ8Nr);
       run_panels(job / s.group, job % s.group, buf->get(), j0, j1, panel.get(), acc.get());
     });

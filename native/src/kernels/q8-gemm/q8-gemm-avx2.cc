@@ -90,9 +90,43 @@ void Gemm1x16(size_t kpairs, const int32_t* w, const int16_t* panel, const int32
   _mm256_store_si256(reinterpret_cast<__m256i*>(acc + 8), _mm256_add_epi32(c1, d1));
 }
 
+// Gemm4x16 from the bias, its 4 x 16 accumulators requantized in registers (Q8StoreAccU8's
+// operations) and the first `rows` rows stored: no accumulator tile in memory.
+void Gemm4x16U8(size_t kpairs, const int32_t* w, const int16_t* panel, const int32_t* bias, const float* scales,
+                const Q8Output& o, size_t rows, size_t np, uint8_t* out, size_t row_stride) {
+  __m256i c00, c01, c10, c11, c20, c21, c30, c31;
+  c00 = c01 = _mm256_set1_epi32(bias[0]);
+  c10 = c11 = _mm256_set1_epi32(bias[1]);
+  c20 = c21 = _mm256_set1_epi32(bias[2]);
+  c30 = c31 = _mm256_set1_epi32(bias[3]);
+  for (size_t p = 0; p < kpairs; ++p) {
+    const __m256i x0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(panel));
+    const __m256i x1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(panel + 16));
+    const __m256i w0 = _mm256_set1_epi32(w[0]);
+    c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x0, w0));
+    c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x1, w0));
+    const __m256i w1 = _mm256_set1_epi32(w[1]);
+    c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x0, w1));
+    c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x1, w1));
+    const __m256i w2 = _mm256_set1_epi32(w[2]);
+    c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x0, w2));
+    c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x1, w2));
+    const __m256i w3 = _mm256_set1_epi32(w[3]);
+    c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x0, w3));
+    c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x1, w3));
+    panel += 32;
+    w += 4;
+  }
+  const Q8RequantAvx2 rq(o);
+  Q8StoreU8x16(rq.U8x16(c00, c01, scales[0]), np, out, 1);
+  if (rows > 1) Q8StoreU8x16(rq.U8x16(c10, c11, scales[1]), np, out + row_stride, 1);
+  if (rows > 2) Q8StoreU8x16(rq.U8x16(c20, c21, scales[2]), np, out + 2 * row_stride, 1);
+  if (rows > 3) Q8StoreU8x16(rq.U8x16(c30, c31, scales[3]), np, out + 3 * row_stride, 1);
+}
+
 }  // namespace
 
-const Q8GemmUkernels kQ8GemmAvx2 = {
-    2, 4, Gemm4x16, Gemm1x16, Q8PackPanel<Q8PairStep>, Q8PackPanelRuns<Q8PairStep>, Q8StoreAccU8, Q8StoreAccF32};
+const Q8GemmUkernels kQ8GemmAvx2 = {2,       4,     Gemm4x16,   Gemm1x16, Q8PackPanel<Q8PairStep>, Q8PackPanelRuns<Q8PairStep>,
+                                    Q8StoreAccU8, Q8StoreAccF32, nullptr, false, Gemm4x16U8};
 
 }  // namespace layerq

@@ -100,6 +100,46 @@ void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, siz
   }
 }
 
+void Q8ComputePanels(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, size_t g, const int16_t* panels,
+                     size_t panel_stride, size_t count, size_t np_last, int32_t* acc, void* out, size_t row_stride) {
+  const bool octs = uk.kstep == 8, quads = uk.kstep == 4;
+  const size_t mr = octs || quads ? uk.mr : packed.mr();
+  const size_t steps = octs ? packed.kocts() : quads ? packed.kquads() : packed.kpairs();
+  const size_t elem = packed.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
+  if (steps > (octs ? kKcSteps / 2 : kKcSteps)) {  // K blocked: panel by panel
+    for (size_t j = 0; j < count; ++j) {
+      Q8ComputePanel(uk, packed, g, panels + j * panel_stride, j + 1 == count ? np_last : kQ8Nr, acc,
+                     static_cast<uint8_t*>(out) + j * kQ8Nr * elem, row_stride, 1);
+    }
+    return;
+  }
+  const size_t row_words = octs ? 2 : 1, blocks = (packed.m() + mr - 1) / mr;
+  const int32_t* w = octs ? packed.octs(g) : quads ? packed.quads(g) : packed.weights(g);
+  const int32_t* bias = uk.signed_quads ? packed.quad_bias(g) : packed.bias(g);
+  auto gemm = mr == 1 ? uk.gemm_1x16 : uk.gemm;
+  const float* scales = packed.scales(g);
+  const Q8Output& o = packed.quant().output;
+  for (size_t b = 0; b < blocks; ++b) {
+    const size_t c0 = b * mr, rows = std::min(mr, packed.m() - c0);
+    for (size_t j = 0; j < count; ++j) {
+      const size_t np = j + 1 == count ? np_last : kQ8Nr;
+      if (o.kind == Q8OutputKind::kUint8 && uk.gemm_u8 && mr == uk.mr) {
+        uk.gemm_u8(steps, w + b * steps * mr * row_words, panels + j * panel_stride, bias + c0, scales + c0, o, rows, np,
+                   static_cast<uint8_t*>(out) + c0 * row_stride + j * kQ8Nr, row_stride);
+        continue;
+      }
+      gemm(steps, w + b * steps * mr * row_words, panels + j * panel_stride, bias + c0, acc, true);
+      if (o.kind == Q8OutputKind::kUint8) {
+        uk.store_u8(acc, rows, np, scales + c0, o, static_cast<uint8_t*>(out) + c0 * row_stride + j * kQ8Nr,
+                    row_stride, 1);
+      } else {
+        uk.store_f32(acc, rows, np, scales + c0, o, static_cast<float*>(out) + c0 * row_stride + j * kQ8Nr,
+                     row_stride, 1);
+      }
+    }
+  }
+}
+
 void Q8Gemm(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out) {
   if (packed.groups() != 1) throw std::invalid_argument("q8 gemm: packed weights have groups");
   const Q8GemmUkernels* uk = Q8GemmUkernelsFor(ActiveIsa());

@@ -173,6 +173,10 @@ struct Q8GemmUkernels {
   const Q8GemmUkernels* one_row = nullptr;
   // Quads hold x - 128 as int8 (sdot): the GEMM starts from the packed quad bias.
   bool signed_quads = false;
+  // `gemm` from the bias (init) fused with `store_u8` (rows, np, out, row_stride; column stride
+  // 1), the accumulators requantized in registers; null: gemm then store_u8.
+  void (*gemm_u8)(size_t steps, const int32_t* w, const int16_t* panel, const int32_t* bias, const float* scales,
+                  const Q8Output& o, size_t rows, size_t np, uint8_t* out, size_t row_stride) = nullptr;
 };
 
 // int16 elements of an activation panel of K values, enough for every step layout above.
@@ -223,6 +227,13 @@ class Q8Scratch {
 void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, size_t g,
                     const int16_t* panel, size_t np, int32_t* acc, void* out, size_t row_stride,
                     size_t col_stride);
+
+// The same for `count` consecutive panels (panel j at panels + j * panel_stride, output columns
+// [16 j, 16 j + 16), the last one np_last wide), row block by row block: each output row is
+// written as one run of 16 * count pixels, and one row block's weights stay in L1 while it
+// sweeps the panels. Sums in the same order as Q8ComputePanel (bit-identical).
+void Q8ComputePanels(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, size_t g, const int16_t* panels,
+                     size_t panel_stride, size_t count, size_t np_last, int32_t* acc, void* out, size_t row_stride);
 
 // out[M rows of A][N] = A (uint8 [rows][K]) x packed^T, one group; see qgemm in the TS API.
 void Q8Gemm(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out);
