@@ -85,6 +85,26 @@ Q8QuantParams RandomQuant(Case& c, size_t channels, bool per_channel, bool u8_ou
 // 1 or 2 (MobileNet's), some on 4x4, 2x2 and h x 16 maps (the AVX2 small-plane kernels). Depthwise
 // cases cover the channel blocks (16 channels) with tails, planes from 1 pixel up, any stride,
 // pad and dilation.
+// Random weights, bias (or none), input and quantization for conv `s` on n x h x w maps, drawn
+// from `c` (extreme: saturating values, zero input offset), and every ISA compared with the
+// scalar reference; `what` names the case in failures.
+void CompareRandomConv(Case& c, const Q8ConvShape& s, size_t n, size_t h, size_t w, bool extreme, const char* what) {
+  const bool u8 = c.Int(0, 1);
+  Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), u8);
+  std::vector<int8_t> wt(s.cout * (s.cin / s.group) * s.kh * s.kw);
+  std::vector<int32_t> bias(s.cout);
+  std::vector<uint8_t> x(n * s.cin * h * w);
+  for (auto& v : wt) v = extreme ? (c.Int(0, 1) ? -128 : 127) : c.Int(-128, 127);
+  for (auto& v : bias) v = c.Int(-100000, 100000);
+  for (auto& v : x) v = extreme ? 255 : c.Int(0, 255);
+  if (extreme) q.inputZero = 0;
+  Q8PackedConv conv(s, wt.data(), c.Int(0, 3) ? bias.data() : nullptr, q);
+  const size_t out = n * s.cout * s.OutH(h) * s.OutW(w);
+  const std::string label = std::string(what) + (u8 ? " u8" : " f32");
+  if (u8) CompareIsas<uint8_t>(label, out, [&](uint8_t* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+  else CompareIsas<float>(label, out, [&](float* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+}
+
 void ConvCase(uint32_t seed, bool extreme, int kind = -1) {
   Case c(seed);
   Q8ConvShape s;
@@ -133,23 +153,11 @@ void ConvCase(uint32_t seed, bool extreme, int kind = -1) {
   const size_t n = side == 4 ? c.Int(8, 10) : c.Int(1, 3);  // the 4x4 kernel runs from 8 images
   const size_t h = side ? side : c.Int(min_h, 20);
   const size_t w = side ? side : shape == 2 ? 16 : c.Int(min_w, depthwise && c.Int(0, 3) == 0 ? 40 : 23);
-  const bool u8 = c.Int(0, 1);
-  Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), u8);
-  std::vector<int8_t> wt(s.cout * (s.cin / s.group) * s.kh * s.kw);
-  std::vector<int32_t> bias(s.cout);
-  std::vector<uint8_t> x(n * s.cin * h * w);
-  for (auto& v : wt) v = extreme ? (c.Int(0, 1) ? -128 : 127) : c.Int(-128, 127);
-  for (auto& v : bias) v = c.Int(-100000, 100000);
-  for (auto& v : x) v = extreme ? 255 : c.Int(0, 255);
-  if (extreme) q.inputZero = 0;
-  Q8PackedConv conv(s, wt.data(), c.Int(0, 3) ? bias.data() : nullptr, q);
-  const size_t out = n * s.cout * s.OutH(h) * s.OutW(w);
   char what[256];
-  std::snprintf(what, sizeof what, "conv seed=%u n=%zu cin=%zu cout=%zu g=%zu h=%zu w=%zu k=%zux%zu s=%zu,%zu p=%zu,%zu,%zu,%zu d=%zu,%zu %s",
+  std::snprintf(what, sizeof what, "conv seed=%u n=%zu cin=%zu cout=%zu g=%zu h=%zu w=%zu k=%zux%zu s=%zu,%zu p=%zu,%zu,%zu,%zu d=%zu,%zu",
                 seed, n, s.cin, s.cout, s.group, h, w, s.kh, s.kw, s.stride_h, s.stride_w, s.pad_top,
-                s.pad_left, s.pad_bottom, s.pad_right, s.dilation_h, s.dilation_w, u8 ? "u8" : "f32");
-  if (u8) CompareIsas<uint8_t>(what, out, [&](uint8_t* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
-  else CompareIsas<float>(what, out, [&](float* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+                s.pad_left, s.pad_bottom, s.pad_right, s.dilation_h, s.dilation_w);
+  CompareRandomConv(c, s, n, h, w, extreme, what);
 }
 
 // Pointwise convs on maps of hundreds to thousands of pixels: the direct path's panel blocks
@@ -162,22 +170,10 @@ void PointwiseBlocksCase(uint32_t seed, bool extreme) {
   s.cin = s.group * (c.Int(0, 5) ? c.Int(1, 70) : c.Int(513, 560));
   s.cout = s.group * c.Int(1, 45);
   const size_t n = c.Int(1, 3), h = c.Int(9, 70), w = c.Int(9, 70);
-  const bool u8 = c.Int(0, 1);
-  Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), u8);
-  std::vector<int8_t> wt(s.cout * (s.cin / s.group));
-  std::vector<int32_t> bias(s.cout);
-  std::vector<uint8_t> x(n * s.cin * h * w);
-  for (auto& v : wt) v = extreme ? (c.Int(0, 1) ? -128 : 127) : c.Int(-128, 127);
-  for (auto& v : bias) v = c.Int(-100000, 100000);
-  for (auto& v : x) v = extreme ? 255 : c.Int(0, 255);
-  if (extreme) q.inputZero = 0;
-  Q8PackedConv conv(s, wt.data(), c.Int(0, 3) ? bias.data() : nullptr, q);
   char what[160];
-  std::snprintf(what, sizeof what, "pointwise blocks seed=%u n=%zu cin=%zu cout=%zu g=%zu h=%zu w=%zu %s", seed, n, s.cin,
-                s.cout, s.group, h, w, u8 ? "u8" : "f32");
-  const size_t out = n * s.cout * h * w;
-  if (u8) CompareIsas<uint8_t>(what, out, [&](uint8_t* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
-  else CompareIsas<float>(what, out, [&](float* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+  std::snprintf(what, sizeof what, "pointwise blocks seed=%u n=%zu cin=%zu cout=%zu g=%zu h=%zu w=%zu", seed, n, s.cin, s.cout,
+                s.group, h, w);
+  CompareRandomConv(c, s, n, h, w, extreme, what);
 }
 
 void GemmCase(uint32_t seed, size_t m, size_t n, size_t k, bool extreme) {

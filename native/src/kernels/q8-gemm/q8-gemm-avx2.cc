@@ -14,24 +14,11 @@
 namespace layerq {
 namespace {
 
-void Gemm4x16(size_t kpairs, const int32_t* w, const int16_t* panel, const int32_t* bias,
-              int32_t* acc, bool init) {
-  __m256i c00, c01, c10, c11, c20, c21, c30, c31;
-  if (init) {
-    c00 = c01 = _mm256_set1_epi32(bias[0]);
-    c10 = c11 = _mm256_set1_epi32(bias[1]);
-    c20 = c21 = _mm256_set1_epi32(bias[2]);
-    c30 = c31 = _mm256_set1_epi32(bias[3]);
-  } else {
-    c00 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 0));
-    c01 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 8));
-    c10 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 16));
-    c11 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 24));
-    c20 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 32));
-    c21 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 40));
-    c30 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 48));
-    c31 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 56));
-  }
+// The 4 x 16 tile's k loop: rows r of w (pairs of int16 weights as int32) against the panel's
+// 16 pixels, row r accumulated into c<r>0 (pixels 0-7) and c<r>1 (pixels 8-15).
+inline __attribute__((always_inline)) void Madd4x16(size_t kpairs, const int32_t* w, const int16_t* panel, __m256i& c00,
+                                                    __m256i& c01, __m256i& c10, __m256i& c11, __m256i& c20, __m256i& c21,
+                                                    __m256i& c30, __m256i& c31) {
   for (size_t p = 0; p < kpairs; ++p) {
     const __m256i x0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(panel));
     const __m256i x1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(panel + 16));
@@ -50,6 +37,27 @@ void Gemm4x16(size_t kpairs, const int32_t* w, const int16_t* panel, const int32
     panel += 32;
     w += 4;
   }
+}
+
+void Gemm4x16(size_t kpairs, const int32_t* w, const int16_t* panel, const int32_t* bias,
+              int32_t* acc, bool init) {
+  __m256i c00, c01, c10, c11, c20, c21, c30, c31;
+  if (init) {
+    c00 = c01 = _mm256_set1_epi32(bias[0]);
+    c10 = c11 = _mm256_set1_epi32(bias[1]);
+    c20 = c21 = _mm256_set1_epi32(bias[2]);
+    c30 = c31 = _mm256_set1_epi32(bias[3]);
+  } else {
+    c00 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 0));
+    c01 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 8));
+    c10 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 16));
+    c11 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 24));
+    c20 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 32));
+    c21 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 40));
+    c30 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 48));
+    c31 = _mm256_load_si256(reinterpret_cast<const __m256i*>(acc + 56));
+  }
+  Madd4x16(kpairs, w, panel, c00, c01, c10, c11, c20, c21, c30, c31);
   _mm256_store_si256(reinterpret_cast<__m256i*>(acc + 0), c00);
   _mm256_store_si256(reinterpret_cast<__m256i*>(acc + 8), c01);
   _mm256_store_si256(reinterpret_cast<__m256i*>(acc + 16), c10);
@@ -99,24 +107,7 @@ void Gemm4x16U8(size_t kpairs, const int32_t* w, const int16_t* panel, const int
   c10 = c11 = _mm256_set1_epi32(bias[1]);
   c20 = c21 = _mm256_set1_epi32(bias[2]);
   c30 = c31 = _mm256_set1_epi32(bias[3]);
-  for (size_t p = 0; p < kpairs; ++p) {
-    const __m256i x0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(panel));
-    const __m256i x1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(panel + 16));
-    const __m256i w0 = _mm256_set1_epi32(w[0]);
-    c00 = _mm256_add_epi32(c00, _mm256_madd_epi16(x0, w0));
-    c01 = _mm256_add_epi32(c01, _mm256_madd_epi16(x1, w0));
-    const __m256i w1 = _mm256_set1_epi32(w[1]);
-    c10 = _mm256_add_epi32(c10, _mm256_madd_epi16(x0, w1));
-    c11 = _mm256_add_epi32(c11, _mm256_madd_epi16(x1, w1));
-    const __m256i w2 = _mm256_set1_epi32(w[2]);
-    c20 = _mm256_add_epi32(c20, _mm256_madd_epi16(x0, w2));
-    c21 = _mm256_add_epi32(c21, _mm256_madd_epi16(x1, w2));
-    const __m256i w3 = _mm256_set1_epi32(w[3]);
-    c30 = _mm256_add_epi32(c30, _mm256_madd_epi16(x0, w3));
-    c31 = _mm256_add_epi32(c31, _mm256_madd_epi16(x1, w3));
-    panel += 32;
-    w += 4;
-  }
+  Madd4x16(kpairs, w, panel, c00, c01, c10, c11, c20, c21, c30, c31);
   const Q8RequantAvx2 rq(o);
   Q8StoreU8x16(rq.U8x16(c00, c01, scales[0]), np, out, 1);
   if (rows > 1) Q8StoreU8x16(rq.U8x16(c10, c11, scales[1]), np, out + row_stride, 1);
