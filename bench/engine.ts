@@ -34,19 +34,23 @@ async function main(): Promise<void> {
   const decodeRate = (1000 * images.count) / (performance.now() - t0);
   const x = images.batch(0, BATCH);
   const engine = Engine.fp32(model);
-  // W8A8 per-channel plan, calibrated on 32 images a class, for the int8 engine and the QDQ model.
+  // W8A8 per-channel plan, calibrated on 32 images a class, for the int8 engine and the QDQ model;
+  // the same with 4-bit weights (W4A8: on AVX2 the vpmaddubsw GEMM kernels).
   const layers = findLayers(model.graph);
   const calib = await loadSplit('calib-pool', preprocess.crop[0] * preprocess.crop[1] <= 64 * 64 ? 32 : 3, preprocess);
-  const { plan } = await calibratePlan(model, calib, {
-    weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual',
+  const calibrated = (weightBits: number) => calibratePlan(model, calib, {
+    weightBits, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax', symmetricActivations: false, scope: 'float-residual',
   });
+  const { plan } = await calibrated(8);
   const int8 = quantizedEngine(model, layers, plan, 'int');
+  const w4 = quantizedEngine(model, layers, (await calibrated(4)).plan, 'int');
   const session = await ortSession(file, { threads: THREADS, noSpin: true });
   const qdqSession = await ortSession(saveModel(toQdq(model, layers, plan)), { threads: THREADS, noSpin: true });
   const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x.data, images.dims.map((d, i) => (i === 0 ? BATCH : d))) };
   const runners: Record<string, () => Promise<unknown>> = {
     'layerq fp32': () => engine.run(x.data, BATCH),
     'layerq int8 (W8A8 per-channel)': () => int8.run(x.data, BATCH),
+    'layerq int8 (W4A8 per-channel)': () => w4.run(x.data, BATCH),
     'onnxruntime fp32': () => session.run(feeds),
     'onnxruntime QDQ (same plan)': () => qdqSession.run(feeds),
   };

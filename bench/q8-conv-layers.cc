@@ -4,7 +4,8 @@
 // Build and run (from the repository root; the static kernel library of a cmake build):
 //   cmake -S . -B build/kernels -DCMAKE_BUILD_TYPE=Release && cmake --build build/kernels --target layerq_kernels
 //   g++ -O2 -std=c++17 -Inative/src bench/q8-conv-layers.cc build/kernels/liblayerq_kernels.a -lpthread -o build/q8-conv-layers
-//   build/q8-conv-layers [N=16] [threads=1] [pw|dw|stem|""] [R=3]
+//   build/q8-conv-layers [N=16] [threads=1] [pw|dw|stem|""] [R=3] [weight bits=8]
+// Weight bits 4: weights in [-8, 7] (W4A8: the AVX2 vpmaddubsw kernels, q8-gemm-ubs-avx2.cc).
 #include <memory>
 
 #include "mobilenetv2-layers.h"
@@ -13,14 +14,16 @@
 using namespace layerq;
 
 int main(int argc, char** argv) {
-  layerq_bench::RunLayers(argc, argv, "GOPS", [](const layerq_bench::Layer& l, size_t n) -> std::function<void()> {
+  const int bits = argc > 5 ? atoi(argv[5]) : 8;
+  const int levels = (1 << bits) - 1, low = -(1 << (bits - 1)) + (bits == 8 ? 1 : 0);
+  layerq_bench::RunLayers(argc, argv, "GOPS", [=](const layerq_bench::Layer& l, size_t n) -> std::function<void()> {
     Q8ConvShape s;
     s.cin = l.cin; s.cout = l.cout; s.kh = s.kw = l.k; s.stride_h = s.stride_w = l.s;
     s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = l.k / 2;
     s.group = l.group();
     std::vector<int8_t> wts(l.cout * l.cin / s.group * l.k * l.k);
     std::vector<int32_t> bias(l.cout);
-    for (size_t i = 0; i < wts.size(); ++i) wts[i] = static_cast<int8_t>((i * 7919) % 255 - 127);
+    for (size_t i = 0; i < wts.size(); ++i) wts[i] = static_cast<int8_t>(static_cast<int>((i * 7919) % levels) + low);
     for (size_t i = 0; i < bias.size(); ++i) bias[i] = static_cast<int32_t>(i * 37) - 500;
     Q8QuantParams q;
     q.inputScale = 0.02f; q.inputZero = 3;

@@ -85,27 +85,37 @@ Q8QuantParams RandomQuant(Case& c, size_t channels, bool per_channel, bool u8_ou
 // 1 or 2 (MobileNet's), some on 4x4, 2x2 and h x 16 maps (the AVX2 small-plane kernels). Depthwise
 // cases cover the channel blocks (16 channels) with tails, planes from 1 pixel up, any stride,
 // pad and dilation.
+// Weights drawn from `c`: 8-bit, or with `small` of 4 to 7 bits (the AVX2 vpmaddubsw kernels,
+// q8-gemm-ubs-avx2.cc). extreme: the most negative value of the range everywhere, so that a pair
+// sum of inputs 255 and the int16 sums of the kernels' depth reach their bound (32640) exactly;
+// 8-bit extremes mix -128 and 127.
+void DrawWeights(Case& c, bool small, bool extreme, std::vector<int8_t>& wt) {
+  const int bits = small ? c.Int(4, 7) : 8, low = -(1 << (bits - 1)), high = (1 << (bits - 1)) - 1;
+  for (auto& v : wt) v = extreme ? (bits == 8 && c.Int(0, 1) ? 127 : low) : c.Int(low, high);
+}
+
 // Random weights, bias (or none), input and quantization for conv `s` on n x h x w maps, drawn
-// from `c` (extreme: saturating values, zero input offset), and every ISA compared with the
-// scalar reference; `what` names the case in failures.
-void CompareRandomConv(Case& c, const Q8ConvShape& s, size_t n, size_t h, size_t w, bool extreme, const char* what) {
+// from `c` (extreme: saturating values, zero input offset; small: weights of 4 to 7 bits), and
+// every ISA compared with the scalar reference; `what` names the case in failures.
+void CompareRandomConv(Case& c, const Q8ConvShape& s, size_t n, size_t h, size_t w, bool extreme, const char* what,
+                       bool small = false) {
   const bool u8 = c.Int(0, 1);
   Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), u8);
   std::vector<int8_t> wt(s.cout * (s.cin / s.group) * s.kh * s.kw);
   std::vector<int32_t> bias(s.cout);
   std::vector<uint8_t> x(n * s.cin * h * w);
-  for (auto& v : wt) v = extreme ? (c.Int(0, 1) ? -128 : 127) : c.Int(-128, 127);
+  DrawWeights(c, small, extreme, wt);
   for (auto& v : bias) v = c.Int(-100000, 100000);
   for (auto& v : x) v = extreme ? 255 : c.Int(0, 255);
   if (extreme) q.inputZero = 0;
   Q8PackedConv conv(s, wt.data(), c.Int(0, 3) ? bias.data() : nullptr, q);
   const size_t out = n * s.cout * s.OutH(h) * s.OutW(w);
-  const std::string label = std::string(what) + (u8 ? " u8" : " f32");
+  const std::string label = std::string(what) + (u8 ? " u8" : " f32") + (small ? " small weights" : "");
   if (u8) CompareIsas<uint8_t>(label, out, [&](uint8_t* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
   else CompareIsas<float>(label, out, [&](float* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
 }
 
-void ConvCase(uint32_t seed, bool extreme, int kind = -1) {
+void ConvCase(uint32_t seed, bool extreme, int kind = -1, bool small = false) {
   Case c(seed);
   Q8ConvShape s;
   if (kind < 0) kind = c.Int(0, 3);
@@ -157,13 +167,13 @@ void ConvCase(uint32_t seed, bool extreme, int kind = -1) {
   std::snprintf(what, sizeof what, "conv seed=%u n=%zu cin=%zu cout=%zu g=%zu h=%zu w=%zu k=%zux%zu s=%zu,%zu p=%zu,%zu,%zu,%zu d=%zu,%zu",
                 seed, n, s.cin, s.cout, s.group, h, w, s.kh, s.kw, s.stride_h, s.stride_w, s.pad_top,
                 s.pad_left, s.pad_bottom, s.pad_right, s.dilation_h, s.dilation_w);
-  CompareRandomConv(c, s, n, h, w, extreme, what);
+  CompareRandomConv(c, s, n, h, w, extreme, what, small);
 }
 
 // Pointwise convs on maps of hundreds to thousands of pixels: the direct path's panel blocks
 // (several blocks a plane, a partial last panel, a partial last block) and, with K past 512,
 // the K-blocked panels; groups of 1 or 2, any image count.
-void PointwiseBlocksCase(uint32_t seed, bool extreme) {
+void PointwiseBlocksCase(uint32_t seed, bool extreme, bool small = false) {
   Case c(seed);
   Q8ConvShape s;
   s.group = c.Int(0, 4) ? 1 : 2;
@@ -173,17 +183,17 @@ void PointwiseBlocksCase(uint32_t seed, bool extreme) {
   char what[160];
   std::snprintf(what, sizeof what, "pointwise blocks seed=%u n=%zu cin=%zu cout=%zu g=%zu h=%zu w=%zu", seed, n, s.cin, s.cout,
                 s.group, h, w);
-  CompareRandomConv(c, s, n, h, w, extreme, what);
+  CompareRandomConv(c, s, n, h, w, extreme, what, small);
 }
 
-void GemmCase(uint32_t seed, size_t m, size_t n, size_t k, bool extreme) {
+void GemmCase(uint32_t seed, size_t m, size_t n, size_t k, bool extreme, bool small = false) {
   Case c(seed);
   const bool u8 = c.Int(0, 1);
   Q8QuantParams q = RandomQuant(c, n, c.Int(0, 1), u8);
   std::vector<int8_t> b(n * k);
   std::vector<int32_t> bias(n);
   std::vector<uint8_t> a(m * k);
-  for (auto& v : b) v = extreme ? (c.Int(0, 1) ? -128 : 127) : c.Int(-128, 127);
+  DrawWeights(c, small, extreme, b);
   for (auto& v : bias) v = c.Int(-100000, 100000);
   for (auto& v : a) v = extreme ? 255 : c.Int(0, 255);
   if (extreme) {
@@ -192,9 +202,70 @@ void GemmCase(uint32_t seed, size_t m, size_t n, size_t k, bool extreme) {
   }
   Q8PackedWeights packed(b.data(), bias.data(), 1, n, k, q);
   char what[160];
-  std::snprintf(what, sizeof what, "gemm seed=%u m=%zu n=%zu k=%zu %s%s", seed, m, n, k, u8 ? "u8" : "f32", extreme ? " extreme" : "");
+  std::snprintf(what, sizeof what, "gemm seed=%u m=%zu n=%zu k=%zu %s%s%s", seed, m, n, k, u8 ? "u8" : "f32", extreme ? " extreme" : "",
+                small ? " small weights" : "");
   if (u8) CompareIsas<uint8_t>(what, m * n, [&](uint8_t* o) { Q8Gemm(packed, a.data(), m, o); });
   else CompareIsas<float>(what, m * n, [&](float* o) { Q8Gemm(packed, a.data(), m, o); });
+}
+
+// Multipliers so large that products pass int32 and float (inf): every output at qmin or qmax
+// (or zero-point codes where the accumulator is 0), on every output stage of the fast paths
+// (GEMM tiles, pointwise blocks, depthwise kernels, the vpmaddubsw kernels).
+void HugeMultiplierCase(uint32_t seed) {
+  Case c(seed);
+  Q8ConvShape s;
+  const int kind = c.Int(0, 2);  // pointwise, 3x3 depthwise, general
+  s.group = kind == 1 ? c.Int(1, 40) : 1;
+  s.cin = kind == 1 ? s.group : c.Int(1, 40);
+  s.cout = kind == 1 ? s.group : c.Int(1, 20);
+  s.kh = s.kw = kind == 0 ? 1 : 3;
+  s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = kind == 0 ? 0 : 1;
+  const size_t n = c.Int(1, 9), h = c.Int(1, 20), w = c.Int(1, 20);
+  Q8QuantParams q = RandomQuant(c, s.cout, c.Int(0, 1), true);
+  q.output.outputScale = c.Int(0, 1) ? 1e-30f : 1e-38f;
+  std::vector<int8_t> wt(s.cout * (s.cin / s.group) * s.kh * s.kw);
+  std::vector<uint8_t> x(n * s.cin * h * w);
+  DrawWeights(c, c.Int(0, 1), false, wt);
+  for (auto& v : x) v = c.Int(0, 255);
+  Q8PackedConv conv(s, wt.data(), nullptr, q);
+  char what[160];
+  std::snprintf(what, sizeof what, "huge multiplier seed=%u kind=%d n=%zu cin=%zu cout=%zu h=%zu w=%zu", seed, kind, n, s.cin,
+                s.cout, h, w);
+  CompareIsas<uint8_t>(what, n * s.cout * s.OutH(h) * s.OutW(w), [&](uint8_t* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+}
+
+// Q8PackedWeights::ubs_depth(): the int16 depth of the vpmaddubsw kernels from the largest pair
+// |w[k]| + |w[k+1]| (k even) of any row, 0 past 128; an odd K's last weight pairs with nothing.
+void UbsDepthCases() {
+  struct Want {
+    std::vector<int8_t> w;
+    size_t k, depth;
+  };
+  const Want wants[] = {
+      {{7, -8, 0, 3}, 4, 8},        // 4-bit: P = 15
+      {{-8, -8, -8, -8}, 4, 8},     // P = 16: 8 * 255 * 16 = 32640
+      {{-8, -9, 0, 0}, 4, 4},       // P = 17
+      {{-16, -16}, 2, 4},           // P = 32
+      {{-16, -17}, 2, 2},           // P = 33
+      {{-64, -64}, 2, 1},           // P = 128: 255 * 128 = 32640
+      {{-64, -65}, 2, 0},           // P = 129: a pair sum can saturate
+      {{127, 1, 0, 0}, 4, 1},       // 8-bit weights whose pairs stay within 128
+      {{0, 100, 100, 0}, 4, 1},     // pairs (k, k + 1) for even k only: 100 + 100 is no pair
+      {{-128, 0, 0, 0}, 2, 1},      // two rows of K = 2
+      {{0, 0, 0}, 3, 8},            // no weight at all
+      {{1, 2, -128}, 3, 1},         // K odd: -128 alone in its pair
+  };
+  for (const Want& want : wants) {
+    Q8QuantParams q;
+    q.weightScale = {0.01f};
+    Q8PackedWeights packed(want.w.data(), nullptr, 1, want.w.size() / want.k, want.k, q);
+    if (packed.ubs_depth() != want.depth) {
+      ++g_failures;
+      std::printf("FAIL ubs_depth of {");
+      for (int8_t v : want.w) std::printf(" %d", v);
+      std::printf(" } (K %zu): %zu, expected %zu\n", want.k, packed.ubs_depth(), want.depth);
+    }
+  }
 }
 
 void QuantizeCase(uint32_t seed) {
@@ -261,12 +332,21 @@ int RunInt8Tests() {
   for (uint32_t seed = 6000; seed <= 6150; ++seed) ConvCase(seed, false, 1);  // a third on small maps
   for (uint32_t seed = 6500; seed <= 6560; ++seed) PointwiseBlocksCase(seed, false);
   for (uint32_t seed = 6600; seed <= 6610; ++seed) PointwiseBlocksCase(seed, true);
+  // Weights of 4 to 7 bits: the vpmaddubsw kernels on AVX2 (any depth, the int16 bound reached).
+  UbsDepthCases();
+  for (uint32_t seed = 7500; seed <= 7560; ++seed) HugeMultiplierCase(seed);
+  for (uint32_t seed = 7000; seed <= 7150; ++seed) ConvCase(seed, false, -1, true);
+  for (uint32_t seed = 7200; seed <= 7240; ++seed) ConvCase(seed, true, -1, true);
+  for (uint32_t seed = 7300; seed <= 7360; ++seed) PointwiseBlocksCase(seed, false, true);
+  for (uint32_t seed = 7400; seed <= 7420; ++seed) PointwiseBlocksCase(seed, true, true);
   uint32_t seed = 2000;
   for (size_t k : {1, 2, 15, 16, 17, 511, 512, 513, 1024, 4096}) {
     for (size_t m : {1, 15, 16, 17, 33}) {
       for (size_t n : {1, 3, 4, 5, 10}) GemmCase(seed++, m, n, k, false);
     }
     GemmCase(seed++, 17, 5, k, true);
+    GemmCase(seed++, 33, 10, k, false, true);
+    GemmCase(seed++, 17, 5, k, true, true);
   }
   for (uint32_t s = 3000; s < 3200; ++s) QuantizeCase(s);
   for (uint32_t s = 3500; s < 3540; ++s) AddQuantizeCase(s);

@@ -115,7 +115,7 @@ Q8PackedConv::Q8PackedConv(const Q8ConvShape& shape, const int8_t* weight, const
 }
 
 void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
-  const Q8GemmUkernels* uk = Q8GemmUkernelsFor(ActiveIsa());
+  const Q8GemmUkernels* uk = Q8GemmUkernelsFor(ActiveIsa(), conv.weights());
   if (!uk) return Q8Conv2dScalar(conv, x, n, h, w, out);
   const Q8ConvShape& s = conv.shape();
   const Q8PackedWeights& pw = conv.weights();

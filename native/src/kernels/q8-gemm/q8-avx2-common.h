@@ -39,18 +39,22 @@ inline void Q8StoreU8x16(__m128i b, size_t n, uint8_t* dst, size_t stride) {
 class Q8RequantAvx2 {
  public:
   explicit Q8RequantAvx2(const Q8Output& o)
-      : lo_(_mm256_set1_ps(static_cast<float>(o.qmin - o.zero))),
-        hi_(_mm256_set1_ps(static_cast<float>(o.qmax - o.zero))),
+      : hi_(_mm256_set1_ps(static_cast<float>(o.qmax - o.zero))),
         flo_(_mm256_set1_ps(o.fmin)),
         fhi_(_mm256_set1_ps(o.fmax)),
-        zero_(_mm256_set1_epi32(o.zero)) {}
+        zero16_(_mm256_set1_epi16(static_cast<int16_t>(o.zero))),
+        qmin16_(_mm256_set1_epi16(static_cast<int16_t>(o.qmin))) {}
 
-  // uint8 of 16 accumulators: float multiply (never fused), clamp to the integer bounds (the
-  // same as clamping after rounding, since they are integers; NaN goes to lo like the
-  // reference), round half to even (default MXCSR), add the zero point, pack.
+  // uint8 of 16 accumulators: the reference's clamp(nearbyint(acc * multiplier) + zero, qmin,
+  // qmax) in fewer operations. The float product (never fused) is capped at qmax - zero (an
+  // integer, so capping before rounding is the same as after; NaN gets through the cap as the
+  // second operand of vminps), rounded half to even (default MXCSR) to int32, where a NaN or a
+  // value past int32 becomes INT32_MIN; the int32 codes pack to int16 with saturation (capped
+  // above at 255 - zero, anything below -32768 is below qmin anyway), the zero point is added
+  // with saturation and qmin applied in int16, and the pack to uint8 is exact: [qmin, qmax].
   __m128i U8x16(__m256i a0, __m256i a1, float multiplier) const {
     const __m256 m = _mm256_set1_ps(multiplier);
-    const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(Requant8(a0, m), Requant8(a1, m)), 0xD8);
+    const __m256i w16 = _mm256_permute4x64_epi64(Codes16(a0, a1, m, m), 0xD8);
     return _mm_packus_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
   }
 
@@ -74,7 +78,7 @@ class Q8RequantAvx2 {
   // b = {4-7, 12-15}, with per-lane multipliers ma, mb (same order): the 16 uint8 codes, in
   // order, to dst (the in-lane pack undoes the interleave).
   void StoreU8Halves(__m256i a, __m256i b, __m256 ma, __m256 mb, uint8_t* dst) const {
-    const __m256i w16 = _mm256_packs_epi32(Requant8(a, ma), Requant8(b, mb));  // 0-7 | 8-15
+    const __m256i w16 = Codes16(a, b, ma, mb);  // 0-7 | 8-15
     const __m128i b8 = _mm_packus_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), b8);
   }
@@ -86,21 +90,22 @@ class Q8RequantAvx2 {
     _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(fa, fb, 0x31));
   }
 
-  // 8 accumulators, each with its own multiplier: int32 codes (before packing).
-  __m256i Requant8(__m256i acc, __m256 m) const {
-    __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), m);
-    f = _mm256_min_ps(_mm256_max_ps(f, lo_), hi_);
-    return _mm256_add_epi32(_mm256_cvtps_epi32(f), zero_);
-  }
-
   // 8 accumulators, each with its own scale: clamped float32.
   __m256 F32x8(__m256i acc, __m256 s) const {
     return _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc), s), flo_), fhi_);
   }
 
  private:
-  __m256 lo_, hi_, flo_, fhi_;
-  __m256i zero_;
+  // The uint8 codes of a and b (8 accumulators each, multipliers ma and mb) as int16 in [qmin,
+  // qmax], in the order of _mm256_packs_epi32(a, b) (per 128-bit lane: a's 4 then b's 4).
+  __m256i Codes16(__m256i a, __m256i b, __m256 ma, __m256 mb) const {
+    const __m256i ia = _mm256_cvtps_epi32(_mm256_min_ps(hi_, _mm256_mul_ps(_mm256_cvtepi32_ps(a), ma)));
+    const __m256i ib = _mm256_cvtps_epi32(_mm256_min_ps(hi_, _mm256_mul_ps(_mm256_cvtepi32_ps(b), mb)));
+    return _mm256_max_epi16(_mm256_adds_epi16(_mm256_packs_epi32(ia, ib), zero16_), qmin16_);
+  }
+
+  __m256 hi_, flo_, fhi_;
+  __m256i zero16_, qmin16_;
 };
 
 // vpshufb controls that gather int16 pairs from a 16-byte source held in both 128-bit lanes:

@@ -1,4 +1,5 @@
 // Weight packing for the q8 GEMM microkernels (layout in q8-gemm.h).
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -13,6 +14,20 @@ uint8_t* AlignedAlloc(size_t bytes) {
   void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
   if (!p) throw std::bad_alloc();
   return static_cast<uint8_t*>(p);
+}
+
+// Q8PackedWeights::ubs_depth() of `rows` rows of k weights.
+size_t UbsDepth(const int8_t* w, size_t rows, size_t k) {
+  int32_t most = 0;  // P: the largest |w[k]| + |w[k + 1]|, k even
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t i = 0; i < k; i += 2) {
+      const int32_t a = std::abs(static_cast<int32_t>(w[r * k + i]));
+      const int32_t b = i + 1 < k ? std::abs(static_cast<int32_t>(w[r * k + i + 1])) : 0;
+      most = std::max(most, a + b);
+    }
+  size_t depth = 8;
+  while (depth > 0 && static_cast<int64_t>(depth) * 255 * most > 32767) depth /= 2;
+  return depth;
 }
 
 }  // namespace
@@ -32,8 +47,9 @@ Q8PackedWeights::Q8PackedWeights(const int8_t* w, const int32_t* bias, size_t gr
   }
   mp_ = (m + mr_ - 1) / mr_ * mr_;
   mb_ = (m + 7) / 8 * 8;
+  ubs_depth_ = UbsDepth(w, groups * m, k);
 #if defined(__x86_64__) || defined(_M_X64)
-  has_quads_ = Q8HasAvx512Vnni();
+  has_quads_ = Q8HasAvx512Vnni() || (ubs_depth_ > 0 && DetectedFeatures().avx2_fma);
 #endif
 #if defined(__aarch64__)
   // One layout for the 8-row kernels: usmmla's octs when chosen, else sdot's signed quads.

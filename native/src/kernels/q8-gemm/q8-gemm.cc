@@ -65,6 +65,15 @@ const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa) {
   return nullptr;
 }
 
+const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa, const Q8PackedWeights& weights) {
+  const Q8GemmUkernels* uk = Q8GemmUkernelsFor(isa);
+#if defined(__x86_64__) || defined(_M_X64)
+  if (uk == &kQ8GemmAvx2 && weights.ubs_depth() > 0 && weights.has_quads()) return Q8GemmAvx2Ubs(weights.ubs_depth());
+#endif
+  (void)weights;
+  return uk;
+}
+
 void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, size_t g,
                     const int16_t* panel, size_t np, int32_t* acc, void* out, size_t row_stride,
                     size_t col_stride) {
@@ -142,7 +151,7 @@ void Q8ComputePanels(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, si
 
 void Q8Gemm(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* out) {
   if (packed.groups() != 1) throw std::invalid_argument("q8 gemm: packed weights have groups");
-  const Q8GemmUkernels* uk = Q8GemmUkernelsFor(ActiveIsa());
+  const Q8GemmUkernels* uk = Q8GemmUkernelsFor(ActiveIsa(), packed);
   if (!uk) return Q8GemmScalar(packed, a, rows, out);
   if (packed.m() == 1 && uk->one_row) uk = uk->one_row;
   if ((uk->kstep == 4 && !packed.has_quads()) || (uk->kstep == 8 && !packed.has_octs())) {

@@ -18,7 +18,8 @@
 //   quads:   int8x4 [Mb / 8][Kq / 4][8]      only where the CPU has AVX512-VNNI or the Armv8.2
 //            dot product: 4 consecutive k per int32, for vpdpbusd against quad-interleaved
 //            uint8 activations (4 products summed into int32 without saturation), or sdot
-//            against the same quads as int8 (x - 128)
+//            against the same quads as int8 (x - 128); and on AVX2 CPUs for weights small
+//            enough that vpmaddubsw cannot saturate (ubs_depth() > 0: 4-bit weights always)
 //   qbias:   int32 [Mb]                      only with sdot: bias + 128 * sum_k w[c][k] on top
 //            of the folded bias (the activations' -128 given back)
 //   octs:    int8x8 [Mb / 8][Ko / 8][8]      only where the CPU has Armv8.6 i8mm (and the sdot
@@ -88,6 +89,11 @@ class Q8PackedWeights {
   size_t kquads() const { return (k_ + 3) / 4; }
   size_t kocts() const { return (k_ + 7) / 8; }
   bool has_quads() const { return has_quads_; }
+  // AVX2 without VNNI: how many vpmaddubsw results (each a pair sum x[k] w[k] + x[k+1] w[k+1],
+  // k even, of any uint8 x) an int16 lane can add up exactly: the largest power of two d <= 8
+  // with d * 255 * P <= 32767, P the largest |w[k]| + |w[k+1]| of the weights; 0 when P > 128
+  // (one pair sum alone could saturate). 4-bit weights (P <= 16): 8.
+  size_t ubs_depth() const { return ubs_depth_; }
   bool has_octs() const { return has_octs_; }
   const Q8QuantParams& quant() const { return q_; }
 
@@ -117,7 +123,7 @@ class Q8PackedWeights {
  private:
   const uint8_t* Group(size_t g) const { return blob_.get() + g * group_bytes_; }
 
-  size_t groups_, m_, k_, mr_, mp_, mb_, group_bytes_;
+  size_t groups_, m_, k_, mr_, mp_, mb_, group_bytes_, ubs_depth_ = 0;
   bool has_quads_, has_signed_quads_, has_octs_;
   Q8QuantParams q_;
   std::unique_ptr<uint8_t, void (*)(void*)> blob_;
@@ -187,9 +193,15 @@ inline size_t Q8PanelSize(size_t k) {
 
 // Fast-path microkernels for `isa`, or null when it has none (the scalar path is the reference).
 const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa);
+// The same for these weights: on the AVX2 path, weights with ubs_depth() > 0 run the vpmaddubsw
+// kernels (int16 sums, see Q8GemmAvx2Ubs), the others vpmaddwd.
+const Q8GemmUkernels* Q8GemmUkernelsFor(Isa isa, const Q8PackedWeights& weights);
 #if defined(__x86_64__) || defined(_M_X64)
 extern const Q8GemmUkernels kQ8GemmAvx2;
 extern const Q8GemmUkernels kQ8GemmAvx512Vnni;
+// AVX2 vpmaddubsw kernels on the quads layout for weights of ubs_depth() `depth` (1, 2, 4 or 8):
+// depth pair sums added in int16, then widened into the int32 accumulators (vpmaddwd by ones).
+const Q8GemmUkernels* Q8GemmAvx2Ubs(size_t depth);
 // AVX-512 with VNNI (vpdpbusd): the kAvx512 path of the q8 GEMM, and the quads layout.
 bool Q8HasAvx512Vnni();
 #endif
