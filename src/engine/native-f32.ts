@@ -2,8 +2,9 @@
  * Typed wrapper over the addon's f32 kernels (NCHW float32). Every argument is validated here
  * with errors that name the parameter ("Expected positive integer for group but received 1.5");
  * the C++ side re-checks lengths against shapes before touching memory. Calls that do real work
- * return promises: the kernels run off the event loop on the addon's thread pool, reading and
- * writing the caller's typed arrays in place (no copies).
+ * return promises, settled by the time the call returns (the kernels run on the calling thread
+ * with the addon's thread pool; LAYERQ_SYNC=0: off the event loop), reading and writing the
+ * caller's typed arrays in place (no copies).
  */
 import { addon } from './addon';
 import { badArgument } from '../errors';

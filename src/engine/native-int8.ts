@@ -7,9 +7,9 @@
  * fround(fround(inputScale * weightScale[c]) / outputScale).
  *
  * Every argument is validated here with errors that name the parameter; the C++ side re-checks
- * lengths against shapes. Calls returning promises run off the event loop on the addon's thread
- * pool, reading and writing the caller's typed arrays in place (no copies): do not touch them
- * until the promise settles.
+ * lengths against shapes. Calls returning promises run on the calling thread with the addon's
+ * thread pool and come back settled (LAYERQ_SYNC=0: off the event loop), reading and writing the
+ * caller's typed arrays in place (no copies): do not touch them until the promise settles.
  */
 import { addon } from './addon';
 import { badArgument } from '../errors';

@@ -55,6 +55,17 @@ class BufferPool {
   }
 }
 
+/**
+ * Longest stretch a run keeps the event loop waiting. Kernel calls settle synchronously on the
+ * calling thread (native/src/bindings/async.h: the hop to a worker thread per step left the
+ * cores idle), so without a turn now and then timers, I/O and signals (Ctrl-C) would wait for
+ * the whole pass.
+ */
+export const EVENT_LOOP_TURN_MS = 25;
+
+/** Gives the event loop a turn (timers, I/O, signals) before resolving. */
+const eventLoopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class Program {
   readonly steps: Step[];
   /** For each step, the values dead after it; `recycle` is false for aliases of another buffer. */
@@ -106,10 +117,15 @@ export class Program {
       allocF32: (dims) => pool.takeF32(size(dims, 4)),
       allocU8: (dims) => pool.takeU8(size(dims, 1)),
     };
+    let turn = performance.now();
     for (let i = from; i < to; i++) {
       const step = this.steps[i]!;
       current = step.name;
       await step.run(ctx);
+      if (performance.now() - turn > EVENT_LOOP_TURN_MS) {
+        await eventLoopTurn();
+        turn = performance.now();
+      }
       if (observe) for (const name of step.outputs) await observe(name, values.get(name)!);
       for (const { name, recycle } of this.freeAfter[i]!) {
         const v = values.get(name);

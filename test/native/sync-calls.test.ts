@@ -1,7 +1,9 @@
 /**
- * Small kernel calls run on the calling thread (their promise comes back settled, the output
- * already written when the call returns): at batch 1 the hop to a worker thread and back costs
- * as much as the kernel. Large calls still run off the event loop, with the same results.
+ * Engine kernel calls run on the calling thread (their promise comes back settled, the output
+ * already written when the call returns): the hop to a worker thread and back per step left the
+ * cores idle (and at batch 1 cost as much as the kernel). Small calls run on that thread alone,
+ * large ones with the pool's workers, with the same results. (LAYERQ_SYNC=0, read once by the
+ * addon, puts them back off the event loop.)
  */
 import { PackedConv, conv2d } from '../../src/engine/native-f32';
 import { PackedQConv, qconv2d, quantize, type QConvParams } from '../../src/engine/native-int8';
@@ -24,11 +26,14 @@ describe('synchronous small calls', () => {
     await p;
     expect(Array.from(written)).toEqual(Array.from(out));
     expect(out.some((v) => v !== 1)).toBe(true);
-    // The same image 200 times (about 4.7M multiply-accumulates: off the event loop) gives the same outputs.
+    // The same image 200 times (about 4.7M multiply-accumulates: split over the pool) gives the
+    // same outputs, also written by the time the call returns.
     const big = new Uint8Array(200 * small.length);
     for (let i = 0; i < 200; i++) big.set(small, i * small.length);
     const bigOut = new Uint8Array(200 * out.length);
-    await qconv2d(packed, big, [200, 4, 6, 6], bigOut);
+    const pending = qconv2d(packed, big, [200, 4, 6, 6], bigOut);
+    if (process.env.LAYERQ_SYNC !== '0') expect(Array.from(bigOut.subarray(199 * out.length))).toEqual(Array.from(out));
+    await pending;
     for (let i = 0; i < 200; i += 37) expect(Array.from(bigOut.subarray(i * out.length, (i + 1) * out.length))).toEqual(Array.from(out));
   });
 

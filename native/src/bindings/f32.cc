@@ -1,6 +1,6 @@
 // N-API adapter for the f32 kernels. Arguments are validated in TypeScript
 // (src/engine/native-f32.ts); here we re-check what memory safety depends on (types, sizes,
-// typed-array lengths against shapes: bindings/args.h) and run the kernels off the event loop.
+// typed-array lengths against shapes: bindings/args.h) and run the kernels (RunSized, async.h).
 // Packed weights are type-tagged handles (args::WrapHandle), as in the int8 bindings.
 #include <array>
 #include <cmath>

@@ -1,5 +1,5 @@
 // N-API adapter of the int8 kernels (kernels/q8-*): packed weights live in type-tagged handles
-// (args::WrapHandle), conv/GEMM and large quantize calls run off the event loop. Arguments are
+// (args::WrapHandle), conv/GEMM and quantize calls run through RunSized (async.h). Arguments are
 // validated in TypeScript (src/engine/native-int8.ts); here only types and lengths are
 // re-checked against the shapes (bindings/args.h) before any memory is touched.
 #include <array>

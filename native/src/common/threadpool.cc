@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <memory>
@@ -16,6 +17,31 @@ thread_local bool tls_in_worker = false;
 thread_local bool tls_serial = false;
 std::atomic<bool> g_yield_after_claim{false};  // tests: widen the window between claiming and running a chunk
 
+// How long an idle worker, or a caller waiting for the workers' last chunks, spins before it
+// sleeps on a condition variable. Kernel calls come back to back (an engine step every few
+// microseconds to milliseconds, with no hop between them: bindings/async.h), while a sleep and
+// its wake-up cost tens of microseconds of latency each on a shared machine, every call.
+constexpr auto kSpin = std::chrono::microseconds(100);
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+// Spins until done() or kSpin has passed; returns done().
+template <class Done>
+bool SpinUntil(const Done& done) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (unsigned i = 1;; ++i) {
+    if (done()) return true;
+    CpuRelax();
+    if (i % 64 == 0 && std::chrono::steady_clock::now() > until) return done();
+  }
+}
+
 // One ParallelFor call: its chunks, claimed by index. Each call has its own, so a worker that
 // wakes late or is preempted between claiming an index and checking it can only ever run a chunk
 // of the call it joined (a shared counter reset by the next call let such a worker run a chunk
@@ -25,8 +51,8 @@ struct Job {
   const std::function<void(size_t)>* fn;
   size_t chunks;
   std::atomic<size_t> next{0};
-  size_t pending;   // chunks not finished (under Pool::mu_)
-  int workers = 0;  // pool workers inside Work(*this) (under Pool::mu_)
+  std::atomic<size_t> pending;  // chunks not finished
+  std::atomic<int> workers{0};  // pool workers inside Work(*this) (joined under Pool::mu_)
 };
 
 class Pool {
@@ -47,7 +73,7 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
-      ++generation_;
+      generation_.fetch_add(1);
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
@@ -55,19 +81,23 @@ class Pool {
   int size() const { return size_; }
 
   // Runs job(0 .. chunks-1) on the calling thread and the workers; returns when every chunk is
-  // done and no worker still holds the call's Job (it lives on this stack frame).
+  // done and no worker still holds the call's Job (it lives on this stack frame). Whether a
+  // worker has joined is decided under mu_, together with clearing job_, so that none can join
+  // once the caller has seen the job finished.
   void Run(size_t chunks, const std::function<void(size_t)>& fn) {
     std::lock_guard<std::mutex> call_lock(call_mu_);
     Job job(fn, chunks);
     {
       std::lock_guard<std::mutex> lock(mu_);
       job_ = &job;
-      ++generation_;
+      generation_.fetch_add(1);
     }
-    cv_.notify_all();
+    cv_.notify_all();  // sleeping workers; spinning ones see the generation change
     Work(job);
+    auto finished = [&job] { return job.pending.load() == 0 && job.workers.load() == 0; };
+    SpinUntil(finished);
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&job] { return job.pending == 0 && job.workers == 0; });
+    done_cv_.wait(lock, finished);
     job_ = nullptr;
   }
 
@@ -78,27 +108,32 @@ class Pool {
       if (g_yield_after_claim.load(std::memory_order_relaxed)) std::this_thread::yield();
       if (c >= job.chunks) return;
       (*job.fn)(c);
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--job.pending == 0) done_cv_.notify_all();
+      if (job.pending.fetch_sub(1) == 1) Notify();
     }
+  }
+  // Wakes a caller sleeping in Run (under mu_: it checks its condition under mu_ too).
+  void Notify() {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_cv_.notify_all();
   }
   void Loop() {
     tls_in_worker = true;
     uint64_t seen = 0;
     for (;;) {
+      SpinUntil([&] { return generation_.load() != seen; });
       Job* job;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return generation_ != seen; });
-        seen = generation_;
+        cv_.wait(lock, [&] { return generation_.load() != seen; });
+        seen = generation_.load();
         if (stop_) return;
         job = job_;
         if (job == nullptr) continue;
-        ++job->workers;
+        job->workers.fetch_add(1);
       }
       Work(*job);
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--job->workers == 0) done_cv_.notify_all();
+      // The last access to the job: once workers is 0 the caller may return and free it.
+      if (job->workers.fetch_sub(1) == 1) Notify();
     }
   }
 
@@ -107,8 +142,8 @@ class Pool {
   std::mutex call_mu_;
   std::mutex mu_;
   std::condition_variable cv_, done_cv_;
-  Job* job_ = nullptr;  // the call in progress (under mu_)
-  uint64_t generation_ = 0;
+  Job* job_ = nullptr;                   // the call in progress (under mu_)
+  std::atomic<uint64_t> generation_{0};  // changed under mu_, read by spinning workers too
   bool stop_ = false;
 };
 
