@@ -1,6 +1,7 @@
 // AVX2 peak probes: the fp32 FMA of the f32 kernels, the vpmaddwd + vpaddd pair of layerq's
-// AVX2 int8 kernels (int16 activations, exact), and for comparison the vpmaddubsw + vpmaddwd +
-// vpaddd unit of the usual saturating uint8 x int8 kernels (ONNX Runtime's MLAS, XNNPACK).
+// AVX2 int8 kernels (int16 activations, exact), the vpmaddubsw + vpmaddwd + vpaddd unit of the
+// usual saturating uint8 x int8 kernels (ONNX Runtime's MLAS, XNNPACK), and the vpmaddubsw +
+// vpaddw pair of layerq's kernels for small weights (int16 sums).
 // Registers start at zero, so no operand is ever a denormal or NaN.
 #include <cstdint>
 #include <vector>
@@ -68,6 +69,23 @@ void MaddubswYmm(uint64_t n) {
                    : LQ_CLOBBER_YMM);
 }
 
+// layerq's unit for small weights (4-bit: q8-gemm-ubs-avx2.cc): vpmaddubsw, then vpaddw into
+// an int16 sum (pair sums that cannot saturate add up exactly); the kernels widen the int16 sums
+// into int32 once every 8 such steps, not counted here. 7 independent units.
+#define LQ_MADDUBSW_I16(t, a) "vpmaddubsw %%ymm14, %%ymm15, %%ymm" #t "\n\tvpaddw %%ymm" #t ", %%ymm" #a ", %%ymm" #a "\n\t"
+constexpr int kMaddubswI16Units = 7;
+void MaddubswI16Ymm(uint64_t n) {
+  __asm__ volatile(LQ_ZERO_ALL
+                   "1:\n\t"
+                   LQ_MADDUBSW_I16(7, 0) LQ_MADDUBSW_I16(8, 1) LQ_MADDUBSW_I16(9, 2) LQ_MADDUBSW_I16(10, 3)
+                   LQ_MADDUBSW_I16(11, 4) LQ_MADDUBSW_I16(12, 5) LQ_MADDUBSW_I16(13, 6)
+                   "dec %0\n\t"
+                   "jnz 1b\n\t"
+                   : "+r"(n)
+                   :
+                   : LQ_CLOBBER_YMM);
+}
+
 }  // namespace
 
 void AppendPeakProbesAvx2(std::vector<PeakProbe>* out) {
@@ -77,6 +95,9 @@ void AppendPeakProbesAvx2(std::vector<PeakProbe>* out) {
   out->push_back({"int8-vpmaddubsw-avx2", "avx2", "int8",
                   "vpmaddubsw + vpmaddwd + vpaddd ymm (saturating uint8 x int8)", 2.0 * 32 * kMaddubswUnits,
                   MaddubswYmm});
+  out->push_back({"int8-vpmaddubsw-i16-avx2", "avx2", "int8",
+                  "vpmaddubsw + vpaddw ymm (int16 sums: layerq's kernels for 4- to 7-bit weights)", 2.0 * 32 * kMaddubswI16Units,
+                  MaddubswI16Ymm});
 }
 
 }  // namespace layerq
