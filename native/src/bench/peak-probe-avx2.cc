@@ -34,21 +34,23 @@ void FmaYmm(uint64_t n) {
                    : LQ_CLOBBER_YMM);
 }
 
+// A register-only loop of 7 independent units UNIT(t, a): temporaries ymm7-13, accumulators
+// ymm0-6, operands ymm14 and ymm15.
+#define LQ_LOOP7(fn, UNIT)                                                                     \
+  void fn(uint64_t n) {                                                                        \
+    __asm__ volatile(LQ_ZERO_ALL "1:\n\t" UNIT(7, 0) UNIT(8, 1) UNIT(9, 2) UNIT(10, 3) UNIT(11, 4) \
+                         UNIT(12, 5) UNIT(13, 6) "dec %0\n\t"                                     \
+                                                 "jnz 1b\n\t"                                     \
+                     : "+r"(n)                                                                 \
+                     :                                                                         \
+                     : LQ_CLOBBER_YMM);                                                        \
+  }
+constexpr int kLoop7Units = 7;
+
 // layerq's AVX2 int8 unit: vpmaddwd of int16 activation pairs by int16 weight pairs into int32
-// (8 lanes x 2 products), then vpaddd into the accumulator. 7 independent units.
+// (8 lanes x 2 products), then vpaddd into the accumulator.
 #define LQ_MADDWD(t, a) "vpmaddwd %%ymm15, %%ymm14, %%ymm" #t "\n\tvpaddd %%ymm" #t ", %%ymm" #a ", %%ymm" #a "\n\t"
-constexpr int kMaddwdUnits = 7;
-void MaddwdYmm(uint64_t n) {
-  __asm__ volatile(LQ_ZERO_ALL
-                   "1:\n\t"
-                   LQ_MADDWD(7, 0) LQ_MADDWD(8, 1) LQ_MADDWD(9, 2) LQ_MADDWD(10, 3)
-                   LQ_MADDWD(11, 4) LQ_MADDWD(12, 5) LQ_MADDWD(13, 6)
-                   "dec %0\n\t"
-                   "jnz 1b\n\t"
-                   : "+r"(n)
-                   :
-                   : LQ_CLOBBER_YMM);
-}
+LQ_LOOP7(MaddwdYmm, LQ_MADDWD)
 
 // The saturating unit: vpmaddubsw (32 uint8 x int8 products summed in pairs to int16, with
 // saturation), vpmaddwd by ones (pairs of int16 to int32), vpaddd. 6 independent units.
@@ -71,32 +73,21 @@ void MaddubswYmm(uint64_t n) {
 
 // layerq's unit for small weights (4-bit: q8-gemm-ubs-avx2.cc): vpmaddubsw, then vpaddw into
 // an int16 sum (pair sums that cannot saturate add up exactly); the kernels widen the int16 sums
-// into int32 once every 8 such steps, not counted here. 7 independent units.
+// into int32 once every 8 such steps, not counted here.
 #define LQ_MADDUBSW_I16(t, a) "vpmaddubsw %%ymm14, %%ymm15, %%ymm" #t "\n\tvpaddw %%ymm" #t ", %%ymm" #a ", %%ymm" #a "\n\t"
-constexpr int kMaddubswI16Units = 7;
-void MaddubswI16Ymm(uint64_t n) {
-  __asm__ volatile(LQ_ZERO_ALL
-                   "1:\n\t"
-                   LQ_MADDUBSW_I16(7, 0) LQ_MADDUBSW_I16(8, 1) LQ_MADDUBSW_I16(9, 2) LQ_MADDUBSW_I16(10, 3)
-                   LQ_MADDUBSW_I16(11, 4) LQ_MADDUBSW_I16(12, 5) LQ_MADDUBSW_I16(13, 6)
-                   "dec %0\n\t"
-                   "jnz 1b\n\t"
-                   : "+r"(n)
-                   :
-                   : LQ_CLOBBER_YMM);
-}
+LQ_LOOP7(MaddubswI16Ymm, LQ_MADDUBSW_I16)
 
 }  // namespace
 
 void AppendPeakProbesAvx2(std::vector<PeakProbe>* out) {
   out->push_back({"f32-fma-avx2", "avx2", "f32", "vfmadd231ps ymm", 2.0 * 8 * kFmaChains, FmaYmm});
   out->push_back({"int8-vpmaddwd-avx2", "avx2", "int8", "vpmaddwd + vpaddd ymm (int16 pairs, exact)",
-                  2.0 * 16 * kMaddwdUnits, MaddwdYmm});
+                  2.0 * 16 * kLoop7Units, MaddwdYmm});
   out->push_back({"int8-vpmaddubsw-avx2", "avx2", "int8",
                   "vpmaddubsw + vpmaddwd + vpaddd ymm (saturating uint8 x int8)", 2.0 * 32 * kMaddubswUnits,
                   MaddubswYmm});
   out->push_back({"int8-vpmaddubsw-i16-avx2", "avx2", "int8",
-                  "vpmaddubsw + vpaddw ymm (int16 sums: layerq's kernels for 4- to 7-bit weights)", 2.0 * 32 * kMaddubswI16Units,
+                  "vpmaddubsw + vpaddw ymm (int16 sums: layerq's kernels for 4- to 7-bit weights)", 2.0 * 32 * kLoop7Units,
                   MaddubswI16Ymm});
 }
 
