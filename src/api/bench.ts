@@ -14,7 +14,8 @@ import { BenchLayer, modelLayers, standardLayers } from '../bench/shapes';
 import { profileModel, type ProfileResult } from '../bench/profile';
 import { systemInfo, type SystemInfo } from '../bench/system';
 
-export type BenchDtype = 'f32' | 'int8';
+/** int8: W8A8; w4a8: int8 activations, 4-bit weights (on AVX2 their own vpmaddubsw kernels). */
+export type BenchDtype = 'f32' | 'int8' | 'w4a8';
 
 export interface BenchOptions {
   /** Time the Conv/Gemm shapes of this ONNX model instead of the standard list. */
@@ -116,8 +117,9 @@ export function defaultIsas(): IsaName[] {
 export function kernelProbe(dtype: BenchDtype, isa: IsaName, probes: readonly PeakProbeInfo[]): string | null {
   const has = (n: string): string | null => (probes.some((p) => p.name === n) ? n : null);
   if (dtype === 'f32') return isa === 'avx2' ? has('f32-fma-avx2') : isa === 'avx512' ? has('f32-fma-avx512') : isa === 'neon' ? has('f32-fmla-neon') : null;
-  if (isa === 'avx512') return has('int8-vpdpbusd-avx512') ?? has('int8-vpmaddwd-avx2');  // no VNNI: the AVX2 kernels run
-  if (isa === 'avx2') return has('int8-vpmaddwd-avx2');
+  const avx2 = dtype === 'w4a8' ? has('int8-vpmaddubsw-i16-avx2') : has('int8-vpmaddwd-avx2');
+  if (isa === 'avx512') return has('int8-vpdpbusd-avx512') ?? avx2;  // no VNNI: the AVX2 kernels run
+  if (isa === 'avx2') return avx2;
   if (isa === 'neon') {
     const seq = nativeCpu().int8Sequence;
     return seq === 'usmmla' ? has('int8-usmmla-neon') : seq === 'sdot' ? has('int8-sdot-neon') : has('int8-smlal-neon');
@@ -141,7 +143,7 @@ function checkOptions(o: BenchOptions): { batch: number; threads: number; isas: 
 
 function checkText(dtype: BenchDtype, t: LayerTiming): string {
   const on = t.checkedImages;
-  if (dtype === 'int8') return t.passed ? `bit-exact (${on} images)` : `${t.mismatches} outputs differ from the reference`;
+  if (dtype !== 'f32') return t.passed ? `bit-exact (${on} images)` : `${t.mismatches} outputs differ from the reference`;
   const d = `max abs diff ${t.maxAbsDiff.toExponential(1)}`;
   return t.passed ? `${d} <= ${t.tolerance.toExponential(1)} (${on} images)` : `${d} > ${t.tolerance.toExponential(1)}`;
 }
@@ -182,10 +184,10 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult> {
       for (const isa of isas) {
         for (const t of threadCounts) {
           // Without VNNI the int8 kAvx512 path runs the AVX2 kernels: not timed twice.
-          const dtypes: BenchDtype[] = isa === 'avx512' && !vnni ? ['f32'] : ['f32', 'int8'];
-          const [f32, q] = await timeAlternating(layer, macs, dtypes, isa, t, quick, probes, peaks);
+          const dtypes: BenchDtype[] = isa === 'avx512' && !vnni ? ['f32'] : ['f32', 'int8', 'w4a8'];
+          const [f32, ...quantized] = await timeAlternating(layer, macs, dtypes, isa, t, quick, probes, peaks);
           results.push(f32!);
-          if (q) {
+          for (const q of quantized) {
             if (q.passed && f32!.passed) {
               q.speedupOverF32 = f32!.seconds / q.seconds;
               q.cpuSpeedupOverF32 = f32!.cpuSeconds / q.cpuSeconds;

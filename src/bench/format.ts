@@ -45,7 +45,7 @@ export function formatBench(r: BenchResult): string {
   if (r.kernels) {
     const k = r.kernels;
     const cols = k.rows[0]?.results.map((x) => ({ dtype: x.dtype, isa: x.isa, threads: x.threads })) ?? [];
-    out.push('', `Kernels: ${k.source === 'standard' ? 'standard shapes' : k.source}, batch ${k.batch}. GOPS ${per} (share of the path's peak probe at the same threads); int8 cells end with their speed-up over FP32 on the same path. Each path checked against the scalar reference first (int8 bit-exact, f32 within 1e-5).`);
+    out.push('', `Kernels: ${k.source === 'standard' ? 'standard shapes' : k.source}, batch ${k.batch}. GOPS ${per} (share of the path's peak probe at the same threads); int8 (W8A8) and w4a8 (4-bit weights) cells end with their speed-up over FP32 on the same path. Each path checked against the scalar reference first (int8 and w4a8 bit-exact, f32 within 1e-5).`);
     out.push(...table(
       ['layer', 'count', 'M x N x K', ...cols.map((c) => `${c.dtype} ${c.isa} ${c.threads}t`)],
       k.rows.map((row) => [

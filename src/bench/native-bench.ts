@@ -114,13 +114,13 @@ export function layerMacs(s: LayerShape): number {
  * checked measurement; checkedImages is then 0), then times it natively with `threads` kernel
  * threads for about minSeconds (restoring the active ISA and thread count afterwards).
  */
-export function timeLayer(shape: LayerShape, dtype: 'f32' | 'int8', isa: IsaName, threads: number, minSeconds = 0.2, check = true): Promise<LayerTiming> {
+export function timeLayer(shape: LayerShape, dtype: 'f32' | 'int8' | 'w4a8', isa: IsaName, threads: number, minSeconds = 0.2, check = true): Promise<LayerTiming> {
   if (typeof shape !== 'object' || shape === null) throw badArgument('shape', 'LayerShape object', shape);
   for (const k of SHAPE_KEYS) positiveInt(`shape.${k}`, shape[k]);
   for (const k of PAD_KEYS) {
     if (!Number.isSafeInteger(shape[k]) || shape[k] < 0) throw badArgument(`shape.${k}`, 'non-negative integer', shape[k]);
   }
   if (shape.cin % shape.group || shape.cout % shape.group) throw badArgument('shape.group', `a divisor of cin (${shape.cin}) and cout (${shape.cout})`, shape.group);
-  if (dtype !== 'f32' && dtype !== 'int8') throw badArgument('dtype', "'f32' or 'int8'", dtype);
+  if (dtype !== 'f32' && dtype !== 'int8' && dtype !== 'w4a8') throw badArgument('dtype', "'f32', 'int8' or 'w4a8'", dtype);
   return addon.benchLayer({ ...shape, gemm: Boolean(shape.gemm) }, dtype, isa, positiveInt('threads', threads, 1024), seconds('minSeconds', minSeconds), Boolean(check));
 }

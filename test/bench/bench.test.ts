@@ -25,6 +25,12 @@ describe('peak probes', () => {
     for (const isa of defaultIsas().filter((i) => i !== 'scalar')) {
       expect(kernelProbe('f32', isa, probes)).not.toBeNull();
       expect(kernelProbe('int8', isa, probes)).not.toBeNull();
+      expect(kernelProbe('w4a8', isa, probes)).not.toBeNull();
+    }
+    // On AVX2 the 4-bit weights have their own kernels, and their own probe.
+    if (probes.some((p) => p.name === 'int8-vpmaddubsw-i16-avx2')) {
+      expect(kernelProbe('w4a8', 'avx2', probes)).toBe('int8-vpmaddubsw-i16-avx2');
+      expect(kernelProbe('int8', 'avx2', probes)).toBe('int8-vpmaddwd-avx2');
     }
   });
 
@@ -43,7 +49,7 @@ describe('native kernel timing', () => {
   for (const [name, shape] of Object.entries(shapes)) {
     test(`${name}: every path passes its reference check and is timed`, async () => {
       for (const isa of paths) {
-        for (const dtype of ['f32', 'int8'] as const) {
+        for (const dtype of ['f32', 'int8', 'w4a8'] as const) {
           const t = await timeLayer(shape, dtype, isa, 2, 0.001);
           expect({ isa, dtype, passed: t.passed, mismatches: t.mismatches }).toEqual({ isa, dtype, passed: true, mismatches: 0 });
           expect(t.maxAbsDiff).toBeLessThanOrEqual(t.tolerance);
@@ -98,7 +104,11 @@ describe('layerq bench (CLI)', () => {
         expect(res.passed).toBe(true);
         expect(res.gops).toBeGreaterThan(0);
       }
-      expect(row.results.filter((x) => x.dtype === 'int8').every((x) => x.speedupOverF32! > 0)).toBe(true);
+      for (const dtype of ['int8', 'w4a8']) {
+        const timed = row.results.filter((x) => x.dtype === dtype);
+        expect(timed.length).toBe(2);  // 1 and 2 threads
+        expect(timed.every((x) => x.speedupOverF32! > 0)).toBe(true);
+      }
     }
     const p = j.profile!;
     expect(p.batches).toEqual([1, 2]);

@@ -98,21 +98,25 @@ struct Int8Data {
   Q8QuantParams q;
 };
 
-Int8Data MakeInt8(const BenchLayerShape& s, size_t k_per_out, size_t x_count) {
+// Weights of `bits` bits (8: [-127, 127]; 4: [-8, 7]).
+Int8Data MakeInt8(const BenchLayerShape& s, size_t k_per_out, size_t x_count, int bits) {
   std::mt19937 rng(12345);
   Int8Data d;
   d.x.resize(x_count);
   for (auto& v : d.x) v = static_cast<uint8_t>(rng() & 0xff);
   d.w.resize(s.cout * k_per_out);
-  for (auto& v : d.w) v = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+  const int low = bits == 8 ? -127 : -(1 << (bits - 1)), levels = bits == 8 ? 255 : 1 << bits;
+  for (auto& v : d.w) v = static_cast<int8_t>(static_cast<int>(rng() % levels) + low);
   d.bias.resize(s.cout);
   for (auto& v : d.bias) v = static_cast<int32_t>(rng() % 2001) - 1000;
-  // Scales that spread the requantized outputs over most of [0, 255] (acc std ~ 5400 sqrt(K)).
+  // Scales that spread the requantized outputs over most of [0, 255] (8-bit weights: acc std
+  // ~ 5400 sqrt(K); the weights' spread scales it).
   d.q.inputScale = 0.02f;
   d.q.inputZero = 128;
   d.q.weightScale.resize(s.cout);
   for (size_t c = 0; c < s.cout; ++c) d.q.weightScale[c] = 0.001f * (1.0f + 0.01f * static_cast<float>(c % 17));
-  const float multiplier = 40.0f / (5400.0f * std::sqrt(static_cast<float>(k_per_out)));
+  const float spread = static_cast<float>(levels) / 255.0f;
+  const float multiplier = 40.0f / (5400.0f * spread * std::sqrt(static_cast<float>(k_per_out)));
   d.q.output.kind = Q8OutputKind::kUint8;
   d.q.output.zero = 128;
   d.q.output.qmin = 0;
@@ -121,12 +125,12 @@ Int8Data MakeInt8(const BenchLayerShape& s, size_t k_per_out, size_t x_count) {
   return d;
 }
 
-KernelBenchResult BenchInt8(const BenchLayerShape& s, Isa isa, double min_seconds, bool check) {
+KernelBenchResult BenchInt8(const BenchLayerShape& s, Isa isa, double min_seconds, bool check, int bits) {
   KernelBenchResult r;
   const size_t k = s.cin / s.group * s.kh * s.kw;
   const size_t in_per = s.gemm ? s.cin : s.cin * s.h * s.w;
   const size_t out_per = s.gemm ? s.cout : s.cout * s.OutH() * s.OutW();
-  const Int8Data d = MakeInt8(s, k, s.n * in_per);
+  const Int8Data d = MakeInt8(s, k, s.n * in_per, bits);
   std::vector<uint8_t> out(s.n * out_per), ref;
   r.checked_images = CheckImages(s);
   std::function<void(size_t, uint8_t*)> run, reference;
@@ -240,7 +244,8 @@ KernelBenchResult BenchLayer(const BenchLayerShape& shape, BenchDtype dtype, Isa
   if (!IsaSupported(isa)) throw std::invalid_argument(std::string("bench layer: this CPU lacks ISA ") + IsaName(isa));
   Restore restore;
   if (ThreadCount() != std::max(1, threads)) SetThreadCount(std::max(1, threads));
-  return dtype == BenchDtype::kInt8 ? BenchInt8(shape, isa, min_seconds, check) : BenchF32(shape, isa, min_seconds, check);
+  if (dtype == BenchDtype::kF32) return BenchF32(shape, isa, min_seconds, check);
+  return BenchInt8(shape, isa, min_seconds, check, dtype == BenchDtype::kW4A8 ? 4 : 8);
 }
 
 }  // namespace layerq

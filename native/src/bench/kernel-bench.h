@@ -1,4 +1,5 @@
-// Kernel timing for `layerq bench`: one conv or GEMM layer shape on one dtype (f32 or int8) and
+// Kernel timing for `layerq bench`: one conv or GEMM layer shape on one dtype (f32, int8 or int8
+// activations with 4-bit weights) and
 // ISA path, timed natively (a C++ loop of kernel calls, no N-API hop per call) after its output
 // has been checked against the scalar reference on the same inputs: int8 bit for bit, f32 within
 // 1e-5 of the largest reference output (at least 1).
@@ -26,7 +27,8 @@ struct BenchLayerShape {
   std::string Invalid() const;
 };
 
-enum class BenchDtype { kF32 = 0, kInt8 = 1 };
+// kW4A8: the int8 kernels with weights in [-8, 7] (on AVX2 the vpmaddubsw kernels).
+enum class BenchDtype { kF32 = 0, kInt8 = 1, kW4A8 = 2 };
 
 struct KernelBenchResult {
   bool passed = false;        // the output matched the reference (else nothing was timed)

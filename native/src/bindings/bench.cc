@@ -136,7 +136,7 @@ Napi::Value Peak(const Napi::CallbackInfo& info) {
   throw Napi::Error::New(env, "no peak probe '" + name + "' on this CPU");
 }
 
-// benchLayer(shape, dtype 'f32' | 'int8', isa, threads, minSeconds[, check = true]) -> Promise<result>
+// benchLayer(shape, dtype 'f32' | 'int8' | 'w4a8', isa, threads, minSeconds[, check = true]) -> Promise<result>
 Napi::Value Layer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Napi::Object o = args::Object(info[0], "shape");
@@ -150,8 +150,8 @@ Napi::Value Layer(const Napi::CallbackInfo& info) {
   const std::string bad = s.Invalid();
   if (!bad.empty()) throw Napi::RangeError::New(env, "bench shape: " + bad);
   const std::string dt = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
-  if (dt != "f32" && dt != "int8") throw Napi::TypeError::New(env, "Expected dtype 'f32' or 'int8'");
-  const BenchDtype dtype = dt == "int8" ? BenchDtype::kInt8 : BenchDtype::kF32;
+  if (dt != "f32" && dt != "int8" && dt != "w4a8") throw Napi::TypeError::New(env, "Expected dtype 'f32', 'int8' or 'w4a8'");
+  const BenchDtype dtype = dt == "int8" ? BenchDtype::kInt8 : dt == "w4a8" ? BenchDtype::kW4A8 : BenchDtype::kF32;
   const Isa isa = IsaArg(info[2]);
   const int threads = static_cast<int>(NumberIn(info[3], "threads", 1, 1024));
   const double min_seconds = NumberIn(info[4], "minSeconds", 1e-4, 60);
