@@ -30,6 +30,8 @@ export interface BenchOptions {
   batch?: number;
   /** Batches of the profile (default [1, 64]). */
   profileBatches?: number[];
+  /** Weight bits of the profile's int8 engine: 8 (W8A8, default) or 4 (W4A8). */
+  profileWeightBits?: 4 | 8;
   /** N of the "1 and N threads" columns (default: the kernels' thread count, all cores). */
   threads?: number;
   /** Kernel paths (default: every SIMD path this CPU has; 'scalar' only on request). */
@@ -135,6 +137,7 @@ function checkOptions(o: BenchOptions): { batch: number; threads: number; isas: 
   const supported: IsaName[] = ['scalar', ...defaultIsas()];
   const isas = o.isas ?? defaultIsas();
   for (const isa of isas) if (!supported.includes(isa)) throw badArgument('isa', `one of ${supported.join(', ')} on this CPU`, isa);
+  if (o.profileWeightBits !== undefined && o.profileWeightBits !== 4 && o.profileWeightBits !== 8) throw badArgument('profileWeightBits', '4 or 8', o.profileWeightBits);
   for (const b of o.profileBatches ?? []) {
     if (!Number.isInteger(b) || b < 1 || b > 4096) throw badArgument('profile batch', 'integer in [1, 4096]', b);
   }
@@ -218,6 +221,7 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult> {
     result.profile = await profileModel(options.profile, m.model, m.input, {
       batches: profileBatches,
       rounds: quick ? 3 : 7,
+      ...(options.profileWeightBits ? { weightBits: options.profileWeightBits } : {}),
       ...(progress ? { onProgress: progress } : {}),
     });
   }

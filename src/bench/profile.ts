@@ -26,6 +26,8 @@ export interface ProfileStep {
 
 export interface ProfileResult {
   model: string;
+  /** The int8 engine's plan: 'W8A8' or 'W4A8' per-channel, or 'the quantized plan' (given). */
+  int8Plan: string;
   batches: number[];
   rounds: number;
   /** Whole-run ms per batch, fastest of the rounds (the steps plus the runtime's own work). */
@@ -104,8 +106,10 @@ export interface ProfileOptions {
   rounds: number;
   /** Synthetic calibration images for the int8 plan. */
   calibrationImages?: number;
-  /** The int8 engine's plan (default: W8A8 per-channel calibrated on synthetic images). */
+  /** The int8 engine's plan (default: W{weightBits}A8 per-channel calibrated on synthetic images). */
   plan?: { layers: readonly Layer[]; plan: QuantPlan };
+  /** Weight bits of the default plan: 8 (W8A8) or 4 (W4A8: on AVX2 the vpmaddubsw kernels). Default 8. */
+  weightBits?: 4 | 8;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -114,7 +118,7 @@ export async function profileModel(name: string, model: Model, input: ImageInput
   const graph = model.graph;
   const fp32 = Engine.fp32(model);
   const { layers, plan } = options.plan ?? await calibratePlan(model, syntheticImages(input, options.calibrationImages ?? 32, 7), {
-    weightBits: 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax',
+    weightBits: options.weightBits ?? 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax',
     symmetricActivations: false, scope: 'float-residual', biasCorrection: false,
   });
   const int8 = quantizedEngine(model, layers, plan, 'int');
@@ -157,7 +161,8 @@ export async function profileModel(name: string, model: Model, input: ImageInput
     })
     .filter((c) => c.n > 0)
     .map(({ category, fp32Ms, int8Ms }) => ({ category, fp32Ms, int8Ms }));
-  return { model: name, batches: options.batches, rounds: options.rounds, fp32TotalMs: fp32Total, int8TotalMs: int8Total, categories, steps };
+  const int8Plan = options.plan ? 'the quantized plan' : `W${options.weightBits ?? 8}A8 per-channel`;
+  return { model: name, int8Plan, batches: options.batches, rounds: options.rounds, fp32TotalMs: fp32Total, int8TotalMs: int8Total, categories, steps };
 }
 
 /**

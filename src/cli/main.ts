@@ -38,6 +38,15 @@ function positiveInt(name: string): (v: string) => number {
   };
 }
 
+/** A flag whose value is one of `allowed` (integers). */
+function oneOfInts(name: string, allowed: readonly number[]): (v: string) => number {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!allowed.includes(n)) throw new InvalidArgumentError(`expected ${allowed.join(' or ')} for ${name}`);
+    return n;
+  };
+}
+
 function threadCount(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
@@ -253,10 +262,11 @@ function buildProgram(): Command {
     .command('bench')
     .description("this CPU's peak per kernel path and layerq's int8 and FP32 kernels against it; per-layer profile of a model")
     .option('--model <model>', 'time the Conv/Gemm shapes of this ONNX model (default: a standard list of ResNet and MobileNet shapes)')
-    .option('--profile <model>', 'per-layer time of this ONNX model, FP32 against int8 (W8A8 per-channel)')
+    .option('--profile <model>', 'per-layer time of this ONNX model, FP32 against int8 (W8A8 per-channel, or see --profile-w-bits)')
     .option('--filter <text>', "only the layers whose name contains TEXT (e.g. 'dw 3x3', 'pw 1x1', '@8')")
     .option('--batch <n>', 'batch of the kernel shapes', positiveInt('--batch'), 64)
     .option('--profile-batches <list>', 'batches of the profile, comma separated', '1,64')
+    .option('--profile-w-bits <n>', "weight bits of the profile's int8 engine: 8 (W8A8) or 4 (W4A8)", oneOfInts('--profile-w-bits', [4, 8]))
     .option('--threads <n>', 'N of the 1- and N-thread columns (default: all cores)', positiveInt('--threads'))
     .option('--isa <list>', 'kernel paths, comma separated: scalar, avx2, avx512, neon (default: every SIMD path of this CPU)')
     .option('--quick', 'shorter timing (noisier)')
@@ -272,6 +282,7 @@ function buildProgram(): Command {
         ...(opts.filter ? { filter: opts.filter } : {}),
         batch: opts.batch,
         profileBatches: list(opts.profileBatches).map(Number),
+        ...(opts.profileWBits ? { profileWeightBits: opts.profileWBits } : {}),
         ...(opts.threads ? { threads: opts.threads } : {}),
         ...(opts.isa ? { isas: list(opts.isa) as IsaName[] } : {}),
         quick: Boolean(opts.quick),

@@ -118,6 +118,19 @@ describe('layerq bench (CLI)', () => {
     expect(conv1.fp32Ms!.length).toBe(2);
     expect(conv1.int8Ms!.length).toBe(2);
     expect(p.steps.some((s) => s.category === 'quantize' && s.int8Ms && !s.fp32Ms)).toBe(true);
+    expect(p.int8Plan).toBe('W8A8 per-channel');
+  });
+
+  test('--profile-w-bits 4 profiles the W4A8 engine (the profile alone: no kernel table); other widths are refused', () => {
+    const r = layerq(['bench', '--quick', '--json', '--profile', modelFile('resnet20'), '--profile-batches', '2', '--profile-w-bits', '4']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as BenchResult;
+    expect(j.kernels).toBeUndefined();
+    expect(j.profile!.int8Plan).toBe('W4A8 per-channel');
+    expect(j.profile!.steps.find((s) => s.name === '/conv1/Conv')!.int8Ms!.length).toBe(1);
+    const bad = layerq(['bench', '--quick', '--profile', modelFile('resnet20'), '--profile-w-bits', '5']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/expected 4 or 8 for --profile-w-bits/);
   });
 
   test('a path this CPU lacks, or a filter matching nothing, is one line and exit code 1', () => {
