@@ -15,7 +15,8 @@ using namespace layerq;
 
 int main(int argc, char** argv) {
   const int bits = argc > 5 ? atoi(argv[5]) : 8;
-  const int levels = (1 << bits) - 1, low = -(1 << (bits - 1)) + (bits == 8 ? 1 : 0);
+  // Weights in [-127, 127] (8 bits) or [-2^(bits-1), 2^(bits-1) - 1].
+  const int levels = bits == 8 ? 255 : 1 << bits, low = bits == 8 ? -127 : -(1 << (bits - 1));
   layerq_bench::RunLayers(argc, argv, "GOPS", [=](const layerq_bench::Layer& l, size_t n) -> std::function<void()> {
     Q8ConvShape s;
     s.cin = l.cin; s.cout = l.cout; s.kh = s.kw = l.k; s.stride_h = s.stride_w = l.s;

@@ -204,8 +204,7 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
     }
     for (size_t j = j0; j < j1; ++j) {
       const size_t p0 = j * kQ8Nr, np = std::min(kQ8Nr, pixels - p0);
-      if (direct) uk->pack_panel(xg + p0, h * w, k, np, panel);
-      else uk->pack_panel_runs(padded + kFrontSlack, koff.data(), k, runs[j], panel);
+      uk->pack_panel_runs(padded + kFrontSlack, koff.data(), k, runs[j], panel);
       Q8ComputePanel(*uk, pw, g, panel, np, acc, og + p0 * elem, pixels, 1);
     }
   };

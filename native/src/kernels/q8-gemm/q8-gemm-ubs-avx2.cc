@@ -36,20 +36,17 @@ inline __attribute__((always_inline)) void Dot2x16(size_t steps, const int32_t* 
       t[2 * r + 1] = _mm256_add_epi16(t[2 * r + 1], _mm256_maddubs_epi16(v1, wr));
     });
   };
-  auto widen = [&] { Unroll<4>([&](auto j) { c[j] = _mm256_add_epi32(c[j], _mm256_madd_epi16(t[j], ones)); }); };
-  size_t s = 0;
-  for (; s + kDepth <= steps; s += kDepth) {
+  // `count` steps from s summed in int16, then widened into c.
+  auto chunk = [&](size_t s, size_t count) {
     Unroll<4>([&](auto j) { t[j] = _mm256_setzero_si256(); });
     // A plain loop: fully unrolled, GCC hoists every product ahead of the adds and spills them.
 #pragma GCC unroll 2
-    for (size_t i = 0; i < kDepth; ++i) step(s + i);
-    widen();
-  }
-  if (s < steps) {
-    Unroll<4>([&](auto j) { t[j] = _mm256_setzero_si256(); });
-    for (; s < steps; ++s) step(s);
-    widen();
-  }
+    for (size_t i = 0; i < count; ++i) step(s + i);
+    Unroll<4>([&](auto j) { c[j] = _mm256_add_epi32(c[j], _mm256_madd_epi16(t[j], ones)); });
+  };
+  size_t s = 0;
+  for (; s + kDepth <= steps; s += kDepth) chunk(s, kDepth);
+  if (s < steps) chunk(s, steps - s);
 }
 
 // acc[8][16] (+)= the 8-row block against the 16-pixel panel, as four 2 x 16 tiles.
