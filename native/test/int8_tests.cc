@@ -315,8 +315,42 @@ void AddQuantizeCase(uint32_t seed) {
   const bool clamped = c.Int(0, 1);
   char what[96];
   std::snprintf(what, sizeof what, "add-quantize seed=%u n=%zu%s", seed, n, clamped ? " clamped" : "");
-  CompareIsas<uint8_t>(what, n, [&](uint8_t* o) { Q8AddQuantize(a.data(), b.data(), n, clamped ? clamp : nullptr, q, o, nullptr); });
-  CompareIsas<float>(std::string("fake ") + what, n, [&](float* o) { Q8AddQuantize(a.data(), b.data(), n, clamped ? clamp : nullptr, q, nullptr, o); });
+  const Q8AddOperand fa = Q8AddOperand::Values(a.data()), fb = Q8AddOperand::Values(b.data());
+  CompareIsas<uint8_t>(what, n, [&](uint8_t* o) { Q8AddQuantize(fa, fb, n, clamped ? clamp : nullptr, q, o, nullptr); });
+  CompareIsas<float>(std::string("fake ") + what, n, [&](float* o) { Q8AddQuantize(fa, fb, n, clamped ? clamp : nullptr, q, nullptr, o); });
+
+  // Operands as codes: the same as the float path on their dequantized values, on every path.
+  const float scale_b = c.Float(0.01f, 0.2f);
+  const int32_t zero_b = c.Int(0, 255);
+  std::vector<uint8_t> codes_a(n), codes_b(n);
+  for (size_t i = 0; i < n; ++i) codes_a[i] = static_cast<uint8_t>(c.Int(0, 255)), codes_b[i] = static_cast<uint8_t>(c.Int(0, 255));
+  std::vector<float> dq_a(n), dq_b(n);
+  for (size_t i = 0; i < n; ++i) {
+    dq_a[i] = static_cast<float>(codes_a[i] - zero) * scale;  // the reference's formula
+    dq_b[i] = static_cast<float>(codes_b[i] - zero_b) * scale_b;
+  }
+  const Q8AddOperand ca = Q8AddOperand::Codes(codes_a.data(), scale, zero), cb = Q8AddOperand::Codes(codes_b.data(), scale_b, zero_b);
+  const std::pair<const char*, std::pair<Q8AddOperand, Q8AddOperand>> mixes[] = {
+      {"a codes", {ca, fb}}, {"b codes", {fa, cb}}, {"both codes", {ca, cb}}};
+  for (const auto& [name, ops] : mixes) {
+    const Q8AddOperand want_a = ops.first.codes ? Q8AddOperand::Values(dq_a.data()) : fa;
+    const Q8AddOperand want_b = ops.second.codes ? Q8AddOperand::Values(dq_b.data()) : fb;
+    std::vector<uint8_t> want(n), got(n);
+    std::vector<float> want_fake(n), got_fake(n);
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
+      if (!IsaSupported(isa)) continue;
+      const Isa saved = ActiveIsa();
+      SetIsa(isa);
+      Q8AddQuantize(want_a, want_b, n, clamped ? clamp : nullptr, q, want.data(), want_fake.data());
+      Q8AddQuantize(ops.first, ops.second, n, clamped ? clamp : nullptr, q, got.data(), got_fake.data());
+      SetIsa(saved);
+      size_t at = 0;
+      if (!SameBits(want, got, &at) || !SameBits(want_fake, got_fake, &at)) {
+        ++g_failures;
+        std::printf("FAIL %s, %s [%s]: element %zu: codes %d against %d\n", what, name, IsaName(isa), at, got[at], want[at]);
+      }
+    }
+  }
 }
 
 }  // namespace

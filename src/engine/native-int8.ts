@@ -247,18 +247,35 @@ export function fakeQuantizeSync(x: Float32Array, dims: readonly number[], spec:
 }
 
 /**
+ * An operand of addQuantize given as per-tensor uint8 codes: read as (code - zero) * scale, the
+ * value dequantize() gives (and DQ(Q(x)) that fakeQuantize() gave when the codes were written).
+ */
+export interface CodesOperand {
+  codes: Uint8Array;
+  scale: number;
+  zero: number;
+}
+
+/**
  * The float-residual Add with the quantization of its output, in one pass and one native call:
  * y = a + b (clamped to [activation.min, activation.max] when given: a fused Relu/Clip), then
  * codes = Q(y) (uint8) and/or fake = DQ(Q(y)), bit for bit what the f32 binary add followed by
- * quantize() and fakeQuantize() give. a and b have the same length; spec is per tensor with
- * [qmin, qmax] within [0, 255]; fake may be a or b.
+ * quantize() and fakeQuantize() give. a and b (float, or codes of a tensor the plan quantizes)
+ * have the same length; spec is per tensor with [qmin, qmax] within [0, 255]; fake may be a
+ * float operand.
  */
 export function addQuantize(
-  a: Float32Array, b: Float32Array, spec: QuantSpec, activation: { min: number; max: number } | undefined,
-  codes: Uint8Array | null, fake: Float32Array | null,
+  a: Float32Array | CodesOperand, b: Float32Array | CodesOperand, spec: QuantSpec,
+  activation: { min: number; max: number } | undefined, codes: Uint8Array | null, fake: Float32Array | null,
 ): Promise<void> {
-  const n = typed('a', a, Float32Array).length;
-  typed('b', b, Float32Array, n);
+  // The operand's data (its length checked when n is given), and its codes' scale and zero point.
+  const operand = (name: string, v: Float32Array | CodesOperand, n?: number): [Float32Array | Uint8Array, number | null, number | null] => {
+    if (v instanceof Float32Array || !(typeof v === 'object' && v !== null && 'codes' in v)) return [typed(name, v, Float32Array, n), null, null];
+    return [typed(`${name}.codes`, v.codes, Uint8Array, n), positiveScale(`${name}.scale`, v.scale), intIn(`${name}.zero`, v.zero, 0, 255)];
+  };
+  const [av, aScale, aZero] = operand('a', a);
+  const n = av.length;
+  const [bv, bScale, bZero] = operand('b', b, n);
   layoutOf([n], spec, [0, 255]);
   if (spec.scale.length !== 1) throw badArgument('spec.scale.length', '1 (per tensor)', spec.scale.length);
   if (codes === null && fake === null) throw badArgument('codes', 'a Uint8Array when fake is null', codes);
@@ -269,5 +286,5 @@ export function addQuantize(
     const { min, max } = activationOf('activation', activation);
     clamp = Float32Array.of(min, max);
   }
-  return addon.q8AddQuantize(a, b, n, clamp, spec.scale[0], spec.zero[0], spec.qmin, spec.qmax, codes, fake);
+  return addon.q8AddQuantize(av, bv, n, clamp, spec.scale[0], spec.zero[0], spec.qmin, spec.qmax, codes, fake, aScale, aZero, bScale, bZero);
 }

@@ -81,30 +81,52 @@ function dequantizeStep(tensor: string, t: TensorQuant): Step {
  * A float-residual Add (+ fused Relu/Clip) whose output `out` the plan quantizes, with that
  * quantize step fused in: one native pass writes the codes (for int consumers) and/or DQ(Q(y))
  * (for float consumers) instead of an Add pass, a quantize pass and a fake-quantize pass.
+ * Operands the plan quantizes (`codesIn`: their quantization) are read as codes, dequantized in
+ * the pass: the value DQ(Q(x)) their float copy would hold, at a quarter of the bytes, and their
+ * producers write no float copy (a residual between two such Adds, ResNet's and MobileNet's).
  * Named like the quantize step it replaces (`${out}/quantize`): a change of `out`'s
  * quantization re-runs from here, the Add included. Broadcasting operands take the unfused path.
  */
 function addQuantizeStep(node: Node, activation: { min: number; max: number } | undefined, out: string, t: TensorQuant,
-  opts: { codes: boolean; fake: boolean }): Step {
+  opts: { codes: boolean; fake: boolean }, codesIn: ReadonlyMap<string, TensorQuant>): Step {
   const [a, b] = node.inputs as [string, string];
   const codeSpecs = quantSpec(t, true);
   const fakeSpec = quantSpec(t, false);
+  const operandName = (i: string): string => (codesIn.has(i) ? codesOf(i) : i);
   return {
     name: `${out}/quantize`,
     op: `${node.op}+QuantizeLinear`,
-    inputs: [a, b],
+    inputs: [operandName(a), operandName(b)],
     outputs: [...(opts.codes ? [codesOf(out)] : []), ...(opts.fake ? [out] : [])],
     async run(ctx) {
-      const x = ctx.getF32(a), y = ctx.getF32(b);
+      // Each operand as floats, or as codes with their per-tensor scale and zero point.
+      const operand = (i: string): { dims: number[]; v: Float32Array | q8.CodesOperand } => {
+        const q = codesIn.get(i);
+        if (!q) {
+          const x = ctx.getF32(i);
+          return { dims: x.dims, v: x.data };
+        }
+        const c = ctx.get(codesOf(i)), spec = codeSpec(q);
+        return { dims: c.dims, v: { codes: c.data as Uint8Array, scale: spec.scale, zero: spec.zero } };
+      };
+      const x = operand(a), y = operand(b);
       const same = x.dims.length === y.dims.length && x.dims.every((d, i) => d === y.dims[i]);
       const dims = same ? [...x.dims] : broadcastDims(x.dims, y.dims);
       const n = dims.reduce((p, d) => p * d, 1);
       const codes = opts.codes ? ctx.allocU8(dims) : null;
       const fake = opts.fake || !same ? ctx.allocF32(dims) : null;
       if (same) {
-        await q8.addQuantize(x.data.subarray(0, n), y.data.subarray(0, n), codeSpecs, activation, codes, fake);
+        const view = (v: Float32Array | q8.CodesOperand): Float32Array | q8.CodesOperand =>
+          v instanceof Float32Array ? v.subarray(0, n) : { ...v, codes: v.codes.subarray(0, n) };
+        await q8.addQuantize(view(x.v), view(y.v), codeSpecs, activation, codes, fake);
       } else if (fake) {
-        await binary('add', x.data, x.dims, y.data, y.dims, fake, activation);
+        const floats = async (o: { dims: number[]; v: Float32Array | q8.CodesOperand }): Promise<Float32Array> => {
+          if (o.v instanceof Float32Array) return o.v;
+          const f = ctx.allocF32(o.dims);
+          await q8.dequantize(o.v.codes, o.dims, { scale: Float32Array.of(o.v.scale), zero: Int32Array.of(o.v.zero), qmin: 0, qmax: 255 }, f);
+          return f;
+        };
+        await binary('add', await floats(x), x.dims, await floats(y), y.dims, fake, activation);
         if (codes) await q8.quantize(fake, dims, codeSpecs, codes);
         if (opts.fake) await q8.fakeQuantize(fake, dims, fakeSpec, fake);
       }
@@ -206,8 +228,21 @@ export function lowerQuantized(model: Model, layers: readonly Layer[], plan: Qua
     const l = layerOfNode.get(n);
     return isIntLayer(l) && l!.input === tensor;
   };
-  const needsCodes = (t: string): boolean => (consumers.get(t) ?? []).some((n) => intConsumer(t, n));
-  const needsFloat = (t: string): boolean => graphOutputs.has(t) || (consumers.get(t) ?? []).some((n) => !intConsumer(t, n));
+  // int: an Add of two runtime tensors whose (activated) output the plan quantizes runs as one
+  // add-quantize step (its Relu/Clip fused unless the plan quantizes the Add's own output).
+  const addQuantizeOf = (node: Node): { act: Node | undefined; out: string; t: TensorQuant } | undefined => {
+    if (mode !== 'int' || node.op !== 'Add' || !node.inputs.every((i) => !graph.initializers.has(i))) return undefined;
+    const act = fusableActivation(graph, node, consumers);
+    const fuseAct = act !== undefined && !quantOf(node.outputs[0]!);
+    const out = fuseAct ? act.outputs[0]! : node.outputs[0]!;
+    const t = quantOf(out);
+    return t ? { act: fuseAct ? act : undefined, out, t } : undefined;
+  };
+  // Consumers that read a quantized tensor's codes: int layers, and add-quantize steps.
+  const readsCodes = (tensor: string, n: Node): boolean =>
+    intConsumer(tensor, n) || (quantOf(tensor) !== undefined && addQuantizeOf(n) !== undefined);
+  const needsCodes = (t: string): boolean => (consumers.get(t) ?? []).some((n) => readsCodes(t, n));
+  const needsFloat = (t: string): boolean => graphOutputs.has(t) || (consumers.get(t) ?? []).some((n) => !readsCodes(t, n));
   const layerPlanOf = (l: Layer): LayerPlan => plan.layers.find((lp) => lp.id === l.id)!;
 
   const steps: Step[] = [];
@@ -258,21 +293,16 @@ export function lowerQuantized(model: Model, layers: readonly Layer[], plan: Qua
       afterProducer(out, false);
       continue;
     }
-    // int: an Add of two runtime tensors whose (activated) output is quantized, with its
-    // quantize step fused in.
-    if (mode === 'int' && node.op === 'Add' && node.inputs.every((i) => !graph.initializers.has(i))) {
-      const act = fusableActivation(graph, node, consumers);
-      const fuseAct = act !== undefined && !quantOf(node.outputs[0]!);
-      const out = fuseAct ? act.outputs[0]! : node.outputs[0]!;
-      const t = quantOf(out);
-      if (t) {
-        if (fuseAct) fused.add(act);
-        const opts = { codes: needsCodes(out), fake: needsFloat(out) };
-        add(sig('add-quantize', node.name, fuseAct ? act.name : null, out, t, opts), () =>
-          addQuantizeStep(node, fuseAct ? activationOf(act) : undefined, out, t, opts),
-        );
-        continue;
-      }
+    const addQ = addQuantizeOf(node);
+    if (addQ) {
+      const { act, out, t } = addQ;
+      if (act) fused.add(act);
+      const opts = { codes: needsCodes(out), fake: needsFloat(out) };
+      const codesIn = new Map(node.inputs.filter((i) => readsCodes(i, node)).map((i) => [i, quantOf(i)!]));
+      add(sig('add-quantize', node.name, act ? act.name : null, out, t, opts, [...codesIn]), () =>
+        addQuantizeStep(node, act ? activationOf(act) : undefined, out, t, opts, codesIn),
+      );
+      continue;
     }
     // Fusions of float ops, only where the tensor fused away is not quantized by the plan
     // (its consumers must read DQ(Q(tensor))).

@@ -71,6 +71,24 @@ describe('quantized engine', () => {
     expect(diff).toBeGreaterThan(0.5);
   });
 
+  test('int: fused Adds read the residuals the plan quantizes as codes; no float copy is written for them', async () => {
+    const plan = await planFor(base);
+    const steps = lowerQuantized(model, layers, plan, 'int');
+    const fusedAdds = steps.filter((s) => s.op === 'Add+QuantizeLinear');
+    const tensorOf = (name: string): string => name.replace(/#q$/, '');
+    for (const s of fusedAdds) {
+      for (const i of s.inputs) expect({ step: s.name, input: i, codes: i.endsWith('#q') }).toEqual({ step: s.name, input: i, codes: plan.activations[tensorOf(i)] !== undefined });
+    }
+    expect(fusedAdds.filter((s) => s.inputs.some((i) => i.endsWith('#q')))).toHaveLength(6);  // the others' residual: a float Pad
+    // Floats are written only for float readers: the stem's output needs no dequantize step, and
+    // of the fused Adds only those before a downsampling shortcut (Slice) or the last, float Add.
+    expect(steps.filter((s) => s.op === 'DequantizeLinear')).toHaveLength(0);
+    expect(fusedAdds.filter((s) => s.outputs.some((o) => !o.endsWith('#q'))).map((s) => s.name)).toEqual(
+      ['/layer1/layer1.2/Relu_1_output_0/quantize', '/layer2/layer2.2/Relu_1_output_0/quantize', '/layer3/layer3.1/Relu_1_output_0/quantize']);
+    // In sim mode nothing reads codes.
+    expect(lowerQuantized(model, layers, plan, 'sim').some((s) => s.inputs.some((i) => i.endsWith('#q')))).toBe(false);
+  });
+
   test("int: a residual Add's output quantization is fused into the Add, and a change of it re-runs from there", async () => {
     const plan = await planFor(base);
     const steps = lowerQuantized(model, layers, plan, 'int');

@@ -62,6 +62,9 @@ describe('int8 bindings', () => {
     expect(() => addon.q8Quantize(new Float32Array(4), [1, 1, 4], Float32Array.of(1), Float32Array.of(0), 0, 255, new Uint8Array(4), false)).toThrow('wrong typed array type for zero');
     expect(() => addon.q8Dequantize(new Uint8Array(4), [1, 1, 4], Float32Array.of(1), Int32Array.of(0), 0, 255, new Uint8Array(16), false)).toThrow('wrong typed array type for out');
     expect(() => addon.q8AddQuantize(new Float32Array(4), new Int32Array(4), 4, null, 1, 0, 0, 255, new Uint8Array(4), null)).toThrow('wrong typed array type for b');
+    // A Uint8Array operand is codes, with its scale and zero point after the outputs.
+    expect(() => addon.q8AddQuantize(new Uint8Array(4), new Float32Array(4), 4, null, 1, 0, 0, 255, new Uint8Array(4), null, 0, 0, null, null)).toThrow('bad scale of a');
+    expect(() => addon.q8AddQuantize(new Float32Array(4), new Uint8Array(4), 4, null, 1, 0, 0, 255, new Uint8Array(4), null, null, null, 1, 300)).toThrow('codes zero');
   });
 
   it('refuses arrays shorter than the shape', () => {

@@ -227,6 +227,42 @@ describe('addQuantize (the float-residual Add fused with its quantize step)', ()
     }
   });
 
+  it.each([800, 801, 802, 803, 804, 805])('seed %i: operands as codes give what their dequantized floats give, on every path', async (seed) => {
+    const r = mulberry32(seed);
+    const n = [5, 256, 1000, 40000][seed % 4]!;
+    const spec: QuantSpec = { scale: Float32Array.of(Math.fround(0.02 + r() * 0.1)), zero: Int32Array.of(randomInt(r, 0, 255)), qmin: 0, qmax: 255 };
+    const codesOf = (): { codes: Uint8Array; scale: number; zero: number } => ({
+      codes: new Uint8Array(n).map(() => randomInt(r, 0, 255)), scale: 0.01 + r() * 0.2, zero: randomInt(r, 0, 255),
+    });
+    const ca = codesOf(), cb = codesOf();
+    const dq = async (c: typeof ca): Promise<Float32Array> => {
+      const f = new Float32Array(n);
+      await dequantize(c.codes, [n], { scale: Float32Array.of(c.scale), zero: Int32Array.of(c.zero), qmin: 0, qmax: 255 }, f);
+      return f;
+    };
+    const fa = await dq(ca), fb = await dq(cb);
+    const act = seed % 2 ? { min: 0, max: 6 } : undefined;
+    for (const isa of ['scalar', ...FAST] as IsaName[]) {
+      setIsa(isa);
+      for (const [name, a, b, wantA, wantB] of [['a codes', ca, fb, fa, fb], ['b codes', fa, cb, fa, fb], ['both', ca, cb, fa, fb]] as const) {
+        const want = new Uint8Array(n), wantFake = new Float32Array(n), got = new Uint8Array(n), gotFake = new Float32Array(n);
+        await addQuantize(wantA, wantB, spec, act, want, wantFake);
+        await addQuantize(a, b, spec, act, got, gotFake);
+        expect({ isa, name, codes: Array.from(got) }).toEqual({ isa, name, codes: Array.from(want) });
+        expect({ isa, name, fake: Array.from(gotFake) }).toEqual({ isa, name, fake: Array.from(wantFake) });
+      }
+    }
+  });
+
+  it('refuses codes operands of the wrong length, scale or zero point, naming them', () => {
+    const a = new Float32Array(8), spec: QuantSpec = { scale: Float32Array.of(0.1), zero: Int32Array.of(3), qmin: 0, qmax: 255 };
+    const codes = { codes: new Uint8Array(8), scale: 0.5, zero: 3 };
+    expect(() => addQuantize(a, { ...codes, codes: new Uint8Array(7) }, spec, undefined, new Uint8Array(8), null)).toThrow(/b.codes.length/);
+    expect(() => addQuantize({ ...codes, scale: 0 }, a, spec, undefined, new Uint8Array(8), null)).toThrow(/a.scale/);
+    expect(() => addQuantize(a, { ...codes, zero: 256 }, spec, undefined, new Uint8Array(8), null)).toThrow(/b.zero/);
+    expect(() => addQuantize(codes, { ...codes, codes: new Int8Array(8) as unknown as Uint8Array }, spec, undefined, new Uint8Array(8), null)).toThrow(/b.codes/);
+  });
+
   it('refuses mismatched lengths, per-channel specs and no output, naming the parameter', () => {
     const a = new Float32Array(8), spec: QuantSpec = { scale: Float32Array.of(0.1), zero: Int32Array.of(3), qmin: 0, qmax: 255 };
     expect(() => addQuantize(a, new Float32Array(7), spec, undefined, new Uint8Array(8), null)).toThrow(/b.length/);

@@ -201,13 +201,23 @@ Napi::Value FakeQuantize(const Napi::CallbackInfo& info) {
   return Run(info, [a, x, out] { Q8FakeQuantize(x, a.layout, a.spec, out); });
 }
 
+// An operand of q8AddQuantize: a Float32Array, or a Uint8Array of codes whose per-tensor scale
+// and zero point are the numbers at info[scale_at], info[scale_at + 1].
+Q8AddOperand AddOperand(const Napi::CallbackInfo& info, size_t at, size_t scale_at, size_t n, const char* name) {
+  if (!args::IsArrayOf<uint8_t>(info[at])) return Q8AddOperand::Values(Typed<float>(info[at], n, name));
+  const float scale = args::Float(info[scale_at], "codes scale");
+  if (!(scale > 0) || !std::isfinite(scale)) Fail(info.Env(), std::string("addQuantize: bad scale of ") + name);
+  return Q8AddOperand::Codes(Typed<uint8_t>(info[at], n, name), scale, IntIn(info[scale_at + 1], "codes zero", 0, 255));
+}
+
 // q8AddQuantize(a, b, n, clamp Float32Array [2] | null, scale, zero, qmin, qmax, codes Uint8Array |
-// null, fake Float32Array | null) -> Promise<void>
+// null, fake Float32Array | null, aScale, aZero, bScale, bZero) -> Promise<void>. a and b:
+// Float32Array, or Uint8Array codes with their scale and zero point (read only for codes).
 Napi::Value AddQuantize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const size_t n = Size(info[2], "n");
-  const float* a = Typed<float>(info[0], n, "a");
-  const float* b = Typed<float>(info[1], n, "b");
+  const Q8AddOperand a = AddOperand(info, 0, 10, n, "a");
+  const Q8AddOperand b = AddOperand(info, 1, 12, n, "b");
   const bool has_clamp = !info[3].IsNull() && !info[3].IsUndefined();
   std::array<float, 2> clamp{};
   if (has_clamp) {

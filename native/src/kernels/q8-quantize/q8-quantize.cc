@@ -76,7 +76,7 @@ void Q8FakeQuantize(const float* x, const Q8Layout& l, const Q8QuantSpec& q, flo
   });
 }
 
-void Q8AddQuantize(const float* a, const float* b, size_t n, const float* clamp, const Q8QuantSpec& q,
+void Q8AddQuantize(const Q8AddOperand& a, const Q8AddOperand& b, size_t n, const float* clamp, const Q8QuantSpec& q,
                    uint8_t* codes, float* fake) {
   Check(q, Q8Storage::kUint8);
   const Isa isa = ActiveIsa();
@@ -86,12 +86,20 @@ void Q8AddQuantize(const float* a, const float* b, size_t n, const float* clamp,
   if (clamp) c.min = clamp[0], c.max = clamp[1];
   constexpr size_t kBlock = 256;  // 1 KiB of y: stays in L1 between the add and the quantize
   ParallelFor((n + kBlock - 1) / kBlock, kGrainElements / kBlock, [&](size_t begin, size_t end) {
-    alignas(64) float y[kBlock];
+    alignas(64) float y[kBlock], va[kBlock], vb[kBlock];
+    // The operand's values of elements [off, off + m): in place, or its codes dequantized into buf.
+    auto values = [&](const Q8AddOperand& v, size_t off, size_t m, float* buf) -> const float* {
+      if (v.values) return v.values + off;
+      uk.dequantize(v.codes + off, Q8Storage::kUint8, m, &v.scale, &v.zero, 0, buf);
+      return buf;
+    };
     for (size_t blk = begin; blk < end; ++blk) {
       const size_t off = blk * kBlock, m = std::min(kBlock, n - off);
-      add(f32::BinaryOp::kAdd, a + off, 1, b + off, 1, y, m, clamp ? &c : nullptr);
+      add(f32::BinaryOp::kAdd, values(a, off, m, va), 1, values(b, off, m, vb), 1, y, m, clamp ? &c : nullptr);
       if (codes) uk.quantize(y, m, q.scale, q.zero, 0, q.qmin, q.qmax, Q8Storage::kUint8, codes + off);
-      if (fake) uk.fake_quantize(y, m, q.scale, q.zero, 0, q.qmin, q.qmax, fake + off);
+      // DQ(Q(y)) of the codes just written is (code - zero) * scale: no second division.
+      if (fake && codes) uk.dequantize(codes + off, Q8Storage::kUint8, m, q.scale, q.zero, 0, fake + off);
+      else if (fake) uk.fake_quantize(y, m, q.scale, q.zero, 0, q.qmin, q.qmax, fake + off);
     }
   });
 }

@@ -30,13 +30,27 @@ void Q8Quantize(const float* x, const Q8Layout& l, const Q8QuantSpec& q, Q8Stora
 void Q8Dequantize(const void* in, Q8Storage st, const Q8Layout& l, const Q8QuantSpec& q, float* out);
 void Q8FakeQuantize(const float* x, const Q8Layout& l, const Q8QuantSpec& q, float* out);
 
+// One operand of Q8AddQuantize: float values, or per-tensor uint8 codes read as their
+// dequantized values (code - zero) * scale, bit for bit Q8Dequantize's (and so the DQ(Q(x))
+// that Q8FakeQuantize or this function's `fake` would have written for them).
+struct Q8AddOperand {
+  const float* values = nullptr;   // float operand, or null when it comes as codes
+  const uint8_t* codes = nullptr;  // its codes (values == nullptr)
+  float scale = 1;
+  int32_t zero = 0;
+  static Q8AddOperand Values(const float* v) { return {v, nullptr, 1, 0}; }
+  static Q8AddOperand Codes(const uint8_t* c, float scale, int32_t zero) { return {nullptr, c, scale, zero}; }
+};
+
 // The float-residual Add of the int8 engine with the quantization of its output, in one pass:
 // y = a + b (then clamped to [clamp[0], clamp[1]] when clamp is not null: a fused Relu/Clip),
 // codes = Q(y) into `codes` and y' = DQ(Q(y)) into `fake` (either may be null), per tensor
-// (q.scale[0], q.zero[0]; uint8 codes). Blocks of 256 elements run through the active ISA's
-// f32 binary span and quantize / fake-quantize rows, so the results are bit for bit those of
-// f32 Binary followed by Q8Quantize and Q8FakeQuantize. fake may alias a or b.
-void Q8AddQuantize(const float* a, const float* b, size_t n, const float* clamp, const Q8QuantSpec& q,
+// (q.scale[0], q.zero[0]; uint8 codes). An operand that comes as codes (a residual the plan
+// quantizes: 1 byte an element to read instead of 4, and its producer writes no float copy) is
+// dequantized a block at a time. Blocks of 256 elements run through the active ISA's f32 binary
+// span and quantize / fake-quantize rows, so the results are bit for bit those of f32 Binary
+// followed by Q8Quantize and Q8FakeQuantize. fake may alias a float operand.
+void Q8AddQuantize(const Q8AddOperand& a, const Q8AddOperand& b, size_t n, const float* clamp, const Q8QuantSpec& q,
                    uint8_t* codes, float* fake);
 
 // Row kernels of one ISA: n elements, scale/zero advancing by `step` (0: one value for the row,
