@@ -80,8 +80,11 @@ inline Napi::Value RunAsyncNumber(Napi::Env env, std::function<double()> job,
 // calls (MobileNetV2 at 224x224 on 2 cores used 1.5 of them with the hops, 1.8 without). The
 // engine's Program.run gives the event loop a turn every few tens of milliseconds instead.
 // Small calls (below the limits) run on the calling thread alone: waking the pool's workers
-// costs more than the split saves. LAYERQ_SYNC=0 puts every call off the event loop, as before.
-constexpr double kSyncMacs = 4e6;      // conv / GEMM multiply-accumulates
+// costs more than the split saves. ResNet-20's batch-1 convs (2.4 M multiply-accumulates each)
+// split: 1.15-1.35x the whole batch-1 pass, FP32 and int8 (bench/engine.ts, steady state);
+// MobileNetV2-w05's (under 1 M) gain nothing from it. LAYERQ_SYNC=0 puts every call off the
+// event loop, as before.
+constexpr double kSyncMacs = 1e6;      // conv / GEMM multiply-accumulates
 constexpr double kSyncElements = 5e5;  // elements read or written by elementwise, quantize, pooling, copies
 
 inline bool SyncCallsEnabled() {
