@@ -221,6 +221,7 @@ export async function bench(options: BenchOptions = {}): Promise<BenchResult> {
     result.profile = await profileModel(options.profile, m.model, m.input, {
       batches: profileBatches,
       rounds: quick ? 3 : 7,
+      warmupMs: quick ? 250 : 1000,
       ...(options.profileWeightBits ? { weightBits: options.profileWeightBits } : {}),
       ...(progress ? { onProgress: progress } : {}),
     });

@@ -30,6 +30,8 @@ export interface ProfileResult {
   int8Plan: string;
   batches: number[];
   rounds: number;
+  /** Warm-up before the rounds of each engine and batch, ms. */
+  warmupMs: number;
   /** Whole-run ms per batch, fastest of the rounds (the steps plus the runtime's own work). */
   fp32TotalMs: number[];
   int8TotalMs: number[];
@@ -71,10 +73,13 @@ export function syntheticImages(input: ImageInput, count: number, seed = 1): Bat
 }
 
 /**
- * ms of each step and of the whole run of `steps` on `x`: the fastest of `rounds` runs after a
- * warm-up run (on a shared machine the fastest run is the one least disturbed by others).
+ * ms of each step and of the whole run of `steps` on `x`: the fastest of `rounds` runs after
+ * warming up for `warmupMs` (at least one run: at batch 1 the first hundreds of runs are up to
+ * 2x slower than the later ones) (on a shared machine the fastest run is the one least disturbed
+ * by others).
  */
-async function timeSteps(steps: readonly Step[], keep: ReadonlySet<string>, inputName: string, x: Float32Array, dims: number[], rounds: number): Promise<{ steps: number[]; total: number }> {
+async function timeSteps(steps: readonly Step[], keep: ReadonlySet<string>, inputName: string, x: Float32Array, dims: number[], rounds: number,
+  warmupMs: number): Promise<{ steps: number[]; total: number }> {
   const times = steps.map(() => [] as number[]);
   const totals: number[] = [];
   let round = -1;
@@ -87,7 +92,9 @@ async function timeSteps(steps: readonly Step[], keep: ReadonlySet<string>, inpu
     },
   }));
   const program = new Program(timed, keep);
+  const warm = performance.now();
   for (round = -1; round < rounds; round++) {
+    if (round === 0 && performance.now() - warm < warmupMs) round = -1;  // still warming up
     const values = new Map<string, Value>([[inputName, { kind: 'f32', data: x, dims }]]);
     const t0 = performance.now();
     await program.run(values);
@@ -104,6 +111,8 @@ function fastest(xs: number[]): number {
 export interface ProfileOptions {
   batches: number[];
   rounds: number;
+  /** Warm-up of each engine and batch before the timed rounds, ms (default 1000). */
+  warmupMs?: number;
   /** Synthetic calibration images for the int8 plan. */
   calibrationImages?: number;
   /** The int8 engine's plan (default: W{weightBits}A8 per-channel calibrated on synthetic images). */
@@ -142,7 +151,7 @@ export async function profileModel(name: string, model: Model, input: ImageInput
     const x = syntheticImages(input, batch, 3).batch(0, batch).data;
     const dims = [batch, input.channels, input.height, input.width];
     for (const [engine, key, totals] of [[fp32, 'fp32Ms', fp32Total], [int8, 'int8Ms', int8Total]] as const) {
-      const t = await timeSteps(engine.program.steps, keep, engine.inputName, x, dims, options.rounds);
+      const t = await timeSteps(engine.program.steps, keep, engine.inputName, x, dims, options.rounds, options.warmupMs ?? 1000);
       engine.program.steps.forEach((s, i) => {
         const r = row(s);
         (r[key] ??= []).push(t.steps[i]!);
@@ -162,7 +171,7 @@ export async function profileModel(name: string, model: Model, input: ImageInput
     .filter((c) => c.n > 0)
     .map(({ category, fp32Ms, int8Ms }) => ({ category, fp32Ms, int8Ms }));
   const int8Plan = options.plan ? 'the quantized plan' : `W${options.weightBits ?? 8}A8 per-channel`;
-  return { model: name, int8Plan, batches: options.batches, rounds: options.rounds, fp32TotalMs: fp32Total, int8TotalMs: int8Total, categories, steps };
+  return { model: name, int8Plan, batches: options.batches, rounds: options.rounds, warmupMs: options.warmupMs ?? 1000, fp32TotalMs: fp32Total, int8TotalMs: int8Total, categories, steps };
 }
 
 /**

@@ -119,6 +119,7 @@ describe('layerq bench (CLI)', () => {
     expect(conv1.int8Ms!.length).toBe(2);
     expect(p.steps.some((s) => s.category === 'quantize' && s.int8Ms && !s.fp32Ms)).toBe(true);
     expect(p.int8Plan).toBe('W8A8 per-channel');
+    expect(p.warmupMs).toBe(250);  // --quick: a quarter of the default's warm-up
   });
 
   test('--profile-w-bits 4 profiles the W4A8 engine (the profile alone: no kernel table); other widths are refused', () => {
