@@ -128,7 +128,7 @@ export function convStep(graph: Graph, node: Node, activation: f32.Activation | 
     outputs: [output],
     async run(ctx) {
       const x = ctx.getF32(node.inputs[0]!);
-      const dims = f32.convOutputDims(x.dims, w.dims, params);
+      const dims = packed.outputDims(x.dims);
       const out = ctx.allocF32(dims);
       await f32.conv2d(packed, x.data, x.dims, out);
       ctx.set(output, { kind: 'f32', data: out, dims });

@@ -66,11 +66,11 @@ export function convOutputDims(xDims: readonly number[], wDims: readonly number[
 /** Conv weights packed once into the kernels' layout (GEMM panels, or depthwise taps). */
 export class PackedConv {
   readonly wDims: readonly number[];
-  readonly params: ConvParams;
+  readonly params: Readonly<ConvParams>;
   /** @internal the addon's packed weights (see validate.ts) */
   readonly handle: unknown;
 
-  private constructor(wDims: readonly number[], params: ConvParams, handle: unknown) {
+  private constructor(wDims: readonly number[], params: Readonly<ConvParams>, handle: unknown) {
     this.wDims = wDims;
     this.params = params;
     this.handle = handle;
@@ -85,14 +85,19 @@ export class PackedConv {
     if (w[0] % p.group !== 0) throw badArgument('params.group', `a divisor of Cout (${w[0]})`, p.group);
     const act = activationOf('params.activation', p.activation);
     const handle = addon.f32PackConv(weight, w, bias, p.group, p.strides, p.pads, p.dilations, act.min, act.max);
-    return new PackedConv(Object.freeze(w), p, handle);
+    return new PackedConv(Object.freeze(w), Object.freeze(p), handle);
+  }
+
+  /** Output dims [N, Cout, Ho, Wo] for input dims [N, Cin, H, W] (the params were checked once, at create). */
+  outputDims(xDims: readonly number[]): [number, number, number, number] {
+    return convOutDims(dimsOf('xDims', xDims, 4), this.wDims, this.params);
   }
 }
 
 /** x [N, Cin, H, W] -> out [N, Cout, Ho, Wo] (caller allocates out). */
 export function conv2d(packed: PackedConv, x: Float32Array, xDims: readonly number[], out: Float32Array): Promise<void> {
   if (!(packed instanceof PackedConv)) throw badArgument('packed', 'PackedConv', describe(packed));
-  const od = convOutputDims(xDims, packed.wDims, packed.params);
+  const od = packed.outputDims(xDims);
   typed('x', x, Float32Array, product(xDims));
   typed('out', out, Float32Array, product(od));
   return addon.f32Conv2d(packed.handle, x, [...xDims], out);
