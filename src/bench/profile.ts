@@ -82,25 +82,28 @@ async function timeSteps(steps: readonly Step[], keep: ReadonlySet<string>, inpu
   warmupMs: number): Promise<{ steps: number[]; total: number }> {
   const times = steps.map(() => [] as number[]);
   const totals: number[] = [];
-  let round = -1;
+  let timing = false;  // warm-up runs are not recorded
   const timed: Step[] = steps.map((step, i) => ({
     ...step,
     async run(ctx) {
       const t0 = performance.now();
       await step.run(ctx);
-      if (round >= 0) times[i]!.push(performance.now() - t0);
+      if (timing) times[i]!.push(performance.now() - t0);
     },
   }));
   const program = new Program(timed, keep);
-  const warm = performance.now();
-  for (round = -1; round < rounds; round++) {
-    if (round === 0 && performance.now() - warm < warmupMs) round = -1;  // still warming up
+  const runOnce = async (): Promise<number> => {
     const values = new Map<string, Value>([[inputName, { kind: 'f32', data: x, dims }]]);
     const t0 = performance.now();
     await program.run(values);
-    if (round >= 0) totals.push(performance.now() - t0);
+    const ms = performance.now() - t0;
     for (const v of values.values()) if (v.data !== x) program.recycle(v);
-  }
+    return ms;
+  };
+  const warm = performance.now();
+  do await runOnce(); while (performance.now() - warm < warmupMs);
+  timing = true;
+  for (let round = 0; round < rounds; round++) totals.push(await runOnce());
   return { steps: times.map(fastest), total: fastest(totals) };
 }
 
@@ -125,9 +128,10 @@ export interface ProfileOptions {
 /** Per-step FP32 and int8 times of a prepared model (see ProfileResult). */
 export async function profileModel(name: string, model: Model, input: ImageInput, options: ProfileOptions): Promise<ProfileResult> {
   const graph = model.graph;
+  const warmupMs = options.warmupMs ?? 1000, weightBits = options.weightBits ?? 8;
   const fp32 = Engine.fp32(model);
   const { layers, plan } = options.plan ?? await calibratePlan(model, syntheticImages(input, options.calibrationImages ?? 32, 7), {
-    weightBits: options.weightBits ?? 8, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax',
+    weightBits, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax',
     symmetricActivations: false, scope: 'float-residual', biasCorrection: false,
   });
   const int8 = quantizedEngine(model, layers, plan, 'int');
@@ -151,7 +155,7 @@ export async function profileModel(name: string, model: Model, input: ImageInput
     const x = syntheticImages(input, batch, 3).batch(0, batch).data;
     const dims = [batch, input.channels, input.height, input.width];
     for (const [engine, key, totals] of [[fp32, 'fp32Ms', fp32Total], [int8, 'int8Ms', int8Total]] as const) {
-      const t = await timeSteps(engine.program.steps, keep, engine.inputName, x, dims, options.rounds, options.warmupMs ?? 1000);
+      const t = await timeSteps(engine.program.steps, keep, engine.inputName, x, dims, options.rounds, warmupMs);
       engine.program.steps.forEach((s, i) => {
         const r = row(s);
         (r[key] ??= []).push(t.steps[i]!);
@@ -170,8 +174,8 @@ export async function profileModel(name: string, model: Model, input: ImageInput
     })
     .filter((c) => c.n > 0)
     .map(({ category, fp32Ms, int8Ms }) => ({ category, fp32Ms, int8Ms }));
-  const int8Plan = options.plan ? 'the quantized plan' : `W${options.weightBits ?? 8}A8 per-channel`;
-  return { model: name, int8Plan, batches: options.batches, rounds: options.rounds, warmupMs: options.warmupMs ?? 1000, fp32TotalMs: fp32Total, int8TotalMs: int8Total, categories, steps };
+  const int8Plan = options.plan ? 'the quantized plan' : `W${weightBits}A8 per-channel`;
+  return { model: name, int8Plan, batches: options.batches, rounds: options.rounds, warmupMs, fp32TotalMs: fp32Total, int8TotalMs: int8Total, categories, steps };
 }
 
 /**

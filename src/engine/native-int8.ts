@@ -270,7 +270,7 @@ export function addQuantize(
 ): Promise<void> {
   // The operand's data (its length checked when n is given), and its codes' scale and zero point.
   const operand = (name: string, v: Float32Array | CodesOperand, n?: number): [Float32Array | Uint8Array, number | null, number | null] => {
-    if (v instanceof Float32Array || !(typeof v === 'object' && v !== null && 'codes' in v)) return [typed(name, v, Float32Array, n), null, null];
+    if (!(typeof v === 'object' && v !== null && 'codes' in v)) return [typed(name, v, Float32Array, n), null, null];
     return [typed(`${name}.codes`, v.codes, Uint8Array, n), positiveScale(`${name}.scale`, v.scale), intIn(`${name}.zero`, v.zero, 0, 255)];
   };
   const [av, aScale, aZero] = operand('a', a);

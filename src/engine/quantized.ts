@@ -100,14 +100,15 @@ function addQuantizeStep(node: Node, activation: { min: number; max: number } | 
     outputs: [...(opts.codes ? [codesOf(out)] : []), ...(opts.fake ? [out] : [])],
     async run(ctx) {
       // Each operand as floats, or as codes with their per-tensor scale and zero point.
-      const operand = (i: string): { dims: number[]; v: Float32Array | q8.CodesOperand } => {
+      type Operand = { dims: number[]; v: Float32Array | q8.CodesOperand; q?: TensorQuant };
+      const operand = (i: string): Operand => {
         const q = codesIn.get(i);
         if (!q) {
           const x = ctx.getF32(i);
           return { dims: x.dims, v: x.data };
         }
         const c = ctx.get(codesOf(i)), spec = codeSpec(q);
-        return { dims: c.dims, v: { codes: c.data as Uint8Array, scale: spec.scale, zero: spec.zero } };
+        return { dims: c.dims, v: { codes: c.data as Uint8Array, scale: spec.scale, zero: spec.zero }, q };
       };
       const x = operand(a), y = operand(b);
       const same = x.dims.length === y.dims.length && x.dims.every((d, i) => d === y.dims[i]);
@@ -120,10 +121,10 @@ function addQuantizeStep(node: Node, activation: { min: number; max: number } | 
           v instanceof Float32Array ? v.subarray(0, n) : { ...v, codes: v.codes.subarray(0, n) };
         await q8.addQuantize(view(x.v), view(y.v), codeSpecs, activation, codes, fake);
       } else if (fake) {
-        const floats = async (o: { dims: number[]; v: Float32Array | q8.CodesOperand }): Promise<Float32Array> => {
+        const floats = async (o: Operand): Promise<Float32Array> => {
           if (o.v instanceof Float32Array) return o.v;
           const f = ctx.allocF32(o.dims);
-          await q8.dequantize(o.v.codes, o.dims, { scale: Float32Array.of(o.v.scale), zero: Int32Array.of(o.v.zero), qmin: 0, qmax: 255 }, f);
+          await q8.dequantize(o.v.codes, o.dims, quantSpec(o.q!, true), f);
           return f;
         };
         await binary('add', await floats(x), x.dims, await floats(y), y.dims, fake, activation);
@@ -230,13 +231,20 @@ export function lowerQuantized(model: Model, layers: readonly Layer[], plan: Qua
   };
   // int: an Add of two runtime tensors whose (activated) output the plan quantizes runs as one
   // add-quantize step (its Relu/Clip fused unless the plan quantizes the Add's own output).
-  const addQuantizeOf = (node: Node): { act: Node | undefined; out: string; t: TensorQuant } | undefined => {
+  // (Asked once per consumer of each tensor and once by the loop below: decided once a node.)
+  type AddQuantize = { act: Node | undefined; out: string; t: TensorQuant } | undefined;
+  const addQuantizeOfNode = new Map<Node, AddQuantize>();
+  const decideAddQuantize = (node: Node): AddQuantize => {
     if (mode !== 'int' || node.op !== 'Add' || !node.inputs.every((i) => !graph.initializers.has(i))) return undefined;
     const act = fusableActivation(graph, node, consumers);
     const fuseAct = act !== undefined && !quantOf(node.outputs[0]!);
     const out = fuseAct ? act.outputs[0]! : node.outputs[0]!;
     const t = quantOf(out);
     return t ? { act: fuseAct ? act : undefined, out, t } : undefined;
+  };
+  const addQuantizeOf = (node: Node): AddQuantize => {
+    if (!addQuantizeOfNode.has(node)) addQuantizeOfNode.set(node, decideAddQuantize(node));
+    return addQuantizeOfNode.get(node);
   };
   // Consumers that read a quantized tensor's codes: int layers, and add-quantize steps.
   const readsCodes = (tensor: string, n: Node): boolean =>
