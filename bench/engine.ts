@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   const images = await loadSplit('val', Math.max(10, Math.ceil(BATCH / 10)), preprocess);
   const decodeRate = (1000 * images.count) / (performance.now() - t0);
   const x = images.batch(0, BATCH);
-  const engine = Engine.fp32(model);
+  const engine = Engine.fp32(model, { fuseBlocks: true });
+  // The same FP32 engine layer by layer, where it fuses blocks (MobileNet's at 112x112 and 56x56).
+  const layered = engine.steps.some((s) => s.op === 'ConvBlock') ? Engine.fp32(model) : undefined;
   // W8A8 per-channel plan, calibrated on 32 images a class, for the int8 engine and the QDQ model;
   // the same with 4-bit weights (W4A8: on AVX2 the vpmaddubsw GEMM kernels).
   const layers = findLayers(model.graph);
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
   const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x.data, images.dims.map((d, i) => (i === 0 ? BATCH : d))) };
   const runners: Record<string, () => Promise<unknown>> = {
     'layerq fp32': () => engine.run(x.data, BATCH),
+    ...(layered ? { 'layerq fp32, blocks layer by layer': () => layered.run(x.data, BATCH) } : {}),
     'layerq int8 (W8A8 per-channel)': () => int8.run(x.data, BATCH),
     'layerq int8 (W4A8 per-channel)': () => w4.run(x.data, BATCH),
     'onnxruntime fp32': () => session.run(feeds),

@@ -6,15 +6,26 @@ import { Graph, Model } from '../ir/graph';
 import type { Layer } from '../quant/layers';
 import { PLAN_VERSION, QuantPlan } from '../quant/plan';
 import { QuantMode, StepCache, firstDifference, lowerQuantized, stepSignature } from './quantized';
+import { fuseBlocks } from './lower-f32';
 import { Program, Step, Value } from './runtime';
 
 /**
  * FP32 steps for a whole graph (Conv/Gemm/Add + Relu/Clip fused, slice chains as one copy): the
  * quantized lowering under a plan that quantizes nothing, so both modes share one loop.
  */
-export function lowerGraphF32(model: Model): Step[] {
+export function lowerGraphF32(model: Model, options: Fp32Options = {}): Step[] {
   const nothing: QuantPlan = { version: PLAN_VERSION, scope: 'float-residual', activations: {}, layers: [] };
-  return lowerQuantized(model, [], nothing, 'sim');
+  const steps = lowerQuantized(model, [], nothing, 'sim');
+  return options.fuseBlocks ? fuseBlocks(model.graph, steps, new Set(model.graph.outputs.map((o) => o.name))) : steps;
+}
+
+export interface Fp32Options {
+  /**
+   * Run MobileNet-style inverted-residual blocks on large maps as one step each (fuseBlocks):
+   * the same logits, faster, but the blocks' intermediates are never written, so such an engine
+   * cannot `observe` (calibration builds its own without it).
+   */
+  fuseBlocks?: boolean;
 }
 
 /**
@@ -75,9 +86,9 @@ export class Engine {
   }
 
   /** Compiles a prepared model (see prepareModel) for FP32 execution. */
-  static fp32(model: Model): Engine {
+  static fp32(model: Model, options: Fp32Options = {}): Engine {
     const graph = model.graph;
-    return new Engine(new Program(lowerGraphF32(model), new Set([graph.outputs[0]!.name])), graph);
+    return new Engine(new Program(lowerGraphF32(model, options), new Set([graph.outputs[0]!.name])), graph);
   }
 
   /** Runs one batch x [n, C, H, W]; returns the logits [n, classes] (a fresh array). */
@@ -128,6 +139,8 @@ export class Engine {
    * dead values are recycled (it must copy what it keeps). Calibration statistics use it.
    */
   async observe(source: BatchSource, observe: (name: string, value: Value) => void | Promise<void>, options: RunBatchesOptions = {}): Promise<void> {
+    const block = this.program.steps.find((s) => s.op === 'ConvBlock');
+    if (block) throw new Error(`engine: step '${block.name}' runs a fused block whose intermediates are never written; observe an engine built without fuseBlocks`);
     const batchSize = options.batchSize ?? 64;
     for (let start = 0; start < source.count; start += batchSize) {
       const values = this.inputValues(source.batch(start, Math.min(batchSize, source.count - start)));

@@ -114,6 +114,9 @@ export function binaryStep(graph: Graph, node: Node, activation?: f32.Activation
   };
 }
 
+/** The packed weights of each conv step (fuseBlocks chains them). */
+const packedOfStep = new WeakMap<Step, f32.PackedConv>();
+
 /** FP32 Conv step with weights packed once. */
 export function convStep(graph: Graph, node: Node, activation: f32.Activation | undefined, output: string): Step {
   const w = constant(graph, node.inputs[1]!, node);
@@ -121,7 +124,7 @@ export function convStep(graph: Graph, node: Node, activation: f32.Activation | 
   const xInfo = graph.values.get(node.inputs[0]!);
   const params = { ...convParams(node, w.dims, xInfo?.shape ?? []), ...(activation ? { activation } : {}) };
   const packed = f32.PackedConv.create(f32Data(w), w.dims, bias, params);
-  return {
+  const step: Step = {
     name: node.name,
     op: 'Conv',
     inputs: [node.inputs[0]!],
@@ -131,6 +134,77 @@ export function convStep(graph: Graph, node: Node, activation: f32.Activation | 
       const dims = packed.outputDims(x.dims);
       const out = ctx.allocF32(dims);
       await f32.conv2d(packed, x.data, x.dims, out);
+      ctx.set(output, { kind: 'f32', data: out, dims });
+    },
+  };
+  packedOfStep.set(step, packed);
+  return step;
+}
+
+/**
+ * Intermediates of an image at least this large make a block worth fusing: they would stream
+ * through memory layer by layer (MobileNetV2's blocks at 112x112 and 56x56, 1.6-4.8 MB an image:
+ * 1.1-1.35x fused, bench/block-layers.cc); smaller ones stay in the caches, where a block run
+ * image by image loses the batch's wider pixel tiles (28x28 and below: 0.9-1.1x).
+ */
+export const BLOCK_FUSE_BYTES = 1 << 20;
+
+/**
+ * FP32 programs: each inverted-residual block (a 1x1 expansion, a depthwise conv and a 1x1
+ * projection, or the last two, adjacent steps each the only reader of the one before, none a
+ * kept value) whose intermediates reach BLOCK_FUSE_BYTES an image becomes one step (blockConv2d,
+ * bit for bit the steps it replaces). The intermediates are never written: a program to observe
+ * (calibration) is built without this.
+ */
+export function fuseBlocks(graph: Graph, steps: readonly Step[], keep: ReadonlySet<string>): Step[] {
+  const readers = new Map<string, number>();
+  for (const s of steps) for (const i of s.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
+  // An intermediate the block may hide: read by the next step only, not kept; its bytes an image.
+  const hidden = (t: string): number | undefined => {
+    const shape = graph.values.get(t)?.shape;
+    if (readers.get(t) !== 1 || keep.has(t) || !shape || shape.slice(1).some((d) => typeof d !== 'number')) return undefined;
+    return 4 * shape.slice(1).reduce<number>((p, d) => p * (d as number), 1);
+  };
+  const chained = (a: Step, b: Step): number | undefined =>
+    a.outputs.length === 1 && b.inputs[0] === a.outputs[0] ? hidden(a.outputs[0]!) : undefined;
+  const packed = (i: number): f32.PackedConv | undefined => (steps[i] ? packedOfStep.get(steps[i]!) : undefined);
+  const out: Step[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    // [expand,] dw, project at i: the longest form that chains and fits.
+    const forms = [3, 2].filter((len) => i + len <= steps.length);
+    const len = forms.find((n) => {
+      const convs = steps.slice(i, i + n).map((_, j) => packed(i + j));
+      if (convs.some((c) => !c)) return false;
+      const [expand, dw, project] = n === 3 ? convs : [null, ...convs];
+      if (f32.blockShapeError(expand ?? null, dw!, project!)) return false;
+      const bytes = steps.slice(i, i + n - 1).map((s, j) => chained(s, steps[i + j + 1]!));
+      return bytes.every((b) => b !== undefined) && Math.max(...(bytes as number[])) >= BLOCK_FUSE_BYTES;
+    });
+    if (!len) {
+      out.push(steps[i]!);
+      continue;
+    }
+    out.push(blockStep(steps.slice(i, i + len), steps.slice(i, i + len).map((s) => packedOfStep.get(s)!)));
+    i += len - 1;
+  }
+  return out;
+}
+
+/** One step for the conv steps of a block (see fuseBlocks). */
+function blockStep(members: readonly Step[], convs: readonly f32.PackedConv[]): Step {
+  const block = f32.PackedBlock.create(convs.length === 3 ? convs[0]! : null, convs[convs.length - 2]!, convs[convs.length - 1]!);
+  const input = members[0]!.inputs[0]!, output = members[members.length - 1]!.outputs[0]!;
+  return {
+    name: members.map((m) => m.name).join('+'),
+    op: 'ConvBlock',
+    inputs: [input],
+    outputs: [output],
+    signature: JSON.stringify(['block', ...members.map((m) => m.signature ?? m.name)]),
+    async run(ctx) {
+      const x = ctx.getF32(input);
+      const dims = block.outputDims(x.dims);
+      const out = ctx.allocF32(dims);
+      await f32.blockConv2d(block, x.data, x.dims, out);
       ctx.set(output, { kind: 'f32', data: out, dims });
     },
   };

@@ -11,6 +11,7 @@
 
 #include "bindings/args.h"
 #include "bindings/async.h"
+#include "kernels/f32-conv/f32-block.h"
 #include "kernels/f32-conv/f32-conv.h"
 #include "kernels/f32-copy/f32-copy.h"
 #include "kernels/f32-elementwise/f32-elementwise.h"
@@ -24,6 +25,9 @@ template <> struct HandleTag<f32::PackedConv> : HandleTagOf<0xf32c0000000000a1UL
 };
 template <> struct HandleTag<f32::PackedGemmB> : HandleTagOf<0xf3260000000000a2ULL> {
   static constexpr const char* kName = "packed f32 GEMM weights";
+};
+template <> struct HandleTag<f32::PackedBlock> : HandleTagOf<0xf32b0000000000a3ULL> {
+  static constexpr const char* kName = "packed f32 block weights";
 };
 }  // namespace args
 
@@ -102,6 +106,37 @@ Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
   const size_t n = xd[0], h = xd[2], w = xd[3];
   const double macs = static_cast<double>(n) * pc.s.cout * ho * wo * (pc.s.cin / pc.s.group) * pc.s.kh * pc.s.kw;
   return RunSized(env, macs <= kSyncMacs, [packed, x, n, h, w, out] { f32::Conv2d(*packed, x, n, h, w, out); },
+                  {info[1], info[3]});
+}
+
+// f32PackBlock(expand|null, dw, project) -> handle: three packed convs chained as one
+// inverted-residual block (f32-block.h).
+Napi::Value PackBlockJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<f32::PackedConv> expand;
+  if (!info[0].IsNull()) expand = args::UnwrapHandle<f32::PackedConv>(info[0], "expand");
+  const std::shared_ptr<f32::PackedConv> dw = args::UnwrapHandle<f32::PackedConv>(info[1], "dw");
+  const std::shared_ptr<f32::PackedConv> project = args::UnwrapHandle<f32::PackedConv>(info[2], "project");
+  if (const char* error = f32::BlockShapeError(expand.get(), *dw, *project)) Fail(env, std::string("block: ") + error);
+  return args::NewHandle<f32::PackedBlock>(env, f32::PackBlock(expand.get(), *dw, *project));
+}
+
+// f32BlockConv2d(block, x, [n, cin, h, w], out)
+Napi::Value BlockConv2dJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::shared_ptr<f32::PackedBlock> block = args::UnwrapHandle<f32::PackedBlock>(info[0], "block");
+  const f32::ConvShape& d = block->dw.s;
+  const size_t cin = block->has_expand ? block->expand.s.cin : d.cin, cout = block->project.s.cout;
+  const auto xd = Dims(info[2], "xDims");
+  if (xd.size() != 4 || xd[1] != cin) Fail(env, "blockConv2d: xDims must be [N, Cin, H, W]");
+  const size_t ho = f32::ConvOutDim(xd[2], d.kh, d.sh, d.pt, d.pb, d.dh);
+  const size_t wo = f32::ConvOutDim(xd[3], d.kw, d.sw, d.pl, d.pr, d.dw);
+  const float* x = F32(info[1], Product(env, xd), "x");
+  float* out = F32(info[3], Product(env, {xd[0], cout, ho, wo}), "out");
+  const size_t n = xd[0], h = xd[2], w = xd[3];
+  const double expand_macs = block->has_expand ? static_cast<double>(h) * w * cin * d.cin : 0.0;
+  const double macs = static_cast<double>(n) * (expand_macs + static_cast<double>(ho) * wo * d.cin * (d.kh * d.kw + cout));
+  return RunSized(env, macs <= kSyncMacs, [block, x, n, h, w, out] { f32::BlockConv2d(*block, x, n, h, w, out); },
                   {info[1], info[3]});
 }
 
@@ -268,6 +303,8 @@ void InitF32(Napi::Env env, Napi::Object exports) {
       {"f32PackConv", PackConvJs},
       {"f32PackGemm", PackGemmJs},
       {"f32Conv2d", Conv2dJs},
+      {"f32PackBlock", PackBlockJs},
+      {"f32BlockConv2d", BlockConv2dJs},
       {"f32Gemm", GemmJs},
       {"f32Binary", BinaryJs},
       {"f32Unary", UnaryJs},

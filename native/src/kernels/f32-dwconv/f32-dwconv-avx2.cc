@@ -173,17 +173,18 @@ inline void Block(const float* const* rows, size_t w, size_t ox, size_t wo, cons
   });
 }
 
+// Output rows oy .. oy + R - 1 into out (which holds rows from y0); x holds input rows from row0.
 template <int S, int R>
-void Rows(const float* x, size_t h, size_t w, size_t oy, const __m256* wt, __m256 vb, __m256 vmin, __m256 vmax,
-          const float* zero, size_t wo, float* out) {
+void Rows(const float* x, size_t row0, size_t h, size_t w, size_t oy, size_t y0, const __m256* wt, __m256 vb,
+          __m256 vmin, __m256 vmax, const float* zero, size_t wo, float* out) {
   constexpr int kRows = S * (R - 1) + 3;
   const float* rows[kRows];
   for (int i = 0; i < kRows; ++i) {
     const long iy = static_cast<long>(S * oy) - 1 + i;
-    rows[i] = iy >= 0 && iy < static_cast<long>(h) ? x + iy * static_cast<long>(w) : zero;
+    rows[i] = iy >= 0 && iy < static_cast<long>(h) ? x + (iy - static_cast<long>(row0)) * static_cast<long>(w) : zero;
   }
   float* orows[R];
-  for (int r = 0; r < R; ++r) orows[r] = out + (oy + r) * wo;
+  for (int r = 0; r < R; ++r) orows[r] = out + (oy - y0 + r) * wo;
   // A vector at ox reads columns [S * ox - 1, S * ox + 8] (stride 1) or [2 * ox - 1, 2 * ox + 15]
   // (stride 2) and writes [ox, ox + 8): full when all of them exist.
   auto full = [&](size_t ox) { return ox > 0 && ox + 8 <= wo && S * ox + 8 * S + (S == 1 ? 1 : 0) <= w; };
@@ -204,17 +205,17 @@ void Rows(const float* x, size_t h, size_t w, size_t oy, const __m256* wt, __m25
 
 }  // namespace
 
-void DwConv3x3RowsAvx2(const float* x, size_t h, size_t w, const float* taps, float bias, size_t stride, size_t ho,
-                       size_t wo, float min, float max, const float* zero, float* out) {
+void DwConv3x3RowsAvx2(const float* x, size_t row0, size_t h, size_t w, const float* taps, float bias, size_t stride,
+                       size_t y0, size_t y1, size_t wo, float min, float max, const float* zero, float* out) {
   __m256 wt[9];
   for (int t = 0; t < 9; ++t) wt[t] = _mm256_set1_ps(taps[t]);
   const __m256 vb = _mm256_set1_ps(bias), vmin = _mm256_set1_ps(min), vmax = _mm256_set1_ps(max);
-  size_t oy = 0;
+  size_t oy = y0;
   if (stride == 1) {
-    for (; oy + 2 <= ho; oy += 2) Rows<1, 2>(x, h, w, oy, wt, vb, vmin, vmax, zero, wo, out);
-    for (; oy < ho; ++oy) Rows<1, 1>(x, h, w, oy, wt, vb, vmin, vmax, zero, wo, out);
+    for (; oy + 2 <= y1; oy += 2) Rows<1, 2>(x, row0, h, w, oy, y0, wt, vb, vmin, vmax, zero, wo, out);
+    for (; oy < y1; ++oy) Rows<1, 1>(x, row0, h, w, oy, y0, wt, vb, vmin, vmax, zero, wo, out);
   } else {
-    for (; oy < ho; ++oy) Rows<2, 1>(x, h, w, oy, wt, vb, vmin, vmax, zero, wo, out);
+    for (; oy < y1; ++oy) Rows<2, 1>(x, row0, h, w, oy, y0, wt, vb, vmin, vmax, zero, wo, out);
   }
 }
 

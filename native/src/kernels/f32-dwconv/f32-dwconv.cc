@@ -327,21 +327,25 @@ bool Depthwise3x3(DwConv3x3Fn kernel, DwConvSplit2Fn split2, const PackedConv& p
 
 #endif  // x86-64: the register-shift kernel is AVX-512 only
 
+// The row kernel's geometry: 3x3, pad 1, dilation 1, stride 1 or 2, output rows of at least 16
+// pixels (shorter rows: the flat kernel wastes fewer lanes).
+bool Rows3x3Applies(const ConvShape& s, size_t wo) {
+  return s.kh == 3 && s.kw == 3 && s.dh == 1 && s.dw == 1 && s.pt == 1 && s.pl == 1 && s.pb == 1 && s.pr == 1 &&
+         s.sh == s.sw && (s.sh == 1 || s.sh == 2) && wo >= 16;
+}
+
 // 3x3, pad 1, dilation 1, stride 1 or 2 row by row (DwConv3x3RowsFn): (image, channel) tasks.
 bool Depthwise3x3Rows(DwConv3x3RowsFn kernel, const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, size_t ho, size_t wo,
                       float* out) {
   const ConvShape& s = pc.s;
-  if (s.kh != 3 || s.kw != 3 || s.dh != 1 || s.dw != 1 || s.pt != 1 || s.pl != 1 || s.pb != 1 || s.pr != 1 ||
-      s.sh != s.sw || (s.sh != 1 && s.sh != 2) || wo < 16) {
-    return false;  // rows of < 16 pixels: the flat kernel wastes fewer lanes
-  }
+  if (!Rows3x3Applies(s, wo)) return false;
   const size_t c = s.cout;
   ParallelFor(n * c, 1, [&](size_t begin, size_t end) {
     const std::vector<float> zero(w + 16, 0.0f);
     for (size_t i = begin; i < end; ++i) {
       const size_t ch = i % c;
-      kernel(x + i * h * w, h, w, pc.a.data() + ch * 9, pc.bias[ch], s.sh, ho, wo, pc.min, pc.max,
-                        zero.data(), out + i * ho * wo);
+      kernel(x + i * h * w, 0, h, w, pc.a.data() + ch * 9, pc.bias[ch], s.sh, 0, ho, wo, pc.min, pc.max, zero.data(),
+             out + i * ho * wo);
     }
   });
   return true;
@@ -395,6 +399,21 @@ bool Depthwise3x3Plane4x4(DwConv3x3Plane4x4Fn kernel, const PackedConv& pc, cons
 }
 
 }  // namespace
+
+bool DepthwiseConv2dRows(const PackedConv& pc, const float* x, size_t row0, size_t x_stride, size_t h, size_t w,
+                         size_t y0, size_t y1, float* out) {
+  const ConvShape& s = pc.s;
+  const size_t wo = ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
+  const DwConv3x3RowsFn kernel = DwConvUkernelsFor(ActiveIsa()).rows3x3;
+  if (kernel == nullptr || !Rows3x3Applies(s, wo)) return false;
+  thread_local std::vector<float> zero;
+  zero.assign(w + 16, 0.0f);
+  for (size_t ch = 0; ch < s.cout; ++ch) {
+    kernel(x + ch * x_stride, row0, h, w, pc.a.data() + ch * 9, pc.bias[ch], s.sh, y0, y1, wo, pc.min, pc.max,
+           zero.data(), out + ch * (y1 - y0) * wo);
+  }
+  return true;
+}
 
 void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out) {
   const ConvShape& s = pc.s;

@@ -80,9 +80,10 @@ struct Dw3x3Plan {
 using DwConv3x3Fn = void (*)(const Dw3x3Plan& p, const float* src, const float* w, const float* bias, size_t v0,
                              size_t v1, float* out);
 
-// One plane of the 3x3 row kernel (DwConv3x3RowsAvx2 below).
-using DwConv3x3RowsFn = void (*)(const float* x, size_t h, size_t w, const float* taps, float bias, size_t stride,
-                                 size_t ho, size_t wo, float min, float max, const float* zero, float* out);
+// Output rows [y0, y1) of one plane of the 3x3 row kernel (DwConv3x3RowsAvx2 below).
+using DwConv3x3RowsFn = void (*)(const float* x, size_t row0, size_t h, size_t w, const float* taps, float bias,
+                                 size_t stride, size_t y0, size_t y1, size_t wo, float min, float max,
+                                 const float* zero, float* out);
 
 #if defined(__x86_64__) || defined(_M_X64)
 void DwConv3x3Avx512(const Dw3x3Plan& p, const float* src, const float* w, const float* bias, size_t v0, size_t v1,
@@ -91,9 +92,11 @@ void DwConv3x3Avx512(const Dw3x3Plan& p, const float* src, const float* w, const
 // row, each tap an unaligned load (stride 2: two pairs of loads deinterleaved), lane masks only on
 // a row's first and last vectors; stride 1 runs two output rows at a time (they share two input
 // rows) and three vectors at a time in the interior (independent accumulators). Rows above or
-// below the plane read `zero` (at least w + 16 zero floats).
-void DwConv3x3RowsAvx2(const float* x, size_t h, size_t w, const float* taps, float bias, size_t stride, size_t ho,
-                       size_t wo, float min, float max, const float* zero, float* out);
+// below the plane read `zero` (at least w + 16 zero floats). A window of the plane: output rows
+// [y0, y1) (out holds them, wo floats apart) from x holding the plane's rows from row0 on (every
+// row of [0, h) those output rows read; the whole plane: row0 = 0, y0 = 0, y1 = ho).
+void DwConv3x3RowsAvx2(const float* x, size_t row0, size_t h, size_t w, const float* taps, float bias, size_t stride,
+                       size_t y0, size_t y1, size_t wo, float min, float max, const float* zero, float* out);
 // 3x3, pad 1, dilation 1, stride 1 or 2, one small plane (output rows of 4 to 23 pixels: the row
 // kernel above would mask every vector) read from a zero-padded copy that it writes first: input
 // row iy (of x, h x w) at xp + (iy + 1) * ws + 1. Every other cell of xp must be zero (the kernel
@@ -126,6 +129,13 @@ void DwConvPlaneNeon(const float* x, size_t h, size_t w, const float* taps, floa
 // Depthwise conv of a packed depthwise PackedConv (f32-conv.h): x [n, c, h, w] -> out [n, c, ho, wo].
 // Picks the flat kernel of the active ISA when the geometry allows, else the plane kernel.
 void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out);
+
+// Output rows [y0, y1) of one image's depthwise conv, on the calling thread, from x holding the
+// image's input rows from row0 on (every row of [0, h) those output rows read; channel c's at
+// x + c * x_stride) into out [c][y1 - y0][wo]. False, with nothing written, where no row kernel
+// applies (the caller then runs DepthwiseConv2d on the rows with the pads adjusted).
+bool DepthwiseConv2dRows(const PackedConv& pc, const float* x, size_t row0, size_t x_stride, size_t h, size_t w,
+                         size_t y0, size_t y1, float* out);
 
 // One output element with full bounds checks (borders of the SIMD plane paths use it too).
 inline float DwConvPoint(const float* x, size_t h, size_t w, const float* taps, float bias,
