@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "common/cpu.h"
+#include "kernels/f32-conv/f32-block.h"
 #include "kernels/f32-conv/f32-conv.h"
+#include "kernels/f32-dwconv/f32-dwconv.h"
 #include "kernels/f32-elementwise/f32-elementwise.h"
 #include "kernels/f32-gemm/f32-gemm.h"
 #include "kernels/f32-pool/f32-pool.h"
@@ -70,6 +73,90 @@ void TestConv(Isa isa, const f32::ConvShape& s, size_t n, size_t h, size_t w, un
   std::snprintf(what, sizeof what, "conv %s seed %u n %zu cin %zu cout %zu %zux%zu k %zux%zu s %zu,%zu p %zu d %zu g %zu",
                 IsaName(isa), seed, n, s.cin, s.cout, h, w, s.kh, s.kw, s.sh, s.sw, s.pt, s.dh, s.group);
   Check(got, want, mag, 1e-5f, what);
+}
+
+// An inverted-residual block (ce == 0: no expansion) against its three convs run one after the
+// other on the same path: equal bit for bit, for the strip rows the L2 rule picks (forced_rows
+// 0) and for forced strips (1 row, a few, all).
+void TestBlock(Isa isa, size_t cin, size_t ce, size_t cout, const f32::ConvShape& dw_shape, size_t n, size_t h,
+               size_t w, size_t forced_rows, unsigned seed) {
+  std::mt19937 gen(seed);
+  SetIsa(isa);
+  const size_t c = ce == 0 ? cin : ce;
+  f32::ConvShape es, ps, ds = dw_shape;
+  es.cin = cin; es.cout = c;
+  ds.cin = ds.cout = ds.group = c;
+  ps.cin = c; ps.cout = cout;
+  auto pack = [&](const f32::ConvShape& s, float lo, float hi) {
+    const auto wt = Random(s.cout * s.cin / s.group * s.kh * s.kw, gen), bias = Random(s.cout, gen);
+    return f32::PackConv(wt.data(), bias.data(), s, lo, hi);
+  };
+  const f32::PackedConv e = pack(es, 0.0f, 6.0f), d = pack(ds, 0.0f, 6.0f), p = pack(ps, -INFINITY, INFINITY);
+  const size_t ho = f32::ConvOutDim(h, ds.kh, ds.sh, ds.pt, ds.pb, ds.dh), wo = f32::ConvOutDim(w, ds.kw, ds.sw, ds.pl, ds.pr, ds.dw);
+  const auto x = Random(n * cin * h * w, gen);
+  std::vector<float> t1(n * c * h * w), t2(n * c * ho * wo), want(n * cout * ho * wo), got(want.size(), NAN);
+  const float* src = x.data();
+  if (ce != 0) {
+    f32::Conv2d(e, x.data(), n, h, w, t1.data());
+    src = t1.data();
+  }
+  f32::Conv2d(d, src, n, h, w, t2.data());
+  f32::Conv2d(p, t2.data(), n, ho, wo, want.data());
+  char what[200];
+  std::snprintf(what, sizeof what, "block %s seed %u n %zu %zu->%zu->%zu %zux%zu k %zux%zu s %zu p %zu,%zu,%zu,%zu rows %zu",
+                IsaName(isa), seed, n, cin, ce, cout, h, w, ds.kh, ds.kw, ds.sh, ds.pt, ds.pl, ds.pb, ds.pr, forced_rows);
+  if (const char* error = f32::BlockShapeError(ce != 0 ? &e : nullptr, d, p)) {
+    std::printf("FAIL %s: refused (%s)\n", what, error);
+    ++g_failures;
+    return;
+  }
+  const f32::PackedBlock block = f32::PackBlock(ce != 0 ? &e : nullptr, d, p);
+  f32::BlockStripRowsForTesting(forced_rows);
+  f32::BlockConv2d(block, x.data(), n, h, w, got.data());
+  f32::BlockStripRowsForTesting(0);
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (std::memcmp(&got[i], &want[i], sizeof(float)) != 0) {
+      std::printf("FAIL %s: element %zu got %.9g want %.9g\n", what, i, got[i], want[i]);
+      ++g_failures;
+      return;
+    }
+  }
+}
+
+// Blocks whose convs do not chain are refused, with the reason.
+void TestBlockShapeErrors() {
+  auto conv = [](size_t cin, size_t cout, size_t k, size_t st, size_t pad, size_t g) {
+    f32::ConvShape s;
+    s.cin = cin; s.cout = cout; s.kh = s.kw = k; s.sh = s.sw = st; s.pt = s.pl = s.pb = s.pr = pad; s.group = g;
+    const std::vector<float> wt(cout * cin / g * k * k, 0.5f);
+    return f32::PackConv(wt.data(), nullptr, s, -INFINITY, INFINITY);
+  };
+  const f32::PackedConv e = conv(8, 16, 1, 1, 0, 1), d = conv(16, 16, 3, 1, 1, 16), p = conv(16, 4, 1, 1, 0, 1);
+  f32::PackedConv dilated = d, wide_pad = conv(16, 16, 3, 1, 3, 16);
+  dilated.s.dh = 2;
+  const struct { const f32::PackedConv* e; const f32::PackedConv* d; const f32::PackedConv* p; const char* want; } cases[] = {
+      {&e, &d, &p, nullptr},
+      {nullptr, &d, &p, nullptr},
+      {&d, &d, &p, "expand must"},                                  // a depthwise expansion
+      {&e, &p, &p, "dw must be a depthwise"},                        // a pointwise "depthwise"
+      {&e, &dilated, &p, "dw must have dilation 1"},
+      {&e, &wide_pad, &p, "dw pads"},
+      {&e, &d, &d, "project must"},
+      {&p, &d, &p, "expand's output channels"},                      // 16->4 into 16 channels
+  };
+  for (const auto& c : cases) {
+    const char* got = f32::BlockShapeError(c.e, *c.d, *c.p);
+    const bool ok = c.want == nullptr ? got == nullptr : got != nullptr && std::string(got).find(c.want) == 0;
+    if (!ok) {
+      std::printf("FAIL block shape: want %s got %s\n", c.want ? c.want : "(none)", got ? got : "(none)");
+      ++g_failures;
+    }
+  }
+  const f32::PackedConv p8 = conv(8, 4, 1, 1, 0, 1);
+  if (f32::BlockShapeError(&e, d, p8) == nullptr) {
+    std::printf("FAIL block shape: project of 8 input channels after 16 accepted\n");
+    ++g_failures;
+  }
 }
 
 void TestGemm(Isa isa, size_t m, size_t k, size_t n, bool trans_b, unsigned seed) {
@@ -282,11 +369,35 @@ int RunF32Tests() {
       if (f32::ConvOutDim(h, 3, d.sh, d.pt, d.pb, d.dh) == 0 || f32::ConvOutDim(w, 3, d.sw, d.pl, d.pr, d.dw) == 0) continue;
       TestConv(isa, d, 1 + pick() % 2, h, w, seed++);
     }
+    // Inverted-residual blocks: MobileNet's (3x3 pad 1, stride 1 and 2, with and without the
+    // expansion), rows long enough for the depthwise row kernel (>= 16 output pixels) and not,
+    // other windows (5x5, SAME-style asymmetric pads, 3x3 unpadded: the strip as a padded
+    // image), odd sizes, strips of 1 row, a few rows and the whole map, batch 1 to 3.
+    auto dws = [](size_t k, size_t st, size_t pt, size_t pl, size_t pb, size_t pr) {
+      f32::ConvShape d;
+      d.kh = d.kw = k; d.sh = d.sw = st; d.pt = pt; d.pl = pl; d.pb = pb; d.pr = pr;
+      return d;
+    };
+    for (size_t rows : {0, 1, 2, 5, 1000}) {
+      TestBlock(isa, 8, 24, 8, dws(3, 1, 1, 1, 1, 1), 2, 20, 33, rows, seed++);
+      TestBlock(isa, 5, 19, 7, dws(3, 2, 1, 1, 1, 1), 3, 23, 40, rows, seed++);
+      TestBlock(isa, 16, 0, 8, dws(3, 1, 1, 1, 1, 1), 2, 17, 32, rows, seed++);
+      TestBlock(isa, 6, 0, 9, dws(3, 2, 1, 1, 1, 1), 1, 31, 34, rows, seed++);
+      TestBlock(isa, 4, 12, 4, dws(3, 1, 1, 1, 1, 1), 2, 9, 10, rows, seed++);   // rows under 16 pixels
+      TestBlock(isa, 4, 10, 6, dws(5, 1, 2, 2, 2, 2), 2, 13, 19, rows, seed++);
+      TestBlock(isa, 4, 10, 6, dws(5, 2, 2, 2, 2, 2), 1, 14, 21, rows, seed++);
+      TestBlock(isa, 3, 8, 5, dws(3, 2, 0, 0, 1, 1), 2, 16, 18, rows, seed++);   // SAME_UPPER, stride 2
+      TestBlock(isa, 3, 8, 5, dws(3, 1, 0, 0, 0, 0), 1, 12, 20, rows, seed++);   // unpadded
+    }
+    TestBlock(isa, 16, 96, 24, dws(3, 2, 1, 1, 1, 1), 2, 112, 112, 0, seed++);  // MobileNetV2 at 224x224
+    TestBlock(isa, 32, 0, 16, dws(3, 1, 1, 1, 1, 1), 1, 112, 112, 0, seed++);
+    TestBlock(isa, 24, 144, 24, dws(3, 1, 1, 1, 1, 1), 1, 56, 56, 0, seed++);
     TestElementwise(isa, seed++);
     TestElementwiseSpans(isa, seed++);
     TestPool(isa, seed++);
     TestGlobalAvgPool(isa, seed++);
   }
+  TestBlockShapeErrors();
   SetIsa(DetectedIsa());
   std::printf("f32 kernel tests: %d failure(s)\n", g_failures);
   return g_failures;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -43,6 +44,40 @@ size_t StripRows(const ConvShape& d, size_t ce, size_t w, size_t ho, size_t wo, 
     if (stride % 64 != 0 || std::gcd(stride / 64, size_t{64}) <= 2) return r;
   }
   return most;
+}
+
+// A thread's strip buffers: the strip's input rows, expanded rows, depthwise and projection
+// outputs.
+struct Scratch {
+  std::vector<float> xs, e, dout, ys;
+};
+
+// Scratch reused across calls (a strip's buffers, under 1 MiB, would be fresh pages every call):
+// each task chunk takes one and gives it back.
+class ScratchPool {
+ public:
+  std::unique_ptr<Scratch> Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return std::make_unique<Scratch>();
+    std::unique_ptr<Scratch> s = std::move(free_.back());
+    free_.pop_back();
+    return s;
+  }
+  void Give(std::unique_ptr<Scratch> s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(s));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Scratch>> free_;
+};
+
+ScratchPool g_scratch;
+
+float* Reserve(std::vector<float>& v, size_t floats) {
+  if (v.size() < floats) v.resize(floats);
+  return v.data();
 }
 
 // One strip of output rows [y0, y1): the input rows [i0, i1) its depthwise window reads, and
@@ -88,13 +123,6 @@ void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, s
   const size_t forced = g_strip_rows.load(std::memory_order_relaxed);
   const size_t rows = forced != 0 ? std::min(forced, ho) : StripRows(d, ce, w, ho, wo, block.has_expand);
   const size_t strips = (ho + rows - 1) / rows;
-  // A strip's scratch, kept by each thread across calls (under 1 MiB: buffers this size would be
-  // fresh pages every call).
-  thread_local std::vector<float> xs, e, dout, ys;
-  auto reserve = [](std::vector<float>& v, size_t floats) {
-    if (v.size() < floats) v.resize(floats);
-    return v.data();
-  };
   // Too few strips to keep every thread busy (small maps at batch 1): layer by layer, each conv
   // split over the pool as usual.
   if (n * strips < static_cast<size_t>(ThreadCount()) && forced == 0) {
@@ -134,10 +162,11 @@ void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, s
   ParallelFor(n * strips, 1, [&](size_t begin, size_t end) {
     SerialScope serial;  // the stages' kernels run on this thread: the strips are the parallelism
     const size_t in_rows = std::min(h, (rows - 1) * d.sh + d.kh);
-    float* xs_p = reserve(xs, cin * in_rows * w);
-    float* e_p = block.has_expand ? reserve(e, ce * in_rows * w) : nullptr;
-    float* d_p = reserve(dout, ce * rows * wo);
-    float* y_p = reserve(ys, cout * rows * wo);
+    std::unique_ptr<Scratch> scratch = g_scratch.Take();
+    float* xs_p = Reserve(scratch->xs, cin * in_rows * w);
+    float* e_p = block.has_expand ? Reserve(scratch->e, ce * in_rows * w) : nullptr;
+    float* d_p = Reserve(scratch->dout, ce * rows * wo);
+    float* y_p = Reserve(scratch->ys, cout * rows * wo);
     for (size_t t = begin; t < end; ++t) {
       const size_t img = t / strips;
       const Strip& sp = plan[t % strips];
@@ -180,6 +209,7 @@ void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, s
         std::memcpy(yo + (c * ho + sp.y0) * wo, y_p + c * strip_out * wo, strip_out * wo * sizeof(float));
       }
     }
+    g_scratch.Give(std::move(scratch));
   });
 }
 

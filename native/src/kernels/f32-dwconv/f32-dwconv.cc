@@ -406,8 +406,7 @@ bool DepthwiseConv2dRows(const PackedConv& pc, const float* x, size_t row0, size
   const size_t wo = ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
   const DwConv3x3RowsFn kernel = DwConvUkernelsFor(ActiveIsa()).rows3x3;
   if (kernel == nullptr || !Rows3x3Applies(s, wo)) return false;
-  thread_local std::vector<float> zero;
-  zero.assign(w + 16, 0.0f);
+  const std::vector<float> zero(w + 16, 0.0f);
   for (size_t ch = 0; ch < s.cout; ++ch) {
     kernel(x + ch * x_stride, row0, h, w, pc.a.data() + ch * 9, pc.bias[ch], s.sh, y0, y1, wo, pc.min, pc.max,
            zero.data(), out + ch * (y1 - y0) * wo);
