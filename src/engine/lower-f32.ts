@@ -152,11 +152,11 @@ export const BLOCK_FUSE_BYTES = 1 << 20;
 /**
  * FP32 programs: each inverted-residual block (a 1x1 expansion, a depthwise conv and a 1x1
  * projection, or the last two, adjacent steps each the only reader of the one before, none a
- * kept value) whose intermediates reach BLOCK_FUSE_BYTES an image becomes one step (blockConv2d,
+ * kept value) whose intermediates reach minBytes an image becomes one step (blockConv2d,
  * bit for bit the steps it replaces). The intermediates are never written: a program to observe
  * (calibration) is built without this.
  */
-export function fuseBlocks(graph: Graph, steps: readonly Step[], keep: ReadonlySet<string>): Step[] {
+export function fuseBlocks(graph: Graph, steps: readonly Step[], keep: ReadonlySet<string>, minBytes = BLOCK_FUSE_BYTES): Step[] {
   const readers = new Map<string, number>();
   for (const s of steps) for (const i of s.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
   // An intermediate the block may hide: read by the next step only, not kept; its bytes an image.
@@ -178,7 +178,7 @@ export function fuseBlocks(graph: Graph, steps: readonly Step[], keep: ReadonlyS
       const [expand, dw, project] = n === 3 ? convs : [null, ...convs];
       if (f32.blockShapeError(expand ?? null, dw!, project!)) return false;
       const bytes = steps.slice(i, i + n - 1).map((s, j) => chained(s, steps[i + j + 1]!));
-      return bytes.every((b) => b !== undefined) && Math.max(...(bytes as number[])) >= BLOCK_FUSE_BYTES;
+      return bytes.every((b) => b !== undefined) && Math.max(...(bytes as number[])) >= minBytes;
     });
     if (!len) {
       out.push(steps[i]!);
