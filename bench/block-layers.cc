@@ -1,12 +1,16 @@
 // MobileNetV2 (224x224) inverted-residual blocks through layerq's f32 kernels, batch N: each
 // block layer by layer (three Conv2d calls, intermediates in memory) against BlockConv2d (strips
-// whose intermediates stay in L2). Per block the best of R runs, wall time, and the totals.
+// whose intermediates stay in L2), the two alternating. Per block the best of R runs (wall time),
+// whether the two agree bit for bit, and the totals of the blocks the engine fuses (marked *:
+// intermediates of at least 1 MiB an image, BLOCK_FUSE_BYTES in src/engine/lower-f32.ts) and
+// of all. The last argument forces strips of that many rows (tests' BlockStripRowsForTesting).
 // Build and run (from the repository root; the static kernel library of a cmake build):
 //   cmake -S . -B build/kernels -DCMAKE_BUILD_TYPE=Release && cmake --build build/kernels --target layerq_kernels
 //   g++ -O2 -std=c++17 -Inative/src bench/block-layers.cc build/kernels/liblayerq_kernels.a -lpthread -o build/block-layers
-//   build/block-layers [N=16] [threads=2] [R=5]
+//   build/block-layers [N=16] [threads=2] [R=5] [strip rows]
 #include <time.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -55,7 +59,7 @@ int main(int argc, char** argv) {
       {32, 192, 32, 28, 1, 2},  {32, 192, 64, 28, 2, 1}, {64, 384, 64, 14, 1, 3}, {64, 384, 96, 14, 1, 1},
       {96, 576, 96, 14, 1, 2},  {96, 576, 160, 14, 2, 1}, {160, 960, 160, 7, 1, 2}, {160, 960, 320, 7, 1, 1},
   };
-  double tot_layers = 0, tot_block = 0;
+  double tot_layers = 0, tot_block = 0, fused_layers = 0, fused_block = 0;
   for (const BlockShape& b : blocks) {
     const bool expand = b.ce != b.cin;
     const PackedConv e = Pack(b.cin, b.ce, 1, 1, 1, 6.0f, 1), dw = Pack(b.ce, b.ce, 3, b.s, b.ce, 6.0f, 2);
@@ -80,11 +84,17 @@ int main(int argc, char** argv) {
     }
     size_t diff = 0;
     for (size_t i = 0; i < y1.size(); ++i) diff += y1[i] != y2[i];
-    printf("%4zu->%4zu->%4zu @%-3zu s%zu x%d  layers %7.2f ms  block %7.2f ms  %.2fx  %s\n", b.cin, b.ce, b.cout, b.hw,
-           b.s, b.count, best_l, best_b, best_l / best_b, diff ? "MISMATCH" : "bit-exact");
+    const bool engine_fuses = std::max(expand ? b.ce * b.hw * b.hw : 0, b.ce * ho * ho) * sizeof(float) >= (1u << 20);
+    printf("%4zu->%4zu->%4zu @%-3zu s%zu x%d %c layers %7.2f ms  block %7.2f ms  %.2fx  %s\n", b.cin, b.ce, b.cout, b.hw,
+           b.s, b.count, engine_fuses ? '*' : ' ', best_l, best_b, best_l / best_b, diff ? "MISMATCH" : "bit-exact");
     tot_layers += best_l * b.count;
     tot_block += best_b * b.count;
+    if (engine_fuses) {
+      fused_layers += best_l * b.count;
+      fused_block += best_b * b.count;
+    }
   }
-  printf("TOTAL layers %.2f ms  block %.2f ms  %.2fx  [n=%zu threads=%d isa=%s]\n", tot_layers, tot_block,
+  printf("FUSED (*) layers %.2f ms  block %.2f ms  %.2fx\n", fused_layers, fused_block, fused_layers / fused_block);
+  printf("ALL   layers %.2f ms  block %.2f ms  %.2fx  [n=%zu threads=%d isa=%s]\n", tot_layers, tot_block,
          tot_layers / tot_block, n, threads, layerq::IsaName(layerq::ActiveIsa()));
 }
