@@ -120,8 +120,11 @@ void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, s
   const size_t cin = block.has_expand ? block.expand.s.cin : d.cin, ce = d.cin, cout = block.project.s.cout;
   const size_t ho = ConvOutDim(h, d.kh, d.sh, d.pt, d.pb, d.dh), wo = ConvOutDim(w, d.kw, d.sw, d.pl, d.pr, d.dw);
   if (n == 0 || ho == 0 || wo == 0) return;
+  // Strips, unless their depthwise sums would differ from the layer's (whole images then).
   const size_t forced = g_strip_rows.load(std::memory_order_relaxed);
-  const size_t rows = forced != 0 ? std::min(forced, ho) : StripRows(d, ce, w, ho, wo, block.has_expand);
+  const size_t rows = !DepthwiseRowsExact(block.dw, wo) ? ho
+                      : forced != 0                      ? std::min(forced, ho)
+                                                         : StripRows(d, ce, w, ho, wo, block.has_expand);
   const size_t strips = (ho + rows - 1) / rows;
   // Too few strips to keep every thread busy (small maps at batch 1): layer by layer, each conv
   // split over the pool as usual.

@@ -231,14 +231,18 @@ bool FlatDepthwise(const DwConvUkernels& fk, const PackedConv& pc, const float* 
 #if defined(__x86_64__) || defined(_M_X64)
 // The 3x3 register-shift kernel (Dw3x3Plan): 3x3, pad 1, stride 1 or 2, dilation 1, output rows
 // of wo | 16 pixels and planes of >= 16 pixels or a divisor of 16. False when it does not apply.
+// The AVX-512 register-shift kernel's geometry: 3x3, pad 1, dilation 1, stride 1 or 2, output
+// rows of a divisor of 16 pixels.
+bool Shift3x3Applies(const ConvShape& s, size_t wo) {
+  return s.kh == 3 && s.kw == 3 && s.dh == 1 && s.dw == 1 && s.pt == 1 && s.pl == 1 && s.pb == 1 && s.pr == 1 &&
+         s.sh == s.sw && (s.sh == 1 || s.sh == 2) && 16 % wo == 0;
+}
+
 bool Depthwise3x3(DwConv3x3Fn kernel, DwConvSplit2Fn split2, const PackedConv& pc, const float* x, size_t n,
                   size_t h, size_t w, size_t ho, size_t wo, float* out) {
   constexpr size_t kLanes = 16;
   const ConvShape& s = pc.s;
-  if (s.kh != 3 || s.kw != 3 || s.dh != 1 || s.dw != 1 || s.pt != 1 || s.pl != 1 || s.pb != 1 || s.pr != 1 ||
-      s.sh != s.sw || (s.sh != 1 && s.sh != 2) || kLanes % wo != 0) {
-    return false;
-  }
+  if (!Shift3x3Applies(s, wo)) return false;
   const size_t c = s.cout, pixels = ho * wo, plane = h * w;
   Dw3x3Plan p;
   p.wo = wo;
@@ -399,6 +403,10 @@ bool Depthwise3x3Plane4x4(DwConv3x3Plane4x4Fn kernel, const PackedConv& pc, cons
 }
 
 }  // namespace
+
+bool DepthwiseRowsExact(const PackedConv& pc, size_t wo) {
+  return DwConvUkernelsFor(ActiveIsa()).shift3x3 == nullptr || !Shift3x3Applies(pc.s, wo);
+}
 
 bool DepthwiseConv2dRows(const PackedConv& pc, const float* x, size_t row0, size_t x_stride, size_t h, size_t w,
                          size_t y0, size_t y1, float* out) {

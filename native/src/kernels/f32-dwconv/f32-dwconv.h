@@ -137,6 +137,12 @@ void DepthwiseConv2d(const PackedConv& pc, const float* x, size_t n, size_t h, s
 bool DepthwiseConv2dRows(const PackedConv& pc, const float* x, size_t row0, size_t x_stride, size_t h, size_t w,
                          size_t y0, size_t y1, float* out);
 
+// Whether rows of this conv's output computed apart (DepthwiseConv2dRows, or DepthwiseConv2d on
+// some input rows with the pads adjusted) equal DepthwiseConv2d's bit for bit on the active
+// path: every kernel sums the bias and then the taps in order, on any rows, except the AVX-512
+// register-shift kernel (output rows of a divisor of 16 pixels), which sums each kernel row first.
+bool DepthwiseRowsExact(const PackedConv& pc, size_t wo);
+
 // One output element with full bounds checks (borders of the SIMD plane paths use it too).
 inline float DwConvPoint(const float* x, size_t h, size_t w, const float* taps, float bias,
                          const ConvShape& s, size_t oy, size_t ox) {
