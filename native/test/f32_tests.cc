@@ -388,6 +388,7 @@ int RunF32Tests() {
       TestBlock(isa, 4, 10, 6, dws(5, 2, 2, 2, 2, 2), 1, 14, 21, rows, seed++);
       TestBlock(isa, 3, 8, 5, dws(3, 2, 0, 0, 1, 1), 2, 16, 18, rows, seed++);   // SAME_UPPER, stride 2
       TestBlock(isa, 3, 8, 5, dws(3, 1, 0, 0, 0, 0), 1, 12, 20, rows, seed++);   // unpadded
+      TestBlock(isa, 3, 8, 5, dws(3, 2, 0, 0, 0, 0), 2, 16, 18, rows, seed++);   // a last input row no window reads
       TestBlock(isa, 8, 16, 8, dws(3, 1, 1, 1, 1, 1), 2, 16, 16, rows, seed++);  // rows of 16 (AVX-512: whole images)
       TestBlock(isa, 8, 16, 8, dws(3, 2, 1, 1, 1, 1), 2, 16, 16, rows, seed++);  // rows of 8
       TestBlock(isa, 33, 40, 7, dws(3, 1, 1, 1, 1, 1), 3, 4, 4, rows, seed++);   // 4x4 maps

@@ -67,6 +67,10 @@ class ScratchPool {
     std::lock_guard<std::mutex> lock(mu_);
     free_.push_back(std::move(s));
   }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.clear();
+  }
 
  private:
   std::mutex mu_;
@@ -113,7 +117,10 @@ PackedBlock PackBlock(const PackedConv* expand, const PackedConv& dw, const Pack
   return b;
 }
 
-void BlockStripRowsForTesting(size_t rows) { g_strip_rows.store(rows); }
+void BlockStripRowsForTesting(size_t rows) {
+  g_strip_rows.store(rows);
+  g_scratch.Clear();  // fresh buffers of the call's sizes: a sanitizer sees any overrun
+}
 
 void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, size_t w, float* out) {
   const ConvShape& d = block.dw.s;
@@ -164,7 +171,9 @@ void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, s
   }
   ParallelFor(n * strips, 1, [&](size_t begin, size_t end) {
     SerialScope serial;  // the stages' kernels run on this thread: the strips are the parallelism
-    const size_t in_rows = std::min(h, (rows - 1) * d.sh + d.kh);
+    // Input rows a task holds: a strip's window, or the whole image (whose last rows a window
+    // may not reach, a stride-2 unpadded conv's: the expansion still covers them).
+    const size_t in_rows = strips == 1 ? h : std::min(h, (rows - 1) * d.sh + d.kh);
     std::unique_ptr<Scratch> scratch = g_scratch.Take();
     float* xs_p = Reserve(scratch->xs, cin * in_rows * w);
     float* e_p = block.has_expand ? Reserve(scratch->e, ce * in_rows * w) : nullptr;

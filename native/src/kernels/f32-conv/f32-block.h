@@ -34,7 +34,8 @@ PackedBlock PackBlock(const PackedConv* expand, const PackedConv& dw, const Pack
 void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, size_t w, float* out);
 
 // Tests: strips of `rows` output rows on every call, even where too few to keep the threads busy
-// (0 restores the rule: as many rows as keep a strip's intermediates within L2).
+// (0 restores the rule: as many rows as keep a strip's intermediates within L2); the scratch
+// kept from earlier calls is dropped, so that the next call's buffers are exactly its sizes.
 void BlockStripRowsForTesting(size_t rows);
 
 }  // namespace f32
