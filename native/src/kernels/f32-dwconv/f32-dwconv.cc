@@ -228,9 +228,6 @@ bool FlatDepthwise(const DwConvUkernels& fk, const PackedConv& pc, const float* 
   return true;
 }
 
-#if defined(__x86_64__) || defined(_M_X64)
-// The 3x3 register-shift kernel (Dw3x3Plan): 3x3, pad 1, stride 1 or 2, dilation 1, output rows
-// of wo | 16 pixels and planes of >= 16 pixels or a divisor of 16. False when it does not apply.
 // The AVX-512 register-shift kernel's geometry: 3x3, pad 1, dilation 1, stride 1 or 2, output
 // rows of a divisor of 16 pixels.
 bool Shift3x3Applies(const ConvShape& s, size_t wo) {
@@ -238,6 +235,9 @@ bool Shift3x3Applies(const ConvShape& s, size_t wo) {
          s.sh == s.sw && (s.sh == 1 || s.sh == 2) && 16 % wo == 0;
 }
 
+#if defined(__x86_64__) || defined(_M_X64)
+// The 3x3 register-shift kernel (Dw3x3Plan): 3x3, pad 1, stride 1 or 2, dilation 1, output rows
+// of wo | 16 pixels and planes of >= 16 pixels or a divisor of 16. False when it does not apply.
 bool Depthwise3x3(DwConv3x3Fn kernel, DwConvSplit2Fn split2, const PackedConv& pc, const float* x, size_t n,
                   size_t h, size_t w, size_t ho, size_t wo, float* out) {
   constexpr size_t kLanes = 16;
