@@ -117,6 +117,21 @@ export function binaryStep(graph: Graph, node: Node, activation?: f32.Activation
 /** The packed weights of each conv step (fuseBlocks chains them). */
 const packedOfStep = new WeakMap<Step, f32.PackedConv>();
 
+/**
+ * The run of a step with one f32 input and output: `kernel` writes the output, allocated at
+ * `outputDims` of the input's dims (conv and fused-block steps).
+ */
+function convLikeRun(input: string, output: string, outputDims: (xDims: readonly number[]) => number[],
+  kernel: (x: Float32Array, xDims: readonly number[], out: Float32Array) => Promise<void>): Step['run'] {
+  return async (ctx) => {
+    const x = ctx.getF32(input);
+    const dims = outputDims(x.dims);
+    const out = ctx.allocF32(dims);
+    await kernel(x.data, x.dims, out);
+    ctx.set(output, { kind: 'f32', data: out, dims });
+  };
+}
+
 /** FP32 Conv step with weights packed once. */
 export function convStep(graph: Graph, node: Node, activation: f32.Activation | undefined, output: string): Step {
   const w = constant(graph, node.inputs[1]!, node);
@@ -129,13 +144,7 @@ export function convStep(graph: Graph, node: Node, activation: f32.Activation | 
     op: 'Conv',
     inputs: [node.inputs[0]!],
     outputs: [output],
-    async run(ctx) {
-      const x = ctx.getF32(node.inputs[0]!);
-      const dims = packed.outputDims(x.dims);
-      const out = ctx.allocF32(dims);
-      await f32.conv2d(packed, x.data, x.dims, out);
-      ctx.set(output, { kind: 'f32', data: out, dims });
-    },
+    run: convLikeRun(node.inputs[0]!, output, (d) => packed.outputDims(d), (x, d, out) => f32.conv2d(packed, x, d, out)),
   };
   packedOfStep.set(step, packed);
   return step;
@@ -167,32 +176,32 @@ export function fuseBlocks(graph: Graph, steps: readonly Step[], keep: ReadonlyS
   };
   const chained = (a: Step, b: Step): number | undefined =>
     a.outputs.length === 1 && b.inputs[0] === a.outputs[0] ? hidden(a.outputs[0]!) : undefined;
-  const packed = (i: number): f32.PackedConv | undefined => (steps[i] ? packedOfStep.get(steps[i]!) : undefined);
+  // The block of the n steps from i ([expand,] dw, project), when they chain and fit.
+  const blockAt = (i: number, n: number): f32.PackedBlock | undefined => {
+    const members = steps.slice(i, i + n);
+    const convs = members.map((s) => packedOfStep.get(s));
+    if (members.length < n || convs.some((c) => !c)) return undefined;
+    const [expand, dw, project] = (n === 3 ? convs : [null, ...convs]) as [f32.PackedConv | null, f32.PackedConv, f32.PackedConv];
+    if (f32.blockShapeError(expand, dw, project)) return undefined;
+    const bytes = members.slice(0, -1).map((s, j) => chained(s, members[j + 1]!));
+    if (!bytes.every((b) => b !== undefined) || Math.max(...(bytes as number[])) < minBytes) return undefined;
+    return f32.PackedBlock.create(expand, dw, project);
+  };
   const out: Step[] = [];
   for (let i = 0; i < steps.length; i++) {
-    // [expand,] dw, project at i: the longest form that chains and fits.
-    const forms = [3, 2].filter((len) => i + len <= steps.length);
-    const len = forms.find((n) => {
-      const convs = steps.slice(i, i + n).map((_, j) => packed(i + j));
-      if (convs.some((c) => !c)) return false;
-      const [expand, dw, project] = n === 3 ? convs : [null, ...convs];
-      if (f32.blockShapeError(expand ?? null, dw!, project!)) return false;
-      const bytes = steps.slice(i, i + n - 1).map((s, j) => chained(s, steps[i + j + 1]!));
-      return bytes.every((b) => b !== undefined) && Math.max(...(bytes as number[])) >= minBytes;
-    });
-    if (!len) {
+    const block = blockAt(i, 3) ?? blockAt(i, 2);  // the longest form that chains and fits
+    if (!block) {
       out.push(steps[i]!);
       continue;
     }
-    out.push(blockStep(steps.slice(i, i + len), steps.slice(i, i + len).map((s) => packedOfStep.get(s)!)));
-    i += len - 1;
+    out.push(blockStep(steps.slice(i, i + block.convs.length), block));
+    i += block.convs.length - 1;
   }
   return out;
 }
 
 /** One step for the conv steps of a block (see fuseBlocks). */
-function blockStep(members: readonly Step[], convs: readonly f32.PackedConv[]): Step {
-  const block = f32.PackedBlock.create(convs.length === 3 ? convs[0]! : null, convs[convs.length - 2]!, convs[convs.length - 1]!);
+function blockStep(members: readonly Step[], block: f32.PackedBlock): Step {
   const input = members[0]!.inputs[0]!, output = members[members.length - 1]!.outputs[0]!;
   return {
     name: members.map((m) => m.name).join('+'),
@@ -200,13 +209,7 @@ function blockStep(members: readonly Step[], convs: readonly f32.PackedConv[]): 
     inputs: [input],
     outputs: [output],
     signature: JSON.stringify(['block', ...members.map((m) => m.signature ?? m.name)]),
-    async run(ctx) {
-      const x = ctx.getF32(input);
-      const dims = block.outputDims(x.dims);
-      const out = ctx.allocF32(dims);
-      await f32.blockConv2d(block, x.data, x.dims, out);
-      ctx.set(output, { kind: 'f32', data: out, dims });
-    },
+    run: convLikeRun(input, output, (d) => block.outputDims(d), (x, d, o) => f32.blockConv2d(block, x, d, o)),
   };
 }
 

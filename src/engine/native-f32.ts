@@ -94,13 +94,17 @@ export class PackedConv {
   }
 }
 
+/** Checks x against xDims and out against the output dims `od` of a conv-like call; the dims to pass the addon. */
+function convArrays(x: Float32Array, xDims: readonly number[], out: Float32Array, od: readonly number[]): number[] {
+  typed('x', x, Float32Array, product(xDims));
+  typed('out', out, Float32Array, product(od));
+  return [...xDims];
+}
+
 /** x [N, Cin, H, W] -> out [N, Cout, Ho, Wo] (caller allocates out). */
 export function conv2d(packed: PackedConv, x: Float32Array, xDims: readonly number[], out: Float32Array): Promise<void> {
   if (!(packed instanceof PackedConv)) throw badArgument('packed', 'PackedConv', describe(packed));
-  const od = packed.outputDims(xDims);
-  typed('x', x, Float32Array, product(xDims));
-  typed('out', out, Float32Array, product(od));
-  return addon.f32Conv2d(packed.handle, x, [...xDims], out);
+  return addon.f32Conv2d(packed.handle, x, convArrays(x, xDims, out, packed.outputDims(xDims)), out);
 }
 
 // ---- inverted-residual blocks -----------------------------------------------------------
@@ -165,10 +169,7 @@ export class PackedBlock {
 /** x [N, Cin, H, W] -> out [N, Cout, Ho, Wo] through the block (caller allocates out). */
 export function blockConv2d(block: PackedBlock, x: Float32Array, xDims: readonly number[], out: Float32Array): Promise<void> {
   if (!(block instanceof PackedBlock)) throw badArgument('block', 'PackedBlock', describe(block));
-  const od = block.outputDims(xDims);
-  typed('x', x, Float32Array, product(xDims));
-  typed('out', out, Float32Array, product(od));
-  return addon.f32BlockConv2d(block.handle, x, [...xDims], out);
+  return addon.f32BlockConv2d(block.handle, x, convArrays(x, xDims, out, block.outputDims(xDims)), out);
 }
 
 // ---- GEMM ------------------------------------------------------------------------------

@@ -84,6 +84,19 @@ float* Reserve(std::vector<float>& v, size_t floats) {
   return v.data();
 }
 
+// The block as its three layers on n whole images (e: the expansion's output, unused without
+// one; d: the depthwise conv's).
+void Layers(const PackedBlock& block, const float* x, size_t n, size_t h, size_t w, size_t ho, size_t wo, float* e,
+            float* d, float* out) {
+  const float* src = x;
+  if (block.has_expand) {
+    Conv2d(block.expand, x, n, h, w, e);
+    src = e;
+  }
+  Conv2d(block.dw, src, n, h, w, d);
+  Conv2d(block.project, d, n, ho, wo, out);
+}
+
 // One strip of output rows [y0, y1): the input rows [i0, i1) its depthwise window reads, and
 // the pads of the depthwise conv that computes it from those rows alone (the block's pads where
 // the strip meets the image's top or bottom, else none).
@@ -138,13 +151,7 @@ void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, s
   if (n * strips < static_cast<size_t>(ThreadCount()) && forced == 0) {
     std::unique_ptr<float[]> expanded(block.has_expand ? new float[n * ce * h * w] : nullptr);
     std::unique_ptr<float[]> dw_out(new float[n * ce * ho * wo]);
-    const float* src = x;
-    if (block.has_expand) {
-      Conv2d(block.expand, x, n, h, w, expanded.get());
-      src = expanded.get();
-    }
-    Conv2d(block.dw, src, n, h, w, dw_out.get());
-    Conv2d(block.project, dw_out.get(), n, ho, wo, out);
+    Layers(block, x, n, h, w, ho, wo, expanded.get(), dw_out.get(), out);
     return;
   }
   std::vector<Strip> plan(strips);
@@ -186,13 +193,7 @@ void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, s
       const float* xi = x + img * cin * h * w;
       float* yo = out + img * cout * ho * wo;
       if (strips == 1) {  // the whole image: each stage is its layer, no copies
-        const float* src = xi;
-        if (block.has_expand) {
-          Conv2d(block.expand, xi, 1, h, w, e_p);
-          src = e_p;
-        }
-        Conv2d(block.dw, src, 1, h, w, d_p);
-        Conv2d(block.project, d_p, 1, ho, wo, yo);
+        Layers(block, xi, 1, h, w, ho, wo, e_p, d_p, yo);
         continue;
       }
       auto copy_rows = [&] {  // the strip's input rows as a tensor [cin][strip_in][w]
