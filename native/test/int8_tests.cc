@@ -170,6 +170,31 @@ void ConvCase(uint32_t seed, bool extreme, int kind = -1, bool small = false) {
   CompareRandomConv(c, s, n, h, w, extreme, what, small);
 }
 
+// Depthwise convs with kernels up to 9 wide (AVX-512 planes: one or two tap quads a kernel row,
+// none past 8) on planes up to 70 pixels wide (several 16-pixel chunks a row, a partial last) or
+// of at most 64 bytes (whole-plane chunks, a third of the cases), any stride up to 3, dilation up
+// to 2, pads up to 3 (ConvNeXt's 7x7, EfficientNet's 5x5).
+void DepthwiseWideCase(uint32_t seed, bool extreme) {
+  Case c(seed);
+  Q8ConvShape s;
+  s.group = s.cin = s.cout = c.Int(1, 40);
+  s.kh = c.Int(1, 9), s.kw = c.Int(1, 9);
+  s.stride_h = c.Int(1, 3), s.stride_w = c.Int(1, 3);
+  s.dilation_h = c.Int(1, 2), s.dilation_w = c.Int(1, 2);
+  s.pad_top = c.Int(0, 3), s.pad_left = c.Int(0, 3), s.pad_bottom = c.Int(0, 3), s.pad_right = c.Int(0, 3);
+  const size_t min_h = s.kh * s.dilation_h > s.pad_top + s.pad_bottom + 1 ? s.kh * s.dilation_h - s.pad_top - s.pad_bottom : 1;
+  const size_t min_w = s.kw * s.dilation_w > s.pad_left + s.pad_right + 1 ? s.kw * s.dilation_w - s.pad_left - s.pad_right : 1;
+  const bool small = c.Int(0, 2) == 0;
+  const size_t h = small ? c.Int(min_h, std::max<size_t>(min_h, 8)) : c.Int(min_h, 40);
+  const size_t w = small ? c.Int(min_w, std::max<size_t>(min_w, 64 / h)) : c.Int(min_w, 70);
+  const size_t n = c.Int(1, 3);
+  char what[256];
+  std::snprintf(what, sizeof what, "depthwise wide seed=%u n=%zu c=%zu h=%zu w=%zu k=%zux%zu s=%zu,%zu p=%zu,%zu,%zu,%zu d=%zu,%zu",
+                seed, n, s.cin, h, w, s.kh, s.kw, s.stride_h, s.stride_w, s.pad_top, s.pad_left, s.pad_bottom,
+                s.pad_right, s.dilation_h, s.dilation_w);
+  CompareRandomConv(c, s, n, h, w, extreme, what);
+}
+
 // Pointwise convs on maps of hundreds to thousands of pixels: the direct path's panel blocks
 // (several blocks a plane, a partial last panel, a partial last block) and, with K past 512,
 // the K-blocked panels; groups of 1 or 2, any image count.
@@ -363,6 +388,8 @@ int RunInt8Tests() {
   for (uint32_t seed = 4500; seed <= 4530; ++seed) ConvCase(seed, true, 2);
   for (uint32_t seed = 5000; seed <= 5300; ++seed) ConvCase(seed, false, 4);
   for (uint32_t seed = 5500; seed <= 5540; ++seed) ConvCase(seed, true, 4);
+  for (uint32_t seed = 5600; seed <= 5800; ++seed) DepthwiseWideCase(seed, false);
+  for (uint32_t seed = 5900; seed <= 5930; ++seed) DepthwiseWideCase(seed, true);
   for (uint32_t seed = 6000; seed <= 6150; ++seed) ConvCase(seed, false, 1);  // a third on small maps
   for (uint32_t seed = 6500; seed <= 6560; ++seed) PointwiseBlocksCase(seed, false);
   for (uint32_t seed = 6600; seed <= 6610; ++seed) PointwiseBlocksCase(seed, true);

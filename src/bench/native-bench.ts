@@ -12,7 +12,7 @@ export interface NativeCpu {
   model: string;
   /** Features the kernels use, as detected (CPUID + xgetbv, HWCAP), space separated. */
   features: string;
-  flags: { avx2Fma: boolean; avx512: boolean; avx512Vnni: boolean; avxVnni: boolean; neon: boolean; neonDot: boolean; neonI8mm: boolean };
+  flags: { avx2Fma: boolean; avx512: boolean; avx512Vnni: boolean; avx512Vbmi: boolean; avxVnni: boolean; neon: boolean; neonDot: boolean; neonI8mm: boolean };
   /** The instruction of the int8 GEMM kernels on the fastest path: vpdpbusd, vpmaddwd, usmmla (i8mm), sdot, smlal or scalar. */
   int8Sequence: 'vpdpbusd' | 'vpmaddwd' | 'usmmla' | 'sdot' | 'smlal' | 'scalar';
   /** The compiler the addon was built with. */

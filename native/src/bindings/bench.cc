@@ -79,6 +79,7 @@ Napi::Value Cpu(const Napi::CallbackInfo& info) {
   flags.Set("avx2Fma", f.avx2_fma);
   flags.Set("avx512", f.avx512);
   flags.Set("avx512Vnni", f.avx512_vnni);
+  flags.Set("avx512Vbmi", f.avx512_vbmi);
   flags.Set("avxVnni", f.avx_vnni);
   flags.Set("neon", f.neon);
   flags.Set("neonDot", f.neon_dot);

@@ -47,7 +47,10 @@ CpuFeatures DetectFeatures() {
   f.avx2_fma = HasAvx2Fma();
   f.avx512 = f.avx2_fma && HasAvx512();
   unsigned a, b, c, d;
-  if (f.avx512 && __get_cpuid_count(7, 0, &a, &b, &c, &d)) f.avx512_vnni = (c & (1u << 11)) != 0;
+  if (f.avx512 && __get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    f.avx512_vnni = (c & (1u << 11)) != 0;
+    f.avx512_vbmi = (c & (1u << 1)) != 0;
+  }
   if (f.avx2_fma && __get_cpuid_count(7, 0, &a, &b, &c, &d) && a >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) {
     f.avx_vnni = (a & (1u << 4)) != 0;  // CPUID.(EAX=7, ECX=1):EAX[4]
   }
@@ -104,6 +107,7 @@ std::string CpuFeatureList(const CpuFeatures& f) {
   add(f.avx2_fma, "avx2 fma");
   add(f.avx512, "avx512f avx512bw avx512vl avx512dq");
   add(f.avx512_vnni, "avx512_vnni");
+  add(f.avx512_vbmi, "avx512_vbmi");
   add(f.avx_vnni, "avx_vnni");
   add(f.neon, "neon");
   add(f.neon_dot, "dotprod");

@@ -31,6 +31,7 @@ struct CpuFeatures {
   bool avx2_fma = false;     // AVX2 + FMA, YMM state enabled by the OS
   bool avx512 = false;       // AVX-512 F + BW + VL + DQ, ZMM and opmask state enabled
   bool avx512_vnni = false;  // with avx512: vpdpbusd on zmm
+  bool avx512_vbmi = false;  // with avx512: vpermb (byte permutes across the zmm)
   bool avx_vnni = false;     // VEX vpdpbusd on ymm (AVX-VNNI)
   bool neon = false;         // AArch64 Advanced SIMD
   bool neon_dot = false;     // sdot / udot (HWCAP_ASIMDDP)

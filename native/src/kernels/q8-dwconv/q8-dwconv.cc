@@ -30,6 +30,15 @@ Q8DwSmallPlaneKernels Q8DwSmallPlaneKernelsFor(Isa isa) {
   return {};
 }
 
+Q8DwPlaneFn Q8DwPlaneFor(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  const CpuFeatures& f = DetectedFeatures();
+  if (isa == Isa::kAvx512 && f.avx512_vnni && f.avx512_vbmi) return Q8DwPlanesAvx512;
+#endif
+  (void)isa;
+  return nullptr;
+}
+
 Q8DwRowFn Q8DwRowFor(Isa isa, size_t stride) {
 #if defined(__x86_64__) || defined(_M_X64)
   if (IsAtLeastAvx2(isa)) return Q8DwRowAvx2(stride);  // AVX-512 CPUs run the AVX2 rows
@@ -89,6 +98,108 @@ bool Q8DepthwiseBlocks(const Q8PackedConv& conv, const uint8_t* x, size_t n, siz
                               bias.data() + b * kQ8DwBlock, scales.data() + b * kQ8DwBlock};
       kernel.run(g, x + (img * c + c0) * h * w, std::min(kQ8DwBlock, c - c0), p, t16.get(), obuf.get(),
             static_cast<uint8_t*>(out) + (img * c + c0) * g.ho * g.wo * elem);
+    }
+  });
+  return true;
+}
+
+bool Q8DepthwisePlanes(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+  const Q8ConvShape& s = conv.shape();
+  const Q8PackedWeights& pw = conv.weights();
+  if (s.group != s.cin || s.group != s.cout || pw.m() != 1 || s.kw > 8) return false;
+  const Q8DwPlaneFn kernel = Q8DwPlaneFor(ActiveIsa());
+  if (!kernel) return false;
+  Q8DwPlaneGeometry g;
+  g.h = h, g.w = w, g.ho = s.OutH(h), g.wo = s.OutW(w);
+  g.kh = s.kh, g.quads = (s.kw + 3) / 4;
+  g.stride_h = s.stride_h, g.dilation_h = s.dilation_h, g.pad_top = s.pad_top;
+  g.pad_left = s.pad_left, g.stride_w = s.stride_w;
+  g.x_zero = static_cast<uint8_t>(pw.quant().inputZero);
+  g.x_begin = x, g.x_end = x + n * s.cin * h * w;
+  g.output = pw.quant().output;
+  constexpr size_t kLanes = kQ8DwPlaneLanes;
+  // Byte j of lane l of a window: tap kx = 4q + j of output pixel l. Input row iy and column ix
+  // inside the plane: the window byte `at`; else (or past the kernel, or past the chunk's
+  // lanes) masked: xZero.
+  std::vector<uint8_t> index;
+  std::vector<uint64_t> masks;
+  auto quad = [&](size_t q, auto at_of) {  // at_of(lane, kx) -> window byte, or -1 (masked)
+    uint64_t mask = 0;
+    for (size_t lane = 0; lane < kLanes; ++lane) {
+      for (size_t j = 0; j < 4; ++j) {
+        const ptrdiff_t at = 4 * q + j < s.kw ? at_of(lane, 4 * q + j) : -1;
+        index.push_back(at >= 0 ? static_cast<uint8_t>(at) : 0);
+        if (at >= 0) mask |= uint64_t{1} << (4 * lane + j);
+      }
+    }
+    masks.push_back(mask);
+  };
+  const ptrdiff_t ih = static_cast<ptrdiff_t>(h), iw = static_cast<ptrdiff_t>(w);
+  g.whole = h * w <= 64 && g.wo <= kLanes;
+  if (g.whole) {
+    // Chunks of `rows` output rows; the window is the plane (byte iy * w + ix).
+    g.rows = std::min(kLanes / g.wo, g.ho);
+    for (size_t oy0 = 0; oy0 < g.ho; oy0 += g.rows) {
+      for (size_t ky = 0; ky < s.kh; ++ky) {
+        for (size_t q = 0; q < g.quads; ++q) {
+          quad(q, [&](size_t lane, size_t kx) -> ptrdiff_t {
+            if (lane >= g.rows * g.wo || oy0 + lane / g.wo >= g.ho) return -1;
+            const ptrdiff_t iy = static_cast<ptrdiff_t>((oy0 + lane / g.wo) * s.stride_h + ky * s.dilation_h) -
+                                 static_cast<ptrdiff_t>(s.pad_top);
+            const ptrdiff_t ix = static_cast<ptrdiff_t>(lane % g.wo * s.stride_w + kx * s.dilation_w) -
+                                 static_cast<ptrdiff_t>(s.pad_left);
+            return iy >= 0 && iy < ih && ix >= 0 && ix < iw ? iy * iw + ix : -1;
+          });
+        }
+      }
+    }
+  } else {
+    // Window of column chunk c: the input row from column 16 c stride_w - pad_left; 16 pixels
+    // must fit in it.
+    if (15 * s.stride_w + (s.kw - 1) * s.dilation_w >= 64) return false;
+    for (size_t q = 0; q < g.quads; ++q) {
+      quad(q, [&](size_t lane, size_t kx) -> ptrdiff_t { return static_cast<ptrdiff_t>(lane * s.stride_w + kx * s.dilation_w); });
+    }
+    std::vector<uint8_t> idx = index;  // the indices are the same for every column chunk
+    masks.clear();
+    for (size_t ox0 = 0; ox0 < g.wo; ox0 += kLanes) {
+      const ptrdiff_t x0 = static_cast<ptrdiff_t>(ox0 * s.stride_w) - static_cast<ptrdiff_t>(s.pad_left);
+      for (size_t q = 0; q < g.quads; ++q) {
+        index.clear();
+        quad(q, [&](size_t lane, size_t kx) -> ptrdiff_t {
+          const ptrdiff_t ix = x0 + static_cast<ptrdiff_t>(lane * s.stride_w + kx * s.dilation_w);
+          return ox0 + lane < g.wo && ix >= 0 && ix < iw ? ix - x0 : -1;
+        });
+      }
+    }
+    index = idx;
+  }
+  g.index = index.data();
+  g.masks = masks.data();
+  // Per channel: the tap quads of each kernel row (taps past kw zero), the bias, the scale.
+  const size_t c = s.cout, steps = g.kh * g.quads;
+  std::vector<int32_t> taps(c * steps, 0), bias(c);
+  std::vector<float> scales(c);
+  for (size_t ch = 0; ch < c; ++ch) {
+    const int8_t* t = pw.raw_weights() + ch * s.kh * s.kw;
+    for (size_t ky = 0; ky < s.kh; ++ky) {
+      for (size_t kx = 0; kx < s.kw; ++kx) {
+        uint32_t& quad = reinterpret_cast<uint32_t&>(taps[ch * steps + ky * g.quads + kx / 4]);
+        quad |= static_cast<uint32_t>(static_cast<uint8_t>(t[ky * s.kw + kx])) << (8 * (kx % 4));
+      }
+    }
+    bias[ch] = pw.bias(ch)[0];
+    scales[ch] = pw.scales(ch)[0];
+  }
+  // Tasks: (image, run of 16 channels).
+  constexpr size_t kRun = 16;
+  const size_t runs = (c + kRun - 1) / kRun;
+  const size_t elem = g.output.kind == Q8OutputKind::kUint8 ? 1 : 4;
+  ParallelFor(n * runs, 1, [&](size_t begin, size_t end) {
+    for (size_t task = begin; task < end; ++task) {
+      const size_t img = task / runs, c0 = task % runs * kRun, first = img * c + c0;
+      kernel(g, x + first * h * w, std::min(kRun, c - c0), taps.data() + c0 * steps, bias.data() + c0,
+             scales.data() + c0, static_cast<uint8_t*>(out) + first * g.ho * g.wo * elem);
     }
   });
   return true;

@@ -15,6 +15,9 @@
 // - 4x4 and 2x2 planes (Q8Dw4x4Fn, Q8Dw2x2Fn, AVX2; tried first on 3x3 pad-1 stride-1 convs of
 //   such maps): one plane (four 2x2 planes) per register, tap pairs gathered by byte shuffles
 //   (below).
+// - Planes (Q8DwPlaneFn, AVX-512 VNNI + VBMI; tried first there, after the 2x2 kernel): NCHW
+//   planes read in place, 16 output pixels a vector, vpermb gathering each pixel's taps in fours
+//   for vpdpbusd (below).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -85,6 +88,58 @@ void Q8DwBlockNeon(const Q8DwGeometry& g, const uint8_t* x, size_t channels, con
 // the active ISA: x uint8 [n][c][h][w] -> out [n][c][ho][wo]. False (nothing done) when the
 // conv is not depthwise or the ISA has no block kernel.
 bool Q8DepthwiseBlocks(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
+
+// ---- planes (AVX-512 VNNI + VBMI) --------------------------------------------------------
+
+// Channel planes in NCHW, read in place (no padded copy, no transposes). A chunk is 16 output
+// pixels of a plane, one int32 lane each; per kernel row and quad of its taps (kx = 4q .. 4q + 3,
+// zero past kw) one vpermb gathers each lane's four input bytes from a 64-byte window of the
+// input, its mask putting xZero where a tap falls in the padding, and one vpdpbusd adds their
+// products with the four taps: for a 3x3 conv three of each per 16 output pixels. vpdpbusd adds
+// uint8 x int8 products without intermediate saturation, so the int32 sums are the reference's
+// (mod 2^32); the output stage is the reference's float operations. Two layouts of chunks:
+// - rows: 16 pixels of one output row (the last of a row may be partial); the window of kernel
+//   row ky starts at the input row's pixel 16 * stride_w * j - pad_left (column chunk j), a row
+//   in the padding reads xZero only. index [quads][64], masks [column chunks][quads].
+// - whole planes of at most 64 bytes and outputs at most 16 wide: the window is the plane, a
+//   chunk is `rows` whole output rows. index [chunks][kh][quads][64], masks likewise.
+constexpr size_t kQ8DwPlaneLanes = 16;
+constexpr size_t kQ8DwPlaneGroup = 4;  // planes computed together (independent sums)
+
+struct Q8DwPlaneGeometry {
+  size_t h = 0, w = 0, ho = 0, wo = 0;   // input and output plane
+  size_t kh = 0, quads = 0;              // kernel rows, tap quads per kernel row (1 or 2)
+  size_t stride_h = 1, dilation_h = 1, pad_top = 0;
+  size_t pad_left = 0, stride_w = 1;     // rows: window of column chunk j at 16 j stride_w - pad_left
+  bool whole = false;                    // whole-plane chunks (else rows)
+  size_t rows = 1;                       // whole: output rows per chunk
+  const uint8_t* index = nullptr;        // vpermb byte indices into a window (see above)
+  const uint64_t* masks = nullptr;       // their bytes inside the input plane (else xZero)
+  uint8_t x_zero = 0;                    // the padding's value
+  const uint8_t* x_begin = nullptr;      // the input tensor (window bytes outside it: masked)
+  const uint8_t* x_end = nullptr;
+  Q8Output output;
+};
+
+// `planes` consecutive channel planes of one image: x uint8 [planes][h][w] -> out
+// [planes][ho][wo] (uint8 or float per output.kind). Channel c: taps[c * kh * quads + ky * quads
+// + q] its tap quad (ky, q) as 4 int8 (kx = 4q in the low byte), bias[c] the folded bias,
+// scales[c] the multiplier (uint8) or dequantization scale (float).
+using Q8DwPlaneFn = void (*)(const Q8DwPlaneGeometry& g, const uint8_t* x, size_t planes, const int32_t* taps,
+                             const int32_t* bias, const float* scales, void* out);
+
+// The ISA's plane kernel, or null (AVX-512 without VNNI or VBMI, and every other ISA).
+Q8DwPlaneFn Q8DwPlaneFor(Isa isa);
+#if defined(__x86_64__) || defined(_M_X64)
+void Q8DwPlanesAvx512(const Q8DwPlaneGeometry& g, const uint8_t* x, size_t planes, const int32_t* taps,
+                      const int32_t* bias, const float* scales, void* out);
+#endif
+
+// Runs a depthwise conv with the plane kernel of the active ISA: x uint8 [n][c][h][w] -> out
+// [n][c][ho][wo]. False (nothing done) when the conv is not depthwise, the ISA has no plane
+// kernel, or a window cannot hold the input of a chunk (kernels wider than 8 taps, or strides
+// and dilations that spread 16 output pixels over more than 64 input bytes).
+bool Q8DepthwisePlanes(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
 
 // ---- rows --------------------------------------------------------------------------------
 
