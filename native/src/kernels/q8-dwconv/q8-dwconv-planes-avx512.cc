@@ -1,66 +1,21 @@
 // AVX-512 VNNI + VBMI plane kernel for depthwise q8 convs (Q8DwPlaneFn in q8-dwconv.h): per
-// chunk of 16 output pixels and per kernel row, one 64-byte window of the padded plane, one
-// vpermb per quad of taps putting each lane's four input bytes together, one vpdpbusd against
-// the quad broadcast. Products of uint8 and int8 are summed by vpdpbusd without intermediate
+// chunk of 16 output pixels and per kernel row, one 64-byte window of the input plane, one
+// vpermb per quad of taps putting each lane's four input bytes together (xZero where a tap falls
+// in the padding), one vpdpbusd against the quad broadcast. Products of uint8 and int8 are summed by vpdpbusd without intermediate
 // saturation, so every int32 sum is the reference's (mod 2^32), and the output stage is the
-// reference's float operations (as the AVX2 stage of q8-avx2-common.h).
+// reference's float operations (q8-avx512-common.h).
 #include <immintrin.h>
 
 #include <algorithm>
 #include <type_traits>
 
 #include "kernels/q8-dwconv/q8-dwconv.h"
+#include "kernels/q8-gemm/q8-avx512-common.h"
 
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")
 
 namespace layerq {
 namespace {
-
-inline __mmask16 Lanes16(size_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
-inline __mmask64 Lanes64(size_t n) { return n >= 64 ? ~__mmask64(0) : (__mmask64(1) << n) - 1; }
-
-// The output stage of 16 accumulators: uint8 as clamp(nearbyint(acc * m) + zero, qmin, qmax)
-// with the product capped at qmax - zero before rounding (an integer: the same result; a NaN gets
-// through the cap as vminps's second operand and converts to INT32_MIN, then qmin), float as
-// clamp(acc * scale, fmin, fmax). Lanes outside `k` are not stored.
-class Requant512 {
- public:
-  explicit Requant512(const Q8Output& o)
-      : hi_(_mm512_set1_ps(static_cast<float>(o.qmax - o.zero))),
-        flo_(_mm512_set1_ps(o.fmin)),
-        fhi_(_mm512_set1_ps(o.fmax)),
-        zero_(_mm512_set1_epi32(o.zero)),
-        qmin_(_mm512_set1_epi32(o.qmin)),
-        low_bytes_(_mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x3C383430, 0x2C282420, 0x1C181410,
-                                    0x0C080400)) {}
-
-  void U8(__m512i acc, float multiplier, __mmask16 k, uint8_t* dst) const {
-    const __m512 f = _mm512_min_ps(hi_, _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(multiplier)));
-    const __m512i q = _mm512_max_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(f), zero_), qmin_);
-    // The low byte of each lane by vpermb, not vpmovdb: GCC folds vpmovdb into a store to
-    // memory, which some CPUs (AMD Zen 4 and 5) run an order of magnitude slower.
-    const __m128i b = _mm512_castsi512_si128(_mm512_permutexvar_epi8(low_bytes_, q));
-    if (k == 0xFFFF) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), b);
-    } else {
-      _mm_mask_storeu_epi8(dst, k, b);
-    }
-  }
-
-  void F32(__m512i acc, float scale, __mmask16 k, float* dst) const {
-    const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(scale));
-    const __m512 y = _mm512_min_ps(_mm512_max_ps(f, flo_), fhi_);
-    if (k == 0xFFFF) {
-      _mm512_storeu_ps(dst, y);
-    } else {
-      _mm512_mask_storeu_ps(dst, k, y);
-    }
-  }
-
- private:
-  __m512 hi_, flo_, fhi_;
-  __m512i zero_, qmin_, low_bytes_;
-};
 
 // 64 bytes from p, those outside the input tensor zero (never read): an unmasked load where all
 // of them lie inside it (masked loads are several times slower on some CPUs).
@@ -68,12 +23,12 @@ inline __m512i LoadWindow(const Q8DwPlaneGeometry& g, const uint8_t* p) {
   if (p >= g.x_begin && p + 64 <= g.x_end) return _mm512_loadu_si512(p);
   const size_t lo = p < g.x_begin ? static_cast<size_t>(g.x_begin - p) : 0;
   const size_t hi = p + 64 <= g.x_end ? 64 : p < g.x_end ? static_cast<size_t>(g.x_end - p) : 0;
-  return _mm512_maskz_loadu_epi8(hi > lo ? Lanes64(hi) & ~Lanes64(lo) : 0, p);
+  return _mm512_maskz_loadu_epi8(hi > lo ? Q8Lanes64(hi) & ~Q8Lanes64(lo) : 0, p);
 }
 
 // Stores kGroup planes' outputs of one chunk (lanes `k`) at `at` of each output plane.
 template <size_t kGroup, bool kU8>
-inline void StoreChunk(const Requant512& rq, const __m512i* acc, const float* scales, __mmask16 k, size_t plane_out,
+inline void StoreChunk(const Q8Requant512& rq, const __m512i* acc, const float* scales, __mmask16 k, size_t plane_out,
                        size_t at, void* out) {
   for (size_t j = 0; j < kGroup; ++j) {
     if (kU8) {
@@ -91,7 +46,7 @@ inline void StoreChunk(const Requant512& rq, const __m512i* acc, const float* sc
 // padding or windows at the input tensor's ends (checked per window); else neither.
 template <size_t kGroup, size_t kKh, size_t kQuads, bool kU8, bool kEdge>
 inline void RowOfGroup(const Q8DwPlaneGeometry& g, size_t oy, const uint8_t* x, const int32_t* taps,
-                       const int32_t* bias, const float* scales, const Requant512& rq, __m512i xz, __m512i idx0,
+                       const int32_t* bias, const float* scales, const Q8Requant512& rq, __m512i xz, __m512i idx0,
                        __m512i idx1, void* out) {
   const size_t kh = kKh ? kKh : g.kh, quads = kQuads ? kQuads : g.quads, steps = kh * quads;
   const size_t plane_in = g.h * g.w, plane_out = g.ho * g.wo;
@@ -116,14 +71,14 @@ inline void RowOfGroup(const Q8DwPlaneGeometry& g, size_t oy, const uint8_t* x, 
         }
       }
     }
-    StoreChunk<kGroup, kU8>(rq, acc, scales, Lanes16(g.wo - ox), plane_out, oy * g.wo + ox, out);
+    StoreChunk<kGroup, kU8>(rq, acc, scales, Q8Lanes16(g.wo - ox), plane_out, oy * g.wo + ox, out);
   }
 }
 
 // Every output row of kGroup planes: the rows that read the padding or the tensor's ends checked.
 template <size_t kGroup, size_t kKh, size_t kQuads, bool kU8>
 void RowsGroup(const Q8DwPlaneGeometry& g, const uint8_t* x, const int32_t* taps, const int32_t* bias,
-               const float* scales, const Requant512& rq, __m512i xz, void* out) {
+               const float* scales, const Q8Requant512& rq, __m512i xz, void* out) {
   const size_t kh = kKh ? kKh : g.kh;
   const __m512i idx0 = _mm512_loadu_si512(g.index);
   const __m512i idx1 = (kQuads ? kQuads : g.quads) > 1 ? _mm512_loadu_si512(g.index + 64) : idx0;
@@ -148,7 +103,7 @@ void RowsGroup(const Q8DwPlaneGeometry& g, const uint8_t* x, const int32_t* taps
 // The same for planes of at most 64 bytes: one window a plane, its index and masks per chunk.
 template <size_t kGroup, size_t kKh, size_t kQuads, bool kU8>
 void WholeGroup(const Q8DwPlaneGeometry& g, const uint8_t* x, const int32_t* taps, const int32_t* bias,
-                const float* scales, const Requant512& rq, __m512i xz, void* out) {
+                const float* scales, const Q8Requant512& rq, __m512i xz, void* out) {
   const size_t kh = kKh ? kKh : g.kh, quads = kQuads ? kQuads : g.quads, steps = kh * quads;
   const size_t plane_in = g.h * g.w, plane_out = g.ho * g.wo;
   __m512i v[kGroup];
@@ -167,14 +122,14 @@ void WholeGroup(const Q8DwPlaneGeometry& g, const uint8_t* x, const int32_t* tap
       }
     }
     const size_t rows = g.ho - oy < g.rows ? g.ho - oy : g.rows;
-    StoreChunk<kGroup, kU8>(rq, acc, scales, Lanes16(rows * g.wo), plane_out, oy * g.wo, out);
+    StoreChunk<kGroup, kU8>(rq, acc, scales, Q8Lanes16(rows * g.wo), plane_out, oy * g.wo, out);
   }
 }
 
 template <size_t kKh, size_t kQuads, bool kU8>
 void Planes(const Q8DwPlaneGeometry& g, const uint8_t* x, size_t planes, const int32_t* taps, const int32_t* bias,
             const float* scales, void* out) {
-  const Requant512 rq(g.output);
+  const Q8Requant512 rq(g.output);
   const __m512i xz = _mm512_set1_epi8(static_cast<char>(g.x_zero));
   const size_t steps = (kKh ? kKh : g.kh) * (kQuads ? kQuads : g.quads);
   const size_t plane_in = g.h * g.w, plane_out = (g.ho * g.wo) * (kU8 ? 1 : 4);

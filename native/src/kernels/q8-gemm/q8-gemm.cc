@@ -88,6 +88,18 @@ void Q8ComputePanel(const Q8GemmUkernels& uk, const Q8PackedWeights& packed, siz
   const int32_t* w = octs ? packed.octs(g) : quads ? packed.quads(g) : packed.weights(g);
   const int32_t* bias = uk.signed_quads ? packed.quad_bias(g) : packed.bias(g);
   auto gemm = mr == 1 ? uk.gemm_1x16 : uk.gemm;
+  // One K block, uint8 output in rows of pixels: requantized in registers where the kernel can.
+  const bool fused = uk.gemm_u8 && mr == uk.mr && steps <= kc && col_stride == 1 &&
+                     packed.quant().output.kind == Q8OutputKind::kUint8;
+  if (fused) {
+    const float* scales = packed.scales(g);
+    for (size_t b = 0; b < blocks; ++b) {
+      const size_t c0 = b * mr;
+      uk.gemm_u8(steps, w + b * steps * mr * row_words, panel, bias + c0, scales + c0, packed.quant().output,
+                 std::min(mr, packed.m() - c0), np, static_cast<uint8_t*>(out) + c0 * row_stride, row_stride);
+    }
+    return;
+  }
   for (size_t kb = 0; kb < steps; kb += kc) {
     const size_t kn = std::min(kc, steps - kb);
     for (size_t b = 0; b < blocks; ++b) {
