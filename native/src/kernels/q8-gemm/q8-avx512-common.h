@@ -20,6 +20,25 @@ inline __mmask64 Q8Lanes64(size_t n) { return n >= 64 ? ~__mmask64(0) : (__mmask
 // operand and converts to INT32_MIN, then qmin), float as clamp(acc * scale, fmin, fmax). Lanes
 // outside `k` are not stored; all 16 with unmasked stores (masked ones are several times slower on
 // some CPUs).
+// The low byte of each of the 16 int32 lanes, in order: in-lane byte shuffles, then the four
+// lanes' first dwords together (vpmovdb would do it in one, but GCC folds it into a store to
+// memory, which some CPUs, AMD Zen 4 and 5, run an order of magnitude slower).
+inline __m128i Q8LowBytes(__m512i v) {
+  const __m512i lows = _mm512_shuffle_epi8(v, _mm512_set4_epi32(-1, -1, -1, 0x0C080400));
+  return _mm512_castsi512_si128(
+      _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), lows));
+}
+
+// The first n of 16 bytes to dst (unmasked when all 16: masked stores are several times slower
+// on some CPUs).
+inline void Q8StoreBytes(__m128i b, size_t n, uint8_t* dst) {
+  if (n >= 16) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), b);
+  } else {
+    _mm_mask_storeu_epi8(dst, Q8Lanes16(n), b);
+  }
+}
+
 class Q8Requant512 {
  public:
   explicit Q8Requant512(const Q8Output& o)
@@ -32,11 +51,7 @@ class Q8Requant512 {
   void U8(__m512i acc, float multiplier, __mmask16 k, uint8_t* dst) const {
     const __m512 f = _mm512_min_ps(hi_, _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(multiplier)));
     const __m512i q = _mm512_max_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(f), zero_), qmin_);
-    // The low byte of each lane: in-lane byte shuffles, then the four lanes' first dwords
-    // together (vpmovdb would do it in one, but GCC folds it into a store to memory, which some
-    // CPUs, AMD Zen 4 and 5, run an order of magnitude slower).
-    const __m512i lows = _mm512_shuffle_epi8(q, _mm512_set4_epi32(-1, -1, -1, 0x0C080400));
-    const __m128i b = _mm512_castsi512_si128(_mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), lows));
+    const __m128i b = Q8LowBytes(q);
     if (k == 0xFFFF) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), b);
     } else {

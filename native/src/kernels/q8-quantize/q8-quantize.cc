@@ -43,7 +43,8 @@ void Check(const Q8QuantSpec& q, Q8Storage st) {
 
 const Q8QuantizeUkernels& Q8QuantizeUkernelsFor(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (IsAtLeastAvx2(isa)) return kQ8QuantizeAvx2;  // AVX-512 CPUs run the AVX2 kernels
+  if (isa == Isa::kAvx512) return kQ8QuantizeAvx512;
+  if (isa == Isa::kAvx2) return kQ8QuantizeAvx2;
 #endif
 #if defined(__aarch64__)
   if (isa == Isa::kNeon) return kQ8QuantizeNeon;

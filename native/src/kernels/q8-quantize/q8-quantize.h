@@ -68,6 +68,7 @@ struct Q8QuantizeUkernels {
 extern const Q8QuantizeUkernels kQ8QuantizeScalar;
 #if defined(__x86_64__) || defined(_M_X64)
 extern const Q8QuantizeUkernels kQ8QuantizeAvx2;
+extern const Q8QuantizeUkernels kQ8QuantizeAvx512;
 #endif
 #if defined(__aarch64__)
 extern const Q8QuantizeUkernels kQ8QuantizeNeon;
