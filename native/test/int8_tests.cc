@@ -195,6 +195,29 @@ void DepthwiseWideCase(uint32_t seed, bool extreme) {
   CompareRandomConv(c, s, n, h, w, extreme, what);
 }
 
+// Convs with 3-wide kernels (the AVX-512 row kernel): output rows of at least 16 pixels, or
+// narrower (chunks of several rows), any kernel height up to 5, stride 1 or 2, pads up to 2,
+// input channels whose kernel rows do not fill the last group of four, output channels past a
+// block of 16, one to three images (one image: the rows split between tasks).
+void ConvRowsCase(uint32_t seed, bool extreme, bool small = false) {
+  Case c(seed);
+  Q8ConvShape s;
+  s.cin = c.Int(1, 40), s.cout = c.Int(1, 40);
+  s.kh = c.Int(1, 5), s.kw = 3;
+  s.stride_h = c.Int(1, 2), s.stride_w = c.Int(1, 2);
+  s.pad_top = c.Int(0, 2), s.pad_left = c.Int(0, 2), s.pad_bottom = c.Int(0, 2), s.pad_right = c.Int(0, 2);
+  const size_t min_h = s.kh > s.pad_top + s.pad_bottom ? s.kh - s.pad_top - s.pad_bottom : 1;
+  // A third on maps narrower than 16 outputs (chunks of several rows).
+  const bool narrow = c.Int(0, 2) == 0;
+  const size_t min_w = 3 > s.pad_left + s.pad_right ? 3 - s.pad_left - s.pad_right : 1;
+  const size_t h = c.Int(min_h, 24), n = c.Int(1, 3);
+  const size_t w = narrow ? c.Int(min_w, 15 * s.stride_w) : c.Int(16 * s.stride_w + 2, 70);
+  char what[256];
+  std::snprintf(what, sizeof what, "conv rows seed=%u n=%zu cin=%zu cout=%zu h=%zu w=%zu k=%zux3 s=%zu,%zu p=%zu,%zu,%zu,%zu", seed,
+                n, s.cin, s.cout, h, w, s.kh, s.stride_h, s.stride_w, s.pad_top, s.pad_left, s.pad_bottom, s.pad_right);
+  CompareRandomConv(c, s, n, h, w, extreme, what, small);
+}
+
 // Pointwise convs on maps of hundreds to thousands of pixels: the direct path's panel blocks
 // (several blocks a plane, a partial last panel, a partial last block) and, with K past 512,
 // the K-blocked panels; groups of 1 or 2, any image count.
@@ -388,6 +411,9 @@ int RunInt8Tests() {
   for (uint32_t seed = 4500; seed <= 4530; ++seed) ConvCase(seed, true, 2);
   for (uint32_t seed = 5000; seed <= 5300; ++seed) ConvCase(seed, false, 4);
   for (uint32_t seed = 5500; seed <= 5540; ++seed) ConvCase(seed, true, 4);
+  for (uint32_t seed = 5300; seed <= 5440; ++seed) ConvRowsCase(seed, false);
+  for (uint32_t seed = 5450; seed <= 5470; ++seed) ConvRowsCase(seed, true);
+  for (uint32_t seed = 5480; seed <= 5499; ++seed) ConvRowsCase(seed, false, true);
   for (uint32_t seed = 5600; seed <= 5800; ++seed) DepthwiseWideCase(seed, false);
   for (uint32_t seed = 5900; seed <= 5930; ++seed) DepthwiseWideCase(seed, true);
   for (uint32_t seed = 6000; seed <= 6150; ++seed) ConvCase(seed, false, 1);  // a third on small maps

@@ -131,6 +131,131 @@ Q8PackedConv::Q8PackedConv(const Q8ConvShape& shape, const int8_t* weight, const
   if (!s.kh || !s.kw || !s.stride_h || !s.stride_w || !s.dilation_h || !s.dilation_w) throw std::invalid_argument("q8 conv: zero kernel, stride or dilation");
 }
 
+const std::vector<int32_t>& Q8PackedConv::RowQuads() const {
+  // [cout blocks of 16][3 * groups4 quads][16 lanes]: quad t of channel co is its taps 4t .. 4t + 3
+  // in (ci, ky, kx) order, zero past the last.
+  std::call_once(row_quads_once_, [&] {
+    const Q8ConvShape& s = shape_;
+    const size_t taps = s.cin * s.kh * 3, quads = 3 * ((s.cin * s.kh + 3) / 4);
+    const size_t blocks = (s.cout + kQ8ConvRowsLanes - 1) / kQ8ConvRowsLanes;
+    row_quads_.assign(blocks * quads * kQ8ConvRowsLanes, 0);
+    for (size_t co = 0; co < s.cout; ++co) {
+      const int8_t* t = weights_.raw_weights() + co * taps;
+      int32_t* dst = row_quads_.data() + co / kQ8ConvRowsLanes * quads * kQ8ConvRowsLanes + co % kQ8ConvRowsLanes;
+      for (size_t i = 0; i < taps; ++i) {
+        uint32_t& quad = reinterpret_cast<uint32_t&>(dst[i / 4 * kQ8ConvRowsLanes]);
+        quad |= static_cast<uint32_t>(static_cast<uint8_t>(t[i])) << (8 * (i % 4));
+      }
+    }
+  });
+  return row_quads_;
+}
+
+Q8ConvRowsFn Q8ConvRowsFor(Isa isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+  const CpuFeatures& f = DetectedFeatures();
+  if (isa == Isa::kAvx512 && f.avx512_vnni && f.avx512_vbmi) return Q8ConvRowsAvx512;
+#endif
+  (void)isa;
+  return nullptr;
+}
+
+namespace {
+
+// The row kernel where the ISA has it and the conv fits it (one group, 3-wide kernel, dilation
+// 1, the input of a chunk's 16 outputs in a 64-byte window); false: nothing done.
+bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+  const Q8ConvShape& s = conv.shape();
+  const Q8PackedWeights& pw = conv.weights();
+  const Q8ConvRowsFn kernel = Q8ConvRowsFor(ActiveIsa());
+  constexpr size_t kLanes = kQ8ConvRowsLanes;
+  if (!kernel || s.group != 1 || s.kw != 3 || s.dilation_h != 1 || s.dilation_w != 1) return false;
+  Q8ConvRowsGeometry g;
+  g.cin = s.cin, g.h = h, g.w = w, g.ho = s.OutH(h), g.wo = s.OutW(w), g.kh = s.kh;
+  // Lane p: output row i = p / wo of the chunk, column p % wo (rows == 1: row 0, column p); its
+  // tap kx at byte i * stride_h * w + column * stride_w + kx of the window.
+  g.rows = g.wo >= kLanes ? 1 : std::min(kLanes / g.wo, g.ho);
+  auto byte_of = [&](size_t p, size_t kx) {
+    return g.rows == 1 ? p * s.stride_w + kx : p / g.wo * s.stride_h * w + p % g.wo * s.stride_w + kx;
+  };
+  const size_t used = g.rows == 1 ? kLanes : g.rows * g.wo;
+  if (byte_of(used - 1, 2) >= 64) {
+    if (g.rows == 1) return false;
+    while (g.rows > 1 && byte_of(g.rows * g.wo - 1, 2) >= 64) --g.rows;
+    if (g.rows == 1 || g.rows * g.wo < kLanes / 2) return false;  // half the lanes idle: the panels
+  }
+  g.stride_h = s.stride_h, g.stride_w = s.stride_w, g.pad_top = s.pad_top, g.pad_left = s.pad_left;
+  g.groups4 = (s.cin * s.kh + 3) / 4;
+  g.x_zero = static_cast<uint8_t>(pw.quant().inputZero);
+  g.x_begin = x, g.x_end = x + n * s.cin * h * w;
+  g.output = pw.quant().output;
+  // Pattern j of quads 3m + j: (a = window 4m + j, b = the next one); lane p reads bytes
+  // p * stride_w + kx of them (vpermt2b: b's bytes from 64).
+  constexpr uint8_t kFrom[3][4][2] = {{{0, 0}, {0, 1}, {0, 2}, {1, 0}},
+                                      {{0, 1}, {0, 2}, {1, 0}, {1, 1}},
+                                      {{0, 2}, {1, 0}, {1, 1}, {1, 2}}};  // {window, kx}
+  const size_t lanes_used = g.rows == 1 ? kLanes : g.rows * g.wo;
+  uint8_t index[3 * 64] = {};
+  for (size_t j = 0; j < 3; ++j)
+    for (size_t p = 0; p < lanes_used; ++p)
+      for (size_t b = 0; b < 4; ++b) index[j * 64 + 4 * p + b] = static_cast<uint8_t>(64 * kFrom[j][b][0] + byte_of(p, kFrom[j][b][1]));
+  g.index = index;
+  std::vector<uint64_t> masks;
+  const ptrdiff_t ih = static_cast<ptrdiff_t>(h), iw = static_cast<ptrdiff_t>(w);
+  if (g.rows == 1) {
+    for (size_t ox = 0; ox < g.wo; ox += kLanes) {
+      const ptrdiff_t x0 = static_cast<ptrdiff_t>(ox * s.stride_w) - static_cast<ptrdiff_t>(s.pad_left);
+      uint64_t m = 0;
+      for (ptrdiff_t i = 0; i < 64; ++i) {
+        if (x0 + i >= 0 && x0 + i < iw) m |= uint64_t{1} << i;
+      }
+      masks.push_back(m);
+    }
+  } else {
+    // Per chunk and quad t (windows 4 (t / 3) + t % 3 and the next): the bytes whose tap lies in
+    // the plane (past the last kernel row: any, its taps are zero).
+    for (size_t oy0 = 0; oy0 < g.ho; oy0 += g.rows) {
+      for (size_t t = 0; t < 3 * g.groups4; ++t) {
+        uint64_t m = 0;
+        for (size_t p = 0; p < lanes_used; ++p) {
+          for (size_t b = 0; b < 4; ++b) {
+            const size_t r = 4 * (t / 3) + t % 3 + kFrom[t % 3][b][0], kx = kFrom[t % 3][b][1];
+            const ptrdiff_t iy = static_cast<ptrdiff_t>((oy0 + p / g.wo) * s.stride_h + r % s.kh) - static_cast<ptrdiff_t>(s.pad_top);
+            const ptrdiff_t ix = static_cast<ptrdiff_t>(p % g.wo * s.stride_w + kx) - static_cast<ptrdiff_t>(s.pad_left);
+            if (iy >= 0 && iy < ih && ix >= 0 && ix < iw) m |= uint64_t{1} << (4 * p + b);
+          }
+        }
+        masks.push_back(m);
+      }
+    }
+  }
+  g.masks = masks.data();
+  const std::vector<int32_t>& quads = conv.RowQuads();
+  const size_t blocks = (s.cout + kLanes - 1) / kLanes, block_quads = 3 * g.groups4 * kLanes;
+  std::vector<int32_t> bias(blocks * kLanes, 0);
+  std::vector<float> scales(blocks * kLanes, 0.0f);
+  for (size_t co = 0; co < s.cout; ++co) bias[co] = pw.bias(0)[co], scales[co] = pw.scales(0)[co];
+  // Tasks: (image, block of 16 channels, run of output rows); at least two a thread.
+  const size_t tasks_img = n * blocks, want = 2 * static_cast<size_t>(ThreadCount());
+  const size_t chunks = (g.ho + g.rows - 1) / g.rows;
+  const size_t runs = tasks_img >= want ? 1 : std::min(chunks, (want + tasks_img - 1) / tasks_img);
+  const size_t rows_run = (chunks + runs - 1) / runs * g.rows;  // whole chunks
+  const size_t elem = g.output.kind == Q8OutputKind::kUint8 ? 1 : 4, plane_out = g.ho * g.wo;
+  ParallelFor(tasks_img * runs, 1, [&](size_t begin, size_t end) {
+    for (size_t task = begin; task < end; ++task) {
+      const size_t run = task % runs, b = task / runs % blocks, img = task / runs / blocks;
+      const size_t oy0 = run * rows_run, oy1 = std::min(g.ho, oy0 + rows_run);
+      if (oy0 >= oy1) continue;
+      kernel(g, x + img * s.cin * h * w, quads.data() + b * block_quads, bias.data() + b * kLanes,
+             scales.data() + b * kLanes, std::min(kLanes, s.cout - b * kLanes), oy0, oy1,
+             static_cast<uint8_t*>(out) + (img * s.cout + b * kLanes) * plane_out * elem);
+    }
+  });
+  return true;
+}
+
+}  // namespace
+
 void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
   const Q8GemmUkernels* uk = Q8GemmUkernelsFor(ActiveIsa(), conv.weights());
   if (!uk) return Q8Conv2dScalar(conv, x, n, h, w, out);
@@ -141,7 +266,8 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   // The 2x2 kernel first: on 2x2 maps the planes leave 12 of 16 lanes empty.
   if (Q8Depthwise2x2(conv, x, n, h, w, out) || Q8DepthwisePlanes(conv, x, n, h, w, out) ||
       Q8Depthwise4x4(conv, x, n, h, w, out) ||
-      Q8DepthwiseW16(conv, x, n, h, w, out) || Q8DepthwiseBlocks(conv, x, n, h, w, out)) {
+      Q8DepthwiseW16(conv, x, n, h, w, out) || Q8DepthwiseBlocks(conv, x, n, h, w, out) ||
+      ConvRows(conv, x, n, h, w, out)) {
     return;
   }
   const bool pointwise = s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1 && !s.pad_top && !s.pad_left &&

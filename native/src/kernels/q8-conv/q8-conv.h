@@ -8,7 +8,10 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
+#include <vector>
 
+#include "common/cpu.h"
 #include "kernels/q8-gemm/q8-gemm.h"
 
 namespace layerq {
@@ -31,11 +34,56 @@ class Q8PackedConv {
                const Q8QuantParams& q);
   const Q8ConvShape& shape() const { return shape_; }
   const Q8PackedWeights& weights() const { return weights_; }
+  // The weights in the row kernel's layout (below), packed on first use.
+  const std::vector<int32_t>& RowQuads() const;
 
  private:
   Q8ConvShape shape_;
   Q8PackedWeights weights_;
+  mutable std::once_flag row_quads_once_;
+  mutable std::vector<int32_t> row_quads_;
 };
+
+// ---- rows (AVX-512 VNNI + VBMI) ------------------------------------------------------------
+
+// Convs of one group with 3-wide kernels and dilation 1, read in place (no padded copy, no
+// im2col panel): 16 output pixels a vector (16 of one row, or on rows narrower than 16 pixels
+// `rows` whole rows), against 16 output channels at once. The kernel rows of the input channels,
+// in order (ci, ky), each give a 64-byte window of the input from the row the chunk's first
+// output row reads; their 3 * cin * kh taps, taken four at a time, span at most two consecutive
+// windows, so one vpermt2b builds each pixel's four input bytes (three patterns, repeating every
+// four kernel rows) and 16 vpdpbusd add them against each output channel's four taps. Taps in
+// the padding read xZero: chunks of one row mask the window's bytes outside the input row (a
+// kernel row outside the plane is all xZero), chunks of several rows mask the permuted bytes.
+// Sums exact (mod 2^32), the output stage the reference's.
+constexpr size_t kQ8ConvRowsLanes = 16;  // output pixels a vector, and output channels a block
+
+struct Q8ConvRowsGeometry {
+  size_t cin = 0, h = 0, w = 0, ho = 0, wo = 0, kh = 0;
+  size_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+  size_t groups4 = 0;                   // groups of four kernel rows: ceil(cin * kh / 4)
+  const uint8_t* index = nullptr;       // [3][64]: vpermt2b byte indices of the three patterns
+  size_t rows = 1;                      // output rows a chunk (1: 16 pixels of a row)
+  // rows == 1: [column chunks] the window bytes inside the input row; rows > 1: [chunks][3 *
+  // groups4] the permuted bytes of each quad whose tap lies inside the plane.
+  const uint64_t* masks = nullptr;
+  uint8_t x_zero = 0;
+  const uint8_t* x_begin = nullptr;     // the input tensor (window bytes outside it: masked)
+  const uint8_t* x_end = nullptr;
+  Q8Output output;
+};
+
+// Output rows [oy0, oy1) (oy0 a multiple of rows) of `channels` (1..16) output channels of one image: x uint8
+// [cin][h][w], out its first channel's plane [ho][wo] (planes ho * wo apart; uint8 or float per
+// output.kind). quads: [3 * groups4][16] the channels' tap quads (channel c in lane c; taps past
+// the last kernel row zero), bias and scales: [16].
+using Q8ConvRowsFn = void (*)(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, const int32_t* bias,
+                              const float* scales, size_t channels, size_t oy0, size_t oy1, void* out);
+Q8ConvRowsFn Q8ConvRowsFor(Isa isa);
+#if defined(__x86_64__) || defined(_M_X64)
+void Q8ConvRowsAvx512(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, const int32_t* bias,
+                      const float* scales, size_t channels, size_t oy0, size_t oy1, void* out);
+#endif
 
 // x: uint8 [n][cin][h][w] -> out [n][cout][ho][wo], uint8 or float per the packed output kind.
 void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);

@@ -1,0 +1,115 @@
+// AVX-512 VNNI + VBMI row kernel for q8 convs with 3-wide kernels (Q8ConvRowsFn in q8-conv.h):
+// per 16 output pixels of a row and 16 output channels, the windows of four kernel rows at a
+// time, three vpermt2b building the pixels' tap quads, 16 vpdpbusd per quad (uint8 x int8 added
+// without intermediate saturation: the reference's sums mod 2^32), the output stage of
+// q8-avx512-common.h.
+#include <immintrin.h>
+
+#include "common/unroll.h"
+#include "kernels/q8-conv/q8-conv.h"
+#include "kernels/q8-gemm/q8-avx512-common.h"
+
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")
+
+namespace layerq {
+namespace {
+
+// Kernel row r = (ci, ky) of output row oy, column chunk at input column x0: its 64-byte window,
+// the bytes outside the input row (mask) or the whole row outside the plane xZero. Unmasked
+// loads except at the input tensor's two ends.
+inline __m512i Window(const Q8ConvRowsGeometry& g, const uint8_t* x, size_t r, ptrdiff_t iy0, ptrdiff_t x0,
+                      __mmask64 inside, __m512i xz) {
+  if (r >= g.cin * g.kh) return xz;  // past the last kernel row (its taps are zero)
+  const ptrdiff_t iy = iy0 + static_cast<ptrdiff_t>(r % g.kh);
+  if (iy < 0 || iy >= static_cast<ptrdiff_t>(g.h)) return xz;
+  const uint8_t* p = x + (r / g.kh * g.h + static_cast<size_t>(iy)) * g.w + x0;
+  __m512i v;
+  if (p >= g.x_begin && p + 64 <= g.x_end) {
+    v = _mm512_loadu_si512(p);
+  } else {
+    const size_t lo = p < g.x_begin ? static_cast<size_t>(g.x_begin - p) : 0;
+    const size_t hi = p + 64 <= g.x_end ? 64 : p < g.x_end ? static_cast<size_t>(g.x_end - p) : 0;
+    v = _mm512_maskz_loadu_epi8(hi > lo ? Q8Lanes64(hi) & ~Q8Lanes64(lo) : 0, p);
+  }
+  return _mm512_mask_blend_epi8(inside, xz, v);
+}
+
+// Windows of kernel rows for chunks of several output rows (g.rows > 1): the input row of the
+// chunk's first output row, bytes outside the input tensor zero; the padding is masked per lane
+// after the permute.
+inline __m512i MultiWindow(const Q8ConvRowsGeometry& g, const uint8_t* x, size_t r, ptrdiff_t iy0, ptrdiff_t x0) {
+  if (r >= g.cin * g.kh) return _mm512_setzero_si512();  // past the last kernel row (zero taps)
+  const ptrdiff_t iy = iy0 + static_cast<ptrdiff_t>(r % g.kh);
+  const uint8_t* p = x + static_cast<ptrdiff_t>(r / g.kh * g.h * g.w) + iy * static_cast<ptrdiff_t>(g.w) + x0;
+  if (p >= g.x_begin && p + 64 <= g.x_end) return _mm512_loadu_si512(p);
+  const size_t lo = p < g.x_begin ? static_cast<size_t>(g.x_begin - p) : 0;
+  const size_t hi = p + 64 <= g.x_end ? 64 : p < g.x_end ? static_cast<size_t>(g.x_end - p) : 0;
+  return _mm512_maskz_loadu_epi8(hi > lo ? Q8Lanes64(hi) & ~Q8Lanes64(lo) : 0, p);
+}
+
+// kMulti: chunks of g.rows whole output rows (masks per chunk and quad), else 16 pixels of one
+// row (masks per column chunk, applied to the windows).
+template <bool kU8, bool kMulti>
+void Rows(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, const int32_t* bias,
+          const float* scales, size_t channels, size_t oy0, size_t oy1, void* out) {
+  const __m512i xz = _mm512_set1_epi8(static_cast<char>(g.x_zero));
+  const __m512i idx0 = _mm512_loadu_si512(g.index), idx1 = _mm512_loadu_si512(g.index + 64),
+                idx2 = _mm512_loadu_si512(g.index + 128);
+  const Q8Requant512 rq(g.output);
+  const size_t plane_out = g.ho * g.wo, step = kMulti ? g.rows : 1, cols = kMulti ? 1 : g.wo;
+  for (size_t oy = oy0; oy < oy1; oy += step) {
+    const ptrdiff_t iy0 = static_cast<ptrdiff_t>(oy * g.stride_h) - static_cast<ptrdiff_t>(g.pad_top);
+    for (size_t ox = 0, col = 0; ox < cols; ox += kQ8ConvRowsLanes, ++col) {
+      const ptrdiff_t x0 = static_cast<ptrdiff_t>(ox * g.stride_w) - static_cast<ptrdiff_t>(g.pad_left);
+      const __mmask64 inside = kMulti ? 0 : g.masks[col];
+      const uint64_t* lane_masks = kMulti ? g.masks + oy / g.rows * 3 * g.groups4 : nullptr;
+      __m512i acc[kQ8ConvRowsLanes];
+      // acc indexed through Unroll only: GCC keeps it in registers then (DESIGN.md).
+      Unroll<kQ8ConvRowsLanes>([&](auto c) { acc[c] = _mm512_set1_epi32(bias[c]); });
+      const int32_t* w = quads;
+      auto add = [&](__m512i q) {
+        if (kMulti) q = _mm512_mask_blend_epi8(*lane_masks++, xz, q);
+        Unroll<kQ8ConvRowsLanes>([&](auto c) { acc[c] = _mm512_dpbusd_epi32(acc[c], q, _mm512_set1_epi32(w[c])); });
+        w += kQ8ConvRowsLanes;
+      };
+      auto window = [&](size_t r) {
+        return kMulti ? MultiWindow(g, x, r, iy0, x0) : Window(g, x, r, iy0, x0, inside, xz);
+      };
+      // Quads 3m, 3m + 1, 3m + 2 span windows (4m, 4m + 1), (4m + 1, 4m + 2), (4m + 2, 4m + 3).
+      for (size_t m = 0; m < g.groups4; ++m) {
+        const __m512i w0 = window(4 * m), w1 = window(4 * m + 1);
+        add(_mm512_permutex2var_epi8(w0, idx0, w1));
+        const __m512i w2 = window(4 * m + 2);
+        add(_mm512_permutex2var_epi8(w1, idx1, w2));
+        const __m512i w3 = window(4 * m + 3);
+        add(_mm512_permutex2var_epi8(w2, idx2, w3));
+      }
+      const size_t lanes = kMulti ? (oy1 - oy < g.rows ? oy1 - oy : g.rows) * g.wo : g.wo - ox;
+      const __mmask16 k = Q8Lanes16(lanes);
+      Unroll<kQ8ConvRowsLanes>([&](auto c) {
+        if (c >= channels) return;
+        if (kU8) {
+          rq.U8(acc[c], scales[c], k, static_cast<uint8_t*>(out) + c * plane_out + oy * g.wo + ox);
+        } else {
+          rq.F32(acc[c], scales[c], k, static_cast<float*>(out) + c * plane_out + oy * g.wo + ox);
+        }
+      });
+    }
+  }
+}
+
+}  // namespace
+
+void Q8ConvRowsAvx512(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, const int32_t* bias,
+                      const float* scales, size_t channels, size_t oy0, size_t oy1, void* out) {
+  const bool u8 = g.output.kind == Q8OutputKind::kUint8;
+  if (g.rows > 1) {
+    u8 ? Rows<true, true>(g, x, quads, bias, scales, channels, oy0, oy1, out)
+       : Rows<false, true>(g, x, quads, bias, scales, channels, oy0, oy1, out);
+  } else {
+    u8 ? Rows<true, false>(g, x, quads, bias, scales, channels, oy0, oy1, out)
+       : Rows<false, false>(g, x, quads, bias, scales, channels, oy0, oy1, out);
+  }
+}
+
+}  // namespace layerq
