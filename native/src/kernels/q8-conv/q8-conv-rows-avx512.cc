@@ -15,23 +15,14 @@ namespace layerq {
 namespace {
 
 // Kernel row r = (ci, ky) of output row oy, column chunk at input column x0: its 64-byte window,
-// the bytes outside the input row (mask) or the whole row outside the plane xZero. Unmasked
-// loads except at the input tensor's two ends.
+// the bytes outside the input row (mask) or the whole row outside the plane xZero.
 inline __m512i Window(const Q8ConvRowsGeometry& g, const uint8_t* x, size_t r, ptrdiff_t iy0, ptrdiff_t x0,
                       __mmask64 inside, __m512i xz) {
   if (r >= g.cin * g.kh) return xz;  // past the last kernel row (its taps are zero)
   const ptrdiff_t iy = iy0 + static_cast<ptrdiff_t>(r % g.kh);
   if (iy < 0 || iy >= static_cast<ptrdiff_t>(g.h)) return xz;
   const uint8_t* p = x + (r / g.kh * g.h + static_cast<size_t>(iy)) * g.w + x0;
-  __m512i v;
-  if (p >= g.x_begin && p + 64 <= g.x_end) {
-    v = _mm512_loadu_si512(p);
-  } else {
-    const size_t lo = p < g.x_begin ? static_cast<size_t>(g.x_begin - p) : 0;
-    const size_t hi = p + 64 <= g.x_end ? 64 : p < g.x_end ? static_cast<size_t>(g.x_end - p) : 0;
-    v = _mm512_maskz_loadu_epi8(hi > lo ? Q8Lanes64(hi) & ~Q8Lanes64(lo) : 0, p);
-  }
-  return _mm512_mask_blend_epi8(inside, xz, v);
+  return _mm512_mask_blend_epi8(inside, xz, Q8LoadInside(p, g.x_begin, g.x_end));
 }
 
 // Windows of kernel rows for chunks of several output rows (g.rows > 1): the input row of the
@@ -41,10 +32,7 @@ inline __m512i MultiWindow(const Q8ConvRowsGeometry& g, const uint8_t* x, size_t
   if (r >= g.cin * g.kh) return _mm512_setzero_si512();  // past the last kernel row (zero taps)
   const ptrdiff_t iy = iy0 + static_cast<ptrdiff_t>(r % g.kh);
   const uint8_t* p = x + static_cast<ptrdiff_t>(r / g.kh * g.h * g.w) + iy * static_cast<ptrdiff_t>(g.w) + x0;
-  if (p >= g.x_begin && p + 64 <= g.x_end) return _mm512_loadu_si512(p);
-  const size_t lo = p < g.x_begin ? static_cast<size_t>(g.x_begin - p) : 0;
-  const size_t hi = p + 64 <= g.x_end ? 64 : p < g.x_end ? static_cast<size_t>(g.x_end - p) : 0;
-  return _mm512_maskz_loadu_epi8(hi > lo ? Q8Lanes64(hi) & ~Q8Lanes64(lo) : 0, p);
+  return Q8LoadInside(p, g.x_begin, g.x_end);
 }
 
 // kMulti: chunks of g.rows whole output rows (masks per chunk and quad), else 16 pixels of one

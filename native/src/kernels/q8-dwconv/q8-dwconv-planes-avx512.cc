@@ -17,14 +17,8 @@
 namespace layerq {
 namespace {
 
-// 64 bytes from p, those outside the input tensor zero (never read): an unmasked load where all
-// of them lie inside it (masked loads are several times slower on some CPUs).
-inline __m512i LoadWindow(const Q8DwPlaneGeometry& g, const uint8_t* p) {
-  if (p >= g.x_begin && p + 64 <= g.x_end) return _mm512_loadu_si512(p);
-  const size_t lo = p < g.x_begin ? static_cast<size_t>(g.x_begin - p) : 0;
-  const size_t hi = p + 64 <= g.x_end ? 64 : p < g.x_end ? static_cast<size_t>(g.x_end - p) : 0;
-  return _mm512_maskz_loadu_epi8(hi > lo ? Q8Lanes64(hi) & ~Q8Lanes64(lo) : 0, p);
-}
+// A window at p (bytes outside the input tensor zero).
+inline __m512i LoadWindow(const Q8DwPlaneGeometry& g, const uint8_t* p) { return Q8LoadInside(p, g.x_begin, g.x_end); }
 
 // Stores kGroup planes' outputs of one chunk (lanes `k`) at `at` of each output plane.
 template <size_t kGroup, bool kU8>

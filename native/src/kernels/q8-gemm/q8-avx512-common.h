@@ -20,6 +20,15 @@ inline __mmask64 Q8Lanes64(size_t n) { return n >= 64 ? ~__mmask64(0) : (__mmask
 // operand and converts to INT32_MIN, then qmin), float as clamp(acc * scale, fmin, fmax). Lanes
 // outside `k` are not stored; all 16 with unmasked stores (masked ones are several times slower on
 // some CPUs).
+// 64 bytes from p, those outside [begin, end) zero and never read: an unmasked load where all of
+// them lie inside (masked loads are several times slower on some CPUs).
+inline __m512i Q8LoadInside(const uint8_t* p, const uint8_t* begin, const uint8_t* end) {
+  if (p >= begin && p + 64 <= end) return _mm512_loadu_si512(p);
+  const size_t lo = p < begin ? static_cast<size_t>(begin - p) : 0;
+  const size_t hi = p + 64 <= end ? 64 : p < end ? static_cast<size_t>(end - p) : 0;
+  return _mm512_maskz_loadu_epi8(hi > lo ? Q8Lanes64(hi) & ~Q8Lanes64(lo) : 0, p);
+}
+
 // The low byte of each of the 16 int32 lanes, in order: in-lane byte shuffles, then the four
 // lanes' first dwords together (vpmovdb would do it in one, but GCC folds it into a store to
 // memory, which some CPUs, AMD Zen 4 and 5, run an order of magnitude slower).
