@@ -162,15 +162,23 @@ Q8ConvRowsFn Q8ConvRowsFor(Isa isa) {
 
 namespace {
 
-// The row kernel where the ISA has it and the conv fits it (one group, 3-wide kernel, dilation
-// 1, the input of a chunk's 16 outputs in a 64-byte window); false: nothing done.
-bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+// The row kernel's tables for one input size (Q8PackedConv::Cached): ok false where the conv
+// does not fit the kernel.
+struct ConvRowsPlan {
+  bool ok = false;
+  Q8ConvRowsGeometry g;  // without the input tensor's bounds
+  uint8_t index[3 * 64] = {};
+  std::vector<uint64_t> masks;
+  std::vector<int32_t> bias;
+  std::vector<float> scales;
+};
+
+void FillConvRowsPlan(const Q8PackedConv& conv, size_t h, size_t w, ConvRowsPlan& plan) {
   const Q8ConvShape& s = conv.shape();
   const Q8PackedWeights& pw = conv.weights();
-  const Q8ConvRowsFn kernel = Q8ConvRowsFor(ActiveIsa());
   constexpr size_t kLanes = kQ8ConvRowsLanes;
-  if (!kernel || s.group != 1 || s.kw != 3 || s.dilation_h != 1 || s.dilation_w != 1) return false;
-  Q8ConvRowsGeometry g;
+  if (s.group != 1 || s.kw != 3 || s.dilation_h != 1 || s.dilation_w != 1) return;
+  Q8ConvRowsGeometry& g = plan.g;
   g.cin = s.cin, g.h = h, g.w = w, g.ho = s.OutH(h), g.wo = s.OutW(w), g.kh = s.kh;
   // Lane p: output row i = p / wo of the chunk, column p % wo (rows == 1: row 0, column p); its
   // tap kx at byte i * stride_h * w + column * stride_w + kx of the window.
@@ -180,14 +188,13 @@ bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   };
   const size_t used = g.rows == 1 ? kLanes : g.rows * g.wo;
   if (byte_of(used - 1, 2) >= 64) {
-    if (g.rows == 1) return false;
+    if (g.rows == 1) return;
     while (g.rows > 1 && byte_of(g.rows * g.wo - 1, 2) >= 64) --g.rows;
-    if (g.rows == 1 || g.rows * g.wo < kLanes / 2) return false;  // half the lanes idle: the panels
+    if (g.rows == 1 || g.rows * g.wo < kLanes / 2) return;  // half the lanes idle: the panels
   }
   g.stride_h = s.stride_h, g.stride_w = s.stride_w, g.pad_top = s.pad_top, g.pad_left = s.pad_left;
   g.groups4 = (s.cin * s.kh + 3) / 4;
   g.x_zero = static_cast<uint8_t>(pw.quant().inputZero);
-  g.x_begin = x, g.x_end = x + n * s.cin * h * w;
   g.output = pw.quant().output;
   // Pattern j of quads 3m + j: (a = window 4m + j, b = the next one); lane p reads bytes
   // p * stride_w + kx of them (vpermt2b: b's bytes from 64).
@@ -195,12 +202,12 @@ bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
                                       {{0, 1}, {0, 2}, {1, 0}, {1, 1}},
                                       {{0, 2}, {1, 0}, {1, 1}, {1, 2}}};  // {window, kx}
   const size_t lanes_used = g.rows == 1 ? kLanes : g.rows * g.wo;
-  uint8_t index[3 * 64] = {};
   for (size_t j = 0; j < 3; ++j)
     for (size_t p = 0; p < lanes_used; ++p)
-      for (size_t b = 0; b < 4; ++b) index[j * 64 + 4 * p + b] = static_cast<uint8_t>(64 * kFrom[j][b][0] + byte_of(p, kFrom[j][b][1]));
-  g.index = index;
-  std::vector<uint64_t> masks;
+      for (size_t b = 0; b < 4; ++b) {
+        plan.index[j * 64 + 4 * p + b] = static_cast<uint8_t>(64 * kFrom[j][b][0] + byte_of(p, kFrom[j][b][1]));
+      }
+  g.index = plan.index;
   const ptrdiff_t ih = static_cast<ptrdiff_t>(h), iw = static_cast<ptrdiff_t>(w);
   if (g.rows == 1) {
     for (size_t ox = 0; ox < g.wo; ox += kLanes) {
@@ -209,7 +216,7 @@ bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
       for (ptrdiff_t i = 0; i < 64; ++i) {
         if (x0 + i >= 0 && x0 + i < iw) m |= uint64_t{1} << i;
       }
-      masks.push_back(m);
+      plan.masks.push_back(m);
     }
   } else {
     // Per chunk and quad t (windows 4 (t / 3) + t % 3 and the next): the bytes whose tap lies in
@@ -225,16 +232,33 @@ bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
             if (iy >= 0 && iy < ih && ix >= 0 && ix < iw) m |= uint64_t{1} << (4 * p + b);
           }
         }
-        masks.push_back(m);
+        plan.masks.push_back(m);
       }
     }
   }
-  g.masks = masks.data();
+  g.masks = plan.masks.data();
+  const size_t blocks = (s.cout + kLanes - 1) / kLanes;
+  plan.bias.assign(blocks * kLanes, 0);
+  plan.scales.assign(blocks * kLanes, 0.0f);
+  for (size_t co = 0; co < s.cout; ++co) plan.bias[co] = pw.bias(0)[co], plan.scales[co] = pw.scales(0)[co];
+  plan.ok = true;
+}
+
+// The row kernel where the ISA has it and the conv fits it (one group, 3-wide kernel, dilation
+// 1, the input of a chunk's 16 outputs in a 64-byte window); false: nothing done.
+bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+  const Q8ConvRowsFn kernel = Q8ConvRowsFor(ActiveIsa());
+  if (!kernel) return false;
+  const ConvRowsPlan& plan = conv.Cached<ConvRowsPlan>(kQ8CacheConvRows, h, w, [&](ConvRowsPlan& p) {
+    FillConvRowsPlan(conv, h, w, p);
+  });
+  if (!plan.ok) return false;
+  const Q8ConvShape& s = conv.shape();
+  constexpr size_t kLanes = kQ8ConvRowsLanes;
+  Q8ConvRowsGeometry g = plan.g;
+  g.x_begin = x, g.x_end = x + n * s.cin * h * w;
   const std::vector<int32_t>& quads = conv.RowQuads();
   const size_t blocks = (s.cout + kLanes - 1) / kLanes, block_quads = 3 * g.groups4 * kLanes;
-  std::vector<int32_t> bias(blocks * kLanes, 0);
-  std::vector<float> scales(blocks * kLanes, 0.0f);
-  for (size_t co = 0; co < s.cout; ++co) bias[co] = pw.bias(0)[co], scales[co] = pw.scales(0)[co];
   // Tasks: (image, block of 16 channels, run of output rows); at least two a thread.
   const size_t tasks_img = n * blocks, want = 2 * static_cast<size_t>(ThreadCount());
   const size_t chunks = (g.ho + g.rows - 1) / g.rows;
@@ -246,8 +270,8 @@ bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
       const size_t run = task % runs, b = task / runs % blocks, img = task / runs / blocks;
       const size_t oy0 = run * rows_run, oy1 = std::min(g.ho, oy0 + rows_run);
       if (oy0 >= oy1) continue;
-      kernel(g, x + img * s.cin * h * w, quads.data() + b * block_quads, bias.data() + b * kLanes,
-             scales.data() + b * kLanes, std::min(kLanes, s.cout - b * kLanes), oy0, oy1,
+      kernel(g, x + img * s.cin * h * w, quads.data() + b * block_quads, plan.bias.data() + b * kLanes,
+             plan.scales.data() + b * kLanes, std::min(kLanes, s.cout - b * kLanes), oy0, oy1,
              static_cast<uint8_t*>(out) + (img * s.cout + b * kLanes) * plane_out * elem);
     }
   });

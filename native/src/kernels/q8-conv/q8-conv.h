@@ -8,7 +8,10 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <tuple>
 #include <vector>
 
 #include "common/cpu.h"
@@ -37,12 +40,32 @@ class Q8PackedConv {
   // The weights in the row kernel's layout (below), packed on first use.
   const std::vector<int32_t>& RowQuads() const;
 
+  // What a kernel derives from the conv and the input size (index tables, masks, packed
+  // parameters), built by fill(T&) on the first call for (kind, h, w) and kept for the conv's
+  // lifetime, so that a call (a batch-1 call is tens of microseconds) does not rebuild it.
+  template <class T, class Fill>
+  const T& Cached(int kind, size_t h, size_t w, Fill fill) const {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    std::shared_ptr<void>& slot = cache_[std::make_tuple(kind, h, w)];
+    if (!slot) {
+      auto t = std::make_shared<T>();
+      fill(*t);
+      slot = t;
+    }
+    return *static_cast<const T*>(slot.get());
+  }
+
  private:
   Q8ConvShape shape_;
   Q8PackedWeights weights_;
   mutable std::once_flag row_quads_once_;
   mutable std::vector<int32_t> row_quads_;
+  mutable std::mutex cache_mutex_;
+  mutable std::map<std::tuple<int, size_t, size_t>, std::shared_ptr<void>> cache_;
 };
+
+// Kinds of Q8PackedConv::Cached entries.
+enum Q8ConvCacheKind : int { kQ8CacheConvRows = 1, kQ8CacheDwPlanes = 2 };
 
 // ---- rows (AVX-512 VNNI + VBMI) ------------------------------------------------------------
 

@@ -103,26 +103,36 @@ bool Q8DepthwiseBlocks(const Q8PackedConv& conv, const uint8_t* x, size_t n, siz
   return true;
 }
 
-bool Q8DepthwisePlanes(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+namespace {
+
+// The plane kernel's tables and parameters for one input size (Q8PackedConv::Cached): ok false
+// where the conv does not fit the kernel.
+struct DwPlanesPlan {
+  bool ok = false;
+  Q8DwPlaneGeometry g;  // without the input tensor's bounds
+  std::vector<uint8_t> index;
+  std::vector<uint64_t> masks;
+  std::vector<int32_t> taps, bias;
+  std::vector<float> scales;
+};
+
+void FillDwPlanesPlan(const Q8PackedConv& conv, size_t h, size_t w, DwPlanesPlan& plan) {
   const Q8ConvShape& s = conv.shape();
   const Q8PackedWeights& pw = conv.weights();
-  if (s.group != s.cin || s.group != s.cout || pw.m() != 1 || s.kw > 8) return false;
-  const Q8DwPlaneFn kernel = Q8DwPlaneFor(ActiveIsa());
-  if (!kernel) return false;
-  Q8DwPlaneGeometry g;
+  if (s.group != s.cin || s.group != s.cout || pw.m() != 1 || s.kw > 8) return;
+  Q8DwPlaneGeometry& g = plan.g;
   g.h = h, g.w = w, g.ho = s.OutH(h), g.wo = s.OutW(w);
   g.kh = s.kh, g.quads = (s.kw + 3) / 4;
   g.stride_h = s.stride_h, g.dilation_h = s.dilation_h, g.pad_top = s.pad_top;
   g.pad_left = s.pad_left, g.stride_w = s.stride_w;
   g.x_zero = static_cast<uint8_t>(pw.quant().inputZero);
-  g.x_begin = x, g.x_end = x + n * s.cin * h * w;
   g.output = pw.quant().output;
   constexpr size_t kLanes = kQ8DwPlaneLanes;
   // Byte j of lane l of a window: tap kx = 4q + j of output pixel l. Input row iy and column ix
   // inside the plane: the window byte `at`; else (or past the kernel, or past the chunk's
   // lanes) masked: xZero.
-  std::vector<uint8_t> index;
-  std::vector<uint64_t> masks;
+  std::vector<uint8_t>& index = plan.index;
+  std::vector<uint64_t>& masks = plan.masks;
   auto quad = [&](size_t q, auto at_of) {  // at_of(lane, kx) -> window byte, or -1 (masked)
     uint64_t mask = 0;
     for (size_t lane = 0; lane < kLanes; ++lane) {
@@ -156,7 +166,7 @@ bool Q8DepthwisePlanes(const Q8PackedConv& conv, const uint8_t* x, size_t n, siz
   } else {
     // Window of column chunk c: the input row from column 16 c stride_w - pad_left; 16 pixels
     // must fit in it.
-    if (15 * s.stride_w + (s.kw - 1) * s.dilation_w >= 64) return false;
+    if (15 * s.stride_w + (s.kw - 1) * s.dilation_w >= 64) return;
     for (size_t q = 0; q < g.quads; ++q) {
       quad(q, [&](size_t lane, size_t kx) -> ptrdiff_t { return static_cast<ptrdiff_t>(lane * s.stride_w + kx * s.dilation_w); });
     }
@@ -178,8 +188,10 @@ bool Q8DepthwisePlanes(const Q8PackedConv& conv, const uint8_t* x, size_t n, siz
   g.masks = masks.data();
   // Per channel: the tap quads of each kernel row (taps past kw zero), the bias, the scale.
   const size_t c = s.cout, steps = g.kh * g.quads;
-  std::vector<int32_t> taps(c * steps, 0), bias(c);
-  std::vector<float> scales(c);
+  std::vector<int32_t>& taps = plan.taps;
+  std::vector<int32_t>& bias = plan.bias;
+  std::vector<float>& scales = plan.scales;
+  taps.assign(c * steps, 0), bias.assign(c, 0), scales.assign(c, 0.0f);
   for (size_t ch = 0; ch < c; ++ch) {
     const int8_t* t = pw.raw_weights() + ch * s.kh * s.kw;
     for (size_t ky = 0; ky < s.kh; ++ky) {
@@ -191,6 +203,21 @@ bool Q8DepthwisePlanes(const Q8PackedConv& conv, const uint8_t* x, size_t n, siz
     bias[ch] = pw.bias(ch)[0];
     scales[ch] = pw.scales(ch)[0];
   }
+  plan.ok = true;
+}
+
+}  // namespace
+
+bool Q8DepthwisePlanes(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+  const Q8DwPlaneFn kernel = Q8DwPlaneFor(ActiveIsa());
+  if (!kernel) return false;
+  const DwPlanesPlan& plan = conv.Cached<DwPlanesPlan>(kQ8CacheDwPlanes, h, w, [&](DwPlanesPlan& p) {
+    FillDwPlanesPlan(conv, h, w, p);
+  });
+  if (!plan.ok) return false;
+  Q8DwPlaneGeometry g = plan.g;
+  g.x_begin = x, g.x_end = x + n * conv.shape().cin * h * w;
+  const size_t c = conv.shape().cout, steps = g.kh * g.quads;
   // Tasks: (image, run of 16 channels).
   constexpr size_t kRun = 16;
   const size_t runs = (c + kRun - 1) / kRun;
@@ -198,8 +225,8 @@ bool Q8DepthwisePlanes(const Q8PackedConv& conv, const uint8_t* x, size_t n, siz
   ParallelFor(n * runs, 1, [&](size_t begin, size_t end) {
     for (size_t task = begin; task < end; ++task) {
       const size_t img = task / runs, c0 = task % runs * kRun, first = img * c + c0;
-      kernel(g, x + first * h * w, std::min(kRun, c - c0), taps.data() + c0 * steps, bias.data() + c0,
-             scales.data() + c0, static_cast<uint8_t*>(out) + first * g.ho * g.wo * elem);
+      kernel(g, x + first * h * w, std::min(kRun, c - c0), plan.taps.data() + c0 * steps, plan.bias.data() + c0,
+             plan.scales.data() + c0, static_cast<uint8_t*>(out) + first * g.ho * g.wo * elem);
     }
   });
   return true;
