@@ -4,7 +4,8 @@
 // group on 16-pixel panels gathered from an xZero-padded copy of the input (1x1 stride-1
 // unpadded convs read the input directly; on maps whose pixels divide 16, such as 2x2, a panel
 // spans several images); depthwise convs run the kernels of q8-dwconv.h where the ISA has
-// them, else the one-row GEMM. The scalar path is the reference.
+// them, else the one-row GEMM; on AVX-512 VNNI + VBMI, convs with 3-wide kernels run the row
+// kernel below (no copy, no panel). The scalar path is the reference.
 #pragma once
 #include <cstddef>
 #include <cstdint>
