@@ -18,10 +18,11 @@ namespace {
 // the bytes outside the input row (mask) or the whole row outside the plane xZero.
 inline __m512i Window(const Q8ConvRowsGeometry& g, const uint8_t* x, size_t r, ptrdiff_t iy0, ptrdiff_t x0,
                       __mmask64 inside, __m512i xz) {
-  if (r >= g.cin * g.kh) return xz;  // past the last kernel row (its taps are zero)
-  const ptrdiff_t iy = iy0 + static_cast<ptrdiff_t>(r % g.kh);
+  const int32_t ky = g.row_ky[r];
+  if (ky < 0) return xz;  // past the last kernel row (its taps are zero)
+  const ptrdiff_t iy = iy0 + ky;
   if (iy < 0 || iy >= static_cast<ptrdiff_t>(g.h)) return xz;
-  const uint8_t* p = x + (r / g.kh * g.h + static_cast<size_t>(iy)) * g.w + x0;
+  const uint8_t* p = x + g.row_offset[r] + iy0 * static_cast<ptrdiff_t>(g.w) + x0;
   return _mm512_mask_blend_epi8(inside, xz, Q8LoadInside(p, g.x_begin, g.x_end));
 }
 
@@ -29,9 +30,8 @@ inline __m512i Window(const Q8ConvRowsGeometry& g, const uint8_t* x, size_t r, p
 // chunk's first output row, bytes outside the input tensor zero; the padding is masked per lane
 // after the permute.
 inline __m512i MultiWindow(const Q8ConvRowsGeometry& g, const uint8_t* x, size_t r, ptrdiff_t iy0, ptrdiff_t x0) {
-  if (r >= g.cin * g.kh) return _mm512_setzero_si512();  // past the last kernel row (zero taps)
-  const ptrdiff_t iy = iy0 + static_cast<ptrdiff_t>(r % g.kh);
-  const uint8_t* p = x + static_cast<ptrdiff_t>(r / g.kh * g.h * g.w) + iy * static_cast<ptrdiff_t>(g.w) + x0;
+  if (g.row_ky[r] < 0) return _mm512_setzero_si512();  // past the last kernel row (zero taps)
+  const uint8_t* p = x + g.row_offset[r] + iy0 * static_cast<ptrdiff_t>(g.w) + x0;
   return Q8LoadInside(p, g.x_begin, g.x_end);
 }
 

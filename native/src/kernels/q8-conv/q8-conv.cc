@@ -169,6 +169,8 @@ struct ConvRowsPlan {
   Q8ConvRowsGeometry g;  // without the input tensor's bounds
   uint8_t index[3 * 64] = {};
   std::vector<uint64_t> masks;
+  std::vector<int32_t> row_ky;
+  std::vector<int64_t> row_offset;
   std::vector<int32_t> bias;
   std::vector<float> scales;
 };
@@ -194,6 +196,13 @@ void FillConvRowsPlan(const Q8PackedConv& conv, size_t h, size_t w, ConvRowsPlan
   }
   g.stride_h = s.stride_h, g.stride_w = s.stride_w, g.pad_top = s.pad_top, g.pad_left = s.pad_left;
   g.groups4 = (s.cin * s.kh + 3) / 4;
+  for (size_t r = 0; r < 4 * g.groups4; ++r) {
+    const bool real = r < s.cin * s.kh;
+    plan.row_ky.push_back(real ? static_cast<int32_t>(r % s.kh) : -1);
+    plan.row_offset.push_back(real ? static_cast<int64_t>((r / s.kh * h + r % s.kh) * w) : 0);
+  }
+  g.row_ky = plan.row_ky.data();
+  g.row_offset = plan.row_offset.data();
   g.x_zero = static_cast<uint8_t>(pw.quant().inputZero);
   g.output = pw.quant().output;
   // Pattern j of quads 3m + j: (a = window 4m + j, b = the next one); lane p reads bytes

@@ -86,6 +86,10 @@ struct Q8ConvRowsGeometry {
   size_t cin = 0, h = 0, w = 0, ho = 0, wo = 0, kh = 0;
   size_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
   size_t groups4 = 0;                   // groups of four kernel rows: ceil(cin * kh / 4)
+  // [4 * groups4]: kernel row r = (ci, ky)'s ky (-1 past the last row) and the offset of its
+  // input row when the output row reads from input row 0: (ci * h + ky) * w.
+  const int32_t* row_ky = nullptr;
+  const int64_t* row_offset = nullptr;
   const uint8_t* index = nullptr;       // [3][64]: vpermt2b byte indices of the three patterns
   size_t rows = 1;                      // output rows a chunk (1: 16 pixels of a row)
   // rows == 1: [column chunks] the window bytes inside the input row; rows > 1: [chunks][3 *
