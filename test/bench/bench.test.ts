@@ -104,10 +104,15 @@ describe('layerq bench (CLI)', () => {
         expect(res.passed).toBe(true);
         expect(res.gops).toBeGreaterThan(0);
       }
-      for (const dtype of ['int8', 'w4a8']) {
-        const timed = row.results.filter((x) => x.dtype === dtype);
-        expect(timed.length).toBe(2);  // 1 and 2 threads
-        expect(timed.every((x) => x.speedupOverF32! > 0)).toBe(true);
+      // Every SIMD path of this CPU (AVX-512 CPUs time the AVX2 path too), each on 1 and 2 threads.
+      const paths = [...new Set(row.results.map((x) => x.isa))];
+      expect(paths.length).toBeGreaterThan(0);
+      for (const isa of paths) {
+        for (const dtype of ['int8', 'w4a8']) {
+          const timed = row.results.filter((x) => x.dtype === dtype && x.isa === isa);
+          expect(timed.map((x) => x.threads).sort()).toEqual([1, 2]);
+          expect(timed.every((x) => x.speedupOverF32! > 0)).toBe(true);
+        }
       }
     }
     const p = j.profile!;
