@@ -134,21 +134,20 @@ Q8PackedConv::Q8PackedConv(const Q8ConvShape& shape, const int8_t* weight, const
 const std::vector<int32_t>& Q8PackedConv::RowQuads() const {
   // [cout blocks of 16][3 * groups4 quads][16 lanes]: quad t of channel co is its taps 4t .. 4t + 3
   // in (ci, ky, kx) order, zero past the last.
-  std::call_once(row_quads_once_, [&] {
+  return Cached<std::vector<int32_t>>(kQ8CacheRowQuads, 0, 0, [&](std::vector<int32_t>& packed) {
     const Q8ConvShape& s = shape_;
     const size_t taps = s.cin * s.kh * 3, quads = 3 * ((s.cin * s.kh + 3) / 4);
     const size_t blocks = (s.cout + kQ8ConvRowsLanes - 1) / kQ8ConvRowsLanes;
-    row_quads_.assign(blocks * quads * kQ8ConvRowsLanes, 0);
+    packed.assign(blocks * quads * kQ8ConvRowsLanes, 0);
     for (size_t co = 0; co < s.cout; ++co) {
       const int8_t* t = weights_.raw_weights() + co * taps;
-      int32_t* dst = row_quads_.data() + co / kQ8ConvRowsLanes * quads * kQ8ConvRowsLanes + co % kQ8ConvRowsLanes;
+      int32_t* dst = packed.data() + co / kQ8ConvRowsLanes * quads * kQ8ConvRowsLanes + co % kQ8ConvRowsLanes;
       for (size_t i = 0; i < taps; ++i) {
         uint32_t& quad = reinterpret_cast<uint32_t&>(dst[i / 4 * kQ8ConvRowsLanes]);
         quad |= static_cast<uint32_t>(static_cast<uint8_t>(t[i])) << (8 * (i % 4));
       }
     }
   });
-  return row_quads_;
 }
 
 Q8ConvRowsFn Q8ConvRowsFor(Isa isa) {

@@ -59,14 +59,12 @@ class Q8PackedConv {
  private:
   Q8ConvShape shape_;
   Q8PackedWeights weights_;
-  mutable std::once_flag row_quads_once_;
-  mutable std::vector<int32_t> row_quads_;
-  mutable std::mutex cache_mutex_;
+  mutable std::mutex cache_mutex_;  // a mutex, not std::call_once: pthread_once needs glibc 2.34
   mutable std::map<std::tuple<int, size_t, size_t>, std::shared_ptr<void>> cache_;
 };
 
 // Kinds of Q8PackedConv::Cached entries.
-enum Q8ConvCacheKind : int { kQ8CacheConvRows = 1, kQ8CacheDwPlanes = 2 };
+enum Q8ConvCacheKind : int { kQ8CacheConvRows = 1, kQ8CacheDwPlanes = 2, kQ8CacheRowQuads = 3 };
 
 // ---- rows (AVX-512 VNNI + VBMI) ------------------------------------------------------------
 
