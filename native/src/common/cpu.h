@@ -38,6 +38,11 @@ struct CpuFeatures {
   bool neon_i8mm = false;    // smmla / ummla / usmmla (HWCAP2_I8MM)
 };
 const CpuFeatures& DetectedFeatures();
+// True when `isa` is kAvx512 and the CPU has VNNI (vpdpbusd) and VBMI (vpermb): the int8 kernels
+// that gather taps by byte permutes (depthwise planes, conv rows).
+inline bool IsAvx512VnniVbmi(Isa isa) {
+  return isa == Isa::kAvx512 && DetectedFeatures().avx512_vnni && DetectedFeatures().avx512_vbmi;
+}
 // The names of the features set in f ("avx2", "fma", "avx512f", ..., "neon", "dotprod", "i8mm").
 std::string CpuFeatureList(const CpuFeatures& f);
 // The CPU's own name (x86: the CPUID brand string), or "" when it does not say.

@@ -142,18 +142,14 @@ const std::vector<int32_t>& Q8PackedConv::RowQuads() const {
     for (size_t co = 0; co < s.cout; ++co) {
       const int8_t* t = weights_.raw_weights() + co * taps;
       int32_t* dst = packed.data() + co / kQ8ConvRowsLanes * quads * kQ8ConvRowsLanes + co % kQ8ConvRowsLanes;
-      for (size_t i = 0; i < taps; ++i) {
-        uint32_t& quad = reinterpret_cast<uint32_t&>(dst[i / 4 * kQ8ConvRowsLanes]);
-        quad |= static_cast<uint32_t>(static_cast<uint8_t>(t[i])) << (8 * (i % 4));
-      }
+      for (size_t i = 0; i < taps; ++i) Q8SetQuadByte(dst[i / 4 * kQ8ConvRowsLanes], i % 4, t[i]);
     }
   });
 }
 
 Q8ConvRowsFn Q8ConvRowsFor(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
-  const CpuFeatures& f = DetectedFeatures();
-  if (isa == Isa::kAvx512 && f.avx512_vnni && f.avx512_vbmi) return Q8ConvRowsAvx512;
+  if (IsAvx512VnniVbmi(isa)) return Q8ConvRowsAvx512;
 #endif
   (void)isa;
   return nullptr;
@@ -174,11 +170,16 @@ struct ConvRowsPlan {
   std::vector<float> scales;
 };
 
+// The shapes the row kernel takes, whatever the input size: one group, 3-wide kernel, dilation 1.
+bool ConvRowsShape(const Q8ConvShape& s) {
+  return s.group == 1 && s.kw == 3 && s.dilation_h == 1 && s.dilation_w == 1;
+}
+
+// The plan for a conv of ConvRowsShape; ok stays false where a chunk's input does not fit a window.
 void FillConvRowsPlan(const Q8PackedConv& conv, size_t h, size_t w, ConvRowsPlan& plan) {
   const Q8ConvShape& s = conv.shape();
   const Q8PackedWeights& pw = conv.weights();
   constexpr size_t kLanes = kQ8ConvRowsLanes;
-  if (s.group != 1 || s.kw != 3 || s.dilation_h != 1 || s.dilation_w != 1) return;
   Q8ConvRowsGeometry& g = plan.g;
   g.cin = s.cin, g.h = h, g.w = w, g.ho = s.OutH(h), g.wo = s.OutW(w), g.kh = s.kh;
   // Lane p: output row i = p / wo of the chunk, column p % wo (rows == 1: row 0, column p); its
@@ -256,7 +257,7 @@ void FillConvRowsPlan(const Q8PackedConv& conv, size_t h, size_t w, ConvRowsPlan
 // 1, the input of a chunk's 16 outputs in a 64-byte window); false: nothing done.
 bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
   const Q8ConvRowsFn kernel = Q8ConvRowsFor(ActiveIsa());
-  if (!kernel) return false;
+  if (!kernel || !ConvRowsShape(conv.shape())) return false;  // before the plan's lookup (a lock)
   const ConvRowsPlan& plan = conv.Cached<ConvRowsPlan>(kQ8CacheConvRows, h, w, [&](ConvRowsPlan& p) {
     FillConvRowsPlan(conv, h, w, p);
   });

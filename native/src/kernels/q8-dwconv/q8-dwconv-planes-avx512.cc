@@ -17,9 +17,6 @@
 namespace layerq {
 namespace {
 
-// A window at p (bytes outside the input tensor zero).
-inline __m512i LoadWindow(const Q8DwPlaneGeometry& g, const uint8_t* p) { return Q8LoadInside(p, g.x_begin, g.x_end); }
-
 // Stores kGroup planes' outputs of one chunk (lanes `k`) at `at` of each output plane.
 template <size_t kGroup, bool kU8>
 inline void StoreChunk(const Q8Requant512& rq, const __m512i* acc, const float* scales, __mmask16 k, size_t plane_out,
@@ -58,7 +55,7 @@ inline void RowOfGroup(const Q8DwPlaneGeometry& g, size_t oy, const uint8_t* x, 
         const int32_t* t = taps + j * steps + ky * quads;
         const uint8_t* p = row + j * plane_in + static_cast<ptrdiff_t>(ky) * dy;
         // A row of the padding: xZero under every tap.
-        const __m512i v = !inside ? xz : kEdge ? LoadWindow(g, p) : _mm512_loadu_si512(p);
+        const __m512i v = !inside ? xz : kEdge ? Q8LoadInside(p, g.x_begin, g.x_end) : _mm512_loadu_si512(p);
         acc[j] = _mm512_dpbusd_epi32(acc[j], _mm512_mask_permutexvar_epi8(xz, m0, idx0, v), _mm512_set1_epi32(t[0]));
         if (quads > 1) {
           acc[j] = _mm512_dpbusd_epi32(acc[j], _mm512_mask_permutexvar_epi8(xz, m1, idx1, v), _mm512_set1_epi32(t[1]));
@@ -101,7 +98,7 @@ void WholeGroup(const Q8DwPlaneGeometry& g, const uint8_t* x, const int32_t* tap
   const size_t kh = kKh ? kKh : g.kh, quads = kQuads ? kQuads : g.quads, steps = kh * quads;
   const size_t plane_in = g.h * g.w, plane_out = g.ho * g.wo;
   __m512i v[kGroup];
-  for (size_t j = 0; j < kGroup; ++j) v[j] = LoadWindow(g, x + j * plane_in);
+  for (size_t j = 0; j < kGroup; ++j) v[j] = Q8LoadInside(x + j * plane_in, g.x_begin, g.x_end);
   const uint8_t* index = g.index;
   const uint64_t* masks = g.masks;
   for (size_t oy = 0; oy < g.ho; oy += g.rows) {

@@ -4,6 +4,7 @@
 #include "kernels/q8-dwconv/q8-dwconv.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 #include "common/threadpool.h"
@@ -32,8 +33,7 @@ Q8DwSmallPlaneKernels Q8DwSmallPlaneKernelsFor(Isa isa) {
 
 Q8DwPlaneFn Q8DwPlaneFor(Isa isa) {
 #if defined(__x86_64__) || defined(_M_X64)
-  const CpuFeatures& f = DetectedFeatures();
-  if (isa == Isa::kAvx512 && f.avx512_vnni && f.avx512_vbmi) return Q8DwPlanesAvx512;
+  if (IsAvx512VnniVbmi(isa)) return Q8DwPlanesAvx512;
 #endif
   (void)isa;
   return nullptr;
@@ -116,10 +116,17 @@ struct DwPlanesPlan {
   std::vector<float> scales;
 };
 
+// The convs the plane kernel takes, whatever the input size: depthwise, kernels up to 8 wide.
+bool DwPlanesShape(const Q8PackedConv& conv) {
+  const Q8ConvShape& s = conv.shape();
+  return s.group == s.cin && s.group == s.cout && conv.weights().m() == 1 && s.kw <= 8;
+}
+
+// The plan for a conv of DwPlanesShape; ok stays false where 16 pixels' input does not fit a
+// window.
 void FillDwPlanesPlan(const Q8PackedConv& conv, size_t h, size_t w, DwPlanesPlan& plan) {
   const Q8ConvShape& s = conv.shape();
   const Q8PackedWeights& pw = conv.weights();
-  if (s.group != s.cin || s.group != s.cout || pw.m() != 1 || s.kw > 8) return;
   Q8DwPlaneGeometry& g = plan.g;
   g.h = h, g.w = w, g.ho = s.OutH(h), g.wo = s.OutW(w);
   g.kh = s.kh, g.quads = (s.kw + 3) / 4;
@@ -133,13 +140,15 @@ void FillDwPlanesPlan(const Q8PackedConv& conv, size_t h, size_t w, DwPlanesPlan
   // lanes) masked: xZero.
   std::vector<uint8_t>& index = plan.index;
   std::vector<uint64_t>& masks = plan.masks;
-  auto quad = [&](size_t q, auto at_of) {  // at_of(lane, kx) -> window byte, or -1 (masked)
+  // Quad q's mask into masks and, with_index, its indices into index. at_of(lane, kx): the
+  // window byte and whether it is inside the plane (else masked).
+  auto quad = [&](size_t q, bool with_index, auto at_of) {
     uint64_t mask = 0;
     for (size_t lane = 0; lane < kLanes; ++lane) {
       for (size_t j = 0; j < 4; ++j) {
-        const ptrdiff_t at = 4 * q + j < s.kw ? at_of(lane, 4 * q + j) : -1;
-        index.push_back(at >= 0 ? static_cast<uint8_t>(at) : 0);
-        if (at >= 0) mask |= uint64_t{1} << (4 * lane + j);
+        const std::pair<ptrdiff_t, bool> at = 4 * q + j < s.kw ? at_of(lane, 4 * q + j) : std::make_pair(ptrdiff_t{0}, false);
+        if (with_index) index.push_back(static_cast<uint8_t>(at.first));
+        if (at.second) mask |= uint64_t{1} << (4 * lane + j);
       }
     }
     masks.push_back(mask);
@@ -152,37 +161,32 @@ void FillDwPlanesPlan(const Q8PackedConv& conv, size_t h, size_t w, DwPlanesPlan
     for (size_t oy0 = 0; oy0 < g.ho; oy0 += g.rows) {
       for (size_t ky = 0; ky < s.kh; ++ky) {
         for (size_t q = 0; q < g.quads; ++q) {
-          quad(q, [&](size_t lane, size_t kx) -> ptrdiff_t {
-            if (lane >= g.rows * g.wo || oy0 + lane / g.wo >= g.ho) return -1;
+          quad(q, true, [&](size_t lane, size_t kx) -> std::pair<ptrdiff_t, bool> {
+            if (lane >= g.rows * g.wo || oy0 + lane / g.wo >= g.ho) return {0, false};
             const ptrdiff_t iy = static_cast<ptrdiff_t>((oy0 + lane / g.wo) * s.stride_h + ky * s.dilation_h) -
                                  static_cast<ptrdiff_t>(s.pad_top);
             const ptrdiff_t ix = static_cast<ptrdiff_t>(lane % g.wo * s.stride_w + kx * s.dilation_w) -
                                  static_cast<ptrdiff_t>(s.pad_left);
-            return iy >= 0 && iy < ih && ix >= 0 && ix < iw ? iy * iw + ix : -1;
+            const bool inside = iy >= 0 && iy < ih && ix >= 0 && ix < iw;
+            return {inside ? iy * iw + ix : 0, inside};
           });
         }
       }
     }
   } else {
     // Window of column chunk c: the input row from column 16 c stride_w - pad_left; 16 pixels
-    // must fit in it.
+    // must fit in it. The indices are the same for every column chunk (taken from the first),
+    // the masks differ.
     if (15 * s.stride_w + (s.kw - 1) * s.dilation_w >= 64) return;
-    for (size_t q = 0; q < g.quads; ++q) {
-      quad(q, [&](size_t lane, size_t kx) -> ptrdiff_t { return static_cast<ptrdiff_t>(lane * s.stride_w + kx * s.dilation_w); });
-    }
-    std::vector<uint8_t> idx = index;  // the indices are the same for every column chunk
-    masks.clear();
     for (size_t ox0 = 0; ox0 < g.wo; ox0 += kLanes) {
       const ptrdiff_t x0 = static_cast<ptrdiff_t>(ox0 * s.stride_w) - static_cast<ptrdiff_t>(s.pad_left);
       for (size_t q = 0; q < g.quads; ++q) {
-        index.clear();
-        quad(q, [&](size_t lane, size_t kx) -> ptrdiff_t {
-          const ptrdiff_t ix = x0 + static_cast<ptrdiff_t>(lane * s.stride_w + kx * s.dilation_w);
-          return ox0 + lane < g.wo && ix >= 0 && ix < iw ? ix - x0 : -1;
+        quad(q, ox0 == 0, [&](size_t lane, size_t kx) -> std::pair<ptrdiff_t, bool> {
+          const ptrdiff_t at = static_cast<ptrdiff_t>(lane * s.stride_w + kx * s.dilation_w), ix = x0 + at;
+          return {at, ox0 + lane < g.wo && ix >= 0 && ix < iw};
         });
       }
     }
-    index = idx;
   }
   g.index = index.data();
   g.masks = masks.data();
@@ -195,10 +199,7 @@ void FillDwPlanesPlan(const Q8PackedConv& conv, size_t h, size_t w, DwPlanesPlan
   for (size_t ch = 0; ch < c; ++ch) {
     const int8_t* t = pw.raw_weights() + ch * s.kh * s.kw;
     for (size_t ky = 0; ky < s.kh; ++ky) {
-      for (size_t kx = 0; kx < s.kw; ++kx) {
-        uint32_t& quad = reinterpret_cast<uint32_t&>(taps[ch * steps + ky * g.quads + kx / 4]);
-        quad |= static_cast<uint32_t>(static_cast<uint8_t>(t[ky * s.kw + kx])) << (8 * (kx % 4));
-      }
+      for (size_t kx = 0; kx < s.kw; ++kx) Q8SetQuadByte(taps[ch * steps + ky * g.quads + kx / 4], kx % 4, t[ky * s.kw + kx]);
     }
     bias[ch] = pw.bias(ch)[0];
     scales[ch] = pw.scales(ch)[0];
@@ -210,7 +211,7 @@ void FillDwPlanesPlan(const Q8PackedConv& conv, size_t h, size_t w, DwPlanesPlan
 
 bool Q8DepthwisePlanes(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
   const Q8DwPlaneFn kernel = Q8DwPlaneFor(ActiveIsa());
-  if (!kernel) return false;
+  if (!kernel || !DwPlanesShape(conv)) return false;  // before the plan's lookup (a lock)
   const DwPlanesPlan& plan = conv.Cached<DwPlanesPlan>(kQ8CacheDwPlanes, h, w, [&](DwPlanesPlan& p) {
     FillDwPlanesPlan(conv, h, w, p);
   });

@@ -1,6 +1,6 @@
 // AVX-512 building blocks shared by the q8 kernels (include only from files compiled for
-// AVX-512 F + BW; everything is TU-local): lane masks and the output stage of 16 int32
-// accumulators, exactly the reference's float operations (as the AVX2 stage of q8-avx2-common.h).
+// AVX-512 F + BW; everything is TU-local): lane masks, guarded loads, stores of 16 lanes and the
+// output stage of 16 int32 accumulators, exactly the reference's float operations (as the AVX2 stage of q8-avx2-common.h).
 #pragma once
 #include <immintrin.h>
 
@@ -15,11 +15,6 @@ namespace {
 inline __mmask16 Q8Lanes16(size_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
 inline __mmask64 Q8Lanes64(size_t n) { return n >= 64 ? ~__mmask64(0) : (__mmask64(1) << n) - 1; }
 
-// uint8 as clamp(nearbyint(acc * m) + zero, qmin, qmax) with the product capped at qmax - zero
-// before rounding (an integer: the same result; a NaN gets through the cap as vminps's second
-// operand and converts to INT32_MIN, then qmin), float as clamp(acc * scale, fmin, fmax). Lanes
-// outside `k` are not stored; all 16 with unmasked stores (masked ones are several times slower on
-// some CPUs).
 // 64 bytes from p, those outside [begin, end) zero and never read: an unmasked load where all of
 // them lie inside (masked loads are several times slower on some CPUs).
 inline __m512i Q8LoadInside(const uint8_t* p, const uint8_t* begin, const uint8_t* end) {
@@ -38,16 +33,28 @@ inline __m128i Q8LowBytes(__m512i v) {
       _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), lows));
 }
 
-// The first n of 16 bytes to dst (unmasked when all 16: masked stores are several times slower
-// on some CPUs).
-inline void Q8StoreBytes(__m128i b, size_t n, uint8_t* dst) {
-  if (n >= 16) {
+// The lanes `k` of 16 bytes or 16 floats to dst (unmasked when all 16: masked stores are several
+// times slower on some CPUs).
+inline void Q8StoreBytes(__m128i b, __mmask16 k, uint8_t* dst) {
+  if (k == 0xFFFF) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), b);
   } else {
-    _mm_mask_storeu_epi8(dst, Q8Lanes16(n), b);
+    _mm_mask_storeu_epi8(dst, k, b);
+  }
+}
+inline void Q8StoreF32(__m512 v, __mmask16 k, float* dst) {
+  if (k == 0xFFFF) {
+    _mm512_storeu_ps(dst, v);
+  } else {
+    _mm512_mask_storeu_ps(dst, k, v);
   }
 }
 
+// uint8 as clamp(nearbyint(acc * m) + zero, qmin, qmax) with the product capped at qmax - zero
+// before rounding (an integer: the same result; a NaN gets through the cap as vminps's second
+// operand and converts to INT32_MIN, then qmin), float as clamp(acc * scale, fmin, fmax). Lanes
+// outside `k` are not stored; all 16 with unmasked stores (masked ones are several times slower on
+// some CPUs).
 class Q8Requant512 {
  public:
   explicit Q8Requant512(const Q8Output& o)
@@ -60,22 +67,12 @@ class Q8Requant512 {
   void U8(__m512i acc, float multiplier, __mmask16 k, uint8_t* dst) const {
     const __m512 f = _mm512_min_ps(hi_, _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(multiplier)));
     const __m512i q = _mm512_max_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(f), zero_), qmin_);
-    const __m128i b = Q8LowBytes(q);
-    if (k == 0xFFFF) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), b);
-    } else {
-      _mm_mask_storeu_epi8(dst, k, b);
-    }
+    Q8StoreBytes(Q8LowBytes(q), k, dst);
   }
 
   void F32(__m512i acc, float scale, __mmask16 k, float* dst) const {
     const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(scale));
-    const __m512 y = _mm512_min_ps(_mm512_max_ps(f, flo_), fhi_);
-    if (k == 0xFFFF) {
-      _mm512_storeu_ps(dst, y);
-    } else {
-      _mm512_mask_storeu_ps(dst, k, y);
-    }
+    Q8StoreF32(_mm512_min_ps(_mm512_max_ps(f, flo_), fhi_), k, dst);
   }
 
  private:

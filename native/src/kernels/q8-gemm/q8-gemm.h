@@ -71,6 +71,11 @@ inline uint32_t Q8PackPair(int8_t lo, int8_t hi) {
          static_cast<uint32_t>(static_cast<uint16_t>(static_cast<int16_t>(hi))) << 16;
 }
 
+// Int8 weight w as byte j (0..3) of a vpdpbusd quad (the other bytes kept).
+inline void Q8SetQuadByte(int32_t& quad, size_t j, int8_t w) {
+  quad = static_cast<int32_t>(static_cast<uint32_t>(quad) | static_cast<uint32_t>(static_cast<uint8_t>(w)) << (8 * j));
+}
+
 // Weights of `groups` independent GEMMs of M output channels x K reduction each, packed for the
 // ISA's microkernels; also keeps the unpacked weights for the scalar reference path.
 class Q8PackedWeights {

@@ -41,14 +41,6 @@ inline __m512 LoadF32(const float* x, size_t n) {
   return n >= 16 ? _mm512_loadu_ps(x) : _mm512_maskz_loadu_ps(Q8Lanes16(n), x);
 }
 
-inline void StoreF32(__m512 v, size_t n, float* out) {
-  if (n >= 16) {
-    _mm512_storeu_ps(out, v);
-  } else {
-    _mm512_mask_storeu_ps(out, Q8Lanes16(n), v);
-  }
-}
-
 void Quantize(const float* x, size_t n, const float* scale, const int32_t* zero, size_t step, int32_t qmin,
               int32_t qmax, Q8Storage st, void* out) {
   (void)st;  // codes in [qmin, qmax] (uint8 or int8 range): the low byte of the int32 is the code
@@ -56,7 +48,7 @@ void Quantize(const float* x, size_t n, const float* scale, const int32_t* zero,
   QuantizeBlocks<16>(n, scale, zero, step, [&](size_t i, size_t count, const float* s, const int32_t* z) {
     const Params16 p = Load(s, z, step, qmin, qmax);
     const __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(Offset16(LoadF32(x + i, count), p)), p.zero);
-    Q8StoreBytes(Q8LowBytes(q), count, o + i);
+    Q8StoreBytes(Q8LowBytes(q), Q8Lanes16(count), o + i);
   });
 }
 
@@ -68,7 +60,7 @@ void Dequantize(const void* in, Q8Storage st, size_t n, const float* scale, cons
     const __m128i raw = count >= 16 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i))
                                     : _mm_maskz_loadu_epi8(Q8Lanes16(count), q + i);
     const __m512i v = st == Q8Storage::kUint8 ? _mm512_cvtepu8_epi32(raw) : _mm512_cvtepi8_epi32(raw);
-    StoreF32(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(v, p.zero)), p.scale), count, out + i);
+    Q8StoreF32(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(v, p.zero)), p.scale), Q8Lanes16(count), out + i);
   });
 }
 
@@ -78,7 +70,7 @@ void FakeQuantize(const float* x, size_t n, const float* scale, const int32_t* z
     const Params16 p = Load(s, z, step, qmin, qmax);
     // q - zero through int32, as the reference does: -0 becomes +0.
     const __m512 r = _mm512_cvtepi32_ps(_mm512_cvtps_epi32(Offset16(LoadF32(x + i, count), p)));
-    StoreF32(_mm512_mul_ps(r, p.scale), count, out + i);
+    Q8StoreF32(_mm512_mul_ps(r, p.scale), Q8Lanes16(count), out + i);
   });
 }
 
