@@ -324,8 +324,18 @@ int RunF32Tests() {
       TestConv(isa, shape(300, 22, 1, 1, 0, 1), 3, 5, 5, seed++);
       TestConv(isa, shape(40, 90, 1, 1, 0, 1), 1, 7, 7, seed++);
       TestConv(isa, shape(24, 13, 1, 1, 0, 1), 2, 7, 7, seed++);
+      // Fewer tiles than tasks: the A panels split between tasks (with a partial last panel).
+      TestConv(isa, shape(40, 150, 1, 1, 0, 1), 9, 2, 2, seed++);
+      TestConv(isa, shape(40, 150, 1, 1, 0, 1), 5, 3, 3, seed++);
     }
     f32::PackedPointwiseDirectForTesting(false);
+    // In place, images not a whole number of tiles: tiles of segments across images (1x1 on 4x4
+    // and 8x8 maps, a 3x3 unpadded conv with 16x16 outputs), the batch's last tile partial.
+    for (size_t n : {2, 5, 7, 13}) {
+      TestConv(isa, shape(19, 13, 1, 1, 0, 1), n, 4, 4, seed++);
+      TestConv(isa, shape(33, 70, 1, 1, 0, 1), n, 8, 8, seed++);
+    }
+    TestConv(isa, shape(5, 7, 3, 1, 0, 1), 3, 18, 18, seed++);
     for (size_t n : {2, 3, 6, 7, 13})                              // 1x1 on 2x2 maps: image pairs (AVX2)
       TestConv(isa, shape(19, 13, 1, 1, 0, 1), n, 2, 2, seed++);
     TestConv(isa, shape(8, 8, 3, 2, 1, 8), 2, 17, 33, seed++);    // depthwise stride 2

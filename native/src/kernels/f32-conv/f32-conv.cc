@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "common/copy.h"
 #include "common/cpu.h"
 #include "common/threadpool.h"
 #include "kernels/f32-conv/f32-conv-direct.h"
@@ -155,6 +156,35 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
   // long runs of its kMR rows (measured 1.4-1.8x on those layers at batch 16, 0.8x on the
   // projections back).
   const bool expand = cout_g > k && pixels >= 2048;
+  // Read in place, with images not a whole number of tiles (pointwise convs on 4x4 and 8x8
+  // maps: one or four 16-pixel segments an image): tiles of consecutive segments across images,
+  // so that every tile but the batch's last has all its segments (one segment a tile is 5
+  // loads for 4 FMAs a tap).
+  if (d.in_place && s.group == 1 && n > 1 && segs % dk.segments != 0 && !expand) {
+    const size_t all = n * segs, batch_tiles = (all + dk.segments - 1) / dk.segments;
+    ParallelFor(batch_tiles, 1, [&](size_t begin, size_t end) {
+      DirectTile dt;
+      float* c0[kMaxDirectSegments];  // each segment's output at the first A panel
+      for (size_t tile = begin; tile < end; ++tile) {
+        const size_t q0 = tile * dk.segments;
+        dt.count = std::min(dk.segments, all - q0);
+        for (size_t v = 0; v < dt.count; ++v) {
+          const size_t img = (q0 + v) / segs;
+          const Segment& sg = seg_at[(q0 + v) % segs];
+          dt.b[v] = x + img * s.cin * h * w + sg.in;
+          dt.len[v] = sg.len;
+          c0[v] = out + img * s.cout * pixels + sg.out;
+        }
+        for (size_t mp = 0; mp < pc.m_panels; ++mp) {
+          const size_t m0 = mp * kMR, mr = std::min(kMR, cout_g - m0);
+          for (size_t v = 0; v < dt.count; ++v) dt.c[v] = c0[v] + m0 * pixels;
+          ukernel(mr, k, pc.a.data() + mp * k * kMR, offsets.data(), dt, pixels, pc.bias.data() + mp * kMR, pc.min,
+                  pc.max);
+        }
+      }
+    });
+    return;
+  }
   const size_t block = expand ? std::max<size_t>(1, (384 << 10) / (k * width * dk.segments * sizeof(float))) : 1;
   // Enough tasks for every thread even at batch 1; each task copies its image once.
   const size_t threads = static_cast<size_t>(ThreadCount());
@@ -237,16 +267,22 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
   const size_t want = std::min(tiles, std::max<size_t>(1, (2 * threads + images - 1) / images));
   const size_t block = std::max<size_t>(1, std::min((tiles + want - 1) / want, budget / (k * tw * sizeof(float))));
   const size_t blocks = (tiles + block - 1) / block;
+  // Fewer blocks than tasks wanted (the batch as one image on 2x2 maps: 3 tiles at batch 64, 2
+  // tasks on one thread and 1 on the other): the A panels split between tasks as well, each
+  // packing its block again (K x its pixels, against 4 x K x its pixels FMAs a panel, in
+  // chunks of at least 8 panels).
+  const size_t psplit = std::min(std::max<size_t>(1, pc.m_panels / 8), (2 * threads + images * blocks - 1) / (images * blocks));
   // Tiles of kNR pixels (8-lane paths: 3 segments of 8) run the GEMM microkernel, the packed
   // tile being its B panel; others (AVX-512: 6 segments of 16) the direct one over tap offsets.
   const bool gemm = tw == kNR && !g_packed_direct.load(std::memory_order_relaxed);
   std::vector<int32_t> offsets(gemm ? 0 : k);
   for (size_t p = 0; p < offsets.size(); ++p) offsets[p] = static_cast<int32_t>(p * tw);
-  ParallelFor(images * blocks, 1, [&](size_t begin, size_t end) {
+  ParallelFor(images * blocks * psplit, 1, [&](size_t begin, size_t end) {
     std::vector<float> buf(block * k * tw), tile_out(batch_rows ? kMR * tw : 0);
     DirectTile dt;
     for (size_t t = begin; t < end; ++t) {
-      const size_t img = t / blocks, tb = (t % blocks) * block, te = std::min(tiles, tb + block);
+      const size_t img = t / (blocks * psplit), tb = (t / psplit % blocks) * block, te = std::min(tiles, tb + block);
+      const size_t part = t % psplit, mp0 = pc.m_panels * part / psplit, mp1 = pc.m_panels * (part + 1) / psplit;
       const float* xi = x + img * s.cin * pixels;
       float* oi = out + img * s.cout * row;
       const size_t q1 = std::min(row, te * tw);  // the block's pixels end
@@ -259,7 +295,7 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
           } else {
             for (size_t q = q0, j = 0; j < len;) {  // the pieces of the images the tile spans
               const size_t b = q / pixels, at = q % pixels, m = std::min(len - j, pixels - at);
-              std::memcpy(d + j, x + (b * s.cin + c) * pixels + at, m * sizeof(float));
+              CopyShort(d + j, x + (b * s.cin + c) * pixels + at, m * sizeof(float));
               j += m;
               q += m;
             }
@@ -290,18 +326,18 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
         for (size_t q = q0, j = 0; j < nc;) {
           const size_t b = q / pixels, at = q % pixels, m = std::min(nc - j, pixels - at);
           for (size_t r = 0; r < mr; ++r) {
-            std::memcpy(out + (b * s.cout + m0 + r) * pixels + at, tile_out.data() + r * tw + j, m * sizeof(float));
+            CopyShort(out + (b * s.cout + m0 + r) * pixels + at, tile_out.data() + r * tw + j, m * sizeof(float));
           }
           j += m;
           q += m;
         }
       };
       if (panel_outer) {
-        for (size_t mp = 0; mp < pc.m_panels; ++mp)
+        for (size_t mp = mp0; mp < mp1; ++mp)
           for (size_t tile = tb; tile < te; ++tile) run(mp, tile);
       } else {
         for (size_t tile = tb; tile < te; ++tile)
-          for (size_t mp = 0; mp < pc.m_panels; ++mp) run(mp, tile);
+          for (size_t mp = mp0; mp < mp1; ++mp) run(mp, tile);
       }
     }
   });

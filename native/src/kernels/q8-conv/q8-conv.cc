@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/batch-planes.h"
+#include "common/copy.h"
 #include "common/threadpool.h"
 #include "kernels/q8-conv/q8-conv.h"
 #include "kernels/q8-dwconv/q8-dwconv.h"
@@ -27,23 +28,6 @@ size_t OutSize(size_t in, size_t pad0, size_t pad1, size_t k, size_t stride, siz
 // own: a run is addressed from up to 15 pixels (30 bytes at stride 2) before its first pixel
 // and read up to 32 bytes on.
 constexpr size_t kFrontSlack = 64, kBackSlack = 64;
-
-// n bytes from src to dst (not overlapping), for the short rows of padded copies: two fixed-size
-// copies that overlap in the middle (inlined moves) instead of a call to memcpy per row.
-inline void CopyRow(uint8_t* dst, const uint8_t* src, size_t n) {
-  if (n >= 16 && n <= 32) {
-    std::memcpy(dst, src, 16);
-    std::memcpy(dst + n - 16, src + n - 16, 16);
-  } else if (n >= 8 && n < 16) {
-    std::memcpy(dst, src, 8);
-    std::memcpy(dst + n - 8, src + n - 8, 8);
-  } else if (n >= 4 && n < 8) {
-    std::memcpy(dst, src, 4);
-    std::memcpy(dst + n - 4, src + n - 4, 4);
-  } else {
-    std::memcpy(dst, src, n);
-  }
-}
 
 // Runs of each 16-pixel panel (one per output row it touches) in a padded plane of width wp.
 std::vector<Q8PanelRuns> PanelRuns(const Q8ConvShape& s, size_t ho, size_t wo, size_t wp) {
@@ -355,7 +339,7 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
     const uint8_t* xg = x + (b * s.cin + g * cin_g) * h * w;
     for (size_t ci = 0; ci < cin_g; ++ci)
       for (size_t iy = 0; iy < h; ++iy)
-        CopyRow(buf + kFrontSlack + ci * plane + (iy + s.pad_top) * wp + s.pad_left, xg + (ci * h + iy) * w, w);
+        CopyShort(buf + kFrontSlack + ci * plane + (iy + s.pad_top) * wp + s.pad_left, xg + (ci * h + iy) * w, w);
   };
   // Units [j0, j1) (panels, or output rows when depthwise) of image b, group g.
   auto run_panels = [&](size_t b, size_t g, const uint8_t* padded, size_t j0, size_t j1, int16_t* panel, int32_t* acc) {
