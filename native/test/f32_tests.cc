@@ -322,6 +322,8 @@ int RunF32Tests() {
       TestConv(isa, shape(150, 157, 1, 1, 0, 1), 3, 16, 40, seed++);
       TestConv(isa, shape(300, 22, 1, 1, 0, 1), 3, 9, 9, seed++);
       TestConv(isa, shape(300, 22, 1, 1, 0, 1), 3, 5, 5, seed++);
+      TestConv(isa, shape(30, 41, 1, 1, 0, 1), 3, 14, 14, seed++);  // AVX-512: the batch as one image
+      TestConv(isa, shape(30, 41, 1, 1, 0, 1), 2, 15, 15, seed++);
       TestConv(isa, shape(40, 90, 1, 1, 0, 1), 1, 7, 7, seed++);
       TestConv(isa, shape(24, 13, 1, 1, 0, 1), 2, 7, 7, seed++);
       // Fewer tiles than tasks: the A panels split between tasks (with a partial last panel).

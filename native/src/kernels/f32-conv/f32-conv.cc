@@ -25,18 +25,22 @@ struct ConvUkernels {
   size_t width;                        // pixels per segment
   size_t segments;                     // segments per tile
   GemmUkernelFn gemm;
+  // Pointwise convs on maps of fewer pixels than this, whose pixels leave segments partly empty,
+  // run the batch as one image (PackedPointwiseConv2d): 64 (7x7) for 8-pixel segments; 256
+  // (14x14) for AVX-512's 16-pixel ones (1.3-1.5x on MobileNetV2's 14x14 layers at batch 16).
+  size_t batch_rows_below;
   ConvDirectUkernelFn halves = nullptr;  // 4-pixel half segments (AVX2); null: none on this path
 };
 
-const ConvUkernels kConvScalar = {ConvDirectUkernelScalar, nullptr, 8, kDirectSegments, GemmUkernel4x24Scalar};
+const ConvUkernels kConvScalar = {ConvDirectUkernelScalar, nullptr, 8, kDirectSegments, GemmUkernel4x24Scalar, 64};
 #if defined(__x86_64__) || defined(_M_X64)
-const ConvUkernels kConvAvx2 = {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments, GemmUkernel4x24Avx2,
+const ConvUkernels kConvAvx2 = {ConvDirectUkernelAvx2, nullptr, 8, kDirectSegments, GemmUkernel4x24Avx2, 64,
                                 ConvDirectUkernelAvx2Halves};
 const ConvUkernels kConvAvx512 = {ConvDirectUkernelAvx512, ConvDirectUkernelAvx512TwoRow, 16, kDirectSegmentsAvx512,
-                                  GemmUkernel4x24Avx512};
+                                  GemmUkernel4x24Avx512, 256};
 #endif
 #if defined(__aarch64__)
-const ConvUkernels kConvNeon = {ConvDirectUkernelNeon, nullptr, 8, kDirectSegments, GemmUkernel4x24Neon};
+const ConvUkernels kConvNeon = {ConvDirectUkernelNeon, nullptr, 8, kDirectSegments, GemmUkernel4x24Neon, 64};
 #endif
 
 const ConvUkernels& ConvUkernelsFor(Isa isa) {
@@ -486,7 +490,7 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   // Pointwise on small images whose pixels leave the direct kernel's segments (8 or 16 pixels)
   // partly empty (a 2x2 map fills a quarter of 16; 7x7 leaves a 1-pixel segment and a 1-segment
   // tile, 1.05-1.2x on MobileNetV2's 7x7 layers at batch 16): the batch as one image of n * pixels.
-  if (flat && s.group == 1 && n > 1 && pixels % width != 0 && pixels < 8 * width) {
+  if (flat && s.group == 1 && n > 1 && pixels % width != 0 && pixels < uk.batch_rows_below) {
     return PackedPointwiseConv2d(uk, pc, x, n, pixels, true, out);
   }
   // Packed pixel blocks where the direct path would copy the planes anyway (pixels not a multiple

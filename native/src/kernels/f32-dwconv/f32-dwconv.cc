@@ -38,8 +38,8 @@ const DwConvUkernels kDwConvAvx2 = {nullptr,         DwConv3x3RowsAvx2, DwConvFl
                                     DwConvPlaneAvx2, DwConv3x3PaddedAvx2, DwConv3x3Plane4x4Avx2};
 // The row kernel is AVX2 on AVX-512 too: it runs where the register-shift kernel does not apply
 // (output rows not dividing 16) and beats the flat kernel's one accumulator chain per vector.
-const DwConvUkernels kDwConvAvx512 = {DwConv3x3Avx512, DwConv3x3RowsAvx2, DwConvFlatAvx512, DwConvSplit2Avx512, 16,
-                                      DwConvPlaneAvx512};
+const DwConvUkernels kDwConvAvx512 = {DwConv3x3Avx512,   DwConv3x3RowsAvx2,   DwConvFlatAvx512, DwConvSplit2Avx512, 16,
+                                      DwConvPlaneAvx512, DwConv3x3PaddedAvx2, DwConv3x3Plane4x4Avx2};
 #endif
 #if defined(__aarch64__)
 const DwConvUkernels kDwConvNeon = {nullptr, nullptr, nullptr, DwConvSplit2Scalar, 0, DwConvPlaneNeon};
