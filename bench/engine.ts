@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const images = await loadSplit('val', Math.max(10, Math.ceil(BATCH / 10)), preprocess);
   const decodeRate = (1000 * images.count) / (performance.now() - t0);
   const x = images.batch(0, BATCH);
-  const engine = Engine.fp32(model, { fuseBlocks: true });
+  const engine = Engine.fp32(model, { inference: true });
   // The same FP32 engine layer by layer, where it fuses blocks (MobileNet's at 112x112 and 56x56).
   const layered = engine.steps.some((s) => s.op === 'ConvBlock') ? Engine.fp32(model) : undefined;
   // W8A8 per-channel plan, calibrated on 32 images a class, for the int8 engine and the QDQ model;

@@ -73,6 +73,22 @@ void TestConv(Isa isa, const f32::ConvShape& s, size_t n, size_t h, size_t w, un
   std::snprintf(what, sizeof what, "conv %s seed %u n %zu cin %zu cout %zu %zux%zu k %zux%zu s %zu,%zu p %zu d %zu g %zu",
                 IsaName(isa), seed, n, s.cin, s.cout, h, w, s.kh, s.kw, s.sh, s.sw, s.pt, s.dh, s.group);
   Check(got, want, mag, 1e-5f, what);
+  // With a residual (Add and Clip fused): bit for bit the conv's outputs, then the add and clamp.
+  const auto residual = Random(got.size(), gen);
+  f32::ConvResidual r;
+  r.data = residual.data();
+  r.clamp.min = -0.5f;
+  r.clamp.max = 1.5f;
+  std::vector<float> fused(got.size(), NAN);
+  f32::Conv2d(pc, x.data(), n, h, w, fused.data(), &r);
+  size_t bad = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const float expect = std::min(std::max(got[i] + residual[i], r.clamp.min), r.clamp.max);
+    if (std::memcmp(&expect, &fused[i], sizeof expect) != 0 && bad++ == 0) {
+      std::printf("FAIL %s with residual: element %zu got %.9g want %.9g\n", what, i, fused[i], expect);
+      ++g_failures;
+    }
+  }
 }
 
 // An inverted-residual block (ce == 0: no expansion) against its three convs run one after the

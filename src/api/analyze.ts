@@ -45,7 +45,7 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
   const batchSize = o.batchSize ?? defaultBatchSize(model.model.graph.inputs[0]!.shape);
   const data = await selectData(model, preprocess, o, o.onProgress);
   const calibration = await calibratePlan(model.model, data.calibration, config, { batchSize, onProgress: (d, t) => o.onProgress?.('calibrate', d, t) });
-  const fp32Logits = await Engine.fp32(model.model, { fuseBlocks: true }).runAll(data.validation, { batchSize, onProgress: (d, t) => o.onProgress?.('evaluate fp32', d, t) });
+  const fp32Logits = await Engine.fp32(model.model, { inference: true }).runAll(data.validation, { batchSize, onProgress: (d, t) => o.onProgress?.('evaluate fp32', d, t) });
   const sensitivity = await analyzePlan(
     { model: model.model, calibration, fitRounding: null, validation: data.validation, fp32Logits, classes: model.classes, ...(data.summary.labelFree ? {} : { labels: data.validation.labels }) },
     {

@@ -98,7 +98,7 @@ export async function demo(options: { out: string; shared?: string; onProgress?:
   });
   const prepared = loadClassifier(src.model);
   const layers = findLayers(prepared.model.graph);
-  const fp32Logits = await Engine.fp32(prepared.model, { fuseBlocks: true }).runAll(test, { onProgress: (d, t) => options.onProgress?.('test fp32', d, t) });
+  const fp32Logits = await Engine.fp32(prepared.model, { inference: true }).runAll(test, { onProgress: (d, t) => options.onProgress?.('test fp32', d, t) });
   const fp32 = accuracy(fp32Logits, test.labels, pool.classes);
   const runs: DemoRun[] = [];
   for (const { name, config, search } of CONFIGS) {

@@ -45,7 +45,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   // Decoded in chunks of at most CHUNK_BYTES of pixels, each run and dropped: memory stays
   // bounded however large the pool (a 50,000-image ImageNet val folder included).
   const chunk = Math.max(1, Math.floor(CHUNK_BYTES / pixelSize(preprocess)));
-  const engine = Engine.fp32(model.model, { fuseBlocks: true });
+  const engine = Engine.fp32(model.model, { inference: true });
   const batchSize = options.batchSize ?? defaultBatchSize(model.model.graph.inputs[0]!.shape);
   const logitParts: Float32Array[] = [];
   const labelParts: Int32Array[] = [];

@@ -127,7 +127,7 @@ async function quantizeInto(o: QuantizeOptions, out: OutputDir): Promise<Quantiz
   const data = await selectData(model, preprocess, o, o.onProgress);
   time.lap('selectData');
 
-  const fp32 = Engine.fp32(model.model, { fuseBlocks: true });
+  const fp32 = Engine.fp32(model.model, { inference: true });
   const search = o.search === undefined ? { strategy: 'repair' as const } : o.search;
   const calibration = await calibratePlan(model.model, data.calibration, config, { batchSize, onProgress: progress('calibrate') });
   const { layers } = calibration;

@@ -98,7 +98,7 @@ interface Labelled {
  * memory), its selected images decoded again later. Unreadable files are left out.
  */
 async function relabel(pool: Dataset, model: PreparedModel, preprocess: Preprocess, onProgress?: ProgressFn): Promise<Labelled> {
-  const engine = Engine.fp32(model.model, { fuseBlocks: true });
+  const engine = Engine.fp32(model.model, { inference: true });
   const keep = pool.samples.length * pixelSize(preprocess) <= LABEL_FREE_KEEP_BYTES;
   const chunk = keep ? pool.samples.length : LABEL_FREE_CHUNK;
   const samples: Sample[] = [];

@@ -6,7 +6,7 @@ import { Graph, Model } from '../ir/graph';
 import type { Layer } from '../quant/layers';
 import { PLAN_VERSION, QuantPlan } from '../quant/plan';
 import { QuantMode, StepCache, firstDifference, lowerQuantized, stepSignature } from './quantized';
-import { fuseBlocks } from './lower-f32';
+import { fuseBlocks, fuseResiduals } from './lower-f32';
 import { Program, Step, Value } from './runtime';
 
 /**
@@ -16,16 +16,19 @@ import { Program, Step, Value } from './runtime';
 export function lowerGraphF32(model: Model, options: Fp32Options = {}): Step[] {
   const nothing: QuantPlan = { version: PLAN_VERSION, scope: 'float-residual', activations: {}, layers: [] };
   const steps = lowerQuantized(model, [], nothing, 'sim');
-  return options.fuseBlocks ? fuseBlocks(model.graph, steps, new Set(model.graph.outputs.map((o) => o.name))) : steps;
+  if (!options.inference) return steps;
+  const keep = new Set(model.graph.outputs.map((o) => o.name));
+  return fuseResiduals(fuseBlocks(model.graph, steps, keep), keep);
 }
 
 export interface Fp32Options {
   /**
-   * Run MobileNet-style inverted-residual blocks on large maps as one step each (fuseBlocks):
-   * the same logits, faster, but the blocks' intermediates are never written, so such an engine
+   * Inference only: run MobileNet-style inverted-residual blocks on large maps as one step each
+   * (fuseBlocks) and residual Adds inside the conv before them (fuseResiduals): the same
+   * logits, faster, but the fused-away intermediates are never written, so such an engine
    * cannot `observe` (calibration builds its own without it).
    */
-  fuseBlocks?: boolean;
+  inference?: boolean;
 }
 
 /**
@@ -139,8 +142,8 @@ export class Engine {
    * dead values are recycled (it must copy what it keeps). Calibration statistics use it.
    */
   async observe(source: BatchSource, observe: (name: string, value: Value) => void | Promise<void>, options: RunBatchesOptions = {}): Promise<void> {
-    const block = this.program.steps.find((s) => s.op === 'ConvBlock');
-    if (block) throw new Error(`engine: step '${block.name}' runs a fused block whose intermediates are never written; observe an engine built without fuseBlocks`);
+    const fused = this.program.steps.find((s) => s.op === 'ConvBlock' || s.op === 'ConvAdd');
+    if (fused) throw new Error(`engine: step '${fused.name}' (${fused.op}) fuses steps whose intermediates are never written; observe an engine built without { inference: true }`);
     const batchSize = options.batchSize ?? 64;
     for (let start = 0; start < source.count; start += batchSize) {
       const values = this.inputValues(source.batch(start, Math.min(batchSize, source.count - start)));

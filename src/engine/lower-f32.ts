@@ -96,7 +96,7 @@ export function binaryStep(graph: Graph, node: Node, activation?: f32.Activation
   const constB = graph.initializers.get(b);
   const operand = (name: string, c: Tensor | undefined, ctx: Parameters<Step['run']>[0]): { data: Float32Array; dims: number[] } =>
     c ? { data: f32Data(c), dims: c.dims } : ctx.getF32(name);
-  return {
+  const step: Step = {
     name: node.name,
     op: node.op,
     inputs: [constA ? '' : a, constB ? '' : b].filter((n) => n),
@@ -112,7 +112,12 @@ export function binaryStep(graph: Graph, node: Node, activation?: f32.Activation
       ctx.set(output, { kind: 'f32', data: out, dims });
     },
   };
+  if (op === 'add' && !constA && !constB && a !== b) addOfStep.set(step, { operands: [a, b], ...(activation ? { activation } : {}) });
+  return step;
 }
+
+/** Add steps of two runtime operands (fuseResiduals folds them into the conv before them). */
+const addOfStep = new WeakMap<Step, { operands: [string, string]; activation?: f32.Activation }>();
 
 /** The packed weights of each conv step (fuseBlocks chains them). */
 const packedOfStep = new WeakMap<Step, f32.PackedConv>();
@@ -210,6 +215,56 @@ function blockStep(members: readonly Step[], block: f32.PackedBlock): Step {
     outputs: [output],
     signature: JSON.stringify(['block', ...members.map((m) => m.signature ?? m.name)]),
     run: convLikeRun(input, output, (d) => block.outputDims(d), (x, d, o) => f32.blockConv2d(block, x, d, o)),
+  };
+}
+
+/**
+ * FP32 programs: a conv step whose output only an Add reads (not a kept value) and the Add
+ * become one step, where the Add was: the conv adds the Add's other operand (and its fused
+ * Relu / Clip) while its outputs are in the caches (conv2d's residual, bit for bit the two
+ * steps; a residual of another shape, broadcast, runs them one after the other). The conv's own
+ * output is never written: a program to observe is built without this.
+ */
+export function fuseResiduals(steps: readonly Step[], keep: ReadonlySet<string>): Step[] {
+  const readers = new Map<string, Step[]>();
+  for (const s of steps) for (const input of s.inputs) readers.set(input, [...(readers.get(input) ?? []), s]);
+  const fusedAt = new Map<Step, Step>();  // Add step -> the fused step that replaces it
+  const folded = new Set<Step>();         // conv steps moved into a fused step
+  for (const conv of steps) {
+    const packed = packedOfStep.get(conv);
+    const t = conv.outputs[0]!;
+    const add = readers.get(t)?.length === 1 ? readers.get(t)![0]! : undefined;
+    const sum = add && addOfStep.get(add);
+    const other = sum?.operands.find((o) => o !== t);
+    if (!packed || conv.outputs.length !== 1 || keep.has(t) || !add || !sum || !other || fusedAt.has(add)) continue;
+    fusedAt.set(add, residualStep(conv, packed, add, other, sum.activation));
+    folded.add(conv);
+  }
+  return steps.filter((s) => !folded.has(s)).map((s) => fusedAt.get(s) ?? s);
+}
+
+/** A conv step and the Add after it as one step (see fuseResiduals). */
+function residualStep(conv: Step, packed: f32.PackedConv, add: Step, other: string, activation: f32.Activation | undefined): Step {
+  const input = conv.inputs[0]!, output = add.outputs[0]!;
+  return {
+    name: `${conv.name}+${add.name}`,
+    op: 'ConvAdd',
+    inputs: [input, other],
+    outputs: [output],
+    signature: JSON.stringify(['residual', conv.signature ?? conv.name, add.signature ?? add.name]),
+    async run(ctx) {
+      const x = ctx.getF32(input), r = ctx.getF32(other);
+      const dims = packed.outputDims(x.dims);
+      const out = ctx.allocF32(dims);
+      if (r.dims.length === dims.length && r.dims.every((d, i) => d === dims[i])) {
+        await f32.conv2d(packed, x.data, x.dims, out, { data: r.data, ...(activation ? { activation } : {}) });
+      } else {
+        const y = ctx.allocF32(dims);
+        await f32.conv2d(packed, x.data, x.dims, y);
+        await f32.binary('add', y, dims, r.data, r.dims, out, activation);
+      }
+      ctx.set(output, { kind: 'f32', data: out, dims });
+    },
   };
 }
 

@@ -101,10 +101,26 @@ function convArrays(x: Float32Array, xDims: readonly number[], out: Float32Array
   return [...xDims];
 }
 
-/** x [N, Cin, H, W] -> out [N, Cout, Ho, Wo] (caller allocates out). */
-export function conv2d(packed: PackedConv, x: Float32Array, xDims: readonly number[], out: Float32Array): Promise<void> {
+/** A residual added to a conv's outputs, then clamped (a following Add, and Relu / Clip). */
+export interface ConvResidual {
+  data: Float32Array;
+  activation?: Activation;
+}
+
+/**
+ * x [N, Cin, H, W] -> out [N, Cout, Ho, Wo] (caller allocates out). With a residual (out's
+ * shape): out = clamp(conv(x) + residual.data), bit for bit the conv followed by binary('add')
+ * with the same activation, the add done while the outputs are in the caches.
+ */
+export function conv2d(packed: PackedConv, x: Float32Array, xDims: readonly number[], out: Float32Array, residual?: ConvResidual): Promise<void> {
   if (!(packed instanceof PackedConv)) throw badArgument('packed', 'PackedConv', describe(packed));
-  return addon.f32Conv2d(packed.handle, x, convArrays(x, xDims, out, packed.outputDims(xDims)), out);
+  const od = packed.outputDims(xDims);
+  const dims = convArrays(x, xDims, out, od);
+  if (residual === undefined) return addon.f32Conv2d(packed.handle, x, dims, out);
+  options('residual', residual, '{ data, activation? }');
+  typed('residual.data', residual.data, Float32Array, product(od));
+  const act = activationOf('residual.activation', residual.activation);
+  return addon.f32Conv2d(packed.handle, x, dims, out, residual.data, act.min, act.max);
 }
 
 // ---- inverted-residual blocks -----------------------------------------------------------

@@ -1,19 +1,21 @@
 /**
- * Inverted-residual blocks fused into one step (fuseBlocks, blockConv2d): the FP32 engine gives
- * the same logits bit for bit with and without fusion, on the shared MobileNetV2s and every
- * architecture fixture (every block fused, whatever its size, and at the default threshold);
- * only chains whose intermediates have no other reader are fused; an engine with fused blocks
- * refuses to observe; the wrapper refuses convs that do not chain.
+ * Inference-only fusions of the FP32 engine ({ inference: true }). Inverted-residual blocks
+ * fused into one step (fuseBlocks, blockConv2d) and residual Adds folded into the conv before
+ * them (fuseResiduals, conv2d's residual): the same logits bit for bit with and without fusion,
+ * on the shared models and every architecture fixture (every block fused, whatever its size, and
+ * at the default threshold); only chains whose intermediates have no other reader are fused; an
+ * engine with fused steps refuses to observe; the wrapper refuses convs that do not chain.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadClassifier } from '../../src/api/model';
 import { Engine, lowerGraphF32 } from '../../src/engine/engine';
-import { fuseBlocks } from '../../src/engine/lower-f32';
+import { fuseBlocks, fuseResiduals } from '../../src/engine/lower-f32';
 import { PackedBlock, PackedConv, blockConv2d, conv2d } from '../../src/engine/native-f32';
 import { Program } from '../../src/engine/runtime';
 import { Model } from '../../src/ir/graph';
 import { modelFile } from '../helpers';
+import { model as irModel, node, vi } from '../ir/build';
 import { randomArray, rng } from '../native/helpers';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'arch');
@@ -40,10 +42,13 @@ async function expectSameLogits(a: Engine, b: Engine, x: Float32Array, n: number
 describe('fused inverted-residual blocks', () => {
   it('MobileNetV2 at 224x224: the four blocks on 112x112 and 56x56 maps fused by default, the same logits', async () => {
     const model = loadClassifier(modelFile('mobilenetv2-imagenet')).model;
-    const plain = Engine.fp32(model), fused = Engine.fp32(model, { fuseBlocks: true });
+    const plain = Engine.fp32(model), fused = Engine.fp32(model, { inference: true });
     expect(blocks(plain)).toEqual([]);
     expect(blocks(fused)).toEqual(['Conv_477+Conv_480', 'Conv_483+Conv_486+Conv_489', 'Conv_492+Conv_495+Conv_498', 'Conv_501+Conv_504+Conv_507']);
-    expect(fused.steps.length).toBe(plain.steps.length - 7);
+    // 7 steps fewer for the blocks; 9 of its 10 residual Adds folded into their convs (the
+    // tenth follows a fused block).
+    expect(fused.steps.filter((s) => s.op === 'ConvAdd')).toHaveLength(9);
+    expect(fused.steps.length).toBe(plain.steps.length - 7 - 9);
     await expectSameLogits(plain, fused, input(model, 3, 1), 3, 'mobilenetv2-imagenet');
     await expectSameLogits(plain, fused, input(model, 1, 2), 1, 'mobilenetv2-imagenet batch 1');
   }, 120_000);
@@ -51,7 +56,7 @@ describe('fused inverted-residual blocks', () => {
   it('MobileNetV2-w05 (32x32): nothing fused by default (its maps stay in the caches); every block fused, the same logits', async () => {
     const model = loadClassifier(modelFile('mobilenetv2-w05')).model;
     const plain = Engine.fp32(model);
-    expect(blocks(Engine.fp32(model, { fuseBlocks: true }))).toEqual([]);
+    expect(blocks(Engine.fp32(model, { inference: true }))).toEqual([]);
     const all = fusedEverywhere(model);
     expect(blocks(all)).toHaveLength(17); // its 17 inverted-residual blocks, the first without an expansion
     expect(blocks(all)[0]!.split('+')).toHaveLength(2);
@@ -86,10 +91,67 @@ describe('fused inverted-residual blocks', () => {
 
   it('an engine with fused blocks refuses to observe, naming the step', async () => {
     const model = loadClassifier(modelFile('mobilenetv2-imagenet')).model;
-    const fused = Engine.fp32(model, { fuseBlocks: true });
+    const fused = Engine.fp32(model, { inference: true });
     const source = { count: 1, batch: () => ({ data: input(model, 1, 5), count: 1 }) };
-    await expect(fused.observe(source, () => undefined)).rejects.toThrow(/step 'Conv_477\+Conv_480' runs a fused block/);
+    await expect(fused.observe(source, () => undefined)).rejects.toThrow(/step 'Conv_477\+Conv_480' \(ConvBlock\) fuses steps/);
   }, 60_000);
+});
+
+describe('residual Adds folded into their convs', () => {
+  const folded = (e: Engine): string[] => e.steps.filter((s) => s.op === 'ConvAdd').map((s) => s.name);
+  const withResiduals = (model: Model): Engine => {
+    const keep = new Set(model.graph.outputs.map((o) => o.name));
+    return new Engine(new Program(fuseResiduals(lowerGraphF32(model), keep), keep), model.graph);
+  };
+
+  it('ResNet-20: all 9 residual Adds (with their Relu), the downsampling ones too, the same logits', async () => {
+    const model = loadClassifier(modelFile('resnet20')).model;
+    const plain = Engine.fp32(model), fused = Engine.fp32(model, { inference: true });
+    expect(folded(fused)).toHaveLength(9);
+    expect(fused.steps.length).toBe(plain.steps.length - 9);
+    expect(fused.steps.some((s) => s.op === 'Add')).toBe(false);
+    for (const n of [1, 2, 5]) await expectSameLogits(plain, fused, input(model, n, 20 + n), n, `resnet20 batch ${n}`);
+    const source = { count: 1, batch: () => ({ data: input(model, 1, 5), count: 1 }) };
+    await expect(fused.observe(source, () => undefined)).rejects.toThrow(/\(ConvAdd\) fuses steps/);
+  }, 60_000);
+
+  it('MobileNetV2-w05 and every architecture fixture: the same logits', async () => {
+    const w05 = loadClassifier(modelFile('mobilenetv2-w05')).model;
+    expect(folded(Engine.fp32(w05, { inference: true }))).toHaveLength(10);
+    await expectSameLogits(Engine.fp32(w05), Engine.fp32(w05, { inference: true }), input(w05, 3, 30), 3, 'mobilenetv2-w05');
+    const names = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('-op13.onnx')).sort();
+    const foldedIn: Record<string, number> = {};
+    for (const name of names) {
+      const model = loadClassifier(path.join(FIXTURES, name)).model;
+      const fused = withResiduals(model);
+      foldedIn[name] = folded(fused).length;
+      await expectSameLogits(Engine.fp32(model), fused, input(model, 2, 4), 2, name);
+    }
+    expect(foldedIn['resnet50-op13.onnx']).toBeGreaterThanOrEqual(2);
+  }, 300_000);
+
+  it('a residual that broadcasts runs the conv and the add one after the other: the same values', async () => {
+    // y = Relu(Conv(x) + Conv1x1(GlobalAveragePool(x))): the residual is [N, 4, 1, 1].
+    const w = (dims: number[], seed: number) => ({ dtype: 'float32' as const, dims, data: randomArray(dims.reduce((p, d) => p * d, 1), rng(seed)) });
+    const m = irModel(
+      [
+        node('Conv', ['x', 'w1', 'b1'], ['c'], { pads: [1, 1, 1, 1] }),
+        node('GlobalAveragePool', ['x'], ['g']),
+        node('Conv', ['g', 'w2'], ['r']),
+        node('Add', ['r', 'c'], ['s']),
+        node('Relu', ['s'], ['y']),
+      ],
+      [vi('x', ['N', 3, 6, 7])],
+      [vi('y', ['N', 4, 6, 7])],
+      { w1: w([4, 3, 3, 3], 1), b1: w([4], 2), w2: w([4, 3, 1, 1], 3) },
+    );
+    const fused = withResiduals(m);
+    expect(folded(fused)).toEqual(['Conv_c+Add_s']);
+    const x = randomArray(2 * 3 * 6 * 7, rng(9), 2);
+    const [a, b] = [await Engine.fp32(m).run(x, 2), await fused.run(x, 2)];
+    expect(Array.from(b)).toEqual(Array.from(a));
+    expect(a.some((v) => v > 0) && a.some((v) => v === 0)).toBe(true);  // the Relu was applied
+  });
 });
 
 describe('PackedBlock', () => {

@@ -6,7 +6,7 @@
  */
 import { isaInfo, setIsa, type IsaName } from '../../src/engine/addon';
 import { HAS_AVX2, HAS_AVX512, SIMD_ISAS, naiveConv, randomArray, rng } from './helpers';
-import { ConvParams, PackedConv, PackedGemm, conv2d, convOutputDims, gemm } from '../../src/engine/native-f32';
+import { ConvParams, PackedConv, PackedGemm, binary, conv2d, convOutputDims, gemm } from '../../src/engine/native-f32';
 
 type Isa = IsaName;
 const itAvx2 = HAS_AVX2 ? it : it.skip;
@@ -174,6 +174,24 @@ describe('f32 conv2d', () => {
     expect(() => conv2d(packed, new Float32Array(3 * 25), [1, 3, 5, 5], new Float32Array(100))).toThrow('xDims[1]');
     expect(() => conv2d(packed, new Float32Array(2 * 25), [1, 2, 5, 5], [] as unknown as Float32Array)).toThrow('Expected Float32Array for out but received Array');
     expect(() => convOutputDims([1, 2, 1, 1], [4, 2, 3, 3], { ...p, pads: [0, 0, 0, 0] })).toThrow('xDims[2]');
+    const [x, out] = [new Float32Array(2 * 25), new Float32Array(100)];
+    expect(() => conv2d(packed, x, [1, 2, 5, 5], out, { data: new Float32Array(99) })).toThrow('residual.data.length');
+    expect(() => conv2d(packed, x, [1, 2, 5, 5], out, { data: new Float64Array(100) as unknown as Float32Array })).toThrow('Expected Float32Array for residual.data');
+    expect(() => conv2d(packed, x, [1, 2, 5, 5], out, { data: new Float32Array(100), activation: { min: 1, max: 0 } })).toThrow('residual.activation.max');
+  });
+
+  it('adds a residual after the conv, then clamps: bit for bit the conv followed by binary add', async () => {
+    const rand = rng(77);
+    const xd = [3, 5, 9, 11], wd = [7, 5, 3, 3];
+    const packed = PackedConv.create(randomArray(7 * 5 * 9, rand), wd, randomArray(7, rand), { strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 });
+    const x = randomArray(xd.reduce((a, b) => a * b, 1), rand), r = randomArray(3 * 7 * 9 * 11, rand, 3);
+    const y = new Float32Array(r.length), want = new Float32Array(r.length), got = new Float32Array(r.length).fill(NaN);
+    const activation = { min: -1, max: 2 };
+    await conv2d(packed, x, xd, y);
+    await binary('add', y, [3, 7, 9, 11], r, [3, 7, 9, 11], want, activation);
+    await conv2d(packed, x, xd, got, { data: r, activation });
+    expect(Array.from(got)).toEqual(Array.from(want));
+    expect(want.some((v) => v === 2) && want.some((v) => v === -1)).toBe(true);
   });
 });
 

@@ -92,7 +92,8 @@ Napi::Value PackGemmJs(const Napi::CallbackInfo& info) {
                           Float(info[7], "min"), Float(info[8], "max")));
 }
 
-// conv2d(packed, x, [n, cin, h, w], out)
+// conv2d(packed, x, [n, cin, h, w], out[, residual, min, max]): with a residual (out's shape),
+// out = clamp(conv(x) + residual, min, max) (f32::ConvResidual).
 Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::shared_ptr<f32::PackedConv> packed = args::UnwrapHandle<f32::PackedConv>(info[0], "packed");
@@ -105,8 +106,16 @@ Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
   float* out = F32(info[3], Product(env, {xd[0], pc.s.cout, ho, wo}), "out");
   const size_t n = xd[0], h = xd[2], w = xd[3];
   const double macs = static_cast<double>(n) * pc.s.cout * ho * wo * (pc.s.cin / pc.s.group) * pc.s.kh * pc.s.kw;
-  return RunSized(env, macs <= kSyncMacs, [packed, x, n, h, w, out] { f32::Conv2d(*packed, x, n, h, w, out); },
-                  {info[1], info[3]});
+  f32::ConvResidual residual;
+  if (info.Length() > 4 && !info[4].IsUndefined()) {
+    residual.data = F32(info[4], Product(env, {xd[0], pc.s.cout, ho, wo}), "residual");
+    residual.clamp = {Float(info[5], "min"), Float(info[6], "max")};
+  }
+  return RunSized(env, macs <= kSyncMacs,
+                  [packed, x, n, h, w, out, residual] {
+                    f32::Conv2d(*packed, x, n, h, w, out, residual.data != nullptr ? &residual : nullptr);
+                  },
+                  {info[1], info[3], info.Length() > 4 ? info[4] : info.Env().Undefined()});
 }
 
 // f32PackBlock(expand|null, dw, project) -> handle: three packed convs chained as one

@@ -107,8 +107,18 @@ void CopyPhaseSplit(const float* x, const ConvShape& s, const DirectLayout& d, s
   }
 }
 
+// out[first + c * stride + j] += residual (same offsets), clamped, for c < count, j < len.
+void AddResidual(const ConvResidual& r, BinarySpanFn span, float* out, size_t first, size_t count, size_t stride,
+                 size_t len) {
+  for (size_t c = 0; c < count; ++c) {
+    const size_t at = first + c * stride;
+    span(BinaryOp::kAdd, out + at, 1, r.data + at, 1, out + at, len, &r.clamp);
+  }
+}
+
 void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, size_t n, size_t h, size_t w,
-                  size_t ho, size_t wo, float* out) {
+                  size_t ho, size_t wo, float* out, const ConvResidual* residual) {
+  const BinarySpanFn span = BinarySpanFor(ActiveIsa());
   const ConvShape& s = pc.s;
   const size_t width = dk.width;
   const size_t flat_wo = MakeDirectLayout(s, h, w, ho, wo, width, false).wo;
@@ -185,6 +195,9 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
           ukernel(mr, k, pc.a.data() + mp * k * kMR, offsets.data(), dt, pixels, pc.bias.data() + mp * kMR, pc.min,
                   pc.max);
         }
+        for (size_t v = 0; residual != nullptr && v < dt.count; ++v) {
+          AddResidual(*residual, span, out, static_cast<size_t>(c0[v] - out), s.cout, pixels, dt.len[v]);
+        }
       }
     });
     return;
@@ -234,6 +247,13 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
             }
           }
         }
+      }
+      // The task's outputs (its tiles' rows, every channel) are still in the caches.
+      if (residual != nullptr && tile0 < tile1) {
+        const Segment& first = seg_at[tile0 * dk.segments];
+        const Segment& last = seg_at[std::min(segs, tile1 * dk.segments) - 1];
+        const size_t end = two_row && last.len2 > 0 ? last.out2 + last.len2 : last.out + last.len;
+        AddResidual(*residual, span, out, img * s.cout * pixels + first.out, s.cout, pixels, end - first.out);
       }
     }
   });
@@ -478,7 +498,32 @@ void PackIm2colPanel(const float* x, size_t h, size_t w, const ConvShape& s, siz
   }
 }
 
-void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out) {
+namespace {
+
+void ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out,
+               const ConvResidual* residual, bool* residual_added);
+
+}  // namespace
+
+void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out,
+            const ConvResidual* residual) {
+  bool added = false;
+  ConvPaths(pc, x, n, h, w, out, residual, &added);
+  if (residual == nullptr || added) return;
+  // Paths without a per-task residual: one pass over out, (image, channel) planes.
+  const ConvShape& s = pc.s;
+  const size_t pixels = ConvOutDim(h, s.kh, s.sh, s.pt, s.pb, s.dh) * ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
+  const BinarySpanFn span = BinarySpanFor(ActiveIsa());
+  ParallelFor(n * s.cout, std::max<size_t>(1, 16384 / std::max<size_t>(1, pixels)), [&](size_t begin, size_t end) {
+    AddResidual(*residual, span, out, begin * pixels, end - begin, pixels, pixels);
+  });
+}
+
+namespace {
+
+// Conv2d's paths; *residual_added when the path added the residual itself.
+void ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out,
+               const ConvResidual* residual, bool* residual_added) {
   if (pc.depthwise) return DepthwiseConv2d(pc, x, n, h, w, out);
   const ConvShape& s = pc.s;
   const size_t ho = ConvOutDim(h, s.kh, s.sh, s.pt, s.pb, s.dh);
@@ -508,7 +553,10 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   }
   // Direct path unless output rows are too short for 8-pixel segments (then im2col panels of
   // kNR pixels spanning rows waste fewer lanes).
-  if (flat || wo >= 8) return DirectConv2d(uk, pc, x, n, h, w, ho, wo, out);
+  if (flat || wo >= 8) {
+    *residual_added = residual != nullptr;
+    return DirectConv2d(uk, pc, x, n, h, w, ho, wo, out, residual);
+  }
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pc.k;
   const size_t n_panels = (pixels + kNR - 1) / kNR;
   const GemmUkernelFn ukernel = uk.gemm;
@@ -530,6 +578,8 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
     }
   });
 }
+
+}  // namespace
 
 }  // namespace f32
 }  // namespace layerq

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "kernels/f32-elementwise/f32-elementwise.h"
+
 namespace layerq {
 namespace f32 {
 
@@ -31,8 +33,18 @@ struct PackedConv {
 // weight [cout, cin / group, kh, kw]; bias [cout] or null.
 PackedConv PackConv(const float* weight, const float* bias, const ConvShape& s, float min, float max);
 
-// x [n, cin, h, w] -> out [n, cout, ho, wo].
-void Conv2d(const PackedConv& packed, const float* x, size_t n, size_t h, size_t w, float* out);
+// A residual added to a conv's outputs, then clamped (a following Add, and Relu / Clip):
+// out = clamp(conv(x) + data, clamp.min, clamp.max), data of out's shape; the same operations,
+// in the same order, as the conv (its own clamp) followed by Binary(kAdd, out, data).
+struct ConvResidual {
+  const float* data = nullptr;
+  OutputClamp clamp;
+};
+
+// x [n, cin, h, w] -> out [n, cout, ho, wo]; plus residual when not null (added while each
+// task's outputs are in the caches where the path allows, else in a pass over out).
+void Conv2d(const PackedConv& packed, const float* x, size_t n, size_t h, size_t w, float* out,
+            const ConvResidual* residual = nullptr);
 
 // Tests only: pointwise convs on packed pixel blocks run the direct microkernel over tap offsets
 // even where the packed tile is a GEMM B panel (8-lane paths), so that the branch the AVX-512
