@@ -46,11 +46,20 @@ bool SpinUntil(const Done& done) {
 // wakes late or is preempted between claiming an index and checking it can only ever run a chunk
 // of the call it joined (a shared counter reset by the next call let such a worker run a chunk
 // twice and the pending count wrap around: the caller then waited forever).
+//
+// Thread i owns the i-th of `threads` contiguous runs of chunks and claims from it first, then
+// from the others' (any chunk is claimed once: every claim is a fetch_add on the run's counter).
+// Kernels split work image by image in order, so that the same thread handles the same images
+// from one call to the next and reads what it wrote from its own core's caches.
 struct Job {
-  Job(const std::function<void(size_t)>& f, size_t n) : fn(&f), chunks(n), pending(n) {}
+  Job(const std::function<void(size_t)>& f, size_t n, int threads) : fn(&f), chunks(n), runs(threads), pending(n) {
+    for (int i = 0; i < runs; ++i) next[i].store(RunBegin(i));
+  }
+  size_t RunBegin(int i) const { return chunks * static_cast<size_t>(i) / static_cast<size_t>(runs); }
   const std::function<void(size_t)>* fn;
   size_t chunks;
-  std::atomic<size_t> next{0};
+  int runs;
+  std::atomic<size_t> next[kMaxThreads];  // next chunk of each run
   std::atomic<size_t> pending;  // chunks not finished
   std::atomic<int> workers{0};  // pool workers inside Work(*this) (joined under Pool::mu_)
 };
@@ -62,7 +71,7 @@ class Pool {
   explicit Pool(int threads) {
     for (int i = 1; i < threads; ++i) {
       try {
-        workers_.emplace_back([this] { Loop(); });
+        workers_.emplace_back([this, i] { Loop(i); });
       } catch (...) {
         break;
       }
@@ -86,14 +95,14 @@ class Pool {
   // once the caller has seen the job finished.
   void Run(size_t chunks, const std::function<void(size_t)>& fn) {
     std::lock_guard<std::mutex> call_lock(call_mu_);
-    Job job(fn, chunks);
+    Job job(fn, chunks, size_);
     {
       std::lock_guard<std::mutex> lock(mu_);
       job_ = &job;
       generation_.fetch_add(1);
     }
     cv_.notify_all();  // sleeping workers; spinning ones see the generation change
-    Work(job);
+    Work(job, 0);
     auto finished = [&job] { return job.pending.load() == 0 && job.workers.load() == 0; };
     SpinUntil(finished);
     std::unique_lock<std::mutex> lock(mu_);
@@ -102,13 +111,18 @@ class Pool {
   }
 
  private:
-  void Work(Job& job) {
-    for (;;) {
-      size_t c = job.next.fetch_add(1);
-      if (g_yield_after_claim.load(std::memory_order_relaxed)) std::this_thread::yield();
-      if (c >= job.chunks) return;
-      (*job.fn)(c);
-      if (job.pending.fetch_sub(1) == 1) Notify();
+  // Runs chunks of job: those of run `self` first, then what is left of the others'.
+  void Work(Job& job, int self) {
+    for (int k = 0; k < job.runs; ++k) {
+      const int run = (self + k) % job.runs;
+      const size_t end = job.RunBegin(run + 1);
+      for (;;) {
+        const size_t c = job.next[run].fetch_add(1);
+        if (g_yield_after_claim.load(std::memory_order_relaxed)) std::this_thread::yield();
+        if (c >= end) break;
+        (*job.fn)(c);
+        if (job.pending.fetch_sub(1) == 1) Notify();
+      }
     }
   }
   // Wakes a caller sleeping in Run (under mu_: it checks its condition under mu_ too).
@@ -116,7 +130,7 @@ class Pool {
     std::lock_guard<std::mutex> lock(mu_);
     done_cv_.notify_all();
   }
-  void Loop() {
+  void Loop(int self) {
     tls_in_worker = true;
     uint64_t seen = 0;
     for (;;) {
@@ -131,7 +145,7 @@ class Pool {
         if (job == nullptr) continue;
         job->workers.fetch_add(1);
       }
-      Work(*job);
+      Work(*job, self);
       // The last access to the job: once workers is 0 the caller may return and free it.
       if (job->workers.fetch_sub(1) == 1) Notify();
     }
