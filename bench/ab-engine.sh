@@ -1,8 +1,8 @@
 #!/bin/bash
 # Engine A/B: the engine bench of another built checkout (before) and of this one (after), one
 # run a side in turn, for each model, so that both sides see the same machine load.
-#   git worktree add /tmp/lq-old COMMIT && (cd /tmp/lq-old && npm ci && npm run build)
-#   npm run build && bench/ab-engine.sh /tmp/lq-old [pairs=2] ["MODEL ROUNDS BATCH" ...]
+#   git worktree add ../before COMMIT && (cd ../before && npm ci && npm run build)
+#   npm run build && bench/ab-engine.sh ../before [pairs=2] ["MODEL ROUNDS BATCH" ...]
 # The other checkout reads ../shared from its own parent: link it there if needed.
 set -euo pipefail
 before=$(cd "$1" && pwd)
