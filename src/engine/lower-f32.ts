@@ -227,13 +227,18 @@ function blockStep(members: readonly Step[], block: f32.PackedBlock): Step {
  */
 export function fuseResiduals(steps: readonly Step[], keep: ReadonlySet<string>): Step[] {
   const readers = new Map<string, Step[]>();
-  for (const s of steps) for (const input of s.inputs) readers.set(input, [...(readers.get(input) ?? []), s]);
+  for (const s of steps) {
+    for (const input of s.inputs) {
+      if (readers.has(input)) readers.get(input)!.push(s);
+      else readers.set(input, [s]);
+    }
+  }
   const fusedAt = new Map<Step, Step>();  // Add step -> the fused step that replaces it
   const folded = new Set<Step>();         // conv steps moved into a fused step
   for (const conv of steps) {
     const packed = packedOfStep.get(conv);
-    const t = conv.outputs[0]!;
-    const add = readers.get(t)?.length === 1 ? readers.get(t)![0]! : undefined;
+    const t = conv.outputs[0]!, tReaders = readers.get(t);
+    const add = tReaders?.length === 1 ? tReaders[0] : undefined;
     const sum = add && addOfStep.get(add);
     const other = sum?.operands.find((o) => o !== t);
     if (!packed || conv.outputs.length !== 1 || keep.has(t) || !add || !sum || !other || fusedAt.has(add)) continue;

@@ -103,19 +103,20 @@ Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
   const size_t ho = f32::ConvOutDim(xd[2], pc.s.kh, pc.s.sh, pc.s.pt, pc.s.pb, pc.s.dh);
   const size_t wo = f32::ConvOutDim(xd[3], pc.s.kw, pc.s.sw, pc.s.pl, pc.s.pr, pc.s.dw);
   const float* x = F32(info[1], Product(env, xd), "x");
-  float* out = F32(info[3], Product(env, {xd[0], pc.s.cout, ho, wo}), "out");
+  const size_t out_size = Product(env, {xd[0], pc.s.cout, ho, wo});
+  float* out = F32(info[3], out_size, "out");
   const size_t n = xd[0], h = xd[2], w = xd[3];
   const double macs = static_cast<double>(n) * pc.s.cout * ho * wo * (pc.s.cin / pc.s.group) * pc.s.kh * pc.s.kw;
   f32::ConvResidual residual;
   if (info.Length() > 4 && !info[4].IsUndefined()) {
-    residual.data = F32(info[4], Product(env, {xd[0], pc.s.cout, ho, wo}), "residual");
+    residual.data = F32(info[4], out_size, "residual");
     residual.clamp = {Float(info[5], "min"), Float(info[6], "max")};
   }
   return RunSized(env, macs <= kSyncMacs,
                   [packed, x, n, h, w, out, residual] {
                     f32::Conv2d(*packed, x, n, h, w, out, residual.data != nullptr ? &residual : nullptr);
                   },
-                  {info[1], info[3], info.Length() > 4 ? info[4] : info.Env().Undefined()});
+                  {info[1], info[3], info.Length() > 4 ? info[4] : env.Undefined()});
 }
 
 // f32PackBlock(expand|null, dw, project) -> handle: three packed convs chained as one

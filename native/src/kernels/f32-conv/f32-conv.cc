@@ -500,47 +500,31 @@ void PackIm2colPanel(const float* x, size_t h, size_t w, const ConvShape& s, siz
 
 namespace {
 
-void ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out,
-               const ConvResidual* residual, bool* residual_added);
-
-}  // namespace
-
-void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out,
-            const ConvResidual* residual) {
-  bool added = false;
-  ConvPaths(pc, x, n, h, w, out, residual, &added);
-  if (residual == nullptr || added) return;
-  // Paths without a per-task residual: one pass over out, (image, channel) planes.
-  const ConvShape& s = pc.s;
-  const size_t pixels = ConvOutDim(h, s.kh, s.sh, s.pt, s.pb, s.dh) * ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
-  const BinarySpanFn span = BinarySpanFor(ActiveIsa());
-  ParallelFor(n * s.cout, std::max<size_t>(1, 16384 / std::max<size_t>(1, pixels)), [&](size_t begin, size_t end) {
-    AddResidual(*residual, span, out, begin * pixels, end - begin, pixels, pixels);
-  });
-}
-
-namespace {
-
-// Conv2d's paths; *residual_added when the path added the residual itself.
-void ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out,
-               const ConvResidual* residual, bool* residual_added) {
-  if (pc.depthwise) return DepthwiseConv2d(pc, x, n, h, w, out);
+// Conv2d's paths; true when the path added the residual itself (the direct path, task by task).
+bool ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out,
+               const ConvResidual* residual) {
+  if (pc.depthwise) {
+    DepthwiseConv2d(pc, x, n, h, w, out);
+    return false;
+  }
   const ConvShape& s = pc.s;
   const size_t ho = ConvOutDim(h, s.kh, s.sh, s.pt, s.pb, s.dh);
   const size_t wo = ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
   const size_t pixels = ho * wo;
-  if (n == 0 || pixels == 0) return;
+  if (n == 0 || pixels == 0) return false;
   const bool flat = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
   const ConvUkernels& uk = ConvUkernelsFor(ActiveIsa());
   const size_t width = uk.width;
   if (flat && s.group == 1 && n > 1 && pixels == 4 && uk.halves != nullptr) {
-    return PairedImagesConv2d(uk, pc, x, n, out);
+    PairedImagesConv2d(uk, pc, x, n, out);
+    return false;
   }
   // Pointwise on small images whose pixels leave the direct kernel's segments (8 or 16 pixels)
   // partly empty (a 2x2 map fills a quarter of 16; 7x7 leaves a 1-pixel segment and a 1-segment
   // tile, 1.05-1.2x on MobileNetV2's 7x7 layers at batch 16): the batch as one image of n * pixels.
   if (flat && s.group == 1 && n > 1 && pixels % width != 0 && pixels < uk.batch_rows_below) {
-    return PackedPointwiseConv2d(uk, pc, x, n, pixels, true, out);
+    PackedPointwiseConv2d(uk, pc, x, n, pixels, true, out);
+    return false;
   }
   // Packed pixel blocks where the direct path would copy the planes anyway (pixels not a multiple
   // of the segment width: 1.05-1.4x on MobileNetV2's 14x14 layers at batch 16) and for
@@ -549,13 +533,14 @@ void ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t 
   // measured 0.75-1.25x) and so do smaller maps (0.9x at 8x8, where the input stays in L1).
   constexpr size_t kPackedExpandPixels = 512;
   if (flat && s.group == 1 && (pixels % width != 0 || (s.cout > pc.k && pixels >= kPackedExpandPixels))) {
-    return PackedPointwiseConv2d(uk, pc, x, n, pixels, false, out);
+    PackedPointwiseConv2d(uk, pc, x, n, pixels, false, out);
+    return false;
   }
   // Direct path unless output rows are too short for 8-pixel segments (then im2col panels of
   // kNR pixels spanning rows waste fewer lanes).
   if (flat || wo >= 8) {
-    *residual_added = residual != nullptr;
-    return DirectConv2d(uk, pc, x, n, h, w, ho, wo, out, residual);
+    DirectConv2d(uk, pc, x, n, h, w, ho, wo, out, residual);
+    return true;
   }
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pc.k;
   const size_t n_panels = (pixels + kNR - 1) / kNR;
@@ -577,9 +562,22 @@ void ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t 
       }
     }
   });
+  return false;
 }
 
 }  // namespace
+
+void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out,
+            const ConvResidual* residual) {
+  if (ConvPaths(pc, x, n, h, w, out, residual) || residual == nullptr) return;
+  // Paths without a per-task residual: one pass over out, (image, channel) planes.
+  const ConvShape& s = pc.s;
+  const size_t pixels = ConvOutDim(h, s.kh, s.sh, s.pt, s.pb, s.dh) * ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
+  const BinarySpanFn span = BinarySpanFor(ActiveIsa());
+  ParallelFor(n * s.cout, std::max<size_t>(1, 16384 / std::max<size_t>(1, pixels)), [&](size_t begin, size_t end) {
+    AddResidual(*residual, span, out, begin * pixels, end - begin, pixels, pixels);
+  });
+}
 
 }  // namespace f32
 }  // namespace layerq
