@@ -94,6 +94,44 @@ void DrawWeights(Case& c, bool small, bool extreme, std::vector<int8_t>& wt) {
   for (auto& v : wt) v = extreme ? (bits == 8 && c.Int(0, 1) ? 127 : low) : c.Int(low, high);
 }
 
+// The conv with a residual: its outputs (codes or floats) plus a residual (codes or floats; a
+// fused Relu or Clip half the time), quantized into codes (in place of uint8 outputs half the
+// time) and DQ of the sum into `fake`, on every path against the reference (which adds in one
+// pass after the conv; the fast paths add per task).
+void CompareResidual(Case& c, const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w,
+                     const std::string& what) {
+  const Q8ConvShape& s = conv.shape();
+  const size_t size = n * s.cout * s.OutH(h) * s.OutW(w);
+  const bool u8 = conv.weights().quant().output.kind == Q8OutputKind::kUint8, in_place = u8 && c.Int(0, 1);
+  std::vector<uint8_t> rcodes(size);
+  std::vector<float> rvalues(size);
+  for (auto& v : rcodes) v = static_cast<uint8_t>(c.Int(0, 255));
+  for (auto& v : rvalues) v = c.Float(-8, 8);
+  Q8ConvResidual r;
+  r.residual = c.Int(0, 1) ? Q8AddOperand::Codes(rcodes.data(), c.Float(0.01f, 0.1f), c.Int(0, 255))
+                           : Q8AddOperand::Values(rvalues.data());
+  const float clamp[2] = {0.0f, c.Int(0, 1) ? 6.0f : INFINITY};
+  if (c.Int(0, 1)) r.clamp = clamp;
+  const float scale = c.Float(0.02f, 0.2f);
+  const int32_t zero = c.Int(0, 255);
+  r.quant.scale = &scale, r.quant.zero = &zero;
+  const std::string label = what + " residual" + (r.residual.codes ? " codes" : " floats") + (r.clamp ? " clamped" : "") +
+                            (in_place ? " in place" : "");
+  std::vector<uint8_t> out_u8(size);
+  std::vector<float> out_f32(size);
+  void* out = u8 ? static_cast<void*>(out_u8.data()) : static_cast<void*>(out_f32.data());
+  CompareIsas<uint8_t>(label, size, [&](uint8_t* o) {
+    Q8ConvResidual codes = r;
+    codes.codes = o;
+    Q8Conv2d(conv, x, n, h, w, in_place ? static_cast<void*>(o) : out, &codes);
+  });
+  CompareIsas<float>(label + " fake", size, [&](float* o) {
+    Q8ConvResidual floats = r;
+    floats.fake = o;
+    Q8Conv2d(conv, x, n, h, w, out, &floats);
+  });
+}
+
 // Random weights, bias (or none), input and quantization for conv `s` on n x h x w maps, drawn
 // from `c` (extreme: saturating values, zero input offset; small: weights of 4 to 7 bits), and
 // every ISA compared with the scalar reference; `what` names the case in failures.
@@ -113,6 +151,7 @@ void CompareRandomConv(Case& c, const Q8ConvShape& s, size_t n, size_t h, size_t
   const std::string label = std::string(what) + (u8 ? " u8" : " f32") + (small ? " small weights" : "");
   if (u8) CompareIsas<uint8_t>(label, out, [&](uint8_t* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
   else CompareIsas<float>(label, out, [&](float* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+  CompareResidual(c, conv, x.data(), n, h, w, label);
 }
 
 void ConvCase(uint32_t seed, bool extreme, int kind = -1, bool small = false) {
@@ -152,6 +191,7 @@ void ConvCase(uint32_t seed, bool extreme, int kind = -1, bool small = false) {
     const size_t out = n * s.cout * h * w;
     if (u8) CompareIsas<uint8_t>(what, out, [&](uint8_t* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
     else CompareIsas<float>(what, out, [&](float* o) { Q8Conv2d(conv, x.data(), n, h, w, o); });
+    CompareResidual(c, conv, x.data(), n, h, w, what);
     return;
   }
   const size_t min_h = s.kh * s.dilation_h > s.pad_top + s.pad_bottom ? s.kh * s.dilation_h - s.pad_top - s.pad_bottom : 1;
@@ -196,7 +236,7 @@ void DepthwiseWideCase(uint32_t seed, bool extreme) {
 }
 
 // Convs with 3-wide kernels (the AVX-512 row kernel): output rows of at least 16 pixels, or
-// narrower (chunks of several rows), any kernel height up to 5, stride 1 or 2, pads up to 2,
+// narrower (chunks of several rows; tall maps among them), any kernel height up to 5, stride 1 or 2, pads up to 2,
 // input channels whose kernel rows do not fill the last group of four, output channels past a
 // block of 16, one to three images (one image: the rows split between tasks).
 void ConvRowsCase(uint32_t seed, bool extreme, bool small = false) {
@@ -210,7 +250,8 @@ void ConvRowsCase(uint32_t seed, bool extreme, bool small = false) {
   // A third on maps narrower than 16 outputs (chunks of several rows).
   const bool narrow = c.Int(0, 2) == 0;
   const size_t min_w = 3 > s.pad_left + s.pad_right ? 3 - s.pad_left - s.pad_right : 1;
-  const size_t h = c.Int(min_h, 24), n = c.Int(1, 3);
+  // Narrow maps up to 120 rows half the time: several runs of the residual's scratch (16 KiB of floats).
+  const size_t h = c.Int(min_h, narrow && c.Int(0, 1) ? 120 : 24), n = c.Int(1, 3);
   const size_t w = narrow ? c.Int(min_w, 15 * s.stride_w) : c.Int(16 * s.stride_w + 2, 70);
   char what[256];
   std::snprintf(what, sizeof what, "conv rows seed=%u n=%zu cin=%zu cout=%zu h=%zu w=%zu k=%zux3 s=%zu,%zu p=%zu,%zu,%zu,%zu", seed,

@@ -5,9 +5,12 @@
 import { Graph, Model } from '../ir/graph';
 import type { Layer } from '../quant/layers';
 import { PLAN_VERSION, QuantPlan } from '../quant/plan';
-import { QuantMode, StepCache, firstDifference, lowerQuantized, stepSignature } from './quantized';
+import { LowerOptions, QuantMode, StepCache, firstDifference, lowerQuantized, stepSignature } from './quantized';
 import { fuseBlocks, fuseResiduals } from './lower-f32';
 import { Program, Step, Value } from './runtime';
+
+/** Ops of steps that fuse others whose intermediates are never written (no `observe`). */
+const FUSED_OPS = new Set(['ConvBlock', 'ConvAdd', 'QConv+Add+QuantizeLinear']);
 
 /**
  * FP32 steps for a whole graph (Conv/Gemm/Add + Relu/Clip fused, slice chains as one copy): the
@@ -142,8 +145,8 @@ export class Engine {
    * dead values are recycled (it must copy what it keeps). Calibration statistics use it.
    */
   async observe(source: BatchSource, observe: (name: string, value: Value) => void | Promise<void>, options: RunBatchesOptions = {}): Promise<void> {
-    const fused = this.program.steps.find((s) => s.op === 'ConvBlock' || s.op === 'ConvAdd');
-    if (fused) throw new Error(`engine: step '${fused.name}' (${fused.op}) fuses steps whose intermediates are never written; observe an engine built without { inference: true }`);
+    const fused = this.program.steps.find((s) => FUSED_OPS.has(s.op));
+    if (fused) throw new Error(`engine: step '${fused.name}' (${fused.op}) fuses steps whose intermediates are never written; observe an engine built without { inference: true } (FP32) or with { fuseResiduals: false } (int)`);
     const batchSize = options.batchSize ?? 64;
     for (let start = 0; start < source.count; start += batchSize) {
       const values = this.inputValues(source.batch(start, Math.min(batchSize, source.count - start)));
@@ -221,7 +224,8 @@ export function divergence(a: Engine, b: Engine): number {
  * An engine executing `plan` on `model` (prepared) in `mode` (see ./quantized.ts). Steps found in
  * `cache` (by signature) are reused, so engines of plans that differ in one layer share the rest.
  */
-export function quantizedEngine(model: Model, layers: readonly Layer[], plan: QuantPlan, mode: QuantMode, cache?: StepCache): Engine {
-  const steps = lowerQuantized(model, layers, plan, mode, cache);
+export function quantizedEngine(model: Model, layers: readonly Layer[], plan: QuantPlan, mode: QuantMode, cache?: StepCache,
+  options: LowerOptions = {}): Engine {
+  const steps = lowerQuantized(model, layers, plan, mode, cache, options);
   return new Engine(new Program(steps, new Set(model.graph.outputs.map((o) => o.name))), model.graph);
 }

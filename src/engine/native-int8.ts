@@ -117,13 +117,45 @@ export class PackedQConv {
   }
 }
 
-/** x uint8 [N, Cin, H, W] -> out [N, Cout, Ho, Wo]: Uint8Array when output.kind is 'uint8', Float32Array when 'float32'. */
-export function qconv2d(packed: PackedQConv, x: Uint8Array, xDims: readonly number[], out: Uint8Array | Float32Array): Promise<void> {
+/**
+ * A residual added to a conv's output (the float-residual Add after it, and its Relu / Clip):
+ * the sum of the conv's outputs (floats, or codes read as DQ(codes)) and `data`, clamped to
+ * `activation`, quantized into `codes` and/or DQ of those into `fake`: bit for bit qconv2d then
+ * addQuantize() on its output, added while the outputs are in the caches.
+ */
+export interface QConvResidual {
+  /** The output's shape: floats, or codes of a per-tensor quantization. */
+  data: Float32Array | CodesOperand;
+  activation?: { min: number; max: number };
+  /** The sum's quantization: per tensor, [qmin, qmax] within [0, 255]. */
+  spec: QuantSpec;
+  /** The sum's codes (the output's shape); may be `out` itself when the conv's output is uint8. */
+  codes?: Uint8Array;
+  /** DQ of the sum's codes (the output's shape). */
+  fake?: Float32Array;
+}
+
+/**
+ * x uint8 [N, Cin, H, W] -> out [N, Cout, Ho, Wo]: Uint8Array when output.kind is 'uint8',
+ * Float32Array when 'float32'; with a residual, also the sum (QConvResidual).
+ */
+export function qconv2d(packed: PackedQConv, x: Uint8Array, xDims: readonly number[], out: Uint8Array | Float32Array,
+  residual?: QConvResidual): Promise<void> {
   if (!(packed instanceof PackedQConv)) throw badArgument('packed', 'PackedQConv', describe(packed));
   const od = packed.outputDims(xDims);
   typed('x', x, Uint8Array, product(xDims));
-  outputArray(packed.params.output.kind, out, product(od));
-  return addon.q8Conv2d(packed.handle, x, [...xDims], out);
+  const n = product(od);
+  outputArray(packed.params.output.kind, out, n);
+  if (residual === undefined) return addon.q8Conv2d(packed.handle, x, [...xDims], out);
+  options('residual', residual, 'QConvResidual object');
+  const [data, scale, zero] = operandOf('residual.data', residual.data, n);
+  const sum = perTensorSpec('residual.spec', residual.spec, n);
+  if (residual.codes === undefined && residual.fake === undefined) throw badArgument('residual.codes', 'a Uint8Array when fake is not given', undefined);
+  if (residual.codes !== undefined) typed('residual.codes', residual.codes, Uint8Array, n);
+  if (residual.fake !== undefined) typed('residual.fake', residual.fake, Float32Array, n);
+  return addon.q8Conv2d(packed.handle, x, [...xDims], out, {
+    data, scale, zero, clamp: clampOf(residual.activation), sum, codes: residual.codes ?? null, fake: residual.fake ?? null,
+  });
 }
 
 // ---- GEMM ------------------------------------------------------------------------------
@@ -268,23 +300,34 @@ export function addQuantize(
   a: Float32Array | CodesOperand, b: Float32Array | CodesOperand, spec: QuantSpec,
   activation: { min: number; max: number } | undefined, codes: Uint8Array | null, fake: Float32Array | null,
 ): Promise<void> {
-  // The operand's data (its length checked when n is given), and its codes' scale and zero point.
-  const operand = (name: string, v: Float32Array | CodesOperand, n?: number): [Float32Array | Uint8Array, number | null, number | null] => {
-    if (!(typeof v === 'object' && v !== null && 'codes' in v)) return [typed(name, v, Float32Array, n), null, null];
-    return [typed(`${name}.codes`, v.codes, Uint8Array, n), positiveScale(`${name}.scale`, v.scale), intIn(`${name}.zero`, v.zero, 0, 255)];
-  };
-  const [av, aScale, aZero] = operand('a', a);
+  const [av, aScale, aZero] = operandOf('a', a);
   const n = av.length;
-  const [bv, bScale, bZero] = operand('b', b, n);
-  layoutOf([n], spec, [0, 255]);
-  if (spec.scale.length !== 1) throw badArgument('spec.scale.length', '1 (per tensor)', spec.scale.length);
+  const [bv, bScale, bZero] = operandOf('b', b, n);
+  const sum = perTensorSpec('spec', spec, n);
   if (codes === null && fake === null) throw badArgument('codes', 'a Uint8Array when fake is null', codes);
   if (codes !== null) typed('codes', codes, Uint8Array, n);
   if (fake !== null) typed('fake', fake, Float32Array, n);
-  let clamp: Float32Array | null = null;
-  if (activation !== undefined) {
-    const { min, max } = activationOf('activation', activation);
-    clamp = Float32Array.of(min, max);
-  }
-  return addon.q8AddQuantize(av, bv, n, clamp, spec.scale[0], spec.zero[0], spec.qmin, spec.qmax, codes, fake, aScale, aZero, bScale, bZero);
+  return addon.q8AddQuantize(av, bv, n, clampOf(activation), sum.scale, sum.zero, sum.qmin, sum.qmax, codes, fake, aScale, aZero, bScale, bZero);
+}
+
+/** An add operand's data (its length checked when n is given), and its codes' scale and zero point. */
+function operandOf(name: string, v: Float32Array | CodesOperand, n?: number): [Float32Array | Uint8Array, number | null, number | null] {
+  if (!(typeof v === 'object' && v !== null && 'codes' in v)) return [typed(name, v, Float32Array, n), null, null];
+  return [typed(`${name}.codes`, v.codes, Uint8Array, n), positiveScale(`${name}.scale`, v.scale), intIn(`${name}.zero`, v.zero, 0, 255)];
+}
+
+/** A per-tensor uint8 spec of a sum of n elements, as the addon reads it. */
+function perTensorSpec(name: string, spec: QuantSpec, n: number): { scale: number; zero: number; qmin: number; qmax: number } {
+  options(name, spec, 'QuantSpec object');
+  const scale = typed(`${name}.scale`, spec.scale, Float32Array);
+  if (scale.length !== 1) throw badArgument(`${name}.scale.length`, '1 (per tensor)', scale.length);
+  layoutOf([n], spec, [0, 255]);
+  return { scale: spec.scale[0]!, zero: spec.zero[0]!, qmin: spec.qmin, qmax: spec.qmax };
+}
+
+/** A fused Relu / Clip as the addon's clamp (null: none). */
+function clampOf(activation: { min: number; max: number } | undefined): Float32Array | null {
+  if (activation === undefined) return null;
+  const { min, max } = activationOf('activation', activation);
+  return Float32Array.of(min, max);
 }

@@ -8,12 +8,12 @@
  * Signed (symmetric) activations are carried as uint8 codes shifted by 128.
  */
 import { Graph, Model, Node } from '../ir/graph';
-import { FUSABLE_ELEMENTWISE, activationOf, fusableActivation, sliceChain } from '../ir/fusion';
+import { FUSABLE_ELEMENTWISE, activationOf, fusableActivation, sliceChain, soleConsumer } from '../ir/fusion';
 import { consumers as consumersOf } from '../ir/graph-utils';
 import { attrNum, binaryStep, convParams, convStep, gemmStep, lowerNodeF32, sliceChainStep } from './lower-f32';
 import * as q8 from './native-int8';
 import { binary, broadcastDims } from './native-f32';
-import { Step } from './runtime';
+import { Step, Value } from './runtime';
 import { Layer } from '../quant/layers';
 import { MaterializedLayer, materializeLayer } from '../quant/materialize';
 import { quantizeValue } from '../quant/math';
@@ -152,19 +152,26 @@ function outputSpec(outQuant: TensorQuant | undefined, act: Node | undefined): q
   };
 }
 
+/** The int8 kernels' quantization of a layer: its input's codes, its weights' scales, its output. */
+function layerQuant(m: MaterializedLayer, outQuant: TensorQuant | undefined): q8.QGemmParams {
+  const input = codeSpec(m.inputQuant!);
+  return { inputScale: input.scale, inputZero: input.zero, weightScale: m.weightScale, output: outputSpec(outQuant, m.layer.activation) };
+}
+
+function packConv(graph: Graph, m: MaterializedLayer, outQuant: TensorQuant | undefined): q8.PackedQConv {
+  const params = { ...convParams(m.layer.node, m.weightDims, graph.values.get(m.layer.input)?.shape ?? []), ...layerQuant(m, outQuant) };
+  return q8.PackedQConv.create(m.weightQ, m.weightDims, m.biasQ, params);
+}
+
 /** One quantized Conv/Gemm (+ activation) on the int8 kernels. */
 function intLayerStep(graph: Graph, m: MaterializedLayer, outQuant: TensorQuant | undefined): Step {
   const { layer } = m;
-  const input = codeSpec(m.inputQuant!);
-  const output = outputSpec(outQuant, layer.activation);
-  const quant = { inputScale: input.scale, inputZero: input.zero, weightScale: m.weightScale, output };
   const outName = outQuant ? codesOf(layer.output) : layer.output;
   const alloc = (ctx: Parameters<Step['run']>[0], dims: number[]): Uint8Array | Float32Array =>
     outQuant ? ctx.allocU8(dims) : ctx.allocF32(dims);
   const base = { name: layer.id, op: `Q${layer.node.op}`, inputs: [codesOf(layer.input)], outputs: [outName] };
   if (layer.kind === 'conv') {
-    const params = { ...convParams(layer.node, m.weightDims, graph.values.get(layer.input)?.shape ?? []), ...quant };
-    const packed = q8.PackedQConv.create(m.weightQ, m.weightDims, m.biasQ, params);
+    const packed = packConv(graph, m, outQuant);
     return {
       ...base,
       async run(ctx) {
@@ -177,7 +184,7 @@ function intLayerStep(graph: Graph, m: MaterializedLayer, outQuant: TensorQuant 
     };
   }
   const transB = layer.node.op === 'Gemm' && attrNum(layer.node, 'transB', 0) !== 0;
-  const packed = q8.PackedQGemm.create(m.weightQ, m.weightDims, transB, m.biasQ, quant);
+  const packed = q8.PackedQGemm.create(m.weightQ, m.weightDims, transB, m.biasQ, layerQuant(m, outQuant));
   return {
     ...base,
     async run(ctx) {
@@ -188,6 +195,55 @@ function intLayerStep(graph: Graph, m: MaterializedLayer, outQuant: TensorQuant 
       const out = alloc(ctx, dims);
       await q8.qgemm(packed, a.data as Uint8Array, M, out);
       ctx.set(outName, out instanceof Uint8Array ? { kind: 'u8', data: out, dims } : { kind: 'f32', data: out, dims });
+    },
+  };
+}
+
+/**
+ * A quantized Conv whose output only a float-residual Add reads, with that Add's add-quantize
+ * step (`join`) folded in: the conv's outputs (requantized codes or dequantized floats), the
+ * residual added and the sum quantized while they are in the caches (qconv2d with a residual),
+ * bit for bit the two steps in turn. Placed where the Add was, so the residual is always ready.
+ * A residual of another shape (broadcast) runs the conv, then `join` on its output.
+ */
+function convAddStep(graph: Graph, m: MaterializedLayer, outQuant: TensorQuant | undefined, join: Step, sum: string, t: TensorQuant,
+  opts: { fake: boolean }, activation: { min: number; max: number } | undefined, residual: string, residualQuant: TensorQuant | undefined): Step {
+  const { layer } = m;
+  const packed = packConv(graph, m, outQuant);
+  const convName = outQuant ? codesOf(layer.output) : layer.output, scratch = `${layer.output}#scratch`;
+  const residualName = residualQuant ? codesOf(residual) : residual;
+  const spec = quantSpec(t, true);
+  return {
+    name: `${layer.id}+${join.name}`,
+    op: 'QConv+Add+QuantizeLinear',
+    inputs: [codesOf(layer.input), residualName],
+    // Every buffer the step takes is an output, so that the runtime recycles it: the sum's codes
+    // even where only its float copy is read, and the buffer of the conv's floats (scratch) where
+    // it does not become the sum's floats.
+    outputs: [codesOf(sum), ...(opts.fake ? [sum] : []), ...(outQuant ? [] : [scratch])],
+    async run(ctx) {
+      const x = ctx.get(codesOf(layer.input));
+      const dims = packed.outputDims(x.dims);
+      const r = ctx.get(residualName);
+      // The conv's output: codes that become the sum's in place, or floats (scratch, or DQ of the sum's in place).
+      const conv: Value = outQuant ? { kind: 'u8', data: ctx.allocU8(dims), dims } : { kind: 'f32', data: ctx.allocF32(dims), dims };
+      if (r.dims.length !== dims.length || r.dims.some((d, i) => d !== dims[i])) {
+        await q8.qconv2d(packed, x.data as Uint8Array, x.dims, conv.data);
+        const get = (name: string): Value => (name === convName ? conv : ctx.get(name));
+        await join.run({ ...ctx, get, getF32: (name) => (name === convName && conv.kind === 'f32' ? conv : ctx.getF32(name)) });
+        if (conv.kind === 'f32') ctx.set(scratch, conv);
+        return;
+      }
+      const n = conv.data.length;
+      const data = residualQuant
+        ? { codes: (r.data as Uint8Array).subarray(0, n), scale: codeSpec(residualQuant).scale, zero: codeSpec(residualQuant).zero }
+        : (r.data as Float32Array).subarray(0, n);
+      const codes = conv.kind === 'u8' ? conv.data : ctx.allocU8(dims);
+      const fake = !opts.fake ? undefined : conv.kind === 'f32' ? conv.data : ctx.allocF32(dims);
+      await q8.qconv2d(packed, x.data as Uint8Array, x.dims, conv.data, { data, spec, codes, ...(activation ? { activation } : {}), ...(fake ? { fake } : {}) });
+      ctx.set(codesOf(sum), { kind: 'u8', data: codes, dims });
+      if (fake) ctx.set(sum, { kind: 'f32', data: fake, dims });
+      if (conv.kind === 'f32' && conv.data !== fake) ctx.set(scratch, conv);
     },
   };
 }
@@ -207,6 +263,14 @@ function dequantizedGraph(graph: Graph, m: MaterializedLayer): Graph {
  */
 export type StepCache = Map<string, Step>;
 
+export interface LowerOptions {
+  /**
+   * int: a quantized Conv whose codes only a float-residual Add reads runs with that Add's step
+   * folded in (convAddStep; default true). Off: the two steps apart, the same values.
+   */
+  fuseResiduals?: boolean;
+}
+
 /**
  * Steps for `model` under `plan` in `mode`; layer steps are named by layer id. Every step carries
  * a signature: the plan entries it was built from (a layer's LayerPlan, the TensorQuant of the
@@ -214,7 +278,8 @@ export type StepCache = Map<string, Step>;
  * outputs, so two programs of one model compute the same until their first differing signature
  * (see firstDifference).
  */
-export function lowerQuantized(model: Model, layers: readonly Layer[], plan: QuantPlan, mode: QuantMode, cache?: StepCache): Step[] {
+export function lowerQuantized(model: Model, layers: readonly Layer[], plan: QuantPlan, mode: QuantMode, cache?: StepCache,
+  options: LowerOptions = {}): Step[] {
   const { graph } = model;
   const layerOfNode = new Map(
     layers.filter((l) => plan.layers.some((lp) => lp.id === l.id && !lp.float)).map((l) => [l.node, l]),
@@ -273,6 +338,19 @@ export function lowerQuantized(model: Model, layers: readonly Layer[], plan: Qua
   };
   for (const input of graph.inputs) afterProducer(input.name, true);
 
+  // int: the add-quantize Add that alone reads a quantized Conv's output (and reads it once),
+  // where the conv can run with it (convAddStep).
+  const residualJoin = (node: Node, producer: Node): Node | undefined => {
+    if (options.fuseResiduals === false || node.op !== 'Conv') return undefined;
+    const out = producer.outputs[0]!;
+    const add = soleConsumer(graph, producer, consumers);
+    // One conv per Add (the first in node order; the other operand then runs at its own place).
+    if (!add || deferred.has(add) || !addQuantizeOf(add) || add.inputs.filter((i) => i === out).length !== 1) return undefined;
+    return add;
+  };
+  // Conv layers waiting for their Add (residualJoin), with the signature of their own step.
+  const deferred = new Map<Node, { layer: Layer; outQuant: TensorQuant | undefined; signature: unknown[] }>();
+
   const fused = new Set<Node>();
   for (const node of graph.nodes) {
     if (fused.has(node)) continue;
@@ -283,10 +361,13 @@ export function lowerQuantized(model: Model, layers: readonly Layer[], plan: Qua
       const out = act ? act.outputs[0]! : node.outputs[0]!;
       if (layer && isIntLayer(layer)) {
         const outQuant = quantOf(out);
-        const inQuant = quantOf(layer.input);
-        add(sig('int-layer', layer.id, layerPlanOf(layer), inQuant, outQuant), () =>
-          intLayerStep(graph, materializeLayer(graph, layer, plan), outQuant),
-        );
+        const signature = ['int-layer', layer.id, layerPlanOf(layer), quantOf(layer.input), outQuant];
+        const join = residualJoin(node, act ?? node);
+        if (join) {
+          deferred.set(join, { layer, outQuant, signature });
+          continue;
+        }
+        add(sig(...signature), () => intLayerStep(graph, materializeLayer(graph, layer, plan), outQuant));
         if (outQuant && needsFloat(out)) add(sig('dequantize', out, outQuant), () => dequantizeStep(out, outQuant));
         continue;
       }
@@ -307,9 +388,18 @@ export function lowerQuantized(model: Model, layers: readonly Layer[], plan: Qua
       if (act) fused.add(act);
       const opts = { codes: needsCodes(out), fake: needsFloat(out) };
       const codesIn = new Map(node.inputs.filter((i) => readsCodes(i, node)).map((i) => [i, quantOf(i)!]));
-      add(sig('add-quantize', node.name, act ? act.name : null, out, t, opts, [...codesIn]), () =>
-        addQuantizeStep(node, act ? activationOf(act) : undefined, out, t, opts, codesIn),
-      );
+      const signature = ['add-quantize', node.name, act ? act.name : null, out, t, opts, [...codesIn]];
+      const build = (): Step => addQuantizeStep(node, act ? activationOf(act) : undefined, out, t, opts, codesIn);
+      const conv = deferred.get(node);
+      if (conv) {
+        const residual = node.inputs.find((i) => i !== conv.layer.output)!;
+        add(sig('conv-add', conv.signature, signature), () =>
+          convAddStep(graph, materializeLayer(graph, conv.layer, plan), conv.outQuant, build(), out, t, opts,
+            act ? activationOf(act) : undefined, residual, codesIn.get(residual)),
+        );
+        continue;
+      }
+      add(sig(...signature), build);
       continue;
     }
     // Fusions of float ops, only where the tensor fused away is not quantized by the plan

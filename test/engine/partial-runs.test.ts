@@ -8,7 +8,7 @@
 import { loadClassifier } from '../../src/api/model';
 import { ImageSet } from '../../src/data';
 import { Engine, divergence, quantizedEngine } from '../../src/engine/engine';
-import { StepCache } from '../../src/engine/quantized';
+import { StepCache, codesOf } from '../../src/engine/quantized';
 import { QuantConfig, tensorQuant, weightQuant } from '../../src/quant/first-plan';
 import { Calibration, calibratePlan } from '../../src/pipeline/calibrate';
 import { QuantPlan, clonePlan } from '../../src/quant/plan';
@@ -78,8 +78,10 @@ describe('partial re-runs', () => {
     const before = quantizedEngine(model, cal.layers, cal.plan, 'int');
     const after = quantizedEngine(model, cal.layers, changed, 'int');
     const at = divergence(before, after);
-    const producer = cal.layers.find((l) => l.output === layer(9).input);
-    expect(after.steps[at]!.name).toBe(producer ? producer.id : `${layer(9).input}/quantize`);
+    // Its producer: the residual Add (with the conv before it folded in) requantizes into it.
+    expect(after.steps[at]!.outputs).toContain(codesOf(layer(9).input));
+    expect(after.steps[at]!.op).toBe('QConv+Add+QuantizeLinear');
+    expect(after.steps[at]!.name).toBe(`${layer(8).id}+${layer(9).input}/quantize`);
   });
 
   test('a snapshot from a program that differs before its index is refused', async () => {

@@ -78,6 +78,17 @@ describe('int8 bindings', () => {
     expect(() => addon.q8Quantize(new Float32Array(12), [3, 2, 2], Float32Array.of(1), Int32Array.of(0, 0), 0, 255, new Uint8Array(12), true)).toThrow('scale: expected at least 2');
     expect(() => addon.q8AddQuantize(new Float32Array(4), new Float32Array(4), 4, new Float32Array(1), 1, 0, 0, 255, new Uint8Array(4), null)).toThrow('clamp: expected at least 2');
     expect(() => addon.q8Quantize(new Float32Array(4), [2e7, 2e7, 2e7], Float32Array.of(1), Int32Array.of(0), 0, 255, new Uint8Array(4), false)).toThrow('shape too large');
+    // A conv's residual: every array at least the output's length; codes or fake given.
+    const sum = { scale: 0.1, zero: 0, qmin: 0, qmax: 255 };
+    const x = new Uint8Array(9), out = new Float32Array(4);
+    expect(() => addon.q8Conv2d(c, x, [1, 1, 3, 3], out, { data: new Float32Array(3), sum, codes: new Uint8Array(4) })).toThrow('residual.data: expected at least 4');
+    expect(() => addon.q8Conv2d(c, x, [1, 1, 3, 3], out, { data: new Uint8Array(4), scale: 1, zero: 0, sum, codes: new Uint8Array(3) })).toThrow('residual.codes: expected at least 4');
+    expect(() => addon.q8Conv2d(c, x, [1, 1, 3, 3], out, { data: new Float32Array(4), sum, fake: new Float32Array(3) })).toThrow('residual.fake: expected at least 4');
+    expect(() => addon.q8Conv2d(c, x, [1, 1, 3, 3], out, { data: new Float32Array(4), sum, clamp: new Float32Array(1), codes: new Uint8Array(4) })).toThrow('residual.clamp: expected at least 2');
+    expect(() => addon.q8Conv2d(c, x, [1, 1, 3, 3], out, { data: new Float32Array(4), sum })).toThrow('codes or fake');
+    expect(() => addon.q8Conv2d(c, x, [1, 1, 3, 3], out, { data: new Uint8Array(4), scale: 0, zero: 0, sum, codes: new Uint8Array(4) })).toThrow('residual.scale');
+    expect(() => addon.q8Conv2d(c, x, [1, 1, 3, 3], out, { data: new Float32Array(4), sum: { ...sum, zero: 300 }, codes: new Uint8Array(4) })).toThrow('residual.sum.zero');
+    expect(() => addon.q8Conv2d(c, x, [1, 1, 3, 3], out, { data: new Float32Array(4), sum: { ...sum, scale: 0 }, codes: new Uint8Array(4) })).toThrow('residual.sum.scale');
   });
 
   it('refuses bad quantization parameters and a handle of another kind', () => {

@@ -6,7 +6,7 @@
  * K = 4096) that random mid-range data never reaches. Seeds and shapes are in the messages.
  */
 import { isaInfo, setIsa, type IsaName } from '../../src/engine/addon';
-import { PackedQConv, PackedQGemm, qconv2d, qgemm, type QConvParams, type QGemmParams } from '../../src/engine/native-int8';
+import { PackedQConv, PackedQGemm, addQuantize, qconv2d, qgemm, type CodesOperand, type QConvParams, type QGemmParams, type QuantSpec } from '../../src/engine/native-int8';
 import { mulberry32, type Rng } from '../../src/data/random';
 import { SIMD_ISAS, randomInt, roundHalfEven } from './helpers';
 
@@ -301,6 +301,53 @@ describe('q8 GEMM', () => {
       const e = randomGemm(seed++, 19, K, 7, true);
       await expectGemmFastPaths(e);
     }
+  });
+});
+
+describe('q8 conv with a residual (the float-residual Add folded in)', () => {
+  const spec = (r: Rng): QuantSpec => ({ scale: Float32Array.of(0.02 + r() * 0.1), zero: Int32Array.of(randomInt(r, 0, 255)), qmin: 0, qmax: 255 });
+  it.each([...FAST, 'scalar' as IsaName])('%s: bit for bit qconv2d, then addQuantize on its output (codes or floats in and out, clamped or not)', async (isa) => {
+    for (let seed = 900; seed < 960; seed++) {
+      const kinds: ConvKind[] = ['general', 'pointwise', 'depthwise', 'grouped'];
+      const prob = randomConv(seed, kinds[seed % 4]!, seed % 3 === 0 ? { hw: 20 + (seed % 17) } : {});
+      const r = mulberry32(seed * 7);
+      setIsa(isa);
+      const packed = PackedQConv.create(prob.w, prob.wd, prob.bias, prob.p);
+      const n = packed.outputDims(prob.xd).reduce((a, b) => a * b);
+      const residual: Float32Array | CodesOperand = randomInt(r, 0, 1)
+        ? { codes: new Uint8Array(n).map(() => randomInt(r, 0, 255)), scale: 0.01 + r() * 0.1, zero: randomInt(r, 0, 255) }
+        : new Float32Array(n).map(() => (r() - 0.5) * 16);
+      const sum = spec(r);
+      const activation = randomInt(r, 0, 1) ? { min: 0, max: randomInt(r, 0, 1) ? 6 : Infinity } : undefined;
+      // Apart: the conv, then the Add on its output (codes read as DQ(codes)).
+      const o = prob.p.output;
+      const conv = o.kind === 'uint8' ? new Uint8Array(n) : new Float32Array(n);
+      await qconv2d(packed, prob.x, prob.xd, conv);
+      const convOperand = conv instanceof Uint8Array ? { codes: conv, scale: (o as { scale: number }).scale, zero: (o as { zero: number }).zero } : conv;
+      const want = new Uint8Array(n), wantFake = new Float32Array(n);
+      await addQuantize(convOperand, residual, sum, activation, want, wantFake);
+      // Folded: codes (in place of uint8 outputs half the time) and floats.
+      const out = o.kind === 'uint8' ? new Uint8Array(n) : new Float32Array(n);
+      const codes = out instanceof Uint8Array && seed % 2 ? out : new Uint8Array(n).fill(0x5a);
+      const fake = new Float32Array(n).fill(NaN);
+      await qconv2d(packed, prob.x, prob.xd, out, { data: residual, spec: sum, codes, fake, ...(activation ? { activation } : {}) });
+      expectSameBits(codes, want, `${prob.label} [${isa}] codes`);
+      expectSameBits(fake, wantFake, `${prob.label} [${isa}] fake`);
+    }
+  });
+
+  it('refuses a residual it cannot add, naming it', () => {
+    const p: QConvParams = { strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1, inputScale: 0.1, inputZero: 0, weightScale: Float32Array.of(0.1), output: { kind: 'float32' } };
+    const packed = PackedQConv.create(new Int8Array(4), [1, 1, 2, 2], null, p);
+    const x = new Uint8Array(9), out = new Float32Array(4);
+    const sum: QuantSpec = { scale: Float32Array.of(0.1), zero: Int32Array.of(3), qmin: 0, qmax: 255 };
+    expect(() => qconv2d(packed, x, [1, 1, 3, 3], out, { data: new Float32Array(5), spec: sum, codes: new Uint8Array(4) })).toThrow('residual.data');
+    expect(() => qconv2d(packed, x, [1, 1, 3, 3], out, { data: { codes: new Uint8Array(4), scale: 0, zero: 0 }, spec: sum, codes: new Uint8Array(4) })).toThrow('residual.data.scale');
+    expect(() => qconv2d(packed, x, [1, 1, 3, 3], out, { data: new Float32Array(4), spec: sum })).toThrow('residual.codes');
+    expect(() => qconv2d(packed, x, [1, 1, 3, 3], out, { data: new Float32Array(4), spec: sum, codes: new Uint8Array(3) })).toThrow('residual.codes.length');
+    expect(() => qconv2d(packed, x, [1, 1, 3, 3], out, { data: new Float32Array(4), spec: { ...sum, scale: Float32Array.of(1, 2) }, codes: new Uint8Array(4) })).toThrow('residual.spec.scale.length');
+    expect(() => qconv2d(packed, x, [1, 1, 3, 3], out, { data: new Float32Array(4), spec: sum, fake: new Float32Array(3) })).toThrow('residual.fake');
+    expect(() => qconv2d(packed, x, [1, 1, 3, 3], out, { data: new Float32Array(4), spec: sum, codes: new Uint8Array(4), activation: { min: 2, max: 1 } })).toThrow('activation');
   });
 });
 

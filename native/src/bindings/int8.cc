@@ -92,7 +92,49 @@ Napi::Value PackConv(const Napi::CallbackInfo& info) {
   return args::NewHandle<Q8PackedConv>(env, s, w, bias, q);
 }
 
-// q8Conv2d(packed, x Uint8Array, xDims [4], out) -> Promise<void>
+// A residual of q8Conv2d: { data: Float32Array | Uint8Array (codes), scale, zero (of the codes),
+// clamp: Float32Array [2] | null, sum: { scale, zero, qmin, qmax }, codes: Uint8Array | null,
+// fake: Float32Array | null }, arrays of `size` elements. The spec points at scale and zero here:
+// the job re-points them at its own copy.
+struct ResidualArgs {
+  Q8ConvResidual r;
+  std::array<float, 2> clamp{};
+  float scale = 1;
+  int32_t zero = 0;
+};
+
+ResidualArgs ParseResidual(const Napi::Object& o, size_t size) {
+  Napi::Env env = o.Env();
+  ResidualArgs a;
+  const Napi::Value data = o.Get("data");
+  if (args::IsArrayOf<uint8_t>(data)) {
+    const float scale = args::Float(o.Get("scale"), "residual.scale");
+    if (!(scale > 0) || !std::isfinite(scale)) Fail(env, "residual.scale must be finite and > 0");
+    a.r.residual = Q8AddOperand::Codes(Typed<uint8_t>(data, size, "residual.data"), scale, IntIn(o.Get("zero"), "residual.zero", 0, 255));
+  } else {
+    a.r.residual = Q8AddOperand::Values(Typed<float>(data, size, "residual.data"));
+  }
+  const Napi::Value clamp = o.Get("clamp");
+  if (!clamp.IsNull() && !clamp.IsUndefined()) {
+    const float* c = Typed<float>(clamp, 2, "residual.clamp");
+    a.clamp = {c[0], c[1]};
+    a.r.clamp = a.clamp.data();
+  }
+  const Napi::Object sum = args::Object(o.Get("sum"), "residual.sum");
+  a.scale = args::Float(sum.Get("scale"), "residual.sum.scale");
+  a.r.quant.qmin = IntIn(sum.Get("qmin"), "residual.sum.qmin", 0, 255);
+  a.r.quant.qmax = IntIn(sum.Get("qmax"), "residual.sum.qmax", a.r.quant.qmin, 255);
+  a.zero = IntIn(sum.Get("zero"), "residual.sum.zero", a.r.quant.qmin, a.r.quant.qmax);
+  if (!(a.scale > 0) || !std::isfinite(a.scale)) Fail(env, "residual.sum.scale must be finite and > 0");
+  const Napi::Value codes = o.Get("codes"), fake = o.Get("fake");
+  if (!codes.IsNull() && !codes.IsUndefined()) a.r.codes = Typed<uint8_t>(codes, size, "residual.codes");
+  if (!fake.IsNull() && !fake.IsUndefined()) a.r.fake = Typed<float>(fake, size, "residual.fake");
+  if (!a.r.codes && !a.r.fake) Fail(env, "residual: codes or fake must be given");
+  return a;
+}
+
+// q8Conv2d(packed, x Uint8Array, xDims [4], out[, residual]) -> Promise<void>; with a residual
+// (ParseResidual), also the codes and/or floats of conv + residual (Q8ConvResidual).
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto conv = args::UnwrapHandle<Q8PackedConv>(info[0], "packed");
@@ -102,10 +144,24 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const size_t ho = s.OutH(xd[2]), wo = s.OutW(xd[3]);
   if (!ho || !wo) Fail(env, "kernel larger than the padded input");
   const uint8_t* x = Typed<uint8_t>(info[1], xd[0] * xd[1] * xd[2] * xd[3], "x");
-  void* out = OutputOf(info[3], conv->weights().quant().output.kind, Product(env, {xd[0], s.cout, ho, wo}));
+  const size_t out_size = Product(env, {xd[0], s.cout, ho, wo});
+  void* out = OutputOf(info[3], conv->weights().quant().output.kind, out_size);
   const double macs = static_cast<double>(xd[0]) * s.cout * ho * wo * conv->weights().k();
-  return RunSized(env, macs <= kSyncMacs, [conv, x, xd, out] { Q8Conv2d(*conv, x, xd[0], xd[2], xd[3], out); },
-                  {info[1], info[3]});
+  if (info.Length() < 5 || info[4].IsUndefined() || info[4].IsNull()) {
+    return RunSized(env, macs <= kSyncMacs, [conv, x, xd, out] { Q8Conv2d(*conv, x, xd[0], xd[2], xd[3], out); },
+                    {info[1], info[3]});
+  }
+  const Napi::Object o = args::Object(info[4], "residual");
+  const ResidualArgs a = ParseResidual(o, out_size);
+  std::vector<Napi::Value> keep = {info[1], info[3], o.Get("data")};
+  if (a.r.codes) keep.push_back(o.Get("codes"));
+  if (a.r.fake) keep.push_back(o.Get("fake"));
+  return RunSized(env, macs <= kSyncMacs, [conv, x, xd, out, a] {
+    ResidualArgs job = a;  // the spec points into this copy
+    job.r.quant.scale = &job.scale, job.r.quant.zero = &job.zero;
+    if (job.r.clamp) job.r.clamp = job.clamp.data();
+    Q8Conv2d(*conv, x, xd[0], xd[2], xd[3], out, &job.r);
+  }, keep);
 }
 
 // q8PackGemm(b Int8Array, bDims [2], transB, bias Int32Array | null, quant) -> External

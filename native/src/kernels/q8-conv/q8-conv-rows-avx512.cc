@@ -35,16 +35,66 @@ inline __m512i MultiWindow(const Q8ConvRowsGeometry& g, const uint8_t* x, size_t
   return Q8LoadInside(p, g.x_begin, g.x_end);
 }
 
+// The residual's add and quantize of 16 conv outputs in registers: Q8AddQuantize's operations
+// (q8-quantize-avx512.cc's dequantize and quantize rows, the f32 add and its clamp) on the
+// outputs' values, the sum's codes and/or DQ of them stored at the output's position.
+class Residual512 {
+ public:
+  Residual512(const Q8ConvResidual* r, const Q8Output& o) {
+    if (!r) return;
+    r_ = *r;
+    out_zero_ = _mm512_set1_epi32(o.zero), out_scale_ = _mm512_set1_ps(o.outputScale);
+    res_zero_ = _mm512_set1_epi32(r->residual.zero), res_scale_ = _mm512_set1_ps(r->residual.scale);
+    if (r->clamp) lo_ = _mm512_set1_ps(r->clamp[0]), hi_ = _mm512_set1_ps(r->clamp[1]);
+    zero_ = _mm512_set1_epi32(r->quant.zero[0]), scale_ = _mm512_set1_ps(r->quant.scale[0]);
+    qlo_ = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_set1_epi32(r->quant.qmin), zero_));
+    qhi_ = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_set1_epi32(r->quant.qmax), zero_));
+  }
+
+  // Codes of the conv's output read as their dequantized values.
+  __m512 Dequantized(__m512i codes) const {
+    return _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(codes, out_zero_)), out_scale_);
+  }
+
+  // a: the conv's 16 outputs as floats; lanes k at element `at` of the residual and the outputs.
+  void Store(__m512 a, __mmask16 k, size_t at) const {
+    __m512 b;
+    if (r_.residual.values) {
+      b = k == 0xFFFF ? _mm512_loadu_ps(r_.residual.values + at) : _mm512_maskz_loadu_ps(k, r_.residual.values + at);
+    } else {
+      const uint8_t* p = r_.residual.codes + at;
+      const __m128i raw = k == 0xFFFF ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)) : _mm_maskz_loadu_epi8(k, p);
+      b = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepu8_epi32(raw), res_zero_)), res_scale_);
+    }
+    __m512 y = _mm512_add_ps(a, b);
+    if (r_.clamp) y = _mm512_min_ps(_mm512_max_ps(y, lo_), hi_);
+    __m512 q = _mm512_roundscale_ps(_mm512_div_ps(y, scale_), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    q = _mm512_min_ps(_mm512_max_ps(q, qlo_), qhi_);
+    const __m512i offset = _mm512_cvtps_epi32(q);  // code - zero
+    if (r_.codes) Q8StoreBytes(Q8LowBytes(_mm512_add_epi32(offset, zero_)), k, r_.codes + at);
+    if (r_.fake) Q8StoreF32(_mm512_mul_ps(_mm512_cvtepi32_ps(offset), scale_), k, r_.fake + at);
+  }
+
+ private:
+  Q8ConvResidual r_;
+  __m512i out_zero_ = _mm512_setzero_si512(), res_zero_ = _mm512_setzero_si512(), zero_ = _mm512_setzero_si512();
+  __m512 out_scale_ = _mm512_setzero_ps(), res_scale_ = _mm512_setzero_ps(), lo_ = _mm512_setzero_ps(),
+         hi_ = _mm512_setzero_ps(), scale_ = _mm512_set1_ps(1), qlo_ = _mm512_setzero_ps(), qhi_ = _mm512_setzero_ps();
+};
+
 // kMulti: chunks of g.rows whole output rows (masks per chunk and quad), else 16 pixels of one
-// row (masks per column chunk, applied to the windows).
-template <bool kU8, bool kMulti>
+// row (masks per column chunk, applied to the windows). kResidual: the outputs through the
+// residual's add and quantize (Residual512) instead of to out.
+template <bool kU8, bool kMulti, bool kResidual>
 void Rows(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, const int32_t* bias,
-          const float* scales, size_t channels, size_t oy0, size_t oy1, void* out) {
+          const float* scales, size_t channels, size_t oy0, size_t oy1, void* out, const Q8ConvResidual* residual) {
   const __m512i xz = _mm512_set1_epi8(static_cast<char>(g.x_zero));
   const __m512i idx0 = _mm512_loadu_si512(g.index), idx1 = _mm512_loadu_si512(g.index + 64),
                 idx2 = _mm512_loadu_si512(g.index + 128);
   const Q8Requant512 rq(g.output);
+  const Residual512 rs(residual, g.output);
   const size_t plane_out = g.ho * g.wo, step = kMulti ? g.rows : 1, cols = kMulti ? 1 : g.wo;
+
   for (size_t oy = oy0; oy < oy1; oy += step) {
     const ptrdiff_t iy0 = static_cast<ptrdiff_t>(oy * g.stride_h) - static_cast<ptrdiff_t>(g.pad_top);
     for (size_t ox = 0, col = 0; ox < cols; ox += kQ8ConvRowsLanes, ++col) {
@@ -76,10 +126,13 @@ void Rows(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, c
       const __mmask16 k = Q8Lanes16(lanes);
       Unroll<kQ8ConvRowsLanes>([&](auto c) {
         if (c >= channels) return;
-        if (kU8) {
-          rq.U8(acc[c], scales[c], k, static_cast<uint8_t*>(out) + c * plane_out + oy * g.wo + ox);
+        const size_t at = c * plane_out + (oy - oy0) * g.wo + ox;
+        if (kResidual) {
+          rs.Store(kU8 ? rs.Dequantized(rq.Codes(acc[c], scales[c])) : rq.Floats(acc[c], scales[c]), k, at);
+        } else if (kU8) {
+          rq.U8(acc[c], scales[c], k, static_cast<uint8_t*>(out) + at);
         } else {
-          rq.F32(acc[c], scales[c], k, static_cast<float*>(out) + c * plane_out + oy * g.wo + ox);
+          rq.F32(acc[c], scales[c], k, static_cast<float*>(out) + at);
         }
       });
     }
@@ -89,15 +142,14 @@ void Rows(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, c
 }  // namespace
 
 void Q8ConvRowsAvx512(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, const int32_t* bias,
-                      const float* scales, size_t channels, size_t oy0, size_t oy1, void* out) {
-  const bool u8 = g.output.kind == Q8OutputKind::kUint8;
-  if (g.rows > 1) {
-    u8 ? Rows<true, true>(g, x, quads, bias, scales, channels, oy0, oy1, out)
-       : Rows<false, true>(g, x, quads, bias, scales, channels, oy0, oy1, out);
-  } else {
-    u8 ? Rows<true, false>(g, x, quads, bias, scales, channels, oy0, oy1, out)
-       : Rows<false, false>(g, x, quads, bias, scales, channels, oy0, oy1, out);
-  }
+                      const float* scales, size_t channels, size_t oy0, size_t oy1, void* out,
+                      const Q8ConvResidual* residual) {
+  using Fn = decltype(&Rows<true, true, true>);
+  static constexpr Fn kRows[2][2][2] = {  // [uint8 output][rows > 1][residual]
+      {{Rows<false, false, false>, Rows<false, false, true>}, {Rows<false, true, false>, Rows<false, true, true>}},
+      {{Rows<true, false, false>, Rows<true, false, true>}, {Rows<true, true, false>, Rows<true, true, true>}}};
+  kRows[g.output.kind == Q8OutputKind::kUint8][g.rows > 1][residual != nullptr](g, x, quads, bias, scales, channels, oy0,
+                                                                                 oy1, out, residual);
 }
 
 }  // namespace layerq

@@ -51,13 +51,26 @@ std::vector<Q8PanelRuns> PanelRuns(const Q8ConvShape& s, size_t ho, size_t wo, s
   return all;
 }
 
+// The conv's output as an operand of the residual's add: floats, or codes read dequantized.
+Q8AddOperand OutputOperand(const Q8PackedConv& conv, void* out) {
+  const Q8Output& o = conv.weights().quant().output;
+  if (o.kind == Q8OutputKind::kFloat32) return Q8AddOperand::Values(static_cast<const float*>(out));
+  return Q8AddOperand::Codes(static_cast<const uint8_t*>(out), o.outputScale, o.zero);
+}
+
+// Adds the residual to out's elements [off, off + count), just written (still in the caches).
+void AddResidual(const Q8PackedConv& conv, const Q8ConvResidual& r, void* out, size_t off, size_t count) {
+  Q8AddQuantizeRun(OutputOperand(conv, out).At(off), r.residual.At(off), count, r.clamp, r.quant,
+                   r.codes ? r.codes + off : nullptr, r.fake ? r.fake + off : nullptr);
+}
+
 // Pointwise conv (1x1, stride 1, unpadded, one group) of n images of `pixels` pixels, pixels
 // dividing the 16 of a panel (2x2 maps: 4 images a panel): each panel row gathered straight from
 // the images' planes (one run per image) and the tile's rows scattered back to them, instead of
 // copying the batch into rows [cin][n * pixels] and the output back. A partial last panel reads
 // a copy of its images: the runs' 16-byte loads would pass the end of x.
 void PointwiseImagePanels(const Q8GemmUkernels* uk, const Q8PackedConv& conv, const uint8_t* x, size_t n,
-                          size_t pixels, void* out) {
+                          size_t pixels, void* out, const Q8ConvResidual* residual) {
   const Q8PackedWeights& pw = conv.weights();
   if (pw.m() == 1 && uk->one_row) uk = uk->one_row;
   if ((uk->kstep == 4 && !pw.has_quads()) || (uk->kstep == 8 && !pw.has_octs())) {
@@ -74,7 +87,7 @@ void PointwiseImagePanels(const Q8GemmUkernels* uk, const Q8PackedConv& conv, co
     Q8Scratch<uint8_t> tile(cout * kQ8Nr * elem);  // [cout][16] outputs
     std::vector<uint8_t> tail;
     for (size_t j = j0; j < j1; ++j) {
-      const size_t b0 = j * per, images = std::min(per, n - b0);
+      const size_t b0 = j * per, images = std::min({per, n - b0, kQ8Nr});  // per <= 16 (GCC cannot tell)
       const uint8_t* src = x + b0 * image_in;
       if (images < per) {
         tail.assign(images * image_in + kQ8Nr, 0);
@@ -96,6 +109,7 @@ void PointwiseImagePanels(const Q8GemmUkernels* uk, const Q8PackedConv& conv, co
           CopyPlane(o + (r * cout + c) * plane_out, tile.get() + (c * kQ8Nr + r * pixels) * elem, plane_out);
         }
       }
+      if (residual) AddResidual(conv, *residual, out, b0 * cout * pixels, images * cout * pixels);
     }
   });
 }
@@ -238,8 +252,10 @@ void FillConvRowsPlan(const Q8PackedConv& conv, size_t h, size_t w, ConvRowsPlan
 }
 
 // The row kernel where the ISA has it and the conv fits it (one group, 3-wide kernel, dilation
-// 1, the input of a chunk's 16 outputs in a 64-byte window); false: nothing done.
-bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+// 1, the input of a chunk's 16 outputs in a 64-byte window), the residual added in its output
+// stage; false: nothing done.
+bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out,
+              const Q8ConvResidual* residual) {
   const Q8ConvRowsFn kernel = Q8ConvRowsFor(ActiveIsa());
   if (!kernel || !ConvRowsShape(conv.shape())) return false;  // before the plan's lookup (a lock)
   const ConvRowsPlan& plan = conv.Cached<ConvRowsPlan>(kQ8CacheConvRows, h, w, [&](ConvRowsPlan& p) {
@@ -263,9 +279,18 @@ bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
       const size_t run = task % runs, b = task / runs % blocks, img = task / runs / blocks;
       const size_t oy0 = run * rows_run, oy1 = std::min(g.ho, oy0 + rows_run);
       if (oy0 >= oy1) continue;
+      // The task's first output element, in every tensor of the output's layout.
+      const size_t at = (img * s.cout + b * kLanes) * plane_out + oy0 * g.wo;
+      Q8ConvResidual r;
+      if (residual) {
+        r = *residual;
+        r.residual = residual->residual.At(at);
+        if (r.codes) r.codes += at;
+        if (r.fake) r.fake += at;
+      }
       kernel(g, x + img * s.cin * h * w, quads.data() + b * block_quads, plan.bias.data() + b * kLanes,
              plan.scales.data() + b * kLanes, std::min(kLanes, s.cout - b * kLanes), oy0, oy1,
-             static_cast<uint8_t*>(out) + (img * s.cout + b * kLanes) * plane_out * elem);
+             static_cast<uint8_t*>(out) + at * elem, residual ? &r : nullptr);
     }
   });
   return true;
@@ -273,33 +298,43 @@ bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
 
 }  // namespace
 
-void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out) {
+namespace {
+
+// Q8Conv2d's paths; true when the path added the residual (where it splits the work image by
+// image or row by row), false when Q8Conv2d still has to (or there is none).
+bool ConvPaths(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out,
+               const Q8ConvResidual* residual) {
   const Q8GemmUkernels* uk = Q8GemmUkernelsFor(ActiveIsa(), conv.weights());
-  if (!uk) return Q8Conv2dScalar(conv, x, n, h, w, out);
+  if (!uk) {
+    Q8Conv2dScalar(conv, x, n, h, w, out);
+    return false;
+  }
   const Q8ConvShape& s = conv.shape();
   const Q8PackedWeights& pw = conv.weights();
   const size_t ho = s.OutH(h), wo = s.OutW(w), pixels = ho * wo;
-  if (!ho || !wo) throw std::invalid_argument("q8 conv: kernel larger than padded input");
   // The 2x2 kernel first: on 2x2 maps the planes leave 12 of 16 lanes empty.
   if (Q8Depthwise2x2(conv, x, n, h, w, out) || Q8DepthwisePlanes(conv, x, n, h, w, out) ||
       Q8Depthwise4x4(conv, x, n, h, w, out) ||
-      Q8DepthwiseW16(conv, x, n, h, w, out) || Q8DepthwiseBlocks(conv, x, n, h, w, out) ||
-      ConvRows(conv, x, n, h, w, out)) {
-    return;
+      Q8DepthwiseW16(conv, x, n, h, w, out) || Q8DepthwiseBlocks(conv, x, n, h, w, out)) {
+    return false;
   }
+  if (ConvRows(conv, x, n, h, w, out, residual)) return residual != nullptr;
   const bool pointwise = s.kh == 1 && s.kw == 1 && s.stride_h == 1 && s.stride_w == 1 && !s.pad_top && !s.pad_left &&
                          !s.pad_bottom && !s.pad_right && !(s.dilation_h > 1 && s.kh > 1);
   // Pointwise on small images whose pixels leave 16-pixel panels partly empty (a 2x2 map fills
   // a quarter): the batch as one image of n * pixels pixels.
   if (pointwise && s.group == 1 && n > 1 && pixels % kQ8Nr != 0 && pixels < 4 * kQ8Nr) {
-    if (kQ8Nr % pixels == 0) return PointwiseImagePanels(uk, conv, x, n, pixels, out);
+    if (kQ8Nr % pixels == 0) {
+      PointwiseImagePanels(uk, conv, x, n, pixels, out, residual);
+      return residual != nullptr;
+    }
     const size_t elem = pw.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
     std::vector<uint8_t> rows(s.cin * n * pixels), y(s.cout * n * pixels * elem);
     PlanesToBatchRows(x, n, s.cin, pixels, rows.data());
     Q8Conv2d(conv, rows.data(), 1, 1, n * pixels, y.data());
     if (elem == 1) BatchRowsToPlanes(y.data(), n, s.cout, pixels, static_cast<uint8_t*>(out));
     else BatchRowsToPlanes(reinterpret_cast<const float*>(y.data()), n, s.cout, pixels, static_cast<float*>(out));
-    return;
+    return false;
   }
   if (pw.m() == 1 && uk->one_row) uk = uk->one_row;
   if ((uk->kstep == 4 && !pw.has_quads()) || (uk->kstep == 8 && !pw.has_octs())) {
@@ -385,9 +420,10 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
       for (size_t job = begin; job < end; ++job) {
         if (!direct) pad(job / s.group, job % s.group, buf->get());
         run_panels(job / s.group, job % s.group, buf->get(), 0, units, panel.get(), acc.get());
+        if (residual) AddResidual(conv, *residual, out, job * cout_g * pixels, cout_g * pixels);
       }
     });
-    return;
+    return residual != nullptr;
   }
   auto buf = padded_buffer();  // few images: pad each in turn, split its panels
   for (size_t job = 0; job < jobs; ++job) {
@@ -398,6 +434,24 @@ void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
       run_panels(job / s.group, job % s.group, buf->get(), j0, j1, panel.get(), acc.get());
     });
   }
+  return false;
+}
+
+}  // namespace
+
+void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out,
+              const Q8ConvResidual* residual) {
+  const Q8ConvShape& s = conv.shape();
+  const size_t ho = s.OutH(h), wo = s.OutW(w);
+  if (!ho || !wo) throw std::invalid_argument("q8 conv: kernel larger than padded input");
+  if (residual) {
+    const Q8QuantSpec& q = residual->quant;
+    if (q.qmin < 0 || q.qmax > 255 || q.qmin > q.qmax) throw std::invalid_argument("q8 conv: the sum's [qmin, qmax] outside uint8");
+    if (!residual->codes && !residual->fake) throw std::invalid_argument("q8 conv: a residual with neither codes nor floats out");
+  }
+  if (ConvPaths(conv, x, n, h, w, out, residual) || !residual) return;
+  Q8AddQuantize(OutputOperand(conv, out), residual->residual, n * s.cout * ho * wo, residual->clamp, residual->quant,
+                residual->codes, residual->fake);
 }
 
 }  // namespace layerq

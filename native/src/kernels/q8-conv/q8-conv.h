@@ -17,6 +17,7 @@
 
 #include "common/cpu.h"
 #include "kernels/q8-gemm/q8-gemm.h"
+#include "kernels/q8-quantize/q8-quantize.h"
 
 namespace layerq {
 
@@ -66,6 +67,18 @@ class Q8PackedConv {
 // Kinds of Q8PackedConv::Cached entries.
 enum Q8ConvCacheKind : int { kQ8CacheConvRows = 1, kQ8CacheDwPlanes = 2, kQ8CacheRowQuads = 3 };
 
+// The float-residual Add after a conv (ResNet's and MobileNetV2's residual joins), folded into
+// it: the conv's outputs (floats, or codes read as their dequantized values) plus the residual
+// (the output's layout), clamped, quantized into `codes` (and DQ of those codes into `fake`):
+// Q8AddQuantize's bits, added while the conv's outputs are still in the caches.
+struct Q8ConvResidual {
+  Q8AddOperand residual;         // floats, or codes of a per-tensor quantization
+  const float* clamp = nullptr;  // [2]: a fused Relu / Clip; null: none
+  Q8QuantSpec quant;             // the sum's quantization: scale[0], zero[0], [qmin, qmax] in [0, 255]
+  uint8_t* codes = nullptr;      // [n][cout][ho][wo]: may be `out` itself when the conv's output is uint8
+  float* fake = nullptr;         // [n][cout][ho][wo] or null
+};
+
 // ---- rows (AVX-512 VNNI + VBMI) ------------------------------------------------------------
 
 // Convs of one group with 3-wide kernels and dilation 1, read in place (no padded copy, no
@@ -100,19 +113,25 @@ struct Q8ConvRowsGeometry {
 };
 
 // Output rows [oy0, oy1) (oy0 a multiple of rows) of `channels` (1..16) output channels of one image: x uint8
-// [cin][h][w], out its first channel's plane [ho][wo] (planes ho * wo apart; uint8 or float per
-// output.kind). quads: [3 * groups4][16] the channels' tap quads (channel c in lane c; taps past
+// [cin][h][w], out row oy0 of its first channel (planes ho * wo apart; uint8 or float per
+// output.kind). With a residual (its pointers at the same element as out), the outputs go
+// through the residual's add and quantize in registers (Q8AddQuantize's operations) into its
+// codes and fake instead, and out is not written. quads: [3 * groups4][16] the channels' tap quads (channel c in lane c; taps past
 // the last kernel row zero), bias and scales: [16].
 using Q8ConvRowsFn = void (*)(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, const int32_t* bias,
-                              const float* scales, size_t channels, size_t oy0, size_t oy1, void* out);
+                              const float* scales, size_t channels, size_t oy0, size_t oy1, void* out,
+                              const Q8ConvResidual* residual);
 Q8ConvRowsFn Q8ConvRowsFor(Isa isa);
 #if defined(__x86_64__) || defined(_M_X64)
 void Q8ConvRowsAvx512(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, const int32_t* bias,
-                      const float* scales, size_t channels, size_t oy0, size_t oy1, void* out);
+                      const float* scales, size_t channels, size_t oy0, size_t oy1, void* out,
+                      const Q8ConvResidual* residual);
 #endif
 
-// x: uint8 [n][cin][h][w] -> out [n][cout][ho][wo], uint8 or float per the packed output kind.
-void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out);
+// x: uint8 [n][cin][h][w] -> out [n][cout][ho][wo], uint8 or float per the packed output kind;
+// with a residual, also the sum's codes and/or floats (Q8ConvResidual).
+void Q8Conv2d(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w, void* out,
+              const Q8ConvResidual* residual = nullptr);
 // The scalar reference (oracle): direct convolution from the unpacked weights.
 void Q8Conv2dScalar(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, size_t w,
                     void* out);

@@ -64,16 +64,20 @@ class Q8Requant512 {
         zero_(_mm512_set1_epi32(o.zero)),
         qmin_(_mm512_set1_epi32(o.qmin)) {}
 
-  void U8(__m512i acc, float multiplier, __mmask16 k, uint8_t* dst) const {
+  // The 16 codes (int32 lanes) and the 16 floats, unstored.
+  __m512i Codes(__m512i acc, float multiplier) const {
     const __m512 f = _mm512_min_ps(hi_, _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(multiplier)));
-    const __m512i q = _mm512_max_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(f), zero_), qmin_);
-    Q8StoreBytes(Q8LowBytes(q), k, dst);
+    return _mm512_max_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(f), zero_), qmin_);
+  }
+  __m512 Floats(__m512i acc, float scale) const {
+    const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(scale));
+    return _mm512_min_ps(_mm512_max_ps(f, flo_), fhi_);
   }
 
-  void F32(__m512i acc, float scale, __mmask16 k, float* dst) const {
-    const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_set1_ps(scale));
-    Q8StoreF32(_mm512_min_ps(_mm512_max_ps(f, flo_), fhi_), k, dst);
+  void U8(__m512i acc, float multiplier, __mmask16 k, uint8_t* dst) const {
+    Q8StoreBytes(Q8LowBytes(Codes(acc, multiplier)), k, dst);
   }
+  void F32(__m512i acc, float scale, __mmask16 k, float* dst) const { Q8StoreF32(Floats(acc, scale), k, dst); }
 
  private:
   __m512 hi_, flo_, fhi_;

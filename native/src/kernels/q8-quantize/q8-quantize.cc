@@ -10,6 +10,7 @@ namespace layerq {
 namespace {
 
 constexpr size_t kGrainElements = 16384;
+constexpr size_t kAddBlock = 256;  // 1 KiB of an add's sums: stays in L1 between the add and the quantize
 
 // Calls row(offset, n, channel, step) over the tensor: rows of `inner` elements with one
 // channel each, or, when inner == 1, rows of all channels with per-element parameters.
@@ -77,31 +78,37 @@ void Q8FakeQuantize(const float* x, const Q8Layout& l, const Q8QuantSpec& q, flo
   });
 }
 
-void Q8AddQuantize(const Q8AddOperand& a, const Q8AddOperand& b, size_t n, const float* clamp, const Q8QuantSpec& q,
-                   uint8_t* codes, float* fake) {
-  Check(q, Q8Storage::kUint8);
+void Q8AddQuantizeRun(const Q8AddOperand& a, const Q8AddOperand& b, size_t n, const float* clamp, const Q8QuantSpec& q,
+                      uint8_t* codes, float* fake) {
   const Isa isa = ActiveIsa();
   const Q8QuantizeUkernels& uk = Q8QuantizeUkernelsFor(isa);
   const f32::BinarySpanFn add = f32::BinarySpanFor(isa);
   f32::OutputClamp c;
   if (clamp) c.min = clamp[0], c.max = clamp[1];
-  constexpr size_t kBlock = 256;  // 1 KiB of y: stays in L1 between the add and the quantize
-  ParallelFor((n + kBlock - 1) / kBlock, kGrainElements / kBlock, [&](size_t begin, size_t end) {
-    alignas(64) float y[kBlock], va[kBlock], vb[kBlock];
-    // The operand's values of elements [off, off + m): in place, or its codes dequantized into buf.
-    auto values = [&](const Q8AddOperand& v, size_t off, size_t m, float* buf) -> const float* {
-      if (v.values) return v.values + off;
-      uk.dequantize(v.codes + off, Q8Storage::kUint8, m, &v.scale, &v.zero, 0, buf);
-      return buf;
-    };
-    for (size_t blk = begin; blk < end; ++blk) {
-      const size_t off = blk * kBlock, m = std::min(kBlock, n - off);
-      add(f32::BinaryOp::kAdd, values(a, off, m, va), 1, values(b, off, m, vb), 1, y, m, clamp ? &c : nullptr);
-      if (codes) uk.quantize(y, m, q.scale, q.zero, 0, q.qmin, q.qmax, Q8Storage::kUint8, codes + off);
-      // DQ(Q(y)) of the codes just written is (code - zero) * scale: no second division.
-      if (fake && codes) uk.dequantize(codes + off, Q8Storage::kUint8, m, q.scale, q.zero, 0, fake + off);
-      else if (fake) uk.fake_quantize(y, m, q.scale, q.zero, 0, q.qmin, q.qmax, fake + off);
-    }
+  alignas(64) float y[kAddBlock], va[kAddBlock], vb[kAddBlock];
+  // The operand's values of elements [off, off + m): in place, or its codes dequantized into buf.
+  auto values = [&](const Q8AddOperand& v, size_t off, size_t m, float* buf) -> const float* {
+    if (v.values) return v.values + off;
+    uk.dequantize(v.codes + off, Q8Storage::kUint8, m, &v.scale, &v.zero, 0, buf);
+    return buf;
+  };
+  for (size_t off = 0; off < n; off += kAddBlock) {
+    const size_t m = std::min(kAddBlock, n - off);
+    add(f32::BinaryOp::kAdd, values(a, off, m, va), 1, values(b, off, m, vb), 1, y, m, clamp ? &c : nullptr);
+    if (codes) uk.quantize(y, m, q.scale, q.zero, 0, q.qmin, q.qmax, Q8Storage::kUint8, codes + off);
+    // DQ(Q(y)) of the codes just written is (code - zero) * scale: no second division.
+    if (fake && codes) uk.dequantize(codes + off, Q8Storage::kUint8, m, q.scale, q.zero, 0, fake + off);
+    else if (fake) uk.fake_quantize(y, m, q.scale, q.zero, 0, q.qmin, q.qmax, fake + off);
+  }
+}
+
+void Q8AddQuantize(const Q8AddOperand& a, const Q8AddOperand& b, size_t n, const float* clamp, const Q8QuantSpec& q,
+                   uint8_t* codes, float* fake) {
+  Check(q, Q8Storage::kUint8);
+  ParallelFor((n + kAddBlock - 1) / kAddBlock, kGrainElements / kAddBlock, [&](size_t begin, size_t end) {
+    const size_t off = begin * kAddBlock;
+    Q8AddQuantizeRun(a.At(off), b.At(off), std::min(end * kAddBlock, n) - off, clamp, q, codes ? codes + off : nullptr,
+                     fake ? fake + off : nullptr);
   });
 }
 

@@ -40,6 +40,8 @@ struct Q8AddOperand {
   int32_t zero = 0;
   static Q8AddOperand Values(const float* v) { return {v, nullptr, 1, 0}; }
   static Q8AddOperand Codes(const uint8_t* c, float scale, int32_t zero) { return {nullptr, c, scale, zero}; }
+  // The operand from element `off` on.
+  Q8AddOperand At(size_t off) const { return values ? Values(values + off) : Codes(codes + off, scale, zero); }
 };
 
 // The float-residual Add of the int8 engine with the quantization of its output, in one pass:
@@ -52,6 +54,12 @@ struct Q8AddOperand {
 // followed by Q8Quantize and Q8FakeQuantize. fake may alias a float operand.
 void Q8AddQuantize(const Q8AddOperand& a, const Q8AddOperand& b, size_t n, const float* clamp, const Q8QuantSpec& q,
                    uint8_t* codes, float* fake);
+// The same on the calling thread, for kernels that add a residual to outputs they just wrote
+// (q unchecked). Element-wise, so any split of a tensor into runs (operands and outputs moved
+// to the run's first element: Q8AddOperand::At) gives Q8AddQuantize's bits. codes may alias an
+// operand's codes and fake its values (each block is read before it is written).
+void Q8AddQuantizeRun(const Q8AddOperand& a, const Q8AddOperand& b, size_t n, const float* clamp, const Q8QuantSpec& q,
+                      uint8_t* codes, float* fake);
 
 // Row kernels of one ISA: n elements, scale/zero advancing by `step` (0: one value for the row,
 // 1: one per element).
