@@ -61,7 +61,7 @@ export function formatBench(r: BenchResult): string {
   if (r.profile) {
     const p = r.profile;
     const head = p.batches.flatMap((b) => [`batch ${b} fp32 ms`, `batch ${b} int8 ms`]);
-    out.push('', `Profile: ${p.model}, ms per batch (fastest of ${p.rounds} runs after ${p.warmupMs / 1000} s of warm-up, per step and whole; the int8 engine is ${p.int8Plan}, float-residual, kernels ${s.isa.active})`);
+    out.push('', `Profile: ${p.model}, ms per batch (fastest of ${p.rounds} runs after ${p.warmupMs / 1000} s of warm-up, per step and whole; the int8 engine is ${p.int8Plan}, float-residual, kernels ${s.isa.active}; both engines layer by layer, without the inference fusions)`);
     out.push(...table(['', ...head, ...p.batches.map((b) => `batch ${b} int8 / fp32`)], [
       ['whole run', ...p.batches.flatMap((_, i) => [ms(p.fp32TotalMs[i]), ms(p.int8TotalMs[i])]), ...p.batches.map((_, i) => (p.int8TotalMs[i]! / p.fp32TotalMs[i]!).toFixed(2))],
       ...p.categories.map((c) => [c.category, ...p.batches.flatMap((_, i) => [ms(c.fp32Ms[i]), ms(c.int8Ms[i])]), ...p.batches.map(() => '')]),

@@ -134,7 +134,9 @@ export async function profileModel(name: string, model: Model, input: ImageInput
     weightBits, activationBits: 8, perChannel: true, method: 'minmax', weightMethod: 'minmax',
     symmetricActivations: false, scope: 'float-residual', biasCorrection: false,
   });
-  const int8 = quantizedEngine(model, layers, plan, 'int');
+  // Layer by layer on both sides: FP32 without its inference fusions, int8 with its residual
+  // Adds apart from the convs before them (each layer a step of its own, named by its id).
+  const int8 = quantizedEngine(model, layers, plan, 'int', undefined, { fuseResiduals: false });
   const keep = new Set(graph.outputs.map((o) => o.name));
   const rows = new Map<string, ProfileStep>();
   const row = (step: Step): ProfileStep => {
