@@ -212,6 +212,7 @@ function convAddStep(graph: Graph, m: MaterializedLayer, outQuant: TensorQuant |
   const packed = packConv(graph, m, outQuant);
   const convName = outQuant ? codesOf(layer.output) : layer.output, scratch = `${layer.output}#scratch`;
   const residualName = residualQuant ? codesOf(residual) : residual;
+  const residualCodes = residualQuant ? codeSpec(residualQuant) : undefined;
   const spec = quantSpec(t, true);
   return {
     name: `${layer.id}+${join.name}`,
@@ -235,8 +236,8 @@ function convAddStep(graph: Graph, m: MaterializedLayer, outQuant: TensorQuant |
         return;
       }
       const n = conv.data.length;
-      const data = residualQuant
-        ? { codes: (r.data as Uint8Array).subarray(0, n), scale: codeSpec(residualQuant).scale, zero: codeSpec(residualQuant).zero }
+      const data = residualCodes
+        ? { codes: (r.data as Uint8Array).subarray(0, n), scale: residualCodes.scale, zero: residualCodes.zero }
         : (r.data as Float32Array).subarray(0, n);
       const codes = conv.kind === 'u8' ? conv.data : ctx.allocU8(dims);
       const fake = !opts.fake ? undefined : conv.kind === 'f32' ? conv.data : ctx.allocF32(dims);

@@ -59,9 +59,9 @@ Q8AddOperand OutputOperand(const Q8PackedConv& conv, void* out) {
 }
 
 // Adds the residual to out's elements [off, off + count), just written (still in the caches).
-void AddResidual(const Q8PackedConv& conv, const Q8ConvResidual& r, void* out, size_t off, size_t count) {
-  Q8AddQuantizeRun(OutputOperand(conv, out).At(off), r.residual.At(off), count, r.clamp, r.quant,
-                   r.codes ? r.codes + off : nullptr, r.fake ? r.fake + off : nullptr);
+void AddResidual(const Q8PackedConv& conv, const Q8ConvResidual& residual, void* out, size_t off, size_t count) {
+  const Q8ConvResidual r = residual.At(off);
+  Q8AddQuantizeRun(OutputOperand(conv, out).At(off), r.residual, count, r.clamp, r.quant, r.codes, r.fake);
 }
 
 // Pointwise conv (1x1, stride 1, unpadded, one group) of n images of `pixels` pixels, pixels
@@ -281,13 +281,7 @@ bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
       if (oy0 >= oy1) continue;
       // The task's first output element, in every tensor of the output's layout.
       const size_t at = (img * s.cout + b * kLanes) * plane_out + oy0 * g.wo;
-      Q8ConvResidual r;
-      if (residual) {
-        r = *residual;
-        r.residual = residual->residual.At(at);
-        if (r.codes) r.codes += at;
-        if (r.fake) r.fake += at;
-      }
+      const Q8ConvResidual r = residual ? residual->At(at) : Q8ConvResidual();
       kernel(g, x + img * s.cin * h * w, quads.data() + b * block_quads, plan.bias.data() + b * kLanes,
              plan.scales.data() + b * kLanes, std::min(kLanes, s.cout - b * kLanes), oy0, oy1,
              static_cast<uint8_t*>(out) + at * elem, residual ? &r : nullptr);

@@ -77,6 +77,14 @@ struct Q8ConvResidual {
   Q8QuantSpec quant;             // the sum's quantization: scale[0], zero[0], [qmin, qmax] in [0, 255]
   uint8_t* codes = nullptr;      // [n][cout][ho][wo]: may be `out` itself when the conv's output is uint8
   float* fake = nullptr;         // [n][cout][ho][wo] or null
+  // The same from element `off` of the output's layout on (residual, codes and fake moved).
+  Q8ConvResidual At(size_t off) const {
+    Q8ConvResidual r = *this;
+    r.residual = residual.At(off);
+    if (r.codes) r.codes += off;
+    if (r.fake) r.fake += off;
+    return r;
+  }
 };
 
 // ---- rows (AVX-512 VNNI + VBMI) ------------------------------------------------------------
