@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "common/aligned.h"
 #include "common/copy.h"
 #include "common/cpu.h"
 #include "common/threadpool.h"
@@ -310,7 +311,9 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
   std::vector<int32_t> offsets(gemm ? 0 : k);
   for (size_t p = 0; p < offsets.size(); ++p) offsets[p] = static_cast<int32_t>(p * tw);
   ParallelFor(images * blocks * psplit, 1, [&](size_t begin, size_t end) {
-    std::vector<float> buf(block * k * tw), tile_out(batch_rows ? kMR * tw : 0);
+    // Cache-line aligned (each segment's 64-byte loads within one line), not zeroed (every cell
+    // the kernels read is written: whole tiles, the last one's tail zeroed below).
+    const AlignedBuffer<float> buf(block * k * tw), tile_out(batch_rows ? kMR * tw : 0);
     DirectTile dt;
     for (size_t t = begin; t < end; ++t) {
       const size_t img = t / (blocks * psplit), blk = t / psplit % blocks;
@@ -321,7 +324,7 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
       const size_t q1 = std::min(row, te * tw);  // the block's pixels end
       for (size_t c = 0; c < k; ++c) {           // channel by channel: long runs of each plane
         for (size_t tile = tb; tile < te; ++tile) {
-          float* d = buf.data() + ((tile - tb) * k + c) * tw;
+          float* d = buf.get() + ((tile - tb) * k + c) * tw;
           const size_t q0 = tile * tw, len = std::min(q1, q0 + tw) - q0;
           if (!batch_rows) {
             std::memcpy(d, xi + c * pixels + q0, len * sizeof(float));
@@ -340,15 +343,15 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
         const size_t m0 = mp * kMR, q0 = tile * tw, mr = std::min(kMR, s.cout - m0), nc = std::min(tw, q1 - q0);
         // The batch as one image: the tile's kMR x nc outputs go to a scratch tile, then to the
         // planes of the images it spans (no batch of rows to copy back).
-        float* c = batch_rows ? tile_out.data() : oi + m0 * row + q0;
+        float* c = batch_rows ? tile_out.get() : oi + m0 * row + q0;
         const size_t ldc = batch_rows ? tw : row;
         if (gemm) {  // a packed tile is a GEMM B panel: no tap offset table (1.03-1.2x)
           GemmEpilogue ep{pc.bias.data() + mp * kMR, nullptr, pc.min, pc.max};
-          dk.gemm(mr, nc, k, pc.a.data() + mp * k * kMR, buf.data() + (tile - tb) * k * tw, c, ldc, ep);
+          dk.gemm(mr, nc, k, pc.a.data() + mp * k * kMR, buf.get() + (tile - tb) * k * tw, c, ldc, ep);
         } else {
           dt.count = std::min(dk.segments, (nc + width - 1) / width);
           for (size_t v = 0; v < dt.count; ++v) {
-            dt.b[v] = buf.data() + (tile - tb) * k * tw + v * width;
+            dt.b[v] = buf.get() + (tile - tb) * k * tw + v * width;
             dt.c[v] = c + v * width;
             dt.len[v] = std::min(width, nc - v * width);
           }
@@ -359,7 +362,7 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
         for (size_t q = q0, j = 0; j < nc;) {
           const size_t b = q / pixels, at = q % pixels, m = std::min(nc - j, pixels - at);
           for (size_t r = 0; r < mr; ++r) {
-            CopyShort(out + (b * s.cout + m0 + r) * pixels + at, tile_out.data() + r * tw + j, m * sizeof(float));
+            CopyShort(out + (b * s.cout + m0 + r) * pixels + at, tile_out.get() + r * tw + j, m * sizeof(float));
           }
           j += m;
           q += m;

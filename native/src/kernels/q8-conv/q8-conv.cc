@@ -82,9 +82,9 @@ void PointwiseImagePanels(const Q8GemmUkernels* uk, const Q8PackedConv& conv, co
   std::vector<int64_t> koff(cin);
   for (size_t k = 0; k < cin; ++k) koff[k] = static_cast<int64_t>(k * pixels);
   ParallelFor((n + per - 1) / per, 1, [&](size_t j0, size_t j1) {
-    Q8Scratch<int16_t> panel(Q8PanelSize(pw.k()));
-    Q8Scratch<int32_t> acc(pw.mb() * kQ8Nr);
-    Q8Scratch<uint8_t> tile(cout * kQ8Nr * elem);  // [cout][16] outputs
+    AlignedBuffer<int16_t> panel(Q8PanelSize(pw.k()));
+    AlignedBuffer<int32_t> acc(pw.mb() * kQ8Nr);
+    AlignedBuffer<uint8_t> tile(cout * kQ8Nr * elem);  // [cout][16] outputs
     std::vector<uint8_t> tail;
     for (size_t j = j0; j < j1; ++j) {
       const size_t b0 = j * per, images = std::min({per, n - b0, kQ8Nr});  // per <= 16 (GCC cannot tell)
@@ -400,7 +400,7 @@ bool ConvPaths(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, s
     }
   };
   auto padded_buffer = [&] {
-    auto buf = std::make_unique<Q8Scratch<uint8_t>>(direct ? 1 : padded_bytes);
+    auto buf = std::make_unique<AlignedBuffer<uint8_t>>(direct ? 1 : padded_bytes);
     if (!direct) std::memset(buf->get(), x_zero, padded_bytes);
     return buf;
   };
@@ -409,8 +409,8 @@ bool ConvPaths(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, s
   if (jobs >= 2 * static_cast<size_t>(ThreadCount())) {  // enough images x groups: one each
     ParallelFor(jobs, 1, [&](size_t begin, size_t end) {
       auto buf = padded_buffer();
-      Q8Scratch<int16_t> panel(panel_elems * block_panels);
-      Q8Scratch<int32_t> acc(pw.mb() * kQ8Nr);
+      AlignedBuffer<int16_t> panel(panel_elems * block_panels);
+      AlignedBuffer<int32_t> acc(pw.mb() * kQ8Nr);
       for (size_t job = begin; job < end; ++job) {
         if (!direct) pad(job / s.group, job % s.group, buf->get());
         run_panels(job / s.group, job % s.group, buf->get(), 0, units, panel.get(), acc.get());
@@ -423,8 +423,8 @@ bool ConvPaths(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, s
   for (size_t job = 0; job < jobs; ++job) {
     if (!direct) pad(job / s.group, job % s.group, buf->get());
     ParallelFor(units, 2, [&](size_t j0, size_t j1) {
-      Q8Scratch<int16_t> panel(panel_elems * block_panels);
-      Q8Scratch<int32_t> acc(pw.mb() * kQ8Nr);
+      AlignedBuffer<int16_t> panel(panel_elems * block_panels);
+      AlignedBuffer<int32_t> acc(pw.mb() * kQ8Nr);
       run_panels(job / s.group, job % s.group, buf->get(), j0, j1, panel.get(), acc.get());
     });
   }

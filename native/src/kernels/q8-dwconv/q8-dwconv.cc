@@ -88,9 +88,9 @@ bool Q8DepthwiseBlocks(const Q8PackedConv& conv, const uint8_t* x, size_t n, siz
   const size_t tpix = g.hp * g.wp, opix = (g.ho * g.wo + 15) / 16 * 16;
   const int16_t xz = static_cast<int16_t>(pw.quant().inputZero);
   ParallelFor(n * blocks, 1, [&](size_t begin, size_t end) {
-    Q8Scratch<int16_t> t16(tpix * kQ8DwBlock);
+    AlignedBuffer<int16_t> t16(tpix * kQ8DwBlock);
     std::fill(t16.get(), t16.get() + tpix * kQ8DwBlock, xz);  // the padding; interiors are rewritten
-    Q8Scratch<uint8_t> obuf(opix * kQ8DwBlock * elem);
+    AlignedBuffer<uint8_t> obuf(opix * kQ8DwBlock * elem);
     for (size_t task = begin; task < end; ++task) {
       const size_t img = task / blocks, b = task % blocks, c0 = b * kQ8DwBlock;
       const Q8DwBlockParams p{kernel.lane_order ? pairs.data() + b * g.kpairs * kQ8DwBlock : nullptr,

@@ -173,9 +173,9 @@ void Q8Gemm(const Q8PackedWeights& packed, const uint8_t* a, size_t rows, void* 
   const size_t elem = packed.quant().output.kind == Q8OutputKind::kUint8 ? 1 : 4;
   const size_t panels = (rows + kQ8Nr - 1) / kQ8Nr;
   ParallelFor(panels, 1, [&](size_t begin, size_t end) {
-    Q8Scratch<uint8_t> col(k * kQ8Nr);  // A^T for one panel: [K][16]
-    Q8Scratch<int16_t> panel(Q8PanelSize(k));
-    Q8Scratch<int32_t> acc(packed.mb() * kQ8Nr);
+    AlignedBuffer<uint8_t> col(k * kQ8Nr);  // A^T for one panel: [K][16]
+    AlignedBuffer<int16_t> panel(Q8PanelSize(k));
+    AlignedBuffer<int32_t> acc(packed.mb() * kQ8Nr);
     for (size_t j = begin; j < end; ++j) {
       const size_t r0 = j * kQ8Nr, np = std::min(kQ8Nr, rows - r0);
       for (size_t r = 0; r < np; ++r) {

@@ -40,6 +40,7 @@
 #include <new>
 #include <vector>
 
+#include "common/aligned.h"
 #include "common/cpu.h"
 
 namespace layerq {
@@ -221,22 +222,6 @@ bool Q8HasNeonDot();
 // LAYERQ_NEON_I8MM=0 turns it off (then sdot, or smlal).
 bool Q8HasNeonI8mm();
 #endif
-
-// Scratch memory aligned for AVX loads (panels, accumulator tiles, im2col blocks).
-template <typename T>
-class Q8Scratch {
- public:
-  explicit Q8Scratch(size_t n) : p_(static_cast<T*>(std::aligned_alloc(64, (n * sizeof(T) + 63) / 64 * 64))) {
-    if (!p_) throw std::bad_alloc();
-  }
-  ~Q8Scratch() { std::free(p_); }
-  Q8Scratch(const Q8Scratch&) = delete;
-  Q8Scratch& operator=(const Q8Scratch&) = delete;
-  T* get() const { return p_; }
-
- private:
-  T* p_;
-};
 
 // Runs every row block of group g against one packed activation panel (np valid columns) and
 // stores the results: output (c, p) goes to out[c * row_stride + p * col_stride], counted in
