@@ -24,10 +24,9 @@ inline void Tile(size_t mr, size_t k, const float* a, const int32_t* offsets, co
     const __m256 rb = _mm256_broadcast_ss(row_bias + r);
     Unroll<NV>([&](auto v) { acc[r][v] = rb; });
   });
-  // The segments' pointers are read from t itself, one by one: copied into a local array, GCC
-  // loaded them as one 256-bit vector, which the caller's 64-bit stores just before cannot
-  // forward to (a store-forwarding stall every call: 1.55x on MobileNetV2's 224x224 stem, 1.15x
-  // on its pointwise convs, one thread, build/conv-layers).
+  // The segments' pointers are read from t itself, one by one, as in the AVX-512 kernel, where
+  // a local copy of them became one wide load of the caller's fresh stores (a store-forwarding
+  // stall every call; f32-conv-direct-avx512.cc).
   for (size_t p = 0; p < k; ++p) {
     const ptrdiff_t off = offsets[p];
     __m256 bv[NV];
