@@ -32,12 +32,15 @@ export interface OrtOptions {
   noSpin?: boolean;
   /** Exact QDQ semantics: ONNX Runtime's fused int8 kernels off. */
   exactQdq?: boolean;
+  /** ONNX Runtime's profiler on, its trace written to PREFIX_<time>.json at endProfiling(). */
+  profilePrefix?: string;
 }
 
 export async function ortSession(model: string | Uint8Array, options: OrtOptions = {}): Promise<ort.InferenceSession> {
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: options.threads ?? 2,
     interOpNumThreads: 1,
+    ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
     extra: {
       session: {
         ...(options.exactQdq ? { disable_quant_qdq: '1' } : {}),

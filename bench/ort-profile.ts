@@ -10,7 +10,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as ort from 'onnxruntime-node';
 import { loadClassifier } from '../src/api/model';
-import { modelPath } from './common';
+import { syntheticImages } from '../src/bench/profile';
+import { modelPath, ortSession } from './common';
 
 const THREADS = 2;
 
@@ -28,16 +29,9 @@ async function main(): Promise<void> {
   const file = name.endsWith('.onnx') ? name : modelPath(name);
   const { input } = loadClassifier(file);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'layerq-ort-profile-'));
-  const session = await ort.InferenceSession.create(file, {
-    intraOpNumThreads: THREADS,
-    interOpNumThreads: 1,
-    enableProfiling: true,
-    profileFilePrefix: path.join(dir, 'ort'),
-    extra: { session: { 'intra_op.allow_spinning': '0' } },
-  });
+  const session = await ortSession(file, { threads: THREADS, noSpin: true, profilePrefix: path.join(dir, 'ort') });
   const dims = input.layout === 'NHWC' ? [batch, input.height, input.width, input.channels] : [batch, input.channels, input.height, input.width];
-  const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i);
+  const data = syntheticImages(input, batch).batch(0, batch).data;
   const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', data, dims) };
   for (let i = 0; i < 3 + runs; i++) await session.run(feeds);
   session.endProfiling();
