@@ -4,7 +4,7 @@
 // Build and run (from the repository root; the static kernel library of a cmake build):
 //   cmake -S . -B build/kernels -DCMAKE_BUILD_TYPE=Release && cmake --build build/kernels --target layerq_kernels
 //   g++ -O2 -std=c++17 -Inative/src bench/conv-layers.cc build/kernels/liblayerq_kernels.a -lpthread -o build/conv-layers
-//   build/conv-layers [N=16] [threads=1] [pw|dw|stem|""] [R=3]
+//   build/conv-layers [N=16] [threads=1] [pw|dw|stem|resnet|""] [R=3]
 #include <memory>
 
 #include "mobilenetv2-layers.h"

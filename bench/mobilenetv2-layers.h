@@ -1,7 +1,8 @@
 // The harness of the per-layer kernel benches (conv-layers.cc: f32, q8-conv-layers.cc: int8):
-// MobileNetV2's (224x224) conv shapes, one at a time at batch N, per layer the best of R runs in
-// process CPU time and wall time, and the count-weighted totals by kind.
-// Arguments: [N=16] [threads=1] [pw|dw|stem|""] [R=3].
+// MobileNetV2's (224x224) conv shapes, or ResNet-20's 3x3 convs (`resnet`), one at a time at
+// batch N, per layer the best of R runs in process CPU time and wall time, and the count-weighted
+// totals by kind.
+// Arguments: [N=16] [threads=1] [pw|dw|stem|resnet|""] [R=3].
 #pragma once
 #include <time.h>
 
@@ -42,6 +43,15 @@ inline const std::vector<Layer>& MobileNetV2Layers() {
   return ls;
 }
 
+// ResNet-20's (CIFAR, 32x32) 3x3 convs, for the int8 row kernel (`resnet` as the filter).
+inline const std::vector<Layer>& ResNet20Layers() {
+  static const std::vector<Layer> ls = {
+      {"conv", 3, 16, 3, 1, 32, 1},  {"conv", 16, 16, 3, 1, 32, 6}, {"conv", 16, 32, 3, 2, 32, 1},
+      {"conv", 32, 32, 3, 1, 16, 5}, {"conv", 32, 64, 3, 2, 16, 1}, {"conv", 64, 64, 3, 1, 8, 5},
+  };
+  return ls;
+}
+
 inline double NowMs(clockid_t c) {
   timespec t;
   clock_gettime(c, &t);
@@ -58,8 +68,9 @@ inline void RunLayers(int argc, char** argv, const char* unit,
   const int reps = argc > 4 ? atoi(argv[4]) : 3;
   layerq::SetThreadCount(threads);
   double tot_cpu = 0, tot_wall = 0, cat[3] = {0, 0, 0};
-  for (const Layer& l : MobileNetV2Layers()) {
-    if (!only.empty() && only != l.kind) continue;
+  const bool resnet = only == "resnet";
+  for (const Layer& l : resnet ? ResNet20Layers() : MobileNetV2Layers()) {
+    if (!resnet && !only.empty() && only != l.kind) continue;
     const std::function<void()> run = prepare(l, n);
     run();
     double best_c = 1e30, best_w = 1e30;
@@ -74,9 +85,9 @@ inline void RunLayers(int argc, char** argv, const char* unit,
            l.k, l.s, l.hw, l.count, best_c, best_w, ops / best_c * 1e-6, unit);
     tot_cpu += best_c * l.count;
     tot_wall += best_w * l.count;
-    cat[std::string(l.kind) == "pw" ? 0 : std::string(l.kind) == "dw" ? 1 : 2] += best_c * l.count;
+    cat[std::string(l.kind) == "pw" ? 0 : std::string(l.kind) == "dw" ? 1 : 2] += best_c * l.count;  // stem or conv
   }
-  printf("TOTAL cpu %.1f ms (pw %.1f dw %.1f stem %.1f)  wall %.1f ms  [n=%zu threads=%d isa=%s]\n", tot_cpu, cat[0],
+  printf("TOTAL cpu %.1f ms (pw %.1f dw %.1f stem/conv %.1f)  wall %.1f ms  [n=%zu threads=%d isa=%s]\n", tot_cpu, cat[0],
          cat[1], cat[2], tot_wall, n, threads, layerq::IsaName(layerq::ActiveIsa()));
 }
 

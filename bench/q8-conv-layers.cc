@@ -4,7 +4,7 @@
 // Build and run (from the repository root; the static kernel library of a cmake build):
 //   cmake -S . -B build/kernels -DCMAKE_BUILD_TYPE=Release && cmake --build build/kernels --target layerq_kernels
 //   g++ -O2 -std=c++17 -Inative/src bench/q8-conv-layers.cc build/kernels/liblayerq_kernels.a -lpthread -o build/q8-conv-layers
-//   build/q8-conv-layers [N=16] [threads=1] [pw|dw|stem|""] [R=3] [weight bits=8]
+//   build/q8-conv-layers [N=16] [threads=1] [pw|dw|stem|resnet|""] [R=3] [weight bits=8]
 // Weight bits 4: weights in [-8, 7] (W4A8: the AVX2 vpmaddubsw kernels, q8-gemm-ubs-avx2.cc).
 #include <memory>
 

@@ -1,11 +1,15 @@
 // AVX-512 VNNI + VBMI row kernel for q8 convs with 3-wide kernels (Q8ConvRowsFn in q8-conv.h):
-// per 16 output pixels of a row and 16 output channels, the windows of four kernel rows at a
-// time, three vpermt2b building the pixels' tap quads, 16 vpdpbusd per quad (uint8 x int8 added
-// without intermediate saturation: the reference's sums mod 2^32), the output stage of
-// q8-avx512-common.h.
+// per chunk of 16 output pixels (16 of a row, or several short rows), the windows of four kernel
+// rows at a time, three vpermt2b building the pixels' tap quads into a buffer, and per block of
+// 16 output channels 16 vpdpbusd a quad (uint8 x int8 added without intermediate saturation: the
+// reference's sums mod 2^32), then the output stage of q8-avx512-common.h. The hot loops are
+// inline asm (FusedPlain, DotQuads): with intrinsics GCC moved the 16 accumulators between
+// registers on every quad and broadcast each weight with an instruction of its own.
 #include <immintrin.h>
 
-#include "common/unroll.h"
+#include <utility>
+
+#include "common/aligned.h"
 #include "kernels/q8-conv/q8-conv.h"
 #include "kernels/q8-gemm/q8-avx512-common.h"
 
@@ -13,6 +17,14 @@
 
 namespace layerq {
 namespace {
+
+// Unroll (common/unroll.h) for callables that must be inlined (always_inline lambdas): defined
+// under this file's target pragma, as they are (GCC inlines no always_inline callee with more
+// ISA features than its caller).
+template <typename F, size_t... I>
+__attribute__((always_inline)) inline void UnrollLanes(F&& f, std::index_sequence<I...>) {
+  (f(std::integral_constant<size_t, I>{}), ...);
+}
 
 // Kernel row r = (ci, ky) of output row oy, column chunk at input column x0: its 64-byte window,
 // the bytes outside the input row (mask) or the whole row outside the plane xZero.
@@ -57,7 +69,7 @@ class Residual512 {
   }
 
   // a: the conv's 16 outputs as floats; lanes k at element `at` of the residual and the outputs.
-  void Store(__m512 a, __mmask16 k, size_t at) const {
+  __attribute__((always_inline)) void Store(__m512 a, __mmask16 k, size_t at) const {
     __m512 b;
     if (r_.residual.values) {
       b = k == 0xFFFF ? _mm512_loadu_ps(r_.residual.values + at) : _mm512_maskz_loadu_ps(k, r_.residual.values + at);
@@ -82,74 +94,207 @@ class Residual512 {
          hi_ = _mm512_setzero_ps(), scale_ = _mm512_set1_ps(1), qlo_ = _mm512_setzero_ps(), qhi_ = _mm512_setzero_ps();
 };
 
+#define LAYERQ_Q8_BIAS(c) "vpbroadcastd 4*" #c "(%[bias]), %[a" #c "]\n\t"
+#define LAYERQ_Q8_OUT(c) [a##c] "=&v"(acc[c]),
+#define LAYERQ_Q8_EACH16(M) \
+  M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15)
+
+// acc[c] = bias[c] + the u8 x s8 dot products of quads q[t] with channel c's weight quad
+// w[t * 16 + c], t in [0, count) (count >= 1): one quad (zmm31) a step, each weight an embedded
+// broadcast.
+#define LAYERQ_Q8_DOT1(c) "vpdpbusd 4*" #c "(%[w])%{1to16%}, %%zmm31, %[a" #c "]\n\t"
+inline __attribute__((always_inline)) void DotQuads(const __m512i* q, const int32_t* w, size_t count,
+                                                    const int32_t* bias, __m512i (&acc)[kQ8ConvRowsLanes]) {
+  static_assert(kQ8ConvRowsLanes == 16, "one asm operand an accumulator");
+  asm(LAYERQ_Q8_EACH16(LAYERQ_Q8_BIAS)
+      "1:\n\t"
+      "vmovdqa64 (%[q]), %%zmm31\n\t"
+      LAYERQ_Q8_EACH16(LAYERQ_Q8_DOT1)
+      "add $64, %[q]\n\t"
+      "add $64, %[w]\n\t"
+      "dec %[n]\n\t"
+      "jnz 1b"
+      : LAYERQ_Q8_EACH16(LAYERQ_Q8_OUT) [q] "+r"(q), [w] "+r"(w), [n] "+r"(count)
+      : [bias] "r"(bias)
+      : "xmm31", "cc", "memory");
+}
+
+// The constants the fused loop reads: the input's zero point, the three vpermt2b patterns, and
+// (one row a chunk) the window bytes inside the input row.
+struct alignas(64) FusedConsts {
+  __m512i xz, idx0, idx1, idx2;
+  uint64_t inside;
+};
+
+// A chunk whose windows are plain loads (every kernel row's 64 bytes inside the input tensor):
+// acc[c] = bias[c] + its dot products with the first block's weight quads w, the chunk's quads
+// built on the way (windows base + row_offset[r], the next row of chunks' ones prefetched at
+// base + ahead + row_offset[r]: a prefetch never faults, past the tensor's end included) and
+// stored to st for the other blocks. One asm loop a group of four kernel rows: four windows
+// (zmm20-23; kMulti: plain, else the bytes outside the input row xz), the three quads permuted in
+// place (kMulti: the taps outside the plane xz by the lane masks mk), stored, and 48 vpdpbusd.
+#define LAYERQ_Q8_WINDOW_PLAIN(j)                   \
+  "mov 8*" #j "(%[off]), %%rax\n\t"                 \
+  "prefetcht0 (%[pf],%%rax)\n\t"                    \
+  "vmovdqu64 (%[base],%%rax), %%zmm2" #j "\n\t"
+#define LAYERQ_Q8_WINDOW_ROW(j)                     \
+  "mov 8*" #j "(%[off]), %%rax\n\t"                 \
+  "prefetcht0 (%[pf],%%rax)\n\t"                    \
+  "vpblendmb (%[base],%%rax), %%zmm28, %%zmm2" #j "%{%%k1%}\n\t"
+#define LAYERQ_Q8_MASK_LANES(t)                     \
+  "kmovq 8*" #t "(%[mk]), %%k2\n\t"                 \
+  "vpblendmb %%zmm2" #t ", %%zmm28, %%zmm2" #t "%{%%k2%}\n\t"
+#define LAYERQ_Q8_MASK_NONE(t) ""
+#define LAYERQ_Q8_DOT(t, c) "vpdpbusd 64*" #t "+4*" #c "(%[w])%{1to16%}, %%zmm2" #t ", %[a" #c "]\n\t"
+#define LAYERQ_Q8_QUAD(t, MASK)                                                                           \
+  MASK(t) "vmovdqa64 %%zmm2" #t ", 64*" #t "(%[st])\n\t" LAYERQ_Q8_DOT(t, 0) LAYERQ_Q8_DOT(t, 1)          \
+      LAYERQ_Q8_DOT(t, 2) LAYERQ_Q8_DOT(t, 3) LAYERQ_Q8_DOT(t, 4) LAYERQ_Q8_DOT(t, 5) LAYERQ_Q8_DOT(t, 6) \
+          LAYERQ_Q8_DOT(t, 7) LAYERQ_Q8_DOT(t, 8) LAYERQ_Q8_DOT(t, 9) LAYERQ_Q8_DOT(t, 10)                \
+              LAYERQ_Q8_DOT(t, 11) LAYERQ_Q8_DOT(t, 12) LAYERQ_Q8_DOT(t, 13) LAYERQ_Q8_DOT(t, 14)         \
+                  LAYERQ_Q8_DOT(t, 15)
+#define LAYERQ_Q8_FUSED(WINDOW, MASK)                                                             \
+  asm(LAYERQ_Q8_EACH16(LAYERQ_Q8_BIAS)                                                            \
+      "vmovdqa64 0(%[k]), %%zmm28\n\t"                                                           \
+      "vmovdqa64 64(%[k]), %%zmm29\n\t"                                                          \
+      "vmovdqa64 128(%[k]), %%zmm30\n\t"                                                         \
+      "vmovdqa64 192(%[k]), %%zmm31\n\t"                                                         \
+      "kmovq 256(%[k]), %%k1\n\t"                                                                \
+      "1:\n\t" WINDOW(0) WINDOW(1) WINDOW(2) WINDOW(3)                                           \
+      "vpermt2b %%zmm21, %%zmm29, %%zmm20\n\t"                                                   \
+      "vpermt2b %%zmm22, %%zmm30, %%zmm21\n\t"                                                   \
+      "vpermt2b %%zmm23, %%zmm31, %%zmm22\n\t"                                                   \
+      LAYERQ_Q8_QUAD(0, MASK) LAYERQ_Q8_QUAD(1, MASK) LAYERQ_Q8_QUAD(2, MASK)                    \
+      "add $32, %[off]\n\t"                                                                      \
+      "add $192, %[w]\n\t"                                                                       \
+      "add $192, %[st]\n\t"                                                                      \
+      "add $24, %[mk]\n\t"                                                                       \
+      "dec %[n]\n\t"                                                                             \
+      "jnz 1b"                                                                                   \
+      : LAYERQ_Q8_EACH16(LAYERQ_Q8_OUT)[off] "+r"(row_offset), [w] "+r"(w), [st] "+r"(st),       \
+        [mk] "+r"(mk), [n] "+r"(groups4)                                                         \
+      : [base] "r"(base), [pf] "r"(base + ahead), [bias] "r"(bias), [k] "r"(&k)                  \
+      : "rax", "xmm20", "xmm21", "xmm22", "xmm23", "xmm28", "xmm29", "xmm30", "xmm31", "k1", "k2", \
+        "cc", "memory")
+template <bool kMulti>
+inline __attribute__((always_inline)) void FusedPlain(const uint8_t* base, ptrdiff_t ahead, const int64_t* row_offset,
+                                                      size_t groups4, const FusedConsts& k, const uint64_t* mk,
+                                                      const int32_t* w, const int32_t* bias, __m512i* st,
+                                                      __m512i (&acc)[kQ8ConvRowsLanes]) {
+  if (kMulti) {
+    LAYERQ_Q8_FUSED(LAYERQ_Q8_WINDOW_PLAIN, LAYERQ_Q8_MASK_LANES);
+  } else {
+    LAYERQ_Q8_FUSED(LAYERQ_Q8_WINDOW_ROW, LAYERQ_Q8_MASK_NONE);
+  }
+}
+#undef LAYERQ_Q8_WINDOW_PLAIN
+#undef LAYERQ_Q8_WINDOW_ROW
+#undef LAYERQ_Q8_MASK_LANES
+#undef LAYERQ_Q8_MASK_NONE
+#undef LAYERQ_Q8_DOT
+#undef LAYERQ_Q8_DOT1
+#undef LAYERQ_Q8_QUAD
+#undef LAYERQ_Q8_BIAS
+#undef LAYERQ_Q8_OUT
+#undef LAYERQ_Q8_EACH16
+#undef LAYERQ_Q8_FUSED
+
 // kMulti: chunks of g.rows whole output rows (masks per chunk and quad), else 16 pixels of one
 // row (masks per column chunk, applied to the windows). kResidual: the outputs through the
-// residual's add and quantize (Residual512) instead of to out.
+// residual's add and quantize (Residual512) instead of to out. Per chunk, the first block of 16
+// channels builds the permuted quads into a buffer (FusedPlain, or the checked windows at the
+// input tensor's edges and, one row a chunk, the plane's top and bottom), and the other blocks
+// run DotQuads over them.
 template <bool kU8, bool kMulti, bool kResidual>
-void Rows(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, const int32_t* bias,
-          const float* scales, size_t channels, size_t oy0, size_t oy1, void* out, const Q8ConvResidual* residual) {
-  const __m512i xz = _mm512_set1_epi8(static_cast<char>(g.x_zero));
-  const __m512i idx0 = _mm512_loadu_si512(g.index), idx1 = _mm512_loadu_si512(g.index + 64),
-                idx2 = _mm512_loadu_si512(g.index + 128);
+void Rows(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, size_t block_stride,
+          const int32_t* bias, const float* scales, size_t channels, size_t oy0, size_t oy1, void* out,
+          const Q8ConvResidual* residual) {
+  FusedConsts k;
+  k.xz = _mm512_set1_epi8(static_cast<char>(g.x_zero));
+  k.idx0 = _mm512_loadu_si512(g.index), k.idx1 = _mm512_loadu_si512(g.index + 64),
+  k.idx2 = _mm512_loadu_si512(g.index + 128);
   const Q8Requant512 rq(g.output);
   const Residual512 rs(residual, g.output);
   const size_t plane_out = g.ho * g.wo, step = kMulti ? g.rows : 1, cols = kMulti ? 1 : g.wo;
+  const size_t count = 3 * g.groups4, w = g.w, h = g.h, kh = g.kh;
+  const int64_t* row_offset = g.row_offset;
+  const ptrdiff_t last_offset = row_offset[g.cin * kh - 1];
+  const ptrdiff_t ahead = static_cast<ptrdiff_t>(step * g.stride_h * w);  // the next row of chunks
+  AlignedBuffer<uint8_t> buf(count * 64);
+  __m512i* const quads_x = reinterpret_cast<__m512i*>(buf.get());
 
   for (size_t oy = oy0; oy < oy1; oy += step) {
     const ptrdiff_t iy0 = static_cast<ptrdiff_t>(oy * g.stride_h) - static_cast<ptrdiff_t>(g.pad_top);
     for (size_t ox = 0, col = 0; ox < cols; ox += kQ8ConvRowsLanes, ++col) {
       const ptrdiff_t x0 = static_cast<ptrdiff_t>(ox * g.stride_w) - static_cast<ptrdiff_t>(g.pad_left);
       const __mmask64 inside = kMulti ? 0 : g.masks[col];
-      const uint64_t* lane_masks = kMulti ? g.masks + oy / g.rows * 3 * g.groups4 : nullptr;
-      __m512i acc[kQ8ConvRowsLanes];
-      // acc indexed through Unroll only: GCC keeps it in registers then (DESIGN.md).
-      Unroll<kQ8ConvRowsLanes>([&](auto c) { acc[c] = _mm512_set1_epi32(bias[c]); });
-      const int32_t* w = quads;
-      auto add = [&](__m512i q) {
-        if (kMulti) q = _mm512_mask_blend_epi8(*lane_masks++, xz, q);
-        Unroll<kQ8ConvRowsLanes>([&](auto c) { acc[c] = _mm512_dpbusd_epi32(acc[c], q, _mm512_set1_epi32(w[c])); });
-        w += kQ8ConvRowsLanes;
-      };
-      auto window = [&](size_t r) {
-        return kMulti ? MultiWindow(g, x, r, iy0, x0) : Window(g, x, r, iy0, x0, inside, xz);
-      };
-      // Quads 3m, 3m + 1, 3m + 2 span windows (4m, 4m + 1), (4m + 1, 4m + 2), (4m + 2, 4m + 3).
-      for (size_t m = 0; m < g.groups4; ++m) {
-        const __m512i w0 = window(4 * m), w1 = window(4 * m + 1);
-        add(_mm512_permutex2var_epi8(w0, idx0, w1));
-        const __m512i w2 = window(4 * m + 2);
-        add(_mm512_permutex2var_epi8(w1, idx1, w2));
-        const __m512i w3 = window(4 * m + 3);
-        add(_mm512_permutex2var_epi8(w2, idx2, w3));
-      }
+      const uint64_t* lane_masks = kMulti ? g.masks + oy / g.rows * count : nullptr;
       const size_t lanes = kMulti ? (oy1 - oy < g.rows ? oy1 - oy : g.rows) * g.wo : g.wo - ox;
-      const __mmask16 k = Q8Lanes16(lanes);
-      Unroll<kQ8ConvRowsLanes>([&](auto c) {
-        if (c >= channels) return;
-        const size_t at = c * plane_out + (oy - oy0) * g.wo + ox;
-        if (kResidual) {
-          rs.Store(kU8 ? rs.Dequantized(rq.Codes(acc[c], scales[c])) : rq.Floats(acc[c], scales[c]), k, at);
-        } else if (kU8) {
-          rq.U8(acc[c], scales[c], k, static_cast<uint8_t*>(out) + at);
-        } else {
-          rq.F32(acc[c], scales[c], k, static_cast<float*>(out) + at);
+      const __mmask16 lanes_k = Q8Lanes16(lanes);
+      __m512i acc[kQ8ConvRowsLanes];
+      auto output = [&](size_t c0) __attribute__((always_inline)) {
+        UnrollLanes([&](auto c) __attribute__((always_inline)) {
+          if (c0 + c >= channels) return;
+          const size_t at = (c0 + c) * plane_out + (oy - oy0) * g.wo + ox;
+          if (kResidual) {
+            rs.Store(kU8 ? rs.Dequantized(rq.Codes(acc[c], scales[c0 + c])) : rq.Floats(acc[c], scales[c0 + c]),
+                     lanes_k, at);
+          } else if (kU8) {
+            rq.U8(acc[c], scales[c0 + c], lanes_k, static_cast<uint8_t*>(out) + at);
+          } else {
+            rq.F32(acc[c], scales[c0 + c], lanes_k, static_cast<float*>(out) + at);
+          }
+        }, std::make_index_sequence<kQ8ConvRowsLanes>{});
+      };
+      // Plain windows where every kernel row's 64 bytes lie inside the input tensor and (one row a
+      // chunk) every input row the chunk reads inside the plane: a load from the row's offset (the
+      // rows past the last one read row 0: their taps are zero; with rows > 1 the lane masks zero
+      // the taps outside the plane).
+      const uint8_t* base = x + iy0 * static_cast<ptrdiff_t>(w) + x0;
+      if (base >= g.x_begin && base + last_offset + 64 <= g.x_end &&
+          (kMulti || (iy0 >= 0 && iy0 + static_cast<ptrdiff_t>(kh) <= static_cast<ptrdiff_t>(h)))) {
+        k.inside = inside;
+        FusedPlain<kMulti>(base, ahead, row_offset, g.groups4, k, lane_masks, quads, bias, quads_x, acc);
+      } else {
+        // The quads into the buffer: quads 3m, 3m + 1, 3m + 2 span windows (4m, 4m + 1), (4m + 1,
+        // 4m + 2), (4m + 2, 4m + 3).
+        __m512i* q = quads_x;
+        auto put = [&](__m512i v) {
+          if (kMulti) v = _mm512_mask_blend_epi8(*lane_masks++, k.xz, v);
+          _mm512_store_si512(q++, v);
+        };
+        auto window = [&](size_t r) {
+          return kMulti ? MultiWindow(g, x, r, iy0, x0) : Window(g, x, r, iy0, x0, inside, k.xz);
+        };
+        for (size_t m = 0; m < g.groups4; ++m) {
+          const __m512i w0 = window(4 * m), w1 = window(4 * m + 1);
+          put(_mm512_permutex2var_epi8(w0, k.idx0, w1));
+          const __m512i w2 = window(4 * m + 2);
+          put(_mm512_permutex2var_epi8(w1, k.idx1, w2));
+          const __m512i w3 = window(4 * m + 3);
+          put(_mm512_permutex2var_epi8(w2, k.idx2, w3));
         }
-      });
+        DotQuads(quads_x, quads, count, bias, acc);
+      }
+      output(0);
+      for (size_t c0 = kQ8ConvRowsLanes; c0 < channels; c0 += kQ8ConvRowsLanes) {
+        DotQuads(quads_x, quads + c0 / kQ8ConvRowsLanes * block_stride, count, bias + c0, acc);
+        output(c0);
+      }
     }
   }
 }
 
 }  // namespace
 
-void Q8ConvRowsAvx512(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, const int32_t* bias,
-                      const float* scales, size_t channels, size_t oy0, size_t oy1, void* out,
+void Q8ConvRowsAvx512(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, size_t block_stride,
+                      const int32_t* bias, const float* scales, size_t channels, size_t oy0, size_t oy1, void* out,
                       const Q8ConvResidual* residual) {
   using Fn = decltype(&Rows<true, true, true>);
   static constexpr Fn kRows[2][2][2] = {  // [uint8 output][rows > 1][residual]
       {{Rows<false, false, false>, Rows<false, false, true>}, {Rows<false, true, false>, Rows<false, true, true>}},
       {{Rows<true, false, false>, Rows<true, false, true>}, {Rows<true, true, false>, Rows<true, true, true>}}};
-  kRows[g.output.kind == Q8OutputKind::kUint8][g.rows > 1][residual != nullptr](g, x, quads, bias, scales, channels, oy0,
-                                                                                 oy1, out, residual);
+  kRows[g.output.kind == Q8OutputKind::kUint8][g.rows > 1][residual != nullptr](g, x, quads, block_stride, bias, scales,
+                                                                                 channels, oy0, oy1, out, residual);
 }
 
 }  // namespace layerq

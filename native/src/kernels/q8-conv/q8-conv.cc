@@ -268,22 +268,25 @@ bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   g.x_begin = x, g.x_end = x + n * s.cin * h * w;
   const std::vector<int32_t>& quads = conv.RowQuads();
   const size_t blocks = (s.cout + kLanes - 1) / kLanes, block_quads = 3 * g.groups4 * kLanes;
-  // Tasks: (image, block of 16 channels, run of output rows); at least two a thread.
-  const size_t tasks_img = n * blocks, want = 2 * static_cast<size_t>(ThreadCount());
-  const size_t chunks = (g.ho + g.rows - 1) / g.rows;
+  // Tasks: (image, run of blocks of 16 channels, run of output rows), at least two a thread; a
+  // task's blocks share its chunks' permuted quads, so a task takes all of them where the
+  // images alone make enough tasks.
+  const size_t want = 2 * static_cast<size_t>(ThreadCount());
+  const size_t block_run = n >= want ? blocks : 1, block_runs = (blocks + block_run - 1) / block_run;
+  const size_t tasks_img = n * block_runs, chunks = (g.ho + g.rows - 1) / g.rows;
   const size_t runs = tasks_img >= want ? 1 : std::min(chunks, (want + tasks_img - 1) / tasks_img);
   const size_t rows_run = (chunks + runs - 1) / runs * g.rows;  // whole chunks
   const size_t elem = g.output.kind == Q8OutputKind::kUint8 ? 1 : 4, plane_out = g.ho * g.wo;
   ParallelFor(tasks_img * runs, 1, [&](size_t begin, size_t end) {
     for (size_t task = begin; task < end; ++task) {
-      const size_t run = task % runs, b = task / runs % blocks, img = task / runs / blocks;
-      const size_t oy0 = run * rows_run, oy1 = std::min(g.ho, oy0 + rows_run);
+      const size_t run = task % runs, br = task / runs % block_runs, img = task / runs / block_runs;
+      const size_t oy0 = run * rows_run, oy1 = std::min(g.ho, oy0 + rows_run), co = br * block_run * kLanes;
       if (oy0 >= oy1) continue;
       // The task's first output element, in every tensor of the output's layout.
-      const size_t at = (img * s.cout + b * kLanes) * plane_out + oy0 * g.wo;
+      const size_t at = (img * s.cout + co) * plane_out + oy0 * g.wo;
       const Q8ConvResidual r = residual ? residual->At(at) : Q8ConvResidual();
-      kernel(g, x + img * s.cin * h * w, quads.data() + b * block_quads, plan.bias.data() + b * kLanes,
-             plan.scales.data() + b * kLanes, std::min(kLanes, s.cout - b * kLanes), oy0, oy1,
+      kernel(g, x + img * s.cin * h * w, quads.data() + br * block_run * block_quads, block_quads,
+             plan.bias.data() + co, plan.scales.data() + co, std::min(block_run * kLanes, s.cout - co), oy0, oy1,
              static_cast<uint8_t*>(out) + at * elem, residual ? &r : nullptr);
     }
   });
