@@ -7,7 +7,9 @@
 // registers on every quad and broadcast each weight with an instruction of its own.
 #include <immintrin.h>
 
+#include <cstring>
 #include <utility>
+#include <vector>
 
 #include "common/aligned.h"
 #include "kernels/q8-conv/q8-conv.h"
@@ -201,9 +203,9 @@ inline __attribute__((always_inline)) void FusedPlain(const uint8_t* base, ptrdi
 // kMulti: chunks of g.rows whole output rows (masks per chunk and quad), else 16 pixels of one
 // row (masks per column chunk, applied to the windows). kResidual: the outputs through the
 // residual's add and quantize (Residual512) instead of to out. Per chunk, the first block of 16
-// channels builds the permuted quads into a buffer (FusedPlain, or the checked windows at the
-// input tensor's edges and, one row a chunk, the plane's top and bottom), and the other blocks
-// run DotQuads over them.
+// channels builds the permuted quads into a buffer (FusedPlain, or where a window crosses the
+// input tensor's first or last byte the checked windows and DotQuads), and the other blocks run
+// DotQuads over them.
 template <bool kU8, bool kMulti, bool kResidual>
 void Rows(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, size_t block_stride,
           const int32_t* bias, const float* scales, size_t channels, size_t oy0, size_t oy1, void* out,
@@ -221,6 +223,11 @@ void Rows(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, s
   const ptrdiff_t ahead = static_cast<ptrdiff_t>(step * g.stride_h * w);  // the next row of chunks
   AlignedBuffer<uint8_t> buf(count * 64);
   __m512i* const quads_x = reinterpret_cast<__m512i*>(buf.get());
+  // One row a chunk, at the plane's top and bottom: the kernel rows' offsets with the rows outside
+  // the plane reading 64 bytes of xz instead.
+  std::vector<int64_t> edge_offset(kMulti ? 0 : 4 * g.groups4);
+  alignas(64) uint8_t xz_row[64];
+  std::memset(xz_row, g.x_zero, sizeof xz_row);
 
   for (size_t oy = oy0; oy < oy1; oy += step) {
     const ptrdiff_t iy0 = static_cast<ptrdiff_t>(oy * g.stride_h) - static_cast<ptrdiff_t>(g.pad_top);
@@ -245,15 +252,23 @@ void Rows(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, s
           }
         }, std::make_index_sequence<kQ8ConvRowsLanes>{});
       };
-      // Plain windows where every kernel row's 64 bytes lie inside the input tensor and (one row a
-      // chunk) every input row the chunk reads inside the plane: a load from the row's offset (the
-      // rows past the last one read row 0: their taps are zero; with rows > 1 the lane masks zero
-      // the taps outside the plane).
+      // Plain windows where every kernel row's 64 bytes lie inside the input tensor: a load from
+      // the row's offset (the rows past the last one read row 0: their taps are zero; with rows > 1
+      // the lane masks zero the taps outside the plane; one row a chunk, the rows outside the plane
+      // read xz_row).
       const uint8_t* base = x + iy0 * static_cast<ptrdiff_t>(w) + x0;
-      if (base >= g.x_begin && base + last_offset + 64 <= g.x_end &&
-          (kMulti || (iy0 >= 0 && iy0 + static_cast<ptrdiff_t>(kh) <= static_cast<ptrdiff_t>(h)))) {
+      if (base >= g.x_begin && base + last_offset + 64 <= g.x_end) {
+        const int64_t* offsets = row_offset;
+        if (!kMulti && (iy0 < 0 || iy0 + static_cast<ptrdiff_t>(kh) > static_cast<ptrdiff_t>(h))) {
+          const int64_t to_xz = static_cast<int64_t>(reinterpret_cast<uintptr_t>(xz_row) - reinterpret_cast<uintptr_t>(base));
+          for (size_t r = 0; r < edge_offset.size(); ++r) {
+            const ptrdiff_t iy = iy0 + g.row_ky[r];
+            edge_offset[r] = g.row_ky[r] >= 0 && (iy < 0 || iy >= static_cast<ptrdiff_t>(h)) ? to_xz : row_offset[r];
+          }
+          offsets = edge_offset.data();
+        }
         k.inside = inside;
-        FusedPlain<kMulti>(base, ahead, row_offset, g.groups4, k, lane_masks, quads, bias, quads_x, acc);
+        FusedPlain<kMulti>(base, ahead, offsets, g.groups4, k, lane_masks, quads, bias, quads_x, acc);
       } else {
         // The quads into the buffer: quads 3m, 3m + 1, 3m + 2 span windows (4m, 4m + 1), (4m + 1,
         // 4m + 2), (4m + 2, 4m + 3).
