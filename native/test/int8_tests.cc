@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/cpu.h"
+#include "common/threadpool.h"
 #include "kernels/q8-conv/q8-conv.h"
 #include "kernels/q8-gemm/q8-gemm.h"
 #include "kernels/q8-quantize/q8-quantize.h"
@@ -238,7 +239,8 @@ void DepthwiseWideCase(uint32_t seed, bool extreme) {
 // Convs with 3-wide kernels (the AVX-512 row kernel): output rows of at least 16 pixels, or
 // narrower (chunks of several rows; tall maps among them), any kernel height up to 5, stride 1 or 2, pads up to 2,
 // input channels whose kernel rows do not fill the last group of four, output channels past a
-// block of 16, one to three images (one image: the rows split between tasks).
+// block of 16, one to three images (one image: the rows split between tasks), a third of them
+// on one thread (two or three images: a task takes every block of 16 channels of an image).
 void ConvRowsCase(uint32_t seed, bool extreme, bool small = false) {
   Case c(seed);
   Q8ConvShape s;
@@ -254,10 +256,16 @@ void ConvRowsCase(uint32_t seed, bool extreme, bool small = false) {
   // Narrow maps up to 120 rows half the time: several runs of the residual's scratch (16 KiB of floats).
   const size_t h = c.Int(min_h, narrow && c.Int(0, 1) ? 120 : 24), n = c.Int(1, 3);
   const size_t w = narrow ? c.Int(min_w, 15 * s.stride_w) : c.Int(16 * s.stride_w + 2, 70);
+  // A third on one thread: with two or three images the tasks then take all blocks of 16 output
+  // channels of an image (the blocks after the first reading the first one's quads).
+  const int threads = ThreadCount(), run_threads = c.Int(0, 2) == 0 ? 1 : threads;
   char what[256];
-  std::snprintf(what, sizeof what, "conv rows seed=%u n=%zu cin=%zu cout=%zu h=%zu w=%zu k=%zux3 s=%zu,%zu p=%zu,%zu,%zu,%zu", seed,
-                n, s.cin, s.cout, h, w, s.kh, s.stride_h, s.stride_w, s.pad_top, s.pad_left, s.pad_bottom, s.pad_right);
+  std::snprintf(what, sizeof what, "conv rows seed=%u n=%zu cin=%zu cout=%zu h=%zu w=%zu k=%zux3 s=%zu,%zu p=%zu,%zu,%zu,%zu threads=%d",
+                seed, n, s.cin, s.cout, h, w, s.kh, s.stride_h, s.stride_w, s.pad_top, s.pad_left, s.pad_bottom,
+                s.pad_right, run_threads);
+  SetThreadCount(run_threads);
   CompareRandomConv(c, s, n, h, w, extreme, what, small);
+  SetThreadCount(threads);
 }
 
 // Pointwise convs on maps of hundreds to thousands of pixels: the direct path's panel blocks
