@@ -285,8 +285,8 @@ bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
       // The task's first output element, in every tensor of the output's layout.
       const size_t at = (img * s.cout + co) * plane_out + oy0 * g.wo;
       const Q8ConvResidual r = residual ? residual->At(at) : Q8ConvResidual();
-      kernel(g, x + img * s.cin * h * w, quads.data() + br * block_run * block_quads, block_quads,
-             plan.bias.data() + co, plan.scales.data() + co, std::min(block_run * kLanes, s.cout - co), oy0, oy1,
+      kernel(g, x + img * s.cin * h * w, quads.data() + br * block_run * block_quads, plan.bias.data() + co,
+             plan.scales.data() + co, std::min(block_run * kLanes, s.cout - co), oy0, oy1,
              static_cast<uint8_t*>(out) + at * elem, residual ? &r : nullptr);
     }
   });

@@ -124,17 +124,16 @@ struct Q8ConvRowsGeometry {
 // blocks of 16: x uint8 [cin][h][w], out row oy0 of its first channel (planes ho * wo apart;
 // uint8 or float per output.kind). With a residual (its pointers at the same element as out), the
 // outputs go through the residual's add and quantize in registers (Q8AddQuantize's operations)
-// into its codes and fake instead, and out is not written. quads: per block of 16 channels
-// (block_stride int32 apart), [3 * groups4][16] the channels' tap quads (channel c in lane c;
-// taps past the last kernel row, and channels past the last, zero); bias and scales: [channels
-// rounded up to 16].
-using Q8ConvRowsFn = void (*)(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, size_t block_stride,
-                              const int32_t* bias, const float* scales, size_t channels, size_t oy0, size_t oy1,
-                              void* out, const Q8ConvResidual* residual);
+// into its codes and fake instead, and out is not written. quads: per block of 16 channels,
+// [3 * groups4][16] the channels' tap quads (channel c in lane c; taps past the last kernel row,
+// and channels past the last, zero); bias and scales: [channels rounded up to 16].
+using Q8ConvRowsFn = void (*)(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, const int32_t* bias,
+                              const float* scales, size_t channels, size_t oy0, size_t oy1, void* out,
+                              const Q8ConvResidual* residual);
 Q8ConvRowsFn Q8ConvRowsFor(Isa isa);
 #if defined(__x86_64__) || defined(_M_X64)
-void Q8ConvRowsAvx512(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, size_t block_stride,
-                      const int32_t* bias, const float* scales, size_t channels, size_t oy0, size_t oy1, void* out,
+void Q8ConvRowsAvx512(const Q8ConvRowsGeometry& g, const uint8_t* x, const int32_t* quads, const int32_t* bias,
+                      const float* scales, size_t channels, size_t oy0, size_t oy1, void* out,
                       const Q8ConvResidual* residual);
 #endif
 
