@@ -91,6 +91,39 @@ void TestConv(Isa isa, const f32::ConvShape& s, size_t n, size_t h, size_t w, un
   }
 }
 
+// A pointwise conv on one image's planes x_gap and out_gap floats apart beyond their pixels
+// (rows of a taller image, read and written in place) against Conv2d on the planes copied out:
+// equal bit for bit, and the floats between the output planes untouched.
+void TestPointwiseStrided(Isa isa, size_t cin, size_t cout, size_t pixels, size_t x_gap, size_t out_gap,
+                          unsigned seed) {
+  std::mt19937 gen(seed);
+  SetIsa(isa);
+  f32::ConvShape s;
+  s.cin = cin;
+  s.cout = cout;
+  const auto wt = Random(cout * cin, gen), bias = Random(cout, gen);
+  const f32::PackedConv pc = f32::PackConv(wt.data(), bias.data(), s, 0.0f, 6.0f);
+  const size_t xs = pixels + x_gap, os = pixels + out_gap;
+  const auto x = Random(cin * xs, gen);
+  std::vector<float> packed(cin * pixels), want(cout * pixels), got(cout * os, -7.0f);
+  for (size_t c = 0; c < cin; ++c) std::copy_n(x.data() + c * xs, pixels, packed.data() + c * pixels);
+  f32::Conv2d(pc, packed.data(), 1, 1, pixels, want.data());
+  f32::PointwiseConv2dStrided(pc, x.data(), xs, pixels, got.data(), os);
+  char what[160];
+  std::snprintf(what, sizeof what, "pointwise strided %s seed %u %zu->%zu pixels %zu strides %zu, %zu", IsaName(isa),
+                seed, cin, cout, pixels, xs, os);
+  for (size_t c = 0; c < cout; ++c) {
+    for (size_t j = 0; j < os; ++j) {
+      const float g = got[c * os + j], w = j < pixels ? want[c * pixels + j] : -7.0f;
+      if (std::memcmp(&g, &w, sizeof g) != 0) {
+        std::printf("FAIL %s: channel %zu float %zu got %.9g want %.9g\n", what, c, j, g, w);
+        ++g_failures;
+        return;
+      }
+    }
+  }
+}
+
 // An inverted-residual block (ce == 0: no expansion) against its three convs run one after the
 // other on the same path: equal bit for bit, for the strip rows the L2 rule picks (forced_rows
 // 0) and for forced strips (1 row, a few, all).
@@ -420,6 +453,14 @@ int RunF32Tests() {
       TestBlock(isa, 8, 16, 8, dws(3, 1, 1, 1, 1, 1), 2, 16, 16, rows, seed++);  // rows of 16 (AVX-512: whole images)
       TestBlock(isa, 8, 16, 8, dws(3, 2, 1, 1, 1, 1), 2, 16, 16, rows, seed++);  // rows of 8
       TestBlock(isa, 33, 40, 7, dws(3, 1, 1, 1, 1, 1), 3, 4, 4, rows, seed++);   // 4x4 maps
+    }
+    // Strips' convs: expansions of maps past 512 pixels and maps not a whole number of segments
+    // (packed pixel blocks), the others read in place; planes apart by their pixels or more.
+    for (size_t pixels : {16, 40, 224, 600, 1232}) {
+      for (size_t gap : {0, 5, 112}) {
+        TestPointwiseStrided(isa, 24, 40, pixels, gap, 2 * gap, seed++);
+        TestPointwiseStrided(isa, 40, 8, pixels, 2 * gap, gap, seed++);
+      }
     }
     TestBlock(isa, 16, 96, 24, dws(3, 2, 1, 1, 1, 1), 2, 112, 112, 0, seed++);  // MobileNetV2 at 224x224
     TestBlock(isa, 32, 0, 16, dws(3, 1, 1, 1, 1, 1), 1, 112, 112, 0, seed++);

@@ -46,10 +46,11 @@ size_t StripRows(const ConvShape& d, size_t ce, size_t w, size_t ho, size_t wo, 
   return most;
 }
 
-// A thread's strip buffers: the strip's input rows, expanded rows, depthwise and projection
-// outputs.
+// A thread's strip buffers: the strip's input rows (a depthwise conv without an expansion,
+// where the row kernel does not apply), expanded rows, depthwise outputs. The expansion reads
+// the strip's rows of the image and the projection writes its rows of the output in place.
 struct Scratch {
-  std::vector<float> xs, e, dout, ys;
+  std::vector<float> xs, e, dout;
 };
 
 // Scratch reused across calls (a strip's buffers, under 1 MiB, would be fresh pages every call):
@@ -182,10 +183,9 @@ void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, s
     // may not reach, a stride-2 unpadded conv's: the expansion still covers them).
     const size_t in_rows = strips == 1 ? h : std::min(h, (rows - 1) * d.sh + d.kh);
     std::unique_ptr<Scratch> scratch = g_scratch.Take();
-    float* xs_p = Reserve(scratch->xs, cin * in_rows * w);
+    float* xs_p = block.has_expand ? nullptr : Reserve(scratch->xs, cin * in_rows * w);
     float* e_p = block.has_expand ? Reserve(scratch->e, ce * in_rows * w) : nullptr;
     float* d_p = Reserve(scratch->dout, ce * rows * wo);
-    float* y_p = Reserve(scratch->ys, cout * rows * wo);
     for (size_t t = begin; t < end; ++t) {
       const size_t img = t / strips;
       const Strip& sp = plan[t % strips];
@@ -196,17 +196,11 @@ void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, s
         Layers(block, xi, 1, h, w, ho, wo, e_p, d_p, yo);
         continue;
       }
-      auto copy_rows = [&] {  // the strip's input rows as a tensor [cin][strip_in][w]
-        for (size_t c = 0; c < cin; ++c) {
-          std::memcpy(xs_p + c * strip_in * w, xi + (c * h + sp.i0) * w, strip_in * w * sizeof(float));
-        }
-        return xs_p;
-      };
       // The depthwise conv's input rows: the expansion of the strip's input rows, or the image.
       const float* src = xi;
       size_t row0 = 0, stride = h * w;
       if (block.has_expand) {
-        Conv2d(block.expand, copy_rows(), 1, strip_in, w, e_p);
+        PointwiseConv2dStrided(block.expand, xi + sp.i0 * w, h * w, strip_in * w, e_p, strip_in * w);
         src = e_p;
         row0 = sp.i0;
         stride = strip_in * w;
@@ -214,13 +208,15 @@ void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, s
       // The row kernel over the window; else the rows as an image padded where they meet the
       // image's top or bottom.
       if (!DepthwiseConv2dRows(block.dw, src, row0, stride, h, w, sp.y0, sp.y1, d_p)) {
-        if (!block.has_expand) src = copy_rows();
+        if (!block.has_expand) {  // the strip's input rows as a tensor [cin][strip_in][w]
+          for (size_t c = 0; c < cin; ++c) {
+            std::memcpy(xs_p + c * strip_in * w, xi + (c * h + sp.i0) * w, strip_in * w * sizeof(float));
+          }
+          src = xs_p;
+        }
         Conv2d(variants[sp.variant], src, 1, strip_in, w, d_p);
       }
-      Conv2d(block.project, d_p, 1, strip_out, wo, y_p);
-      for (size_t c = 0; c < cout; ++c) {
-        std::memcpy(yo + (c * ho + sp.y0) * wo, y_p + c * strip_out * wo, strip_out * wo * sizeof(float));
-      }
+      PointwiseConv2dStrided(block.project, d_p, strip_out * wo, strip_out * wo, yo + sp.y0 * wo, ho * wo);
     }
     g_scratch.Give(std::move(scratch));
   });

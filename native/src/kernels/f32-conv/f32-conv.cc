@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <stdexcept>
 
 #include "common/aligned.h"
 #include "common/copy.h"
@@ -56,6 +57,13 @@ const ConvUkernels& ConvUkernelsFor(Isa isa) {
   return kConvScalar;
 }
 
+// Floats from one channel plane to the next in a conv's input and output: h * w and ho * wo for
+// whole images (images cin and cout planes apart); larger for rows of a taller image read and
+// written in place (PointwiseConv2dStrided: one image, pointwise convs, whose paths take them).
+struct PlaneStrides {
+  size_t x, out;
+};
+
 // Geometry of the padded, stride-phase-split input of one image and group (f32-conv-direct.h).
 struct DirectLayout {
   bool flat = false;  // 1x1, stride 1, no pads: pixels as one row of h * w
@@ -83,11 +91,13 @@ DirectLayout MakeDirectLayout(const ConvShape& s, size_t h, size_t w, size_t ho,
   return d;
 }
 
-// Copies channels [0, cin_g) of x (planes of h x w) into the phase-split layout. Only writes
-// input cells: dst's padding cells must be zeroed once beforehand (they are never written).
-void CopyPhaseSplit(const float* x, const ConvShape& s, const DirectLayout& d, size_t cin_g, float* dst) {
+// Copies channels [0, cin_g) of x (planes of h x w, x_stride floats apart) into the phase-split
+// layout. Only writes input cells: dst's padding cells must be zeroed once beforehand (they are
+// never written).
+void CopyPhaseSplit(const float* x, size_t x_stride, const ConvShape& s, const DirectLayout& d, size_t cin_g,
+                    float* dst) {
   for (size_t c = 0; c < cin_g; ++c) {
-    const float* src = x + c * d.h * d.w;
+    const float* src = x + c * x_stride;
     float* base = dst + c * d.chan;
     for (size_t iy = 0; iy < d.h; ++iy) {
       const size_t y = iy + s.pt, py = y % s.sh, yy = y / s.sh;
@@ -123,7 +133,7 @@ void AddResidual(const ConvResidual& r, BinarySpanFn span, float* out, size_t fi
 }
 
 void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, size_t n, size_t h, size_t w,
-                  size_t ho, size_t wo, float* out, const ConvResidual* residual) {
+                  size_t ho, size_t wo, const PlaneStrides& ps, float* out, const ConvResidual* residual) {
   const BinarySpanFn span = BinarySpanFor(ActiveIsa());
   const ConvShape& s = pc.s;
   const size_t width = dk.width;
@@ -138,7 +148,7 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
     for (size_t ky = 0; ky < s.kh; ++ky) {
       for (size_t kx = 0; kx < s.kw; ++kx, ++i) {
         const size_t dy = ky * s.dh, dx = kx * s.dw;
-        const size_t chan = d.in_place ? d.h * d.w : d.chan;
+        const size_t chan = d.in_place ? ps.x : d.chan;
         const size_t wph = d.in_place ? d.w : d.wph;
         offsets[i] = static_cast<int32_t>(ci * chan + ((dy % s.sh) * s.sw + dx % s.sw) * d.plane +
                                           (dy / s.sh) * wph + dx / s.sw);
@@ -191,18 +201,18 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
         for (size_t v = 0; v < dt.count; ++v) {
           const size_t img = (q0 + v) / segs;
           const Segment& sg = seg_at[(q0 + v) % segs];
-          dt.b[v] = x + img * s.cin * h * w + sg.in;
+          dt.b[v] = x + img * s.cin * ps.x + sg.in;
           dt.len[v] = sg.len;
-          c0[v] = out + img * s.cout * pixels + sg.out;
+          c0[v] = out + img * s.cout * ps.out + sg.out;
         }
         for (size_t mp = 0; mp < pc.m_panels; ++mp) {
           const size_t m0 = mp * kMR, mr = std::min(kMR, cout_g - m0);
-          for (size_t v = 0; v < dt.count; ++v) dt.c[v] = c0[v] + m0 * pixels;
-          ukernel(mr, k, pc.a.data() + mp * k * kMR, offsets.data(), dt, pixels, pc.bias.data() + mp * kMR, pc.min,
+          for (size_t v = 0; v < dt.count; ++v) dt.c[v] = c0[v] + m0 * ps.out;
+          ukernel(mr, k, pc.a.data() + mp * k * kMR, offsets.data(), dt, ps.out, pc.bias.data() + mp * kMR, pc.min,
                   pc.max);
         }
         for (size_t v = 0; residual != nullptr && v < dt.count; ++v) {
-          AddResidual(*residual, span, out, static_cast<size_t>(c0[v] - out), s.cout, pixels, dt.len[v]);
+          AddResidual(*residual, span, out, static_cast<size_t>(c0[v] - out), s.cout, ps.out, dt.len[v]);
         }
       }
     });
@@ -218,13 +228,13 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
       const size_t img = t / splits, part = t % splits;
       const size_t tile0 = tiles * part / splits, tile1 = tiles * (part + 1) / splits;
       for (size_t g = 0; g < s.group; ++g) {
-        const float* xg = x + (img * s.cin + g * cin_g) * h * w;
+        const float* xg = x + (img * s.cin + g * cin_g) * ps.x;
         const float* src = xg;
         if (!d.in_place) {
-          CopyPhaseSplit(xg, s, d, cin_g, buf.data());
+          CopyPhaseSplit(xg, ps.x, s, d, cin_g, buf.data());
           src = buf.data();
         }
-        float* og = out + (img * s.cout + g * cout_g) * pixels;
+        float* og = out + (img * s.cout + g * cout_g) * ps.out;
         // Blocks of tiles whose input (k taps x pixels) stays in L2 while every A panel sweeps
         // them: each panel's outputs are written as long runs of its kMR rows, and the panel
         // stays in L1 across the block.
@@ -233,7 +243,7 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
           const size_t te = std::min(tile1, tb + block);
           for (size_t mp = 0; mp < pc.m_panels; ++mp) {
             const size_t panel = g * pc.m_panels + mp, m0 = mp * kMR, mr = std::min(kMR, cout_g - m0);
-            float* om = og + m0 * pixels;
+            float* om = og + m0 * ps.out;
             for (size_t tile = tb; tile < te; ++tile) {
               const size_t seg0 = tile * dk.segments;
               dt.count = std::min(dk.segments, segs - seg0);
@@ -248,7 +258,7 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
                   dt.len2[v] = sg.len2;
                 }
               }
-              ukernel(mr, k, pc.a.data() + panel * k * kMR, offsets.data(), dt, pixels,
+              ukernel(mr, k, pc.a.data() + panel * k * kMR, offsets.data(), dt, ps.out,
                       pc.bias.data() + panel * kMR, pc.min, pc.max);
             }
           }
@@ -259,7 +269,7 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
         const Segment& first = seg_at[tile0 * dk.segments];
         const Segment& last = seg_at[std::min(segs, tile1 * dk.segments) - 1];
         const size_t end = two_row && last.len2 > 0 ? last.out2 + last.len2 : last.out + last.len;
-        AddResidual(*residual, span, out, img * s.cout * pixels + first.out, s.cout, pixels, end - first.out);
+        AddResidual(*residual, span, out, img * s.cout * ps.out + first.out, s.cout, ps.out, end - first.out);
       }
     }
   });
@@ -283,7 +293,7 @@ std::atomic<bool> g_packed_direct{false};  // tests: PackedPointwiseDirectForTes
 // long runs; the block stays in L2); projections run every panel over one tile at a time (their
 // few panels reread it from L1), in blocks of long input runs.
 void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, size_t n, size_t pixels,
-                           bool batch_rows, float* out) {
+                           bool batch_rows, const PlaneStrides& ps, float* out) {
   const ConvShape& s = pc.s;
   const size_t k = pc.k, width = dk.width, tw = width * dk.segments;
   const size_t images = batch_rows ? 1 : n, row = batch_rows ? n * pixels : pixels;  // pixels an image
@@ -319,15 +329,15 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
       const size_t img = t / (blocks * psplit), blk = t / psplit % blocks;
       const size_t tb = tiles * blk / blocks, te = tiles * (blk + 1) / blocks;
       const size_t part = t % psplit, mp0 = pc.m_panels * part / psplit, mp1 = pc.m_panels * (part + 1) / psplit;
-      const float* xi = x + img * s.cin * pixels;
-      float* oi = out + img * s.cout * row;
+      const float* xi = x + img * s.cin * ps.x;
+      float* oi = out + img * s.cout * ps.out;
       const size_t q1 = std::min(row, te * tw);  // the block's pixels end
       for (size_t c = 0; c < k; ++c) {           // channel by channel: long runs of each plane
         for (size_t tile = tb; tile < te; ++tile) {
           float* d = buf.get() + ((tile - tb) * k + c) * tw;
           const size_t q0 = tile * tw, len = std::min(q1, q0 + tw) - q0;
           if (!batch_rows) {
-            std::memcpy(d, xi + c * pixels + q0, len * sizeof(float));
+            std::memcpy(d, xi + c * ps.x + q0, len * sizeof(float));
           } else {
             for (size_t q = q0, j = 0; j < len;) {  // the pieces of the images the tile spans
               const size_t b = q / pixels, at = q % pixels, m = std::min(len - j, pixels - at);
@@ -343,8 +353,8 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
         const size_t m0 = mp * kMR, q0 = tile * tw, mr = std::min(kMR, s.cout - m0), nc = std::min(tw, q1 - q0);
         // The batch as one image: the tile's kMR x nc outputs go to a scratch tile, then to the
         // planes of the images it spans (no batch of rows to copy back).
-        float* c = batch_rows ? tile_out.get() : oi + m0 * row + q0;
-        const size_t ldc = batch_rows ? tw : row;
+        float* c = batch_rows ? tile_out.get() : oi + m0 * ps.out + q0;
+        const size_t ldc = batch_rows ? tw : ps.out;
         if (gemm) {  // a packed tile is a GEMM B panel: no tap offset table (1.03-1.2x)
           GemmEpilogue ep{pc.bias.data() + mp * kMR, nullptr, pc.min, pc.max};
           dk.gemm(mr, nc, k, pc.a.data() + mp * k * kMR, buf.get() + (tile - tb) * k * tw, c, ldc, ep);
@@ -509,8 +519,10 @@ void PackIm2colPanel(const float* x, size_t h, size_t w, const ConvShape& s, siz
 namespace {
 
 // Conv2d's paths; true when the path added the residual itself (the direct path, task by task).
-bool ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out,
-               const ConvResidual* residual) {
+// Plane strides other than h * w and ho * wo: one image of a pointwise conv (the paths that
+// take them), checked by the caller.
+bool ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, const PlaneStrides* strides,
+               float* out, const ConvResidual* residual) {
   if (pc.depthwise) {
     DepthwiseConv2d(pc, x, n, h, w, out);
     return false;
@@ -520,6 +532,7 @@ bool ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t 
   const size_t wo = ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
   const size_t pixels = ho * wo;
   if (n == 0 || pixels == 0) return false;
+  const PlaneStrides ps = strides != nullptr ? *strides : PlaneStrides{h * w, pixels};
   const bool flat = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
   const ConvUkernels& uk = ConvUkernelsFor(ActiveIsa());
   const size_t width = uk.width;
@@ -531,7 +544,7 @@ bool ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t 
   // partly empty (a 2x2 map fills a quarter of 16; 7x7 leaves a 1-pixel segment and a 1-segment
   // tile, 1.05-1.2x on MobileNetV2's 7x7 layers at batch 16): the batch as one image of n * pixels.
   if (flat && s.group == 1 && n > 1 && pixels % width != 0 && pixels < uk.batch_rows_below) {
-    PackedPointwiseConv2d(uk, pc, x, n, pixels, true, out);
+    PackedPointwiseConv2d(uk, pc, x, n, pixels, true, ps, out);
     return false;
   }
   // Packed pixel blocks where the direct path would copy the planes anyway (pixels not a multiple
@@ -541,13 +554,13 @@ bool ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t 
   // measured 0.75-1.25x) and so do smaller maps (0.9x at 8x8, where the input stays in L1).
   constexpr size_t kPackedExpandPixels = 512;
   if (flat && s.group == 1 && (pixels % width != 0 || (s.cout > pc.k && pixels >= kPackedExpandPixels))) {
-    PackedPointwiseConv2d(uk, pc, x, n, pixels, false, out);
+    PackedPointwiseConv2d(uk, pc, x, n, pixels, false, ps, out);
     return false;
   }
   // Direct path unless output rows are too short for 8-pixel segments (then im2col panels of
   // kNR pixels spanning rows waste fewer lanes).
   if (flat || wo >= 8) {
-    DirectConv2d(uk, pc, x, n, h, w, ho, wo, out, residual);
+    DirectConv2d(uk, pc, x, n, h, w, ho, wo, ps, out, residual);
     return true;
   }
   const size_t cin_g = s.cin / s.group, cout_g = s.cout / s.group, k = pc.k;
@@ -577,7 +590,7 @@ bool ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t 
 
 void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, float* out,
             const ConvResidual* residual) {
-  if (ConvPaths(pc, x, n, h, w, out, residual) || residual == nullptr) return;
+  if (ConvPaths(pc, x, n, h, w, nullptr, out, residual) || residual == nullptr) return;
   // Paths without a per-task residual: one pass over out, (image, channel) planes.
   const ConvShape& s = pc.s;
   const size_t pixels = ConvOutDim(h, s.kh, s.sh, s.pt, s.pb, s.dh) * ConvOutDim(w, s.kw, s.sw, s.pl, s.pr, s.dw);
@@ -585,6 +598,17 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
   ParallelFor(n * s.cout, std::max<size_t>(1, 16384 / std::max<size_t>(1, pixels)), [&](size_t begin, size_t end) {
     AddResidual(*residual, span, out, begin * pixels, end - begin, pixels, pixels);
   });
+}
+
+void PointwiseConv2dStrided(const PackedConv& pc, const float* x, size_t x_stride, size_t pixels, float* out,
+                            size_t out_stride) {
+  const ConvShape& s = pc.s;
+  if (pc.depthwise || s.group != 1 || s.kh != 1 || s.kw != 1 || s.sh != 1 || s.sw != 1 || s.pt != 0 || s.pl != 0 ||
+      s.pb != 0 || s.pr != 0 || x_stride < pixels || out_stride < pixels) {
+    throw std::invalid_argument("PointwiseConv2dStrided: a 1x1, stride 1, unpadded, group 1 conv, strides >= pixels");
+  }
+  const PlaneStrides ps{x_stride, out_stride};
+  ConvPaths(pc, x, 1, 1, pixels, &ps, out, nullptr);
 }
 
 }  // namespace f32

@@ -46,6 +46,13 @@ struct ConvResidual {
 void Conv2d(const PackedConv& packed, const float* x, size_t n, size_t h, size_t w, float* out,
             const ConvResidual* residual = nullptr);
 
+// A pointwise conv (1x1, stride 1, unpadded, group 1) on one image whose channel planes of
+// `pixels` floats lie x_stride floats apart in x and out_stride apart in out: rows of a taller
+// image read and written in place (an inverted-residual block's strips). Bit for bit Conv2d on
+// the planes copied out (the same paths for the same pixels).
+void PointwiseConv2dStrided(const PackedConv& packed, const float* x, size_t x_stride, size_t pixels, float* out,
+                            size_t out_stride);
+
 // Tests only: pointwise convs on packed pixel blocks run the direct microkernel over tap offsets
 // even where the packed tile is a GEMM B panel (8-lane paths), so that the branch the AVX-512
 // path takes (16-lane segments, no GEMM panel of that width) is checked on every machine.
