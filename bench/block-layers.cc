@@ -28,6 +28,7 @@ namespace {
 struct BlockShape {
   size_t cin, ce, cout, hw, s;  // ce == cin: no expansion
   int count;
+  size_t ek = 1, es = 1;  // the expansion's kernel and stride: 3 and 2 for the stem (hw its input)
 };
 
 double NowMs() {
@@ -55,24 +56,25 @@ int main(int argc, char** argv) {
   layerq::SetThreadCount(threads);
   if (argc > 4) BlockStripRowsForTesting(atoi(argv[4]));
   const std::vector<BlockShape> blocks = {
+      {3, 32, 16, 224, 1, 1, 3, 2},  // the stem (3x3 stride 2) and the first block (no expansion of its own)
       {32, 32, 16, 112, 1, 1},  {16, 96, 24, 112, 2, 1}, {24, 144, 24, 56, 1, 1}, {24, 144, 32, 56, 2, 1},
       {32, 192, 32, 28, 1, 2},  {32, 192, 64, 28, 2, 1}, {64, 384, 64, 14, 1, 3}, {64, 384, 96, 14, 1, 1},
       {96, 576, 96, 14, 1, 2},  {96, 576, 160, 14, 2, 1}, {160, 960, 160, 7, 1, 2}, {160, 960, 320, 7, 1, 1},
   };
   double tot_layers = 0, tot_block = 0, fused_layers = 0, fused_block = 0;
   for (const BlockShape& b : blocks) {
-    const bool expand = b.ce != b.cin;
-    const PackedConv e = Pack(b.cin, b.ce, 1, 1, 1, 6.0f, 1), dw = Pack(b.ce, b.ce, 3, b.s, b.ce, 6.0f, 2);
+    const bool expand = b.ce != b.cin || b.ek != 1;
+    const PackedConv e = Pack(b.cin, b.ce, b.ek, b.es, 1, 6.0f, 1), dw = Pack(b.ce, b.ce, 3, b.s, b.ce, 6.0f, 2);
     const PackedConv p = Pack(b.ce, b.cout, 1, 1, 1, 0.0f, 3);
     const PackedBlock block = PackBlock(expand ? &e : nullptr, dw, p);
-    const size_t ho = (b.hw - 1) / b.s + 1;
-    std::vector<float> x(n * b.cin * b.hw * b.hw), t1(n * b.ce * b.hw * b.hw), t2(n * b.ce * ho * ho);
+    const size_t he = (b.hw - 1) / b.es + 1, ho = (he - 1) / b.s + 1;  // the depthwise conv's input, the output
+    std::vector<float> x(n * b.cin * b.hw * b.hw), t1(n * b.ce * he * he), t2(n * b.ce * ho * ho);
     std::vector<float> y1(n * b.cout * ho * ho), y2(y1.size());
     for (size_t i = 0; i < x.size(); ++i) x[i] = ((i * 31) % 97) / 97.0f;
     auto layers = [&] {
       const float* src = x.data();
       if (expand) { Conv2d(e, x.data(), n, b.hw, b.hw, t1.data()); src = t1.data(); }
-      Conv2d(dw, src, n, b.hw, b.hw, t2.data());
+      Conv2d(dw, src, n, he, he, t2.data());
       Conv2d(p, t2.data(), n, ho, ho, y1.data());
     };
     auto fused = [&] { BlockConv2d(block, x.data(), n, b.hw, b.hw, y2.data()); };
@@ -84,7 +86,7 @@ int main(int argc, char** argv) {
     }
     size_t diff = 0;
     for (size_t i = 0; i < y1.size(); ++i) diff += y1[i] != y2[i];
-    const bool engine_fuses = std::max(expand ? b.ce * b.hw * b.hw : 0, b.ce * ho * ho) * sizeof(float) >= (1u << 20);
+    const bool engine_fuses = std::max(expand ? b.ce * he * he : 0, b.ce * ho * ho) * sizeof(float) >= (1u << 20);
     printf("%4zu->%4zu->%4zu @%-3zu s%zu x%d %c layers %7.2f ms  block %7.2f ms  %.2fx  %s\n", b.cin, b.ce, b.cout, b.hw,
            b.s, b.count, engine_fuses ? '*' : ' ', best_l, best_b, best_l / best_b, diff ? "MISMATCH" : "bit-exact");
     tot_layers += best_l * b.count;

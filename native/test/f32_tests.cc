@@ -126,13 +126,14 @@ void TestPointwiseStrided(Isa isa, size_t cin, size_t cout, size_t pixels, size_
 
 // An inverted-residual block (ce == 0: no expansion) against its three convs run one after the
 // other on the same path: equal bit for bit, for the strip rows the L2 rule picks (forced_rows
-// 0) and for forced strips (1 row, a few, all).
+// 0) and for forced strips (1 row, a few, all). The expansion is 1x1, or `stem` (its kernel,
+// strides and pads).
 void TestBlock(Isa isa, size_t cin, size_t ce, size_t cout, const f32::ConvShape& dw_shape, size_t n, size_t h,
-               size_t w, size_t forced_rows, unsigned seed) {
+               size_t w, size_t forced_rows, unsigned seed, const f32::ConvShape* stem = nullptr) {
   std::mt19937 gen(seed);
   SetIsa(isa);
   const size_t c = ce == 0 ? cin : ce;
-  f32::ConvShape es, ps, ds = dw_shape;
+  f32::ConvShape es = stem != nullptr ? *stem : f32::ConvShape{}, ps, ds = dw_shape;
   es.cin = cin; es.cout = c;
   ds.cin = ds.cout = ds.group = c;
   ps.cin = c; ps.cout = cout;
@@ -141,19 +142,22 @@ void TestBlock(Isa isa, size_t cin, size_t ce, size_t cout, const f32::ConvShape
     return f32::PackConv(wt.data(), bias.data(), s, lo, hi);
   };
   const f32::PackedConv e = pack(es, 0.0f, 6.0f), d = pack(ds, 0.0f, 6.0f), p = pack(ps, -INFINITY, INFINITY);
-  const size_t ho = f32::ConvOutDim(h, ds.kh, ds.sh, ds.pt, ds.pb, ds.dh), wo = f32::ConvOutDim(w, ds.kw, ds.sw, ds.pl, ds.pr, ds.dw);
+  const size_t he = ce != 0 ? f32::ConvOutDim(h, es.kh, es.sh, es.pt, es.pb, es.dh) : h;
+  const size_t we = ce != 0 ? f32::ConvOutDim(w, es.kw, es.sw, es.pl, es.pr, es.dw) : w;
+  const size_t ho = f32::ConvOutDim(he, ds.kh, ds.sh, ds.pt, ds.pb, ds.dh), wo = f32::ConvOutDim(we, ds.kw, ds.sw, ds.pl, ds.pr, ds.dw);
   const auto x = Random(n * cin * h * w, gen);
-  std::vector<float> t1(n * c * h * w), t2(n * c * ho * wo), want(n * cout * ho * wo), got(want.size(), NAN);
+  std::vector<float> t1(n * c * he * we), t2(n * c * ho * wo), want(n * cout * ho * wo), got(want.size(), NAN);
   const float* src = x.data();
   if (ce != 0) {
     f32::Conv2d(e, x.data(), n, h, w, t1.data());
     src = t1.data();
   }
-  f32::Conv2d(d, src, n, h, w, t2.data());
+  f32::Conv2d(d, src, n, he, we, t2.data());
   f32::Conv2d(p, t2.data(), n, ho, wo, want.data());
-  char what[200];
-  std::snprintf(what, sizeof what, "block %s seed %u n %zu %zu->%zu->%zu %zux%zu k %zux%zu s %zu p %zu,%zu,%zu,%zu rows %zu",
-                IsaName(isa), seed, n, cin, ce, cout, h, w, ds.kh, ds.kw, ds.sh, ds.pt, ds.pl, ds.pb, ds.pr, forced_rows);
+  char what[240];
+  std::snprintf(what, sizeof what, "block %s seed %u n %zu %zu->%zu->%zu %zux%zu k %zux%zu s %zu p %zu,%zu,%zu,%zu rows %zu%s",
+                IsaName(isa), seed, n, cin, ce, cout, h, w, ds.kh, ds.kw, ds.sh, ds.pt, ds.pl, ds.pb, ds.pr, forced_rows,
+                stem != nullptr ? " (stem expansion)" : "");
   if (const char* error = f32::BlockShapeError(ce != 0 ? &e : nullptr, d, p)) {
     std::printf("FAIL %s: refused (%s)\n", what, error);
     ++g_failures;
@@ -183,10 +187,18 @@ void TestBlockShapeErrors() {
   const f32::PackedConv e = conv(8, 16, 1, 1, 0, 1), d = conv(16, 16, 3, 1, 1, 16), p = conv(16, 4, 1, 1, 0, 1);
   f32::PackedConv dilated = d, wide_pad = conv(16, 16, 3, 1, 3, 16);
   dilated.s.dh = 2;
+  const f32::PackedConv stem = conv(8, 16, 3, 2, 1, 1), stem_wide_pad = conv(8, 16, 3, 2, 3, 1);
+  const f32::PackedConv grouped = conv(8, 16, 3, 1, 1, 2);
+  f32::PackedConv stem_dilated = stem;
+  stem_dilated.s.dh = 2;
   const struct { const f32::PackedConv* e; const f32::PackedConv* d; const f32::PackedConv* p; const char* want; } cases[] = {
       {&e, &d, &p, nullptr},
       {nullptr, &d, &p, nullptr},
       {&d, &d, &p, "expand must"},                                  // a depthwise expansion
+      {&stem, &d, &p, nullptr},                                     // a 3x3 stride 2 stem
+      {&grouped, &d, &p, "expand must be a group 1"},
+      {&stem_dilated, &d, &p, "expand must have dilation 1"},
+      {&stem_wide_pad, &d, &p, "expand's pads"},
       {&e, &p, &p, "dw must be a depthwise"},                        // a pointwise "depthwise"
       {&e, &dilated, &p, "dw must have dilation 1"},
       {&e, &wide_pad, &p, "dw pads"},
@@ -453,6 +465,14 @@ int RunF32Tests() {
       TestBlock(isa, 8, 16, 8, dws(3, 1, 1, 1, 1, 1), 2, 16, 16, rows, seed++);  // rows of 16 (AVX-512: whole images)
       TestBlock(isa, 8, 16, 8, dws(3, 2, 1, 1, 1, 1), 2, 16, 16, rows, seed++);  // rows of 8
       TestBlock(isa, 33, 40, 7, dws(3, 1, 1, 1, 1, 1), 3, 4, 4, rows, seed++);   // 4x4 maps
+      // A stem as the expansion: 3x3 stride 2 pad 1 (MobileNetV2), SAME_UPPER (pads 0, 1), a 7x7
+      // stride 2 pad 3, a 3x3 stride 1 unpadded; before stride 1 and 2 depthwise convs.
+      const f32::ConvShape stems[] = {dws(3, 2, 1, 1, 1, 1), dws(3, 2, 0, 0, 1, 1), dws(7, 2, 3, 3, 3, 3),
+                                      dws(3, 1, 0, 0, 0, 0)};
+      TestBlock(isa, 3, 16, 8, dws(3, 1, 1, 1, 1, 1), 2, 45, 38, rows, seed++, &stems[0]);
+      TestBlock(isa, 3, 12, 8, dws(3, 2, 1, 1, 1, 1), 1, 40, 64, rows, seed++, &stems[1]);
+      TestBlock(isa, 4, 8, 6, dws(3, 1, 1, 1, 1, 1), 2, 37, 30, rows, seed++, &stems[2]);
+      TestBlock(isa, 5, 8, 7, dws(5, 2, 2, 2, 2, 2), 1, 29, 35, rows, seed++, &stems[3]);
     }
     // Strips' convs: expansions of maps past 512 pixels and maps not a whole number of segments
     // (packed pixel blocks), the others read in place; planes apart by their pixels or more.
@@ -465,6 +485,8 @@ int RunF32Tests() {
     TestBlock(isa, 16, 96, 24, dws(3, 2, 1, 1, 1, 1), 2, 112, 112, 0, seed++);  // MobileNetV2 at 224x224
     TestBlock(isa, 32, 0, 16, dws(3, 1, 1, 1, 1, 1), 1, 112, 112, 0, seed++);
     TestBlock(isa, 24, 144, 24, dws(3, 1, 1, 1, 1, 1), 1, 56, 56, 0, seed++);
+    const f32::ConvShape stem = dws(3, 2, 1, 1, 1, 1);
+    TestBlock(isa, 3, 32, 16, dws(3, 1, 1, 1, 1, 1), 2, 224, 224, 0, seed++, &stem);
     TestElementwise(isa, seed++);
     TestElementwiseSpans(isa, seed++);
     TestPool(isa, seed++);

@@ -38,7 +38,8 @@ int CheckCovers(int threads) {
 }
 
 // Inside a SerialScope (nested too) ParallelFor makes one call over the whole range on the
-// calling thread; after the scopes end it splits again.
+// calling thread, and ParallelWidth() says 1 (kernels size their tasks by it); after the scopes
+// end it splits again, over ThreadCount() threads.
 int CheckSerialScope() {
   SetThreadCount(3);
   int failed = 0;
@@ -52,6 +53,7 @@ int CheckSerialScope() {
     });
     return other_thread.load() ? -count.load() : count.load();
   };
+  if (ParallelWidth() != 3) { std::printf("FAIL threadpool: ParallelWidth %d outside a scope, want 3\n", ParallelWidth()); ++failed; }
   {
     SerialScope outer;
     {
@@ -59,9 +61,11 @@ int CheckSerialScope() {
       if (calls() != 1) { std::printf("FAIL threadpool: nested SerialScope split the range\n"); ++failed; }
     }
     if (calls() != 1) { std::printf("FAIL threadpool: SerialScope split the range after an inner scope ended\n"); ++failed; }
+    if (ParallelWidth() != 1) { std::printf("FAIL threadpool: ParallelWidth %d in a SerialScope, want 1\n", ParallelWidth()); ++failed; }
   }
   const int after = calls();
   if (after == 1) { std::printf("FAIL threadpool: ParallelFor still serial after the SerialScope ended\n"); ++failed; }
+  if (ParallelWidth() != 3) { std::printf("FAIL threadpool: ParallelWidth %d after the scope, want 3\n", ParallelWidth()); ++failed; }
   return failed;
 }
 

@@ -164,9 +164,11 @@ export function convStep(graph: Graph, node: Node, activation: f32.Activation | 
 export const BLOCK_FUSE_BYTES = 1 << 20;
 
 /**
- * FP32 programs: each inverted-residual block (a 1x1 expansion, a depthwise conv and a 1x1
+ * FP32 programs: each inverted-residual block (an expansion, a depthwise conv and a 1x1
  * projection, or the last two, adjacent steps each the only reader of the one before, none a
- * kept value) whose intermediates reach minBytes an image becomes one step (blockConv2d,
+ * kept value; the expansion a 1x1 conv or any group 1 conv, such as the stem before MobileNetV2's
+ * first block, whose 112x112 output then never leaves L2: bench/block-layers.cc's first row)
+ * whose intermediates reach minBytes an image becomes one step (blockConv2d,
  * bit for bit the steps it replaces). The intermediates are never written: a program to observe
  * (calibration) is built without this.
  */

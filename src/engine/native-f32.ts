@@ -125,32 +125,20 @@ export function conv2d(packed: PackedConv, x: Float32Array, xDims: readonly numb
 
 // ---- inverted-residual blocks -----------------------------------------------------------
 
-/** Is `p` (with weight dims w) a 1x1, stride 1, unpadded, group 1 conv? */
-function isPointwise(w: readonly number[], p: Readonly<ConvParams>): boolean {
-  return w[2] === 1 && w[3] === 1 && p.group === 1 && p.strides.every((v) => v === 1) && p.pads.every((v) => v === 0);
-}
-
-/** Is `p` a depthwise conv (group == Cin == Cout) the block kernel runs: dilation 1, pads under the kernel? */
-function isBlockDepthwise(w: readonly number[], p: Readonly<ConvParams>): boolean {
-  return w[1] === 1 && p.group === w[0] && p.dilations.every((v) => v === 1) &&
-    p.pads[0] < w[2]! && p.pads[2] < w[2]! && p.pads[1] < w[3]! && p.pads[3] < w[3]!;
-}
-
 /**
- * Why three packed convs cannot run as one block ([1x1 expand ->] depthwise -> 1x1 project,
- * channels chained), or undefined when they can.
+ * Why three packed convs cannot run as one block ([expansion (1x1, or a stem: any group 1 conv of
+ * dilation 1) ->] depthwise -> 1x1 project, channels chained), or undefined when they can: the
+ * native kernel's own check (f32-block.cc BlockShapeError).
  */
 export function blockShapeError(expand: PackedConv | null, dw: PackedConv, project: PackedConv): string | undefined {
-  if (expand && !isPointwise(expand.wDims, expand.params)) return 'expand must be a 1x1, stride 1, unpadded, group 1 conv';
-  if (!isBlockDepthwise(dw.wDims, dw.params)) return 'dw must be a depthwise conv of dilation 1 with pads smaller than its kernel';
-  if (!isPointwise(project.wDims, project.params)) return 'project must be a 1x1, stride 1, unpadded, group 1 conv';
-  if (expand && expand.wDims[0] !== dw.wDims[0]) return `expand's ${expand.wDims[0]} output channels must be dw's ${dw.wDims[0]}`;
-  if (project.wDims[1] !== dw.wDims[0]) return `project's ${project.wDims[1]} input channels must be dw's ${dw.wDims[0]}`;
-  return undefined;
+  for (const [name, c] of [['expand', expand], ['dw', dw], ['project', project]] as const) {
+    if (!(c === null && name === 'expand') && !(c instanceof PackedConv)) throw badArgument(name, 'PackedConv', describe(c));
+  }
+  return addon.f32BlockShapeError(expand?.handle ?? null, dw.handle, project.handle) ?? undefined;
 }
 
 /**
- * An inverted-residual block ([1x1 expansion ->] depthwise -> 1x1 projection) packed as one:
+ * An inverted-residual block ([expansion ->] depthwise -> 1x1 projection) packed as one:
  * blockConv2d runs it strip by strip of output rows, its wide intermediates never leaving L2,
  * with the result of the three convs run one after the other, bit for bit.
  */
@@ -166,10 +154,7 @@ export class PackedBlock {
 
   /** Chains packed convs (expand may be null); throws naming the conv that does not fit. */
   static create(expand: PackedConv | null, dw: PackedConv, project: PackedConv): PackedBlock {
-    for (const [name, c] of [['expand', expand], ['dw', dw], ['project', project]] as const) {
-      if (c !== null && !(c instanceof PackedConv)) throw badArgument(name, 'PackedConv', describe(c));
-    }
-    const error = blockShapeError(expand, dw, project);
+    const error = blockShapeError(expand, dw, project);  // also: each argument a PackedConv
     if (error) throw new RangeError(`PackedBlock: ${error}`);
     const convs = expand ? [expand, dw, project] : [dw, project];
     return new PackedBlock(Object.freeze(convs), addon.f32PackBlock(expand?.handle ?? null, dw.handle, project.handle));

@@ -40,15 +40,15 @@ async function expectSameLogits(a: Engine, b: Engine, x: Float32Array, n: number
 }
 
 describe('fused inverted-residual blocks', () => {
-  it('MobileNetV2 at 224x224: the four blocks on 112x112 and 56x56 maps fused by default, the same logits', async () => {
+  it('MobileNetV2 at 224x224: the four blocks on 112x112 and 56x56 maps fused by default (the first with the stem), the same logits', async () => {
     const model = loadClassifier(modelFile('mobilenetv2-imagenet')).model;
     const plain = Engine.fp32(model), fused = Engine.fp32(model, { inference: true });
     expect(blocks(plain)).toEqual([]);
-    expect(blocks(fused)).toEqual(['Conv_477+Conv_480', 'Conv_483+Conv_486+Conv_489', 'Conv_492+Conv_495+Conv_498', 'Conv_501+Conv_504+Conv_507']);
-    // 7 steps fewer for the blocks; 9 of its 10 residual Adds folded into their convs (the
+    expect(blocks(fused)).toEqual(['Conv_474+Conv_477+Conv_480', 'Conv_483+Conv_486+Conv_489', 'Conv_492+Conv_495+Conv_498', 'Conv_501+Conv_504+Conv_507']);
+    // 8 steps fewer for the blocks; 9 of its 10 residual Adds folded into their convs (the
     // tenth follows a fused block).
     expect(fused.steps.filter((s) => s.op === 'ConvAdd')).toHaveLength(9);
-    expect(fused.steps.length).toBe(plain.steps.length - 7 - 9);
+    expect(fused.steps.length).toBe(plain.steps.length - 8 - 9);
     await expectSameLogits(plain, fused, input(model, 3, 1), 3, 'mobilenetv2-imagenet');
     await expectSameLogits(plain, fused, input(model, 1, 2), 1, 'mobilenetv2-imagenet batch 1');
   }, 120_000);
@@ -58,8 +58,8 @@ describe('fused inverted-residual blocks', () => {
     const plain = Engine.fp32(model);
     expect(blocks(Engine.fp32(model, { inference: true }))).toEqual([]);
     const all = fusedEverywhere(model);
-    expect(blocks(all)).toHaveLength(17); // its 17 inverted-residual blocks, the first without an expansion
-    expect(blocks(all)[0]!.split('+')).toHaveLength(2);
+    expect(blocks(all)).toHaveLength(17); // its 17 inverted-residual blocks, the first (no expansion of its own) with the stem
+    expect(blocks(all)[0]!.split('+')).toHaveLength(3);
     for (const n of [1, 2, 7]) await expectSameLogits(plain, all, input(model, n, 10 + n), n, `mobilenetv2-w05 batch ${n}`);
   });
 
@@ -93,7 +93,7 @@ describe('fused inverted-residual blocks', () => {
     const model = loadClassifier(modelFile('mobilenetv2-imagenet')).model;
     const fused = Engine.fp32(model, { inference: true });
     const source = { count: 1, batch: () => ({ data: input(model, 1, 5), count: 1 }) };
-    await expect(fused.observe(source, () => undefined)).rejects.toThrow(/step 'Conv_477\+Conv_480' \(ConvBlock\) fuses steps/);
+    await expect(fused.observe(source, () => undefined)).rejects.toThrow(/step 'Conv_474\+Conv_477\+Conv_480' \(ConvBlock\) fuses steps/);
   }, 60_000);
 });
 
@@ -166,14 +166,19 @@ describe('PackedBlock', () => {
   const dw = conv(24, 24, 3, { group: 24, strides: [2, 2], pads: [1, 1, 1, 1], activation: { min: 0, max: 6 } }, 3);
   const project = conv(5, 24, 1, {}, 5);
 
-  it('runs the three convs as one, bit for bit', async () => {
-    const xd = [2, 8, 19, 21];
+  // The expansion a 1x1 conv, or a stem (3x3 stride 2, SAME_UPPER pads) on a larger input: both
+  // give a 19x21 map to the depthwise conv.
+  const stem = conv(24, 3, 3, { strides: [2, 2], pads: [0, 0, 1, 1], activation: { min: 0, max: 6 } }, 9);
+  it.each([
+    ['a 1x1 expansion', expand, [2, 8, 19, 21]],
+    ['a stem as the expansion', stem, [2, 3, 38, 42]],
+  ] as const)('runs the three convs as one, bit for bit: %s', async (_what, first, xd) => {
     const x = randomArray(xd.reduce((p, d) => p * d, 1), rng(7));
-    const block = PackedBlock.create(expand, dw, project);
+    const block = PackedBlock.create(first, dw, project);
     expect(block.outputDims(xd)).toEqual([2, 5, 10, 11]);
     const t1 = new Float32Array(2 * 24 * 19 * 21), t2 = new Float32Array(2 * 24 * 10 * 11);
     const want = new Float32Array(2 * 5 * 10 * 11), got = new Float32Array(want.length).fill(NaN);
-    await conv2d(expand, x, xd, t1);
+    await conv2d(first, x, xd, t1);
     await conv2d(dw, t1, [2, 24, 19, 21], t2);
     await conv2d(project, t2, [2, 24, 10, 11], want);
     await blockConv2d(block, x, xd, got);
@@ -181,13 +186,14 @@ describe('PackedBlock', () => {
   });
 
   it('refuses convs that do not chain, naming the conv', () => {
-    expect(() => PackedBlock.create(dw, dw, project)).toThrow(/expand must be a 1x1/);
+    expect(() => PackedBlock.create(dw, dw, project)).toThrow(/expand must be a group 1 conv/);
     expect(() => PackedBlock.create(expand, project, project)).toThrow(/dw must be a depthwise conv/);
     expect(() => PackedBlock.create(expand, dw, dw)).toThrow(/project must be a 1x1/);
-    expect(() => PackedBlock.create(conv(16, 8, 1), dw, project)).toThrow(/expand's 16 output channels must be dw's 24/);
-    expect(() => PackedBlock.create(expand, dw, conv(5, 16, 1))).toThrow(/project's 16 input channels must be dw's 24/);
+    expect(() => PackedBlock.create(conv(16, 8, 1), dw, project)).toThrow(/expand's output channels must be dw's channels/);
+    expect(() => PackedBlock.create(expand, dw, conv(5, 16, 1))).toThrow(/project's input channels must be dw's channels/);
     const dilated = conv(24, 24, 3, { group: 24, pads: [1, 1, 1, 1], dilations: [2, 2] });
-    expect(() => PackedBlock.create(expand, dilated, project)).toThrow(/dw must be a depthwise conv of dilation 1/);
+    expect(() => PackedBlock.create(expand, dilated, project)).toThrow(/dw must have dilation 1/);
+    expect(() => PackedBlock.create(conv(24, 8, 3, { dilations: [2, 2] }), dw, project)).toThrow(/expand must have dilation 1/);
     expect(() => PackedBlock.create(expand, {} as PackedConv, project)).toThrow(/Expected PackedConv for dw/);
   });
 

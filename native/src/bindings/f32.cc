@@ -119,16 +119,33 @@ Napi::Value Conv2dJs(const Napi::CallbackInfo& info) {
                   {info[1], info[3], info.Length() > 4 ? info[4] : env.Undefined()});
 }
 
+// The three packed convs of a block's arguments (expand|null, dw, project).
+struct BlockConvs {
+  std::shared_ptr<f32::PackedConv> expand, dw, project;
+};
+BlockConvs UnwrapBlockConvs(const Napi::CallbackInfo& info) {
+  BlockConvs b;
+  if (!info[0].IsNull()) b.expand = args::UnwrapHandle<f32::PackedConv>(info[0], "expand");
+  b.dw = args::UnwrapHandle<f32::PackedConv>(info[1], "dw");
+  b.project = args::UnwrapHandle<f32::PackedConv>(info[2], "project");
+  return b;
+}
+
+// f32BlockShapeError(expand|null, dw, project) -> why the convs cannot run as one block, or null.
+Napi::Value BlockShapeErrorJs(const Napi::CallbackInfo& info) {
+  const BlockConvs b = UnwrapBlockConvs(info);
+  const char* error = f32::BlockShapeError(b.expand.get(), *b.dw, *b.project);
+  return error != nullptr ? Napi::String::New(info.Env(), error) : info.Env().Null();
+}
+
 // f32PackBlock(expand|null, dw, project) -> handle: three packed convs chained as one
 // inverted-residual block (f32-block.h).
 Napi::Value PackBlockJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::shared_ptr<f32::PackedConv> expand;
-  if (!info[0].IsNull()) expand = args::UnwrapHandle<f32::PackedConv>(info[0], "expand");
-  const std::shared_ptr<f32::PackedConv> dw = args::UnwrapHandle<f32::PackedConv>(info[1], "dw");
-  const std::shared_ptr<f32::PackedConv> project = args::UnwrapHandle<f32::PackedConv>(info[2], "project");
-  if (const char* error = f32::BlockShapeError(expand.get(), *dw, *project)) Fail(env, std::string("block: ") + error);
-  return args::NewHandle<f32::PackedBlock>(env, f32::PackBlock(expand.get(), *dw, *project));
+  const BlockConvs b = UnwrapBlockConvs(info);
+  if (const char* error = f32::BlockShapeError(b.expand.get(), *b.dw, *b.project)) {
+    Fail(info.Env(), std::string("block: ") + error);
+  }
+  return args::NewHandle<f32::PackedBlock>(info.Env(), f32::PackBlock(b.expand.get(), *b.dw, *b.project));
 }
 
 // f32BlockConv2d(block, x, [n, cin, h, w], out)
@@ -139,13 +156,14 @@ Napi::Value BlockConv2dJs(const Napi::CallbackInfo& info) {
   const size_t cin = block->has_expand ? block->expand.s.cin : d.cin, cout = block->project.s.cout;
   const auto xd = Dims(info[2], "xDims");
   if (xd.size() != 4 || xd[1] != cin) Fail(env, "blockConv2d: xDims must be [N, Cin, H, W]");
-  const size_t ho = f32::ConvOutDim(xd[2], d.kh, d.sh, d.pt, d.pb, d.dh);
-  const size_t wo = f32::ConvOutDim(xd[3], d.kw, d.sw, d.pl, d.pr, d.dw);
+  const f32::BlockDims bd = f32::BlockOutDims(*block, xd[2], xd[3]);
   const float* x = F32(info[1], Product(env, xd), "x");
-  float* out = F32(info[3], Product(env, {xd[0], cout, ho, wo}), "out");
+  float* out = F32(info[3], Product(env, {xd[0], cout, bd.ho, bd.wo}), "out");
   const size_t n = xd[0], h = xd[2], w = xd[3];
-  const double expand_macs = block->has_expand ? static_cast<double>(h) * w * cin * d.cin : 0.0;
-  const double macs = static_cast<double>(n) * (expand_macs + static_cast<double>(ho) * wo * d.cin * (d.kh * d.kw + cout));
+  const f32::ConvShape& e = block->expand.s;
+  const double expand_macs = block->has_expand ? static_cast<double>(bd.he) * bd.we * cin * d.cin * e.kh * e.kw : 0.0;
+  const double macs =
+      static_cast<double>(n) * (expand_macs + static_cast<double>(bd.ho) * bd.wo * d.cin * (d.kh * d.kw + cout));
   return RunSized(env, macs <= kSyncMacs, [block, x, n, h, w, out] { f32::BlockConv2d(*block, x, n, h, w, out); },
                   {info[1], info[3]});
 }
@@ -313,6 +331,7 @@ void InitF32(Napi::Env env, Napi::Object exports) {
       {"f32PackConv", PackConvJs},
       {"f32PackGemm", PackGemmJs},
       {"f32Conv2d", Conv2dJs},
+      {"f32BlockShapeError", BlockShapeErrorJs},
       {"f32PackBlock", PackBlockJs},
       {"f32BlockConv2d", BlockConv2dJs},
       {"f32Gemm", GemmJs},

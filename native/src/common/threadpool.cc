@@ -187,6 +187,8 @@ SerialScope::~SerialScope() { tls_serial = was_; }
 
 int ThreadCount() { return GetPool().size(); }
 
+int ParallelWidth() { return tls_in_worker || tls_serial ? 1 : ThreadCount(); }
+
 void YieldAfterClaimForTesting(bool on) { g_yield_after_claim.store(on); }
 
 void SetThreadCount(int threads) {

@@ -31,6 +31,11 @@ constexpr int kMaxThreads = 256;
 
 // Threads used by ParallelFor (1..kMaxThreads). Default: hardware concurrency, or LAYERQ_THREADS.
 int ThreadCount();
+// Threads a ParallelFor called here would use: 1 inside a worker or a SerialScope (the call runs
+// serially), else ThreadCount(). Kernels size their tasks by it: an inverted-residual block's
+// strip runs its convs serially, where splitting an image into tasks for two threads only
+// repeats each task's copy of its input (a stem's phase split, four times a strip).
+int ParallelWidth();
 // Resizes the pool to `threads` clamped to [1, kMaxThreads]. Never throws: when the system
 // refuses to create a thread, the pool keeps the threads it got (at least the caller's own).
 void SetThreadCount(int threads);

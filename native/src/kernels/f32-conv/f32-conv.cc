@@ -220,7 +220,7 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
   }
   const size_t block = expand ? std::max<size_t>(1, (384 << 10) / (k * width * dk.segments * sizeof(float))) : 1;
   // Enough tasks for every thread even at batch 1; each task copies its image once.
-  const size_t threads = static_cast<size_t>(ThreadCount());
+  const size_t threads = static_cast<size_t>(ParallelWidth());
   const size_t splits = std::min(tiles, std::max<size_t>(1, (2 * threads + n - 1) / n));
   ParallelFor(n * splits, 1, [&](size_t begin, size_t end) {
     std::vector<float> buf(d.in_place ? 0 : d.floats, 0.0f);  // padding stays zero
@@ -303,7 +303,7 @@ void PackedPointwiseConv2d(const ConvUkernels& dk, const PackedConv& pc, const f
   // 16-48 KB; projections best at about 1 MB, whole 28x28 maps), and enough blocks for every
   // thread even at batch 1.
   const size_t budget = panel_outer ? (256 << 10) : (1 << 20);
-  const size_t threads = static_cast<size_t>(ThreadCount());
+  const size_t threads = static_cast<size_t>(ParallelWidth());
   // Blocks take their share of the tiles, evenly (the batch as one image on 14x14 maps at batch
   // 16: 33 tiles in blocks of 9, 9, 9 and 6 left one thread idle a sixth of the time), at least
   // 4 a thread in all.

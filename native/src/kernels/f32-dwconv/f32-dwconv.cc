@@ -210,7 +210,7 @@ bool FlatDepthwise(const DwConvUkernels& fk, const PackedConv& pc, const float* 
     return true;
   }
   // Packed: tasks are (image, run of vectors); split an image only when there are few images.
-  const size_t threads = static_cast<size_t>(ThreadCount());
+  const size_t threads = static_cast<size_t>(ParallelWidth());
   const size_t parts = std::min(g.vectors, std::max<size_t>(1, (2 * threads + n - 1) / n));
   ParallelFor(n * parts, 1, [&](size_t begin, size_t end) {
     std::vector<float> buf(g.buffer);
@@ -310,7 +310,7 @@ bool Depthwise3x3(DwConv3x3Fn kernel, DwConvSplit2Fn split2, const PackedConv& p
       lane_bias[v * kLanes + l] = pc.bias[ch];
     }
   }
-  const size_t threads = static_cast<size_t>(ThreadCount());
+  const size_t threads = static_cast<size_t>(ParallelWidth());
   const size_t parts = std::min(p.vectors, std::max<size_t>(1, (2 * threads + n - 1) / n));
   ParallelFor(n * parts, 1, [&](size_t begin, size_t end) {
     std::vector<float> buf(buffer);

@@ -271,7 +271,7 @@ bool ConvRows(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, si
   // Tasks: (image, run of blocks of 16 channels, run of output rows), at least two a thread; a
   // task's blocks share its chunks' permuted quads, so a task takes all of them where the
   // images alone make enough tasks.
-  const size_t want = 2 * static_cast<size_t>(ThreadCount());
+  const size_t want = 2 * static_cast<size_t>(ParallelWidth());
   const size_t block_run = n >= want ? blocks : 1, block_runs = (blocks + block_run - 1) / block_run;
   const size_t tasks_img = n * block_runs, chunks = (g.ho + g.rows - 1) / g.rows;
   const size_t runs = tasks_img >= want ? 1 : std::min(chunks, (want + tasks_img - 1) / tasks_img);
@@ -409,7 +409,7 @@ bool ConvPaths(const Q8PackedConv& conv, const uint8_t* x, size_t n, size_t h, s
   };
 
   const size_t jobs = n * s.group;
-  if (jobs >= 2 * static_cast<size_t>(ThreadCount())) {  // enough images x groups: one each
+  if (jobs >= 2 * static_cast<size_t>(ParallelWidth())) {  // enough images x groups: one each
     ParallelFor(jobs, 1, [&](size_t begin, size_t end) {
       auto buf = padded_buffer();
       AlignedBuffer<int16_t> panel(panel_elems * block_panels);
