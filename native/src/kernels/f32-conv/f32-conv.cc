@@ -211,9 +211,16 @@ void DirectConv2d(const ConvUkernels& dk, const PackedConv& pc, const float* x, 
           ukernel(mr, k, pc.a.data() + mp * k * kMR, offsets.data(), dt, ps.out, pc.bias.data() + mp * kMR, pc.min,
                   pc.max);
         }
-        for (size_t v = 0; residual != nullptr && v < dt.count; ++v) {
-          AddResidual(*residual, span, out, static_cast<size_t>(c0[v] - out), s.cout, ps.out, dt.len[v]);
-        }
+      }
+      // The range's outputs, image by image (its segments are consecutive): one run a channel
+      // (a run a segment and channel, 16 floats a call, cost MobileNetV2's 28x28 projections
+      // 1.5x ONNX Runtime's conv + Add).
+      for (size_t q = begin * dk.segments, q1 = std::min(all, end * dk.segments); residual != nullptr && q < q1;) {
+        const size_t img = q / segs, q_img = std::min(q1, (img + 1) * segs);
+        const Segment &first = seg_at[q % segs], &last = seg_at[(q_img - 1) % segs];
+        AddResidual(*residual, span, out, img * s.cout * ps.out + first.out, s.cout, ps.out,
+                    last.out + last.len - first.out);
+        q = q_img;
       }
     });
     return;
