@@ -25,10 +25,7 @@ constexpr size_t kStripBytes = 768 << 10;
 
 std::atomic<size_t> g_strip_rows{0};  // tests: BlockStripRowsForTesting
 
-bool Pointwise(const ConvShape& s) {
-  return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0 &&
-         s.group == 1;
-}
+bool Pointwise(const ConvShape& s) { return IsUnit1x1(s) && s.group == 1; }
 
 // Output rows a strip: the most whose intermediates fit kStripBytes, then fewer (down to half)
 // where the depthwise output's channel stride (the projection reads its input channels that far
@@ -209,6 +206,7 @@ void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, s
   std::vector<Strip> plan(strips);
   std::vector<PackedConv> variants, expand_variants;
   size_t most_in = 0;  // the most input rows a strip copies (an expansion's window, or the dw's)
+  size_t most_dw_in = 0;  // the most depthwise input rows a strip holds (its window)
   for (size_t st = 0; st < strips; ++st) {
     Strip& sp = plan[st];
     sp.y0 = st * rows;
@@ -227,12 +225,13 @@ void BlockConv2d(const PackedBlock& block, const float* x, size_t n, size_t h, s
       sp.expand_variant = Variant(block.expand, ewin.pt, ewin.pb, expand_variants);
     }
     most_in = std::max(most_in, sp.e1 - sp.e0);
+    most_dw_in = std::max(most_dw_in, sp.i1 - sp.i0);
   }
   ParallelFor(n * strips, 1, [&](size_t begin, size_t end) {
     SerialScope serial;  // the stages' kernels run on this thread: the strips are the parallelism
-    // The depthwise conv's input rows a task holds: a strip's window, or the whole map (whose
+    // The depthwise conv's input rows a task holds: the largest strip window, or the whole map (whose
     // last rows a window may not reach, a stride-2 unpadded conv's: the expansion still covers them).
-    const size_t in_rows = strips == 1 ? he : std::min(he, (rows - 1) * d.sh + d.kh);
+    const size_t in_rows = strips == 1 ? he : most_dw_in;
     std::unique_ptr<Scratch> scratch = g_scratch.Take();
     float* xs_p = pointwise_expand ? nullptr : Reserve(scratch->xs, cin * most_in * w);
     float* e_p = block.has_expand ? Reserve(scratch->e, ce * in_rows * we) : nullptr;

@@ -75,7 +75,7 @@ struct DirectLayout {
 DirectLayout MakeDirectLayout(const ConvShape& s, size_t h, size_t w, size_t ho, size_t wo, size_t width,
                               bool two_row) {
   DirectLayout d;
-  d.flat = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
+  d.flat = IsUnit1x1(s);
   d.h = d.flat ? 1 : h;
   d.w = d.flat ? h * w : w;
   d.ho = d.flat ? 1 : ho;
@@ -477,9 +477,7 @@ void PackIm2colPanel(const float* x, size_t h, size_t w, const ConvShape& s, siz
                      size_t pc, float* dst) {
   const size_t cin_g = s.cin / s.group;
   if (pc < kNR) std::memset(dst, 0, cin_g * s.kh * s.kw * kNR * sizeof(float));
-  const bool pointwise = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 &&
-                         s.pl == 0 && s.pb == 0 && s.pr == 0;
-  if (pointwise) {  // 1x1 stride 1: pixels are contiguous in x, B is a plain copy.
+  if (IsUnit1x1(s)) {  // 1x1 stride 1: pixels are contiguous in x, B is a plain copy.
     for (size_t ci = 0; ci < cin_g; ++ci) std::memcpy(dst + ci * kNR, x + ci * h * w + p0, pc * sizeof(float));
     return;
   }
@@ -540,7 +538,7 @@ bool ConvPaths(const PackedConv& pc, const float* x, size_t n, size_t h, size_t 
   const size_t pixels = ho * wo;
   if (n == 0 || pixels == 0) return false;
   const PlaneStrides ps = strides != nullptr ? *strides : PlaneStrides{h * w, pixels};
-  const bool flat = s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
+  const bool flat = IsUnit1x1(s);
   const ConvUkernels& uk = ConvUkernelsFor(ActiveIsa());
   const size_t width = uk.width;
   if (flat && s.group == 1 && n > 1 && pixels == 4 && uk.halves != nullptr) {
@@ -610,8 +608,7 @@ void Conv2d(const PackedConv& pc, const float* x, size_t n, size_t h, size_t w, 
 void PointwiseConv2dStrided(const PackedConv& pc, const float* x, size_t x_stride, size_t pixels, float* out,
                             size_t out_stride) {
   const ConvShape& s = pc.s;
-  if (pc.depthwise || s.group != 1 || s.kh != 1 || s.kw != 1 || s.sh != 1 || s.sw != 1 || s.pt != 0 || s.pl != 0 ||
-      s.pb != 0 || s.pr != 0 || x_stride < pixels || out_stride < pixels) {
+  if (pc.depthwise || s.group != 1 || !IsUnit1x1(s) || x_stride < pixels || out_stride < pixels) {
     throw std::invalid_argument("PointwiseConv2dStrided: a 1x1, stride 1, unpadded, group 1 conv, strides >= pixels");
   }
   const PlaneStrides ps{x_stride, out_stride};

@@ -17,6 +17,11 @@ struct ConvShape {
   size_t dh = 1, dw = 1;                  // dilations
 };
 
+// 1x1, stride 1, unpadded (any group): each output pixel reads its own input pixel.
+inline bool IsUnit1x1(const ConvShape& s) {
+  return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.pb == 0 && s.pr == 0;
+}
+
 // Output height/width; 0 when the (padded) input is smaller than the dilated kernel.
 size_t ConvOutDim(size_t in, size_t k, size_t stride, size_t pad0, size_t pad1, size_t dilation);
 
